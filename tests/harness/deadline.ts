@@ -1,0 +1,107 @@
+/**
+ * Bounded waits. Every await on the learner's code goes through
+ * {@linkcode within}, so a stub or a hung implementation fails quickly with a
+ * message naming what was awaited, instead of hanging the run.
+ *
+ * @module
+ */
+
+import { fail, type Section } from "./failure.ts";
+
+/** How long a test waits for one network event by default, in milliseconds. */
+export const DEFAULT_WAIT_MS = 1000;
+
+/** What a bounded wait is for. */
+export interface Awaiting {
+  /** What is awaited, e.g. `a reply datagram from the server`. */
+  awaiting: string;
+  /** Where the behaviour is taught. */
+  section: Section;
+  /** The limit in milliseconds (default {@linkcode DEFAULT_WAIT_MS}). */
+  ms?: number;
+  /** The mistake a timeout most likely comes from. */
+  mistake?: string;
+  /**
+   * The learner's code running meanwhile (e.g. a client awaiting the reply
+   * this test is about to send). If it fails first, the wait fails with its
+   * error at once, instead of timing out.
+   */
+  watch?: Promise<unknown>;
+}
+
+/**
+ * Resolves like `promise`, or fails with a {@linkcode LessonFailure} once
+ * `ms` milliseconds pass. The timer is always cleared, so the test's op
+ * sanitizer stays quiet.
+ *
+ * @example
+ * ```ts
+ * import { within } from "./deadline.ts";
+ * const value = await within(Promise.resolve(42), {
+ *   awaiting: "the answer",
+ *   section: { lesson: "lesson-01", heading: "Bytes" },
+ * });
+ * ```
+ */
+export async function within<T>(promise: Promise<T>, wait: Awaiting): Promise<T> {
+  const ms = wait.ms ?? DEFAULT_WAIT_MS;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      try {
+        fail({
+          summary: `timed out after ${ms} ms awaiting ${wait.awaiting}`,
+          section: wait.section,
+          mistake: wait.mistake,
+        });
+      } catch (e) {
+        reject(e);
+      }
+    }, ms);
+  });
+  const watched = wait.watch?.then(() => new Promise<never>(() => {}));
+  try {
+    return await Promise.race(watched ? [promise, timeout, watched] : [promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Settles after `ms` milliseconds. Only for fault injection (a delayed
+ * forward, a withheld second half), never to wait for the code under test.
+ *
+ * @example
+ * ```ts
+ * import { pause } from "./deadline.ts";
+ * await pause(1);
+ * ```
+ */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * Marks a promise of the learner's code as handled, so that a rejection
+ * before the test awaits it cannot abort the whole test file, and returns it
+ * (awaiting it still throws). Pass it as `watch` to waits meanwhile.
+ *
+ * @example
+ * ```ts
+ * import { background } from "./deadline.ts";
+ * const running = background(Promise.reject(new Error("not implemented")));
+ * await running.catch((e) => e.message); // "not implemented"
+ * ```
+ */
+export function background<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}

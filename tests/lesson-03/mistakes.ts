@@ -1,0 +1,76 @@
+/**
+ * Lesson 03's known mistakes: edits to the reference solution that the suite
+ * must reject, each by a failure message that names it.
+ *
+ * @module
+ */
+
+import type { Mistake } from "../../tools/mistakes.ts";
+
+/** The bugs learners write in udp_local.ts. */
+export const mistakes: Mistake[] = [
+  {
+    id: "counts-characters",
+    summary: "replies with the decoded string's length instead of the number of bytes received",
+    file: "udp_local.ts",
+    edits: [{ find: "replyFor(data.length)", replace: "replyFor(decoder.decode(data).length)" }],
+    caughtBy: "counted characters",
+  },
+  {
+    id: "small-receive-buffer",
+    summary: "receives into a 1024-byte buffer, so bigger datagrams are silently truncated",
+    file: "udp_local.ts",
+    edits: [{
+      find: "const buffer = new Uint8Array(MAX_DATAGRAM);",
+      replace: "const buffer = new Uint8Array(1024);",
+    }],
+    caughtBy: "silently cut off",
+  },
+  {
+    id: "answers-once",
+    summary: "receives and answers one datagram, then the server loop ends",
+    file: "udp_local.ts",
+    edits: [{
+      find: "    while (true) {\n      let data",
+      replace: "    for (let once = 0; once < 1; once++) {\n      let data",
+    }],
+    caughtBy: "receive() belongs in a loop",
+  },
+  {
+    id: "replies-to-first-client",
+    summary: "remembers the first sender and sends every reply there",
+    file: "udp_local.ts",
+    edits: [
+      {
+        find: "  let closing = false;\n",
+        replace: "  let closing = false;\n  let first: Deno.NetAddr | undefined;\n",
+      },
+      {
+        find: "      const from = sender as Deno.NetAddr;\n",
+        replace: "      const from = sender as Deno.NetAddr;\n      first ??= from;\n",
+      },
+      { find: "replyFor(data.length)), from);", replace: "replyFor(data.length)), first);" },
+    ],
+    caughtBy: "the reply went to another address",
+  },
+  {
+    id: "reply-with-newline",
+    summary: "ends the reply with a newline, as if a datagram were a line of text",
+    file: "udp_local.ts",
+    edits: [{
+      find: "return `Your data was ${byteCount} bytes long`;",
+      replace: "return `Your data was ${byteCount} bytes long\\n`;",
+    }],
+    caughtBy: "a trailing newline",
+  },
+  {
+    id: "client-leaks-socket",
+    summary: "the client never closes its socket",
+    file: "udp_local.ts",
+    edits: [{
+      find: "  } finally {\n    socket.close();\n  }",
+      replace: "  } finally {\n    // forgot socket.close()\n  }",
+    }],
+    caughtBy: "not closed",
+  },
+];

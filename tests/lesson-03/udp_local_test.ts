@@ -1,0 +1,295 @@
+/**
+ * Lesson 03 — A first UDP server and client: the book's udp_local exchange on
+ * real loopback datagrams.
+ *
+ * @module
+ */
+
+import {
+  ask,
+  client,
+  MAX_DATAGRAM,
+  server,
+  startServer,
+  timeMessage,
+} from "../../exercises/lesson-03/udp_local.ts";
+import { describe } from "../harness/bytes.ts";
+import { background, within } from "../harness/deadline.ts";
+import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
+import { sectionsOf } from "../harness/failure.ts";
+import { LogLines } from "../harness/log.ts";
+import { UdpPeer } from "../harness/udp.ts";
+
+const section = sectionsOf("lesson-03");
+
+/** The book's reply, written out here so the test never trusts the code under test. */
+const bookReply = (bytes: number) => `Your data was ${bytes} bytes long`;
+
+/** Starts the learner's server and guarantees it is closed after `body`. */
+async function withServer(body: (addr: Deno.NetAddr) => Promise<void>): Promise<void> {
+  const running = startServer({ hostname: "127.0.0.1", port: 0 });
+  try {
+    await body(running.addr);
+  } finally {
+    running.close();
+    await within(running.done.catch(() => {}), {
+      awaiting: "the server loop to end after close()",
+      section: section("The server loop"),
+      mistake: "close() must close the socket so that the pending receive() ends the loop",
+    });
+  }
+}
+
+/** Sends `payload` from `peer` to the server and returns the reply's bytes. */
+async function exchange(
+  peer: UdpPeer,
+  to: Deno.NetAddr,
+  payload: string | Uint8Array,
+  mistake?: string,
+): Promise<Uint8Array> {
+  await peer.send(payload, to);
+  const { data, addr } = await peer.receive({
+    awaiting: `a reply to the datagram ${describe(payload)}`,
+    section: section("Replying to the sender"),
+    mistake,
+  });
+  expectEqual(addr.port, to.port, {
+    what: "the reply's source port",
+    section: section("Replying to the sender"),
+    mistake: "the reply must leave from the socket the request arrived on",
+  });
+  return data;
+}
+
+Deno.test("server: answers a 16-byte datagram with exactly `Your data was 16 bytes long`", async () => {
+  await withServer(async (addr) => {
+    using peer = UdpPeer.open();
+    const reply = await exchange(peer, addr, "Hi there, server");
+    const got = new TextDecoder().decode(reply);
+    expectBytes(reply, "Your data was 16 bytes long", {
+      what: "the reply to a 16-byte datagram",
+      section: section("The protocol on the wire"),
+      mistake: got.trimEnd() !== got
+        ? "a trailing newline or space: a datagram is a message, not a line"
+        : "the reply text must match the book byte for byte",
+    });
+  });
+});
+
+Deno.test("server: counts bytes on the wire, not characters", async () => {
+  await withServer(async (addr) => {
+    using peer = UdpPeer.open();
+    const text = "Grüße, café ☕"; // 13 characters, 18 bytes in UTF-8
+    const reply = await exchange(peer, addr, text);
+    expectBytes(reply, bookReply(18), {
+      what: `the reply to ${describe(text)}`,
+      section: section("Counting bytes, not characters"),
+      mistake: new TextDecoder().decode(reply).includes(`${text.length}`)
+        ? "counted characters (the decoded string's length) instead of the bytes received"
+        : undefined,
+    });
+  });
+});
+
+Deno.test("server: replies to each sender at the sender's own address", async () => {
+  await withServer(async (addr) => {
+    using alice = UdpPeer.open();
+    using bob = UdpPeer.open();
+    const mistake =
+      "the reply went to another address: answer the address receive() returned with this very datagram";
+    expectBytes(await exchange(alice, addr, "from alice", mistake), bookReply(10), {
+      what: "the reply to the first client",
+      section: section("Replying to the sender"),
+    });
+    expectBytes(await exchange(bob, addr, "from bob!", mistake), bookReply(9), {
+      what: "the reply to the second client, on another port",
+      section: section("Replying to the sender"),
+      mistake,
+    });
+  });
+});
+
+Deno.test("server: keeps answering, one reply per datagram, in a loop", async () => {
+  await withServer(async (addr) => {
+    using peer = UdpPeer.open();
+    for (const [i, text] of ["one", "three", "seventeen"].entries()) {
+      const reply = await exchange(
+        peer,
+        addr,
+        text,
+        i > 0 ? "the server answered once and stopped: receive() belongs in a loop" : undefined,
+      );
+      expectBytes(reply, bookReply(text.length), {
+        what: `the reply to datagram #${i + 1}`,
+        section: section("The server loop"),
+      });
+    }
+  });
+});
+
+Deno.test("server: receives a 60,000-byte datagram whole", async () => {
+  await withServer(async (addr) => {
+    using peer = UdpPeer.open();
+    const big = new Uint8Array(60_000).fill(0x61);
+    const reply = new TextDecoder().decode(await exchange(peer, addr, big));
+    const counted = Number(reply.match(/\d+/)?.[0]);
+    expectBytes(reply, bookReply(60_000), {
+      what: "the reply to a 60,000-byte datagram",
+      section: section("Sending and receiving datagrams"),
+      mistake: counted < 60_000
+        ? `the receive buffer held only ${counted} bytes and UDP silently cut off the rest: ` +
+          `give receive() a buffer of ${MAX_DATAGRAM} bytes`
+        : undefined,
+    });
+  });
+});
+
+Deno.test("server: answers an empty datagram with `Your data was 0 bytes long`", async () => {
+  await withServer(async (addr) => {
+    using peer = UdpPeer.open();
+    expectBytes(await exchange(peer, addr, new Uint8Array(0)), bookReply(0), {
+      what: "the reply to an empty datagram",
+      section: section("The protocol on the wire"),
+    });
+  });
+});
+
+Deno.test("server: binds the address asked, port 0 becomes a real port, close() frees it", async () => {
+  const first = startServer({ hostname: "127.0.0.1", port: 0 });
+  const { port, hostname } = first.addr;
+  first.close();
+  await within(first.done.catch(() => {}), {
+    awaiting: "the server loop to end after close()",
+    section: section("The server loop"),
+  });
+  expectThat(port > 0 && hostname === "127.0.0.1", `bound to ${hostname}:${port}`, {
+    what: "the server reports the socket name it was given",
+    expected: "127.0.0.1 and a non-zero port",
+    section: section("Binding a socket name"),
+  });
+  const again = startServer({ hostname: "127.0.0.1", port });
+  again.close();
+  await within(again.done.catch(() => {}), {
+    awaiting: "the second server loop to end after close()",
+    section: section("The server loop"),
+  });
+});
+
+Deno.test("client: sends the text as one datagram and returns the reply", async () => {
+  using fake = UdpPeer.open();
+  const asking = background(ask(fake.addr, "This is my message"));
+  const request = await fake.receive({
+    awaiting: "the client's datagram",
+    watch: asking,
+    section: section("The client"),
+  });
+  expectBytes(request.data, "This is my message", {
+    what: "the datagram the client sent",
+    section: section("The client"),
+  });
+  await fake.send("Your data was 18 bytes long", request.addr);
+  const result = await within(asking, {
+    awaiting: "ask() to return after the reply arrived",
+    section: section("The client"),
+  });
+  expectEqual(result.reply, "Your data was 18 bytes long", {
+    what: "the reply ask() returned",
+    section: section("The client"),
+  });
+  expectEqual(result.local.port, request.addr.port, {
+    what: "the client's own port as ask() reports it",
+    section: section("Binding a socket name"),
+    mistake: "report the socket's addr (the port the OS picked), not the port you asked for",
+  });
+  expectEqual(result.from.port, fake.addr.port, {
+    what: "where ask() says the reply came from",
+    section: section("The client"),
+  });
+});
+
+Deno.test("client: writes the time the way the book's Python client does", () => {
+  expectBytes(
+    timeMessage(new Date(2026, 10, 25, 9, 5, 7, 42)),
+    "The time is 2026-11-25 09:05:07.042000",
+    {
+      what: "timeMessage(25 Nov 2026, 09:05:07.042 local time)",
+      section: section("The protocol on the wire"),
+      mistake: "Python prints zero-padded fields and microseconds: YYYY-MM-DD HH:MM:SS.ffffff",
+    },
+  );
+});
+
+Deno.test("program: `server` prints where it listens and logs each client", async () => {
+  const stop = new AbortController();
+  const log = new LogLines();
+  const running = background(
+    server({ hostname: "127.0.0.1", port: 0, log: log.push, signal: stop.signal }),
+  );
+  try {
+    const line = await log.next(/^Listening at 127\.0\.0\.1:(\d+)$/, {
+      awaiting: "the line `Listening at 127.0.0.1:PORT`",
+      watch: running,
+      section: section("Running it as a program"),
+    });
+    using peer = UdpPeer.open();
+    const to: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port: Number(line[1]) };
+    expectBytes(await exchange(peer, to, "The time is now"), bookReply(15), {
+      what: "the program's reply",
+      section: section("The protocol on the wire"),
+    });
+    await log.next(
+      new RegExp(`^The client at 127\\.0\\.0\\.1:${peer.addr.port} says "The time is now"$`),
+      {
+        awaiting: `the line \`The client at 127.0.0.1:${peer.addr.port} says "The time is now"\``,
+        section: section("Running it as a program"),
+      },
+    );
+  } finally {
+    stop.abort();
+    await within(running.catch(() => {}), {
+      awaiting: "server() to return once its signal was aborted",
+      section: section("Running it as a program"),
+    });
+  }
+});
+
+Deno.test("program: `client` sends `The time is …` and prints the reply", async () => {
+  using fake = UdpPeer.open();
+  const log = new LogLines();
+  const running = background(client({
+    hostname: "127.0.0.1",
+    port: fake.addr.port,
+    log: log.push,
+    signal: new AbortController().signal,
+  }));
+  const request = await fake.receive({
+    awaiting: "the client program's datagram",
+    watch: running,
+    section: section("Running it as a program"),
+  });
+  const text = new TextDecoder().decode(request.data);
+  expectThat(
+    /^The time is \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/.test(text),
+    describe(request.data),
+    {
+      what: "the client program's datagram",
+      expected: '"The time is YYYY-MM-DD HH:MM:SS.ffffff"',
+      section: section("The protocol on the wire"),
+    },
+  );
+  await fake.send(bookReply(request.data.length), request.addr);
+  await within(running, {
+    awaiting: "client() to return",
+    section: section("Running it as a program"),
+  });
+  await log.next(
+    new RegExp(
+      `^The server 127\\.0\\.0\\.1:${fake.addr.port} replied "Your data was 38 bytes long"$`,
+    ),
+    {
+      awaiting:
+        `the line \`The server 127.0.0.1:${fake.addr.port} replied "Your data was 38 bytes long"\``,
+      section: section("Running it as a program"),
+    },
+  );
+});

@@ -1,0 +1,94 @@
+/**
+ * The course catalog: `tools/course.json` read, validated and indexed. It is
+ * the one source of what lessons exist, their titles, their files, which
+ * notes sections they teach and which loopback hosts their tests may use.
+ *
+ * @module
+ */
+
+import { UsageError } from "./usage_error.ts";
+
+/** One lesson as the catalog describes it. */
+export interface Lesson {
+  /** `lesson-NN`: names the folder in lessons/, exercises/, solutions/, tests/. */
+  id: string;
+  /** Human title. */
+  title: string;
+  /** The sections of the book notes this lesson teaches. */
+  notes: string[];
+  /** The exercise files (same names in exercises/ and solutions/). */
+  files: string[];
+  /** The file whose `server`/`client`/… exports `deno task run` calls, if any. */
+  program?: string;
+  /** Hosts the lesson's tests may reach (given to `--allow-net`). */
+  net: string[];
+}
+
+/** The whole course. */
+export interface Catalog {
+  /** Course title. */
+  title: string;
+  /** Course version, printed in every report. */
+  version: string;
+  /** Lessons in order. */
+  lessons: Lesson[];
+}
+
+/** The repository root (the folder holding deno.json). */
+export const ROOT: string = new URL("../", import.meta.url).pathname;
+
+/**
+ * Reads and validates the catalog. Throws an Error naming the first problem.
+ *
+ * @example
+ * ```ts
+ * import { loadCatalog } from "./catalog.ts";
+ * const catalog = await loadCatalog();
+ * console.log(catalog.lessons.length);
+ * ```
+ */
+export async function loadCatalog(path = `${ROOT}tools/course.json`): Promise<Catalog> {
+  const data = JSON.parse(await Deno.readTextFile(path));
+  const problems: string[] = [];
+  if (typeof data.title !== "string") problems.push("title must be a string");
+  if (typeof data.version !== "string") problems.push("version must be a string");
+  if (!Array.isArray(data.lessons)) problems.push("lessons must be an array");
+  for (const [i, l] of (data.lessons ?? []).entries()) {
+    const where = `lessons[${i}]`;
+    if (!/^lesson-\d\d$/.test(l.id)) problems.push(`${where}.id must look like lesson-NN`);
+    else if (l.id !== `lesson-${String(i + 1).padStart(2, "0")}`) {
+      problems.push(`${where}.id is ${l.id}: lessons must be numbered in order from lesson-01`);
+    }
+    if (typeof l.title !== "string" || !l.title) problems.push(`${where}.title is missing`);
+    if (!Array.isArray(l.notes) || !l.notes.length) {
+      problems.push(`${where}.notes must list sections`);
+    }
+    if (!Array.isArray(l.files) || !l.files.length) problems.push(`${where}.files must list files`);
+    if (l.program !== undefined && !l.files?.includes(l.program)) {
+      problems.push(`${where}.program must be one of its files`);
+    }
+    if (!Array.isArray(l.net)) problems.push(`${where}.net must list hosts`);
+  }
+  if (problems.length) throw new Error(`tools/course.json: ${problems.join("; ")}`);
+  return data as Catalog;
+}
+
+/**
+ * Finds a lesson by any of the names a learner might type: `lesson-03`,
+ * `lesson-3`, `03`, `3`. Throws a {@linkcode UsageError} listing the valid IDs.
+ *
+ * @example
+ * ```ts
+ * import { findLesson, loadCatalog } from "./catalog.ts";
+ * const lesson = findLesson(await loadCatalog(), "3");
+ * lesson.id; // "lesson-03"
+ * ```
+ */
+export function findLesson(catalog: Catalog, name: string): Lesson {
+  const m = name.trim().match(/^(?:lesson-?)?0*(\d{1,2})$/i);
+  const id = m ? `lesson-${m[1].padStart(2, "0")}` : undefined;
+  const lesson = catalog.lessons.find((l) => l.id === id);
+  if (lesson) return lesson;
+  const ids = catalog.lessons.map((l) => l.id).join(", ");
+  throw new UsageError(`unknown lesson "${name}": valid lessons are ${ids} (or just the number)`);
+}

@@ -1,0 +1,242 @@
+/**
+ * `deno task check [LESSON…]` — the course's own test suite and CI gate.
+ *
+ * - formatting, lint, type check (including JSDoc examples), and the
+ *   TypeScript blocks of every lesson README;
+ * - the catalog and the four trees agree (tools/structure.ts);
+ * - every lesson's solution passes every test;
+ * - every single test fails against the stubs;
+ * - every known mistake is rejected by a test whose message names it;
+ * - the tooling's own tests.
+ *
+ * Ends with `check: N passed, N failed`; exit code 0 only when nothing failed.
+ *
+ * @module
+ */
+
+import { parseArgs } from "@std/cli/parse-args";
+import { bold, dim, green, red } from "@std/fmt/colors";
+import { findLesson, type Lesson, loadCatalog, ROOT } from "./catalog.ts";
+import { loadMistakes, type Mistake, variantTarget } from "./mistakes.ts";
+import { CORES, startPool } from "./pool.ts";
+import { isStubFailure } from "./report.ts";
+import { checkStructure } from "./structure.ts";
+import { relativize, runSuite } from "./suite.ts";
+import { EXERCISES, SOLUTIONS } from "./targets.ts";
+import { runMain, UsageError } from "./usage_error.ts";
+
+/** One counted outcome. */
+interface Item {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+/** A group of items produced by one job. */
+interface Group {
+  title: string;
+  items: Item[];
+}
+
+type Job = () => Promise<Group>;
+
+const decoder = new TextDecoder();
+
+/** Runs a deno subcommand in the repository; one item, its output on failure. */
+function denoJob(title: string, args: string[]): Job {
+  return async () => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args,
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+    }).output();
+    const text = decoder.decode(out.stdout) + decoder.decode(out.stderr);
+    return {
+      title,
+      items: [{ name: title, ok: out.success, detail: out.success ? undefined : tail(text, 40) }],
+    };
+  };
+}
+
+function tail(text: string, lines: number): string {
+  const all = relativize(text.trim()).split("\n");
+  return (all.length > lines ? ["…", ...all.slice(-lines)] : all).join("\n");
+}
+
+function solutionJob(lesson: Lesson): Job {
+  return async () => {
+    const result = await runSuite(lesson, SOLUTIONS);
+    const items: Item[] = result.tests.filter((t) => !t.skipped).map((t) => ({
+      name: `solution passes: ${t.name}`,
+      ok: t.passed,
+      detail: t.passed ? undefined : t.message,
+    }));
+    if (result.problem) {
+      items.push({ name: "solution suite runs", ok: false, detail: result.problem });
+    }
+    return { title: `${lesson.id} solutions pass (${(result.ms / 1000).toFixed(1)} s)`, items };
+  };
+}
+
+function stubJob(lesson: Lesson): Job {
+  return async () => {
+    const result = await runSuite(lesson, EXERCISES);
+    const items: Item[] = result.tests.filter((t) => !t.skipped).map((t) => ({
+      name: `stub fails: ${t.name}`,
+      ok: !t.passed,
+      detail: t.passed
+        ? "this test passes against the unimplemented stub: it cannot fail"
+        : isStubFailure(t)
+        ? undefined
+        : `(fails, though not with "not implemented": ${t.message.split("\n")[0]})`,
+    }));
+    if (result.problem) items.push({ name: "stub suite runs", ok: false, detail: result.problem });
+    return { title: `${lesson.id} stubs fail every test`, items };
+  };
+}
+
+function mistakeJob(lesson: Lesson, mistake: Mistake): Job {
+  return async () => {
+    const work = await Deno.makeTempDir({ prefix: "course-mistake-" });
+    try {
+      const target = await variantTarget(lesson, mistake, work);
+      const result = await runSuite(lesson, target);
+      const failed = result.tests.filter((t) => !t.passed && !t.skipped);
+      const naming = failed.find((t) => t.message.includes(mistake.caughtBy));
+      const name = `mistake ${mistake.id} (${mistake.summary})`;
+      let detail: string | undefined;
+      if (result.problem) detail = `the variant did not run: ${result.problem}`;
+      else if (!failed.length) detail = "every test passed: this mistake survives the suite";
+      else if (!naming) {
+        detail = `caught by ${
+          failed.map((t) => `"${t.name}"`).join(", ")
+        }, but no message says "${mistake.caughtBy}":\n` +
+          failed.map((t) =>
+            t.message
+          ).join("\n---\n");
+      }
+      return {
+        title: `${lesson.id} rejects ${mistake.id}`,
+        items: [{
+          name: naming ? `${name}: caught by "${naming.name}"` : name,
+          ok: !detail,
+          detail,
+        }],
+      };
+    } catch (error) {
+      return {
+        title: `${lesson.id} rejects ${mistake.id}`,
+        items: [{ name: `mistake ${mistake.id}`, ok: false, detail: (error as Error).message }],
+      };
+    } finally {
+      await Deno.remove(work, { recursive: true });
+    }
+  };
+}
+
+async function main(): Promise<number> {
+  const flags = parseArgs(Deno.args, {
+    boolean: ["verbose", "help"],
+    unknown: (arg: string) => {
+      if (arg.startsWith("-")) {
+        throw new UsageError(`unknown option ${arg}; usage: deno task check [LESSON…]`);
+      }
+      return true;
+    },
+  });
+  if (flags.help) {
+    console.log("usage: deno task check [LESSON…]   (no lesson: the whole course, as CI runs it)");
+    return 0;
+  }
+  const catalog = await loadCatalog();
+  const only: string[] = flags._.map(String);
+  const lessons = only.length ? only.map((n) => findLesson(catalog, n)) : catalog.lessons;
+  const started = performance.now();
+
+  const jobs: Job[] = [];
+  if (!only.length) {
+    jobs.push(
+      denoJob("formatting (deno fmt --check)", ["fmt", "--check"]),
+      denoJob("lint (deno lint)", ["lint"]),
+      denoJob("lint of the stubs (unused parameters allowed)", [
+        "lint",
+        "--no-config",
+        "--rules-exclude=no-unused-vars,require-await",
+        "exercises/",
+      ]),
+      denoJob("type check, JSDoc examples included", [
+        "check",
+        "--doc",
+        "tools/",
+        "tests/",
+        "solutions/",
+        "exercises/",
+      ]),
+      denoJob("TypeScript blocks in the lesson READMEs", [
+        "test",
+        "--doc",
+        "--allow-net=127.0.0.1",
+        "lessons/",
+      ]),
+      denoJob("tooling tests (tools/*_test.ts)", [
+        "test",
+        "--allow-read",
+        "--allow-write",
+        "--allow-run",
+        "--allow-env",
+        "--allow-net=127.0.0.1",
+        "tools/",
+      ]),
+      async () => {
+        const rules = await checkStructure(catalog);
+        return {
+          title: "structure",
+          items: rules.map((r) => ({
+            name: r.name,
+            ok: !r.problems.length,
+            detail: r.problems.join("\n") || undefined,
+          })),
+        };
+      },
+    );
+  }
+  for (const lesson of lessons) {
+    jobs.push(solutionJob(lesson), stubJob(lesson));
+    for (const mistake of await loadMistakes(lesson)) jobs.push(mistakeJob(lesson, mistake));
+  }
+
+  const groups = startPool(
+    jobs,
+    CORES,
+    (job) =>
+      job().catch((e): Group => ({
+        title: "internal error",
+        items: [{ name: "job", ok: false, detail: String(e) }],
+      })),
+  );
+  let passed = 0;
+  let failed = 0;
+  for (const pending of groups) {
+    const group = await pending;
+    const bad = group.items.filter((i) => !i.ok);
+    passed += group.items.length - bad.length;
+    failed += bad.length;
+    const mark = bad.length ? red("✗") : green("✓");
+    console.log(
+      `${mark} ${group.title} ${dim(`(${group.items.length - bad.length}/${group.items.length})`)}`,
+    );
+    for (const item of bad) {
+      console.log(red(`    ✗ ${item.name}`));
+      if (item.detail) console.log(item.detail.split("\n").map((l) => `        ${l}`).join("\n"));
+    }
+    if (flags.verbose) {
+      for (const item of group.items.filter((i) => i.ok)) console.log(dim(`    ✓ ${item.name}`));
+    }
+  }
+  console.log(dim(`(${((performance.now() - started) / 1000).toFixed(1)} s on ${CORES} cores)`));
+  console.log(bold(`check: ${passed} passed, ${failed} failed`));
+  return failed ? 1 : 0;
+}
+
+if (import.meta.main) await runMain("check", main);

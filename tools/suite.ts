@@ -1,0 +1,158 @@
+/**
+ * Runs one lesson's test suite against one target (the learner's exercises,
+ * the solutions, a submission, a known-mistake variant) in its own
+ * `deno test` process, with only the lesson's loopback hosts allowed, and
+ * returns one result per test, or the problem that kept the suite from
+ * running (a syntax or type error, a missing file, a time-out).
+ *
+ * @module
+ */
+
+import { type Lesson, ROOT } from "./catalog.ts";
+import { importMapFor, type Target } from "./import_map.ts";
+import { parseJUnit, type TestResult } from "./junit.ts";
+
+/** How a suite is run. */
+export interface SuiteOptions {
+  /** Type-check before running (what a learner wants); off where `deno check` already ran. */
+  typeCheck?: boolean;
+  /** Kill the process after this many milliseconds (default 60 000). */
+  timeoutMs?: number;
+  /** Extra flags for `deno test` (e.g. permission limits from the grader). */
+  extraFlags?: string[];
+}
+
+/** What one run of a suite produced. */
+export interface SuiteResult {
+  /** The lesson ID. */
+  lesson: string;
+  /** The target's label. */
+  target: string;
+  /** One result per top-level test, in file order. */
+  tests: TestResult[];
+  /** Why the suite could not run (compile error, missing file, time-out); one or a few lines. */
+  problem?: string;
+  /** Wall time of the process in milliseconds. */
+  ms: number;
+}
+
+/**
+ * Runs `lesson`'s tests against `target`.
+ *
+ * @example
+ * ```ts ignore
+ * import { findLesson, loadCatalog, ROOT } from "./catalog.ts";
+ * import { runSuite } from "./suite.ts";
+ * const lesson = findLesson(await loadCatalog(), "3");
+ * const result = await runSuite(lesson, { label: "solutions", dir: `${ROOT}solutions` });
+ * console.log(result.tests.filter((t) => t.passed).length);
+ * ```
+ */
+export async function runSuite(
+  lesson: Lesson,
+  target: Target,
+  options: SuiteOptions = {},
+): Promise<SuiteResult> {
+  const work = await Deno.makeTempDir({ prefix: "course-suite-" });
+  try {
+    const mapPath = `${work}/import_map.json`;
+    const junitPath = `${work}/junit.xml`;
+    await Deno.writeTextFile(mapPath, JSON.stringify(await importMapFor(target)));
+    const args = [
+      "test",
+      `--config=${ROOT}deno.json`,
+      `--import-map=${mapPath}`,
+      `--junit-path=${junitPath}`,
+      "--reporter=dot",
+      "--no-prompt",
+      `--allow-net=${lesson.net.join(",")}`,
+      ...(options.typeCheck ? [] : ["--no-check"]),
+      ...(options.extraFlags ?? []),
+      `${ROOT}tests/${lesson.id}/`,
+    ];
+    const started = performance.now();
+    const child = new Deno.Command(Deno.execPath(), {
+      args,
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const limit = options.timeoutMs ?? 60_000;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, limit);
+    const output = await child.output();
+    clearTimeout(timer);
+    const ms = Math.round(performance.now() - started);
+    const base = { lesson: lesson.id, target: target.label, ms };
+    if (timedOut) {
+      return {
+        ...base,
+        tests: [],
+        problem: `the suite did not finish within ${limit / 1000} s and was stopped`,
+      };
+    }
+    let xml: string | undefined;
+    try {
+      xml = await Deno.readTextFile(junitPath);
+    } catch {
+      xml = undefined;
+    }
+    const tests = xml ? parseJUnit(xml).filter((t) => !t.name.includes(" > ")) : [];
+    if (tests.length) return { ...base, tests };
+    const stderr = new TextDecoder().decode(output.stderr);
+    return { ...base, tests, problem: explainCrash(stderr, target) };
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+}
+
+/** Replaces absolute file URLs and paths under the repository with relative paths. */
+export function relativize(text: string, target?: Target): string {
+  let out = text.replaceAll(`file://${ROOT}`, "").replaceAll(ROOT, "");
+  if (target?.overlay) out = out.replaceAll(`file://${target.overlay.dir}/`, `${target.label}:`);
+  return out.replaceAll("file://", "");
+}
+
+/**
+ * Condenses what `deno test` printed when it could not run the suite: type
+ * errors as `file:line:col  TSxxxx message` with their code frame, a syntax
+ * error as one line, a missing module by name.
+ *
+ * @example
+ * ```ts
+ * import { explainCrash } from "./suite.ts";
+ * explainCrash("error: Module not found \"file:///tmp/sub/lesson-03/udp_local.ts\".");
+ * // 'missing file: /tmp/sub/lesson-03/udp_local.ts'
+ * ```
+ */
+export function explainCrash(stderr: string, target?: Target): string {
+  const lines: string[] = [];
+  const typeErrors = [
+    ...stderr.matchAll(/(TS\d+) \[ERROR\]: ([^\n]*)\n([\s\S]*?)\n\s+at (\S+)/g),
+  ];
+  for (const [, code, message, frame, at] of typeErrors.slice(0, 5)) {
+    lines.push(`${relativize(at, target)}  ${code}: ${message}`);
+    const source = frame.split("\n").filter((l) =>
+      l.trim() && !/^\s*~+\s*$/.test(l) && !/^\s{4}/.test(l)
+    );
+    if (source.length) lines.push(`    ${source.at(-1)!.trim()}`);
+  }
+  if (typeErrors.length > 5) lines.push(`… and ${typeErrors.length - 5} more type errors`);
+  if (lines.length) return lines.join("\n");
+
+  const parse = stderr.match(/could not be parsed: (.*?) at (file:\/\/\S+?)(?:\s|$)/);
+  if (parse) return `${relativize(parse[2], target)}  syntax error: ${parse[1]}`;
+  const missing = stderr.match(/Module not found "([^"]+)"/);
+  if (missing) return `missing file: ${relativize(missing[1], target)}`;
+  const error = stderr.split("\n").find((l) => l.startsWith("error: "));
+  if (error) return relativize(error.replace(/^error: /, ""), target);
+  return relativize(
+    stderr.trim().split("\n").slice(0, 3).join("\n") || "the suite ran no test",
+    target,
+  );
+}
