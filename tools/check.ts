@@ -179,7 +179,7 @@ async function main(): Promise<number> {
         "--allow-net=127.0.0.1",
         "lessons/",
       ]),
-      denoJob("tooling tests (tools/*_test.ts)", [
+      denoJob("tooling and harness tests (tools/, tests/harness/)", [
         "test",
         "--allow-read",
         "--allow-write",
@@ -187,20 +187,23 @@ async function main(): Promise<number> {
         "--allow-env",
         "--allow-net=127.0.0.1",
         "tools/",
+        "tests/harness/",
       ]),
-      async () => {
-        const rules = await checkStructure(catalog);
-        return {
-          title: "structure",
-          items: rules.map((r) => ({
-            name: r.name,
-            ok: !r.problems.length,
-            detail: r.problems.join("\n") || undefined,
-          })),
-        };
-      },
     );
   }
+  jobs.push(async () => {
+    const rules = (await checkStructure(catalog)).filter((r) =>
+      !only.length || lessons.some((l) => r.name.startsWith(l.id))
+    );
+    return {
+      title: "structure",
+      items: rules.map((r) => ({
+        name: r.name,
+        ok: !r.problems.length,
+        detail: r.problems.join("\n") || undefined,
+      })),
+    };
+  });
   for (const lesson of lessons) {
     jobs.push(solutionJob(lesson), stubJob(lesson));
     for (const mistake of await loadMistakes(lesson)) jobs.push(mistakeJob(lesson, mistake));

@@ -1,0 +1,187 @@
+/**
+ * TCP helpers for tests: connect, accept, read to EOF or an exact count, all
+ * bounded in time; a fake server on port 0 that closes cleanly (also via
+ * `using`).
+ *
+ * @module
+ */
+
+import { concat, describe } from "./bytes.ts";
+import { type Awaiting, within } from "./deadline.ts";
+import { fail } from "./failure.ts";
+
+/**
+ * Connects to `addr` (bounded), e.g. to the learner's server.
+ *
+ * @example
+ * ```ts
+ * import { connect, FakeServer } from "./tcp.ts";
+ * using fake = FakeServer.open();
+ * const conn = await connect(fake.addr, { awaiting: "a connection", section: { lesson: "lesson-10", heading: "x" } });
+ * conn.close();
+ * ```
+ */
+export async function connect(addr: Deno.NetAddr, wait: Awaiting): Promise<Deno.TcpConn> {
+  return await within(Deno.connect({ hostname: addr.hostname, port: addr.port }), wait);
+}
+
+/**
+ * Reads until the peer closes its sending side (EOF), bounded. Fails with
+ * what arrived so far if EOF does not come in time.
+ *
+ * @example
+ * ```ts ignore
+ * import { readToEnd } from "./tcp.ts";
+ * const bytes = await readToEnd(conn, { awaiting: "the greeting and EOF", section });
+ * ```
+ */
+export async function readToEnd(conn: Deno.Conn, wait: Awaiting): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  const reading = (async () => {
+    const buffer = new Uint8Array(64 * 1024);
+    while (true) {
+      const n = await conn.read(buffer);
+      if (n === null) return concat(chunks);
+      chunks.push(buffer.slice(0, n));
+    }
+  })();
+  reading.catch(() => {});
+  try {
+    return await within(reading, wait);
+  } catch (e) {
+    if (e instanceof Error) e.message = e.message.replace("\n", `\n  received so far: ${describe(concat(chunks))}\n`);
+    throw e;
+  }
+}
+
+/**
+ * Reads exactly `n` bytes, bounded; fails if the peer closes first.
+ *
+ * @example
+ * ```ts ignore
+ * import { readExactly } from "./tcp.ts";
+ * const reply = await readExactly(conn, 16, { awaiting: "the 16-byte reply", section });
+ * ```
+ */
+export async function readExactly(conn: Deno.Conn, n: number, wait: Awaiting): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  let got = 0;
+  const reading = (async () => {
+    while (got < n) {
+      const r = await conn.read(out.subarray(got));
+      if (r === null) {
+        fail({
+          summary: `the connection was closed after ${got} of the ${n} bytes awaited (${wait.awaiting})`,
+          section: wait.section,
+          got: describe(out.subarray(0, got)),
+          mistake: wait.mistake,
+        });
+      }
+      got += r;
+    }
+    return out;
+  })();
+  reading.catch(() => {});
+  try {
+    return await within(reading, wait);
+  } catch (e) {
+    if (e instanceof Error && !e.message.includes("was closed after")) {
+      e.message = e.message.replace("\n", `\n  received so far: ${describe(out.subarray(0, got))}\n`);
+    }
+    throw e;
+  }
+}
+
+/**
+ * Writes every byte (looping over partial writes), bounded.
+ *
+ * @example
+ * ```ts ignore
+ * import { writeAll } from "./tcp.ts";
+ * await writeAll(conn, "Hi there, server", { awaiting: "the request to be sent", section });
+ * ```
+ */
+export async function writeAll(conn: Deno.Conn, data: string | Uint8Array, wait: Awaiting): Promise<void> {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const writing = (async () => {
+    for (let sent = 0; sent < bytes.length;) sent += await conn.write(bytes.subarray(sent));
+  })();
+  writing.catch(() => {});
+  await within(writing, wait);
+}
+
+/** A test's own TCP listener on 127.0.0.1 and an OS-chosen port. */
+export class FakeServer implements Disposable {
+  readonly #listener: Deno.TcpListener;
+  readonly #accepted: Deno.TcpConn[] = [];
+  #pending: Promise<Deno.TcpConn> | undefined;
+  #closed = false;
+  /** The address clients should connect to. */
+  readonly addr: Deno.NetAddr;
+
+  private constructor(listener: Deno.TcpListener) {
+    this.#listener = listener;
+    this.addr = listener.addr;
+  }
+
+  /**
+   * Listens on `hostname` (default 127.0.0.1), port 0.
+   *
+   * @example
+   * ```ts
+   * import { FakeServer } from "./tcp.ts";
+   * using fake = FakeServer.open();
+   * fake.addr.port > 0; // true
+   * ```
+   */
+  static open(hostname = "127.0.0.1"): FakeServer {
+    return new FakeServer(Deno.listen({ hostname, port: 0, transport: "tcp" }));
+  }
+
+  /**
+   * Accepts the next connection, bounded. It is closed with the server.
+   *
+   * @example
+   * ```ts ignore
+   * const conn = await fake.accept({ awaiting: "the client to connect", section });
+   * ```
+   */
+  async accept(wait: Awaiting): Promise<Deno.TcpConn> {
+    this.#pending ??= this.#listener.accept();
+    const conn = await within(this.#pending, wait);
+    this.#pending = undefined;
+    this.#accepted.push(conn);
+    return conn;
+  }
+
+  /** Closes the listener and every accepted connection still open. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pending?.catch(() => {});
+    this.#listener.close();
+    for (const conn of this.#accepted) closeQuietly(conn);
+  }
+
+  /** Same as {@linkcode FakeServer.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * Closes a connection or socket that may already be closed.
+ *
+ * @example
+ * ```ts
+ * import { closeQuietly } from "./tcp.ts";
+ * closeQuietly({ close() {} });
+ * ```
+ */
+export function closeQuietly(resource: { close(): void }): void {
+  try {
+    resource.close();
+  } catch {
+    // already closed
+  }
+}

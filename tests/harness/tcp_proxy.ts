@@ -1,0 +1,159 @@
+/**
+ * A TCP fault proxy that re-chunks the stream. Clients connect to the proxy;
+ * it connects to the server and copies bytes both ways, splitting them into
+ * small pieces with pauses between (so one `read()` sees only part of a
+ * message), or gathering them (so one `read()` sees several messages), and
+ * passes on a half-close. It records what crossed, for transcripts.
+ *
+ * @module
+ */
+
+import { concat, describe } from "./bytes.ts";
+import { pause } from "./deadline.ts";
+import { closeQuietly } from "./tcp.ts";
+
+/** How one direction of the stream is reshaped. */
+export interface Shaping {
+  /** Forward in pieces of at most this many bytes (default: as read). */
+  chunk?: number;
+  /** Pause this long between pieces, in milliseconds (default 0: just yield). */
+  delayMs?: number;
+  /** Hold bytes back until at least this many have arrived (or EOF), then forward them in one write. */
+  gather?: number;
+}
+
+/** One piece the proxy forwarded. */
+export interface ProxyEvent {
+  /** Milliseconds since the proxy opened. */
+  at: number;
+  /** `request` flows client → server, `reply` server → client. */
+  direction: "request" | "reply";
+  /** The bytes, or `null` for a half-close (EOF) passed on. */
+  data: Uint8Array | null;
+}
+
+/** The re-chunking proxy. Create with {@linkcode TcpProxy.open}. */
+export class TcpProxy implements AsyncDisposable {
+  readonly #listener: Deno.TcpListener;
+  readonly #upstream: Deno.NetAddr;
+  readonly #shape: { request: Shaping; reply: Shaping };
+  readonly #conns: Deno.TcpConn[] = [];
+  readonly #tasks: Promise<void>[] = [];
+  readonly #stop = new AbortController();
+  readonly #started = performance.now();
+  /** What crossed the proxy, piece by piece. */
+  readonly events: ProxyEvent[] = [];
+  /** Where clients connect. */
+  readonly addr: Deno.NetAddr;
+
+  private constructor(listener: Deno.TcpListener, upstream: Deno.NetAddr, shape: { request?: Shaping; reply?: Shaping }) {
+    this.#listener = listener;
+    this.#upstream = upstream;
+    this.#shape = { request: shape.request ?? {}, reply: shape.reply ?? {} };
+    this.addr = listener.addr;
+    this.#tasks.push(this.#acceptLoop());
+  }
+
+  /**
+   * Opens a proxy on 127.0.0.1, port 0, in front of `upstream`.
+   *
+   * @example
+   * ```ts ignore
+   * import { TcpProxy } from "./tcp_proxy.ts";
+   * await using proxy = TcpProxy.open(server.addr, { reply: { chunk: 1 } });
+   * ```
+   */
+  static open(upstream: Deno.NetAddr, shape: { request?: Shaping; reply?: Shaping } = {}): TcpProxy {
+    return new TcpProxy(Deno.listen({ hostname: "127.0.0.1", port: 0 }), upstream, shape);
+  }
+
+  async #acceptLoop(): Promise<void> {
+    while (true) {
+      let client: Deno.TcpConn;
+      try {
+        client = await this.#listener.accept();
+      } catch {
+        return;
+      }
+      this.#conns.push(client);
+      let server: Deno.TcpConn;
+      try {
+        server = await Deno.connect({ hostname: this.#upstream.hostname, port: this.#upstream.port });
+      } catch {
+        closeQuietly(client);
+        continue;
+      }
+      this.#conns.push(server);
+      this.#tasks.push(this.#copy(client, server, "request"), this.#copy(server, client, "reply"));
+    }
+  }
+
+  async #copy(from: Deno.TcpConn, to: Deno.TcpConn, direction: "request" | "reply"): Promise<void> {
+    const shape = this.#shape[direction];
+    const buffer = new Uint8Array(64 * 1024);
+    let gathered: Uint8Array[] = [];
+    let gatheredBytes = 0;
+    const forward = async (bytes: Uint8Array) => {
+      const size = shape.chunk ?? bytes.length;
+      for (let at = 0; at < bytes.length; at += size) {
+        const piece = bytes.slice(at, at + size);
+        this.events.push({ at: performance.now() - this.#started, direction, data: piece });
+        for (let sent = 0; sent < piece.length;) sent += await to.write(piece.subarray(sent));
+        if (shape.chunk !== undefined) await pause(shape.delayMs ?? 0, this.#stop.signal);
+      }
+    };
+    try {
+      while (true) {
+        const n = await from.read(buffer);
+        if (n === null) break;
+        if (shape.gather) {
+          gathered.push(buffer.slice(0, n));
+          gatheredBytes += n;
+          if (gatheredBytes < shape.gather) continue;
+          const all = concat(gathered);
+          gathered = [];
+          gatheredBytes = 0;
+          await forward(all);
+        } else {
+          await forward(buffer.slice(0, n));
+        }
+      }
+      if (gatheredBytes) await forward(concat(gathered));
+      this.events.push({ at: performance.now() - this.#started, direction, data: null });
+      await to.closeWrite();
+    } catch {
+      // one side went away: the other side sees it on its next read or write
+      closeQuietly(from);
+      closeQuietly(to);
+    }
+  }
+
+  /**
+   * The exchange so far, one line per piece, for failure messages.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(proxy.transcript());
+   * ```
+   */
+  transcript(): string {
+    if (!this.events.length) return "  wire: nothing crossed the proxy";
+    return this.events.map((e) => {
+      const arrow = e.direction === "request" ? "client → server" : "server → client";
+      return `  wire: +${e.at.toFixed(0).padStart(5)} ms  ${arrow}  ${e.data ? describe(e.data) : "EOF (half-close)"}`;
+    }).join("\n");
+  }
+
+  /** Closes the listener and every connection, and waits for the copies to end. */
+  async close(): Promise<void> {
+    this.#stop.abort();
+    closeQuietly(this.#listener);
+    for (const conn of this.#conns) closeQuietly(conn);
+    await Promise.all(this.#tasks);
+  }
+
+  /** Same as {@linkcode TcpProxy.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

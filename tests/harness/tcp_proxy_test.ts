@@ -1,0 +1,39 @@
+import { assertEquals } from "@std/assert";
+import { connect, FakeServer, readToEnd, writeAll } from "./tcp.ts";
+import { TcpProxy } from "./tcp_proxy.ts";
+
+const section = { lesson: "lesson-10", heading: "harness" };
+
+Deno.test("proxy: splits the reply into 1-byte pieces and passes on the half-close", async () => {
+  using server = FakeServer.open();
+  await using proxy = TcpProxy.open(server.addr, { reply: { chunk: 1 } });
+  const client = await connect(proxy.addr, { awaiting: "connect", section });
+  try {
+    await writeAll(client, "ping", { awaiting: "write", section });
+    await client.closeWrite();
+    const conn = await server.accept({ awaiting: "accept", section });
+    assertEquals(new TextDecoder().decode(await readToEnd(conn, { awaiting: "request", section })), "ping");
+    await writeAll(conn, "pong!", { awaiting: "reply", section });
+    await conn.closeWrite();
+    assertEquals(new TextDecoder().decode(await readToEnd(client, { awaiting: "reply", section })), "pong!");
+    assertEquals(proxy.events.filter((e) => e.direction === "reply" && e.data).length, 5);
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("proxy: gathers two writes into one", async () => {
+  using server = FakeServer.open();
+  await using proxy = TcpProxy.open(server.addr, { request: { gather: 6 } });
+  const client = await connect(proxy.addr, { awaiting: "connect", section });
+  try {
+    await writeAll(client, "abc", { awaiting: "write", section });
+    await writeAll(client, "def", { awaiting: "write", section });
+    const conn = await server.accept({ awaiting: "accept", section });
+    const buf = new Uint8Array(100);
+    const n = await conn.read(buf);
+    assertEquals(new TextDecoder().decode(buf.subarray(0, n!)), "abcdef");
+  } finally {
+    client.close();
+  }
+});
