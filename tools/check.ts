@@ -15,7 +15,7 @@
  */
 
 import { parseArgs } from "@std/cli/parse-args";
-import { bold, dim, green, red } from "@std/fmt/colors";
+import { dim, green, red } from "@std/fmt/colors";
 import { findLesson, type Lesson, loadCatalog, ROOT } from "./catalog.ts";
 import { loadMistakes, type Mistake, variantTarget } from "./mistakes.ts";
 import { CORES, startPool } from "./pool.ts";
@@ -24,6 +24,7 @@ import { checkStructure } from "./structure.ts";
 import { relativize, runSuite } from "./suite.ts";
 import { EXERCISES, SOLUTIONS } from "./targets.ts";
 import { runMain, UsageError } from "./usage_error.ts";
+import { withScratch } from "./scratch.ts";
 
 /** One counted outcome. */
 interface Item {
@@ -97,42 +98,28 @@ function stubJob(lesson: Lesson): Job {
 }
 
 function mistakeJob(lesson: Lesson, mistake: Mistake): Job {
-  return async () => {
-    const work = await Deno.makeTempDir({ prefix: "course-mistake-" });
-    try {
-      const target = await variantTarget(lesson, mistake, work);
-      const result = await runSuite(lesson, target);
+  const title = `${lesson.id} rejects ${mistake.id}`;
+  const name = `mistake ${mistake.id} (${mistake.summary})`;
+  return () =>
+    withScratch("mistake", async (work) => {
+      const result = await runSuite(lesson, await variantTarget(lesson, mistake, work));
       const failed = result.tests.filter((t) => !t.passed && !t.skipped);
       const naming = failed.find((t) => t.message.includes(mistake.caughtBy));
-      const name = `mistake ${mistake.id} (${mistake.summary})`;
       let detail: string | undefined;
       if (result.problem) detail = `the variant did not run: ${result.problem}`;
       else if (!failed.length) detail = "every test passed: this mistake survives the suite";
       else if (!naming) {
-        detail = `caught by ${
-          failed.map((t) => `"${t.name}"`).join(", ")
-        }, but no message says "${mistake.caughtBy}":\n` +
-          failed.map((t) =>
-            t.message
-          ).join("\n---\n");
+        detail = `caught by ${failed.map((t) => `"${t.name}"`).join(", ")}, ` +
+          `but no message says "${mistake.caughtBy}":\n${
+            failed.map((t) => t.message).join("\n---\n")
+          }`;
       }
-      return {
-        title: `${lesson.id} rejects ${mistake.id}`,
-        items: [{
-          name: naming ? `${name}: caught by "${naming.name}"` : name,
-          ok: !detail,
-          detail,
-        }],
-      };
-    } catch (error) {
-      return {
-        title: `${lesson.id} rejects ${mistake.id}`,
-        items: [{ name: `mistake ${mistake.id}`, ok: false, detail: (error as Error).message }],
-      };
-    } finally {
-      await Deno.remove(work, { recursive: true });
-    }
-  };
+      const shown = naming ? `${name}: caught by "${naming.name}"` : name;
+      return { title, items: [{ name: shown, ok: !detail, detail }] };
+    }).catch((error) => ({
+      title,
+      items: [{ name, ok: false, detail: (error as Error).message }],
+    }));
 }
 
 async function main(): Promise<number> {
@@ -238,7 +225,7 @@ async function main(): Promise<number> {
     }
   }
   console.log(dim(`(${((performance.now() - started) / 1000).toFixed(1)} s on ${CORES} cores)`));
-  console.log(bold(`check: ${passed} passed, ${failed} failed`));
+  console.log(`check: ${passed} passed, ${failed} failed`);
   return failed ? 1 : 0;
 }
 

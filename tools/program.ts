@@ -25,6 +25,8 @@ export interface ProgramOptions {
   log: (line: string) => void;
   /** Aborted when the program must stop (Ctrl-C, or the end of a test): close every socket. */
   signal: AbortSignal;
+  /** Further command-line words after the host, e.g. the book's byte count for tcp_deadlock. */
+  args?: readonly string[];
 }
 
 /** One role of a program: `server`, `client`, … */

@@ -11,6 +11,7 @@
 import { type Lesson, ROOT } from "./catalog.ts";
 import { importMapFor, type Target } from "./import_map.ts";
 import { parseJUnit, type TestResult } from "./junit.ts";
+import { withScratch } from "./scratch.ts";
 
 /** How a suite is run. */
 export interface SuiteOptions {
@@ -53,8 +54,7 @@ export async function runSuite(
   target: Target,
   options: SuiteOptions = {},
 ): Promise<SuiteResult> {
-  const work = await Deno.makeTempDir({ prefix: "course-suite-" });
-  try {
+  return await withScratch("suite", async (work) => {
     const mapPath = `${work}/import_map.json`;
     const junitPath = `${work}/junit.xml`;
     await Deno.writeTextFile(mapPath, JSON.stringify(await importMapFor(target)));
@@ -106,9 +106,7 @@ export async function runSuite(
     if (tests.length) return { ...base, tests };
     const stderr = new TextDecoder().decode(output.stderr);
     return { ...base, tests, problem: explainCrash(stderr, target) };
-  } finally {
-    await Deno.remove(work, { recursive: true });
-  }
+  });
 }
 
 /** Replaces absolute file URLs and paths under the repository with relative paths. */

@@ -10,7 +10,6 @@
  */
 
 import { parseArgs } from "@std/cli/parse-args";
-import { bold } from "@std/fmt/colors";
 import { findLesson, type Lesson, loadCatalog } from "./catalog.ts";
 import { CORES, mapPool } from "./pool.ts";
 import { renderSuite, summaryLine, tally } from "./report.ts";
@@ -68,7 +67,7 @@ async function main(): Promise<number> {
       if (result.problem) console.log(`    could not run: ${result.problem.split("\n")[0]}`);
     }
   }
-  console.log(bold(`test: ${passed} passed, ${failed} failed`));
+  console.log(`test: ${passed} passed, ${failed} failed`);
   if (!single && failed) {
     console.log(
       `For details: deno task test LESSON (e.g. deno task test ${firstFailing(results)})`,

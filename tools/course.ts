@@ -1,0 +1,128 @@
+/**
+ * `deno task course` — where you are and what to do next.
+ *
+ * Runs every lesson's tests against your files in `exercises/` (results are
+ * cached by the content of the files they depend on, so a second run with no
+ * change is instant), and prints a table of the lessons with their status,
+ * then the next lesson to work on and the exact commands for it.
+ *
+ * @module
+ */
+
+import { parseArgs } from "@std/cli/parse-args";
+import { bold, dim, green, yellow } from "@std/fmt/colors";
+import { type Lesson, loadCatalog } from "./catalog.ts";
+import { CORES, mapPool } from "./pool.ts";
+import { isStubFailure } from "./report.ts";
+import { cachedResult, contentKey, storeResults } from "./result_cache.ts";
+import { runSuite, type SuiteResult } from "./suite.ts";
+import { EXERCISES, targetFromFlags } from "./targets.ts";
+import { runMain, UsageError } from "./usage_error.ts";
+
+/** A lesson's status, as derived from its test results. */
+export type Status =
+  | { kind: "done"; total: number }
+  | { kind: "in progress"; passed: number; total: number }
+  | { kind: "not started"; total: number }
+  | { kind: "does not compile"; problem: string };
+
+/**
+ * Derives a lesson's status from its results: every test passing is done;
+ * every test stopping at a stub's "not implemented" is not started.
+ *
+ * @example
+ * ```ts
+ * import { statusOf } from "./course.ts";
+ * statusOf({ lesson: "lesson-01", target: "exercises", tests: [], problem: "syntax error", ms: 1 }).kind;
+ * // "does not compile"
+ * ```
+ */
+export function statusOf(result: SuiteResult): Status {
+  if (result.problem) return { kind: "does not compile", problem: result.problem.split("\n")[0] };
+  const counted = result.tests.filter((t) => !t.skipped);
+  const passed = counted.filter((t) => t.passed).length;
+  if (passed === counted.length) return { kind: "done", total: counted.length };
+  if (passed === 0 && counted.every(isStubFailure)) {
+    return { kind: "not started", total: counted.length };
+  }
+  return { kind: "in progress", passed, total: counted.length };
+}
+
+function describeStatus(status: Status): string {
+  switch (status.kind) {
+    case "done":
+      return green(`✓ done (${status.total} tests)`);
+    case "in progress":
+      return yellow(`${status.passed} of ${status.total} tests passing`);
+    case "not started":
+      return dim("not started");
+    case "does not compile":
+      return yellow("does not compile");
+  }
+}
+
+async function main(): Promise<number> {
+  const flags = parseArgs(Deno.args, {
+    boolean: ["help", "fresh", "solutions"],
+    string: ["submission"],
+    unknown: (arg: string) => {
+      throw new UsageError(`unexpected ${arg}; usage: deno task course [--fresh]`);
+    },
+  });
+  if (flags.help) {
+    console.log("usage: deno task course [--fresh]   (--fresh ignores cached results)");
+    return 0;
+  }
+  const catalog = await loadCatalog();
+  const target = await targetFromFlags(flags);
+  const fresh = new Map<string, SuiteResult>();
+  const results = await mapPool(catalog.lessons, CORES, async (lesson: Lesson) => {
+    const key = await contentKey(lesson, target);
+    const cached = flags.fresh ? undefined : await cachedResult(key);
+    const result = cached ?? await runSuite(lesson, target, { typeCheck: true });
+    fresh.set(key, result);
+    return result;
+  });
+  if (target === EXERCISES) await storeResults(fresh);
+
+  console.log(bold(`${catalog.title} (v${catalog.version})`));
+  console.log();
+  const width = Math.max(...catalog.lessons.map((l) => l.title.length));
+  let done = 0;
+  let passedTests = 0;
+  let totalTests = 0;
+  let next: { lesson: Lesson; status: Status } | undefined;
+  for (const [i, lesson] of catalog.lessons.entries()) {
+    const status = statusOf(results[i]);
+    if (status.kind === "done") done++;
+    else next ??= { lesson, status };
+    passedTests += status.kind === "done"
+      ? status.total
+      : status.kind === "in progress"
+      ? status.passed
+      : 0;
+    totalTests += "total" in status ? status.total : 0;
+    const number = lesson.id.slice("lesson-".length);
+    console.log(`  ${number}  ${lesson.title.padEnd(width)}  ${describeStatus(status)}`);
+  }
+  console.log();
+  console.log(
+    `Progress: ${done} of ${catalog.lessons.length} lessons done ` +
+      `(${passedTests} of ${totalTests} tests passing).`,
+  );
+  console.log();
+  if (!next) {
+    console.log(green("Every lesson passes. Well done: compare your code with solutions/, then"));
+    console.log(green("try the programs against a peer in another language (see each README)."));
+    return 0;
+  }
+  const { lesson, status } = next;
+  console.log(bold(`Next: ${lesson.id} · ${lesson.title}`));
+  console.log(`  read  lessons/${lesson.id}/README.md`);
+  console.log(`  edit  exercises/${lesson.id}/${lesson.files.join(", ")}`);
+  console.log(`  test  deno task test ${lesson.id}`);
+  if (status.kind === "does not compile") console.log(yellow(`  first fix: ${status.problem}`));
+  return 0;
+}
+
+if (import.meta.main) await runMain("course", main);

@@ -1,0 +1,92 @@
+/**
+ * Caches suite results by the content of everything they depend on (the
+ * lesson's exercise files, its tests, the shared harness, the catalog and
+ * deno.json), so the dashboard answers at once when nothing changed.
+ * The cache lives in `.course/` (ignored by git) and is only ever a
+ * shortcut: a miss just runs the suite.
+ *
+ * @module
+ */
+
+import { type Lesson, ROOT } from "./catalog.ts";
+import type { Target } from "./import_map.ts";
+import type { SuiteResult } from "./suite.ts";
+
+/** Where cached results are kept. */
+export const CACHE_FILE = `${ROOT}.course/results.json`;
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) out.push(...await filesUnder(path));
+      else if (entry.isFile) out.push(path);
+    }
+  } catch {
+    // a missing folder contributes nothing
+  }
+  return out.sort();
+}
+
+/**
+ * The content key of a lesson's suite run against a target: a SHA-256 over
+ * the names and bytes of every file the result depends on.
+ *
+ * @example
+ * ```ts ignore
+ * const key = await contentKey(lesson, EXERCISES);
+ * ```
+ */
+export async function contentKey(lesson: Lesson, target: Target): Promise<string> {
+  const files = [
+    ...await filesUnder(`${target.dir}/${lesson.id}`),
+    ...await filesUnder(`${ROOT}tests/${lesson.id}`),
+    ...await filesUnder(`${ROOT}tests/harness`),
+    `${ROOT}tools/course.json`,
+    `${ROOT}deno.json`,
+  ];
+  const parts: Uint8Array[] = [new TextEncoder().encode(Deno.version.deno)];
+  for (const file of files) {
+    parts.push(new TextEncoder().encode(`\0${file}\0`));
+    parts.push(await Deno.readFile(file).catch(() => new Uint8Array()));
+  }
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Returns the cached result for `key`, if any.
+ *
+ * @example
+ * ```ts ignore
+ * const hit = await cachedResult(key);
+ * ```
+ */
+export async function cachedResult(key: string): Promise<SuiteResult | undefined> {
+  try {
+    const all = JSON.parse(await Deno.readTextFile(CACHE_FILE));
+    return all[key];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stores results under their keys, keeping only the entries still current.
+ *
+ * @example
+ * ```ts ignore
+ * await storeResults(new Map([[key, result]]));
+ * ```
+ */
+export async function storeResults(results: Map<string, SuiteResult>): Promise<void> {
+  await Deno.mkdir(`${ROOT}.course`, { recursive: true });
+  await Deno.writeTextFile(CACHE_FILE, JSON.stringify(Object.fromEntries(results)));
+}
