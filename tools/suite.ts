@@ -145,6 +145,16 @@ export function explainCrash(stderr: string, target?: Target): string {
 
   const parse = stderr.match(/could not be parsed: (.*?) at (file:\/\/\S+?)(?:\s|$)/);
   if (parse) return `${relativize(parse[2], target)}  syntax error: ${parse[1]}`;
+  const thrown = stderr.match(
+    /^error: (?:Uncaught \(in promise\) )?(\w*Error): (.*)\n([\s\S]*?)^\s+at (file:\/\/\S+)/m,
+  );
+  if (thrown) {
+    const [, name, message, frame, at] = thrown;
+    const source = frame.match(/^\s*\d+ \| (.*)$/m)?.[1];
+    const what = name === "SyntaxError" ? "syntax error" : name;
+    return `${relativize(at, target)}  ${what}: ${message}` +
+      (source ? `\n    ${source.trim()}` : "");
+  }
   const missing = stderr.match(/Module not found "([^"]+)"/);
   if (missing) return `missing file: ${relativize(missing[1], target)}`;
   const error = stderr.split("\n").find((l) => l.startsWith("error: "));
