@@ -22,6 +22,14 @@ export interface Lesson {
   program?: string;
   /** Hosts the lesson's tests may reach (given to `--allow-net`). */
   net: string[];
+  /** The lesson's weight in grading: its points are multiplied by it (default 1). */
+  weight?: number;
+}
+
+/** How submissions are scored. */
+export interface Scoring {
+  /** Points for each passing test, before the lesson's weight (default 1). */
+  pointsPerTest: number;
 }
 
 /** The whole course. */
@@ -30,6 +38,8 @@ export interface Catalog {
   title: string;
   /** Course version, printed in every report. */
   version: string;
+  /** How submissions are scored. */
+  scoring: Scoring;
   /** Lessons in order. */
   lessons: Lesson[];
 }
@@ -53,6 +63,10 @@ export async function loadCatalog(path = `${ROOT}tools/course.json`): Promise<Ca
   if (typeof data.title !== "string") problems.push("title must be a string");
   if (typeof data.version !== "string") problems.push("version must be a string");
   if (!Array.isArray(data.lessons)) problems.push("lessons must be an array");
+  data.scoring ??= { pointsPerTest: 1 };
+  if (!(data.scoring.pointsPerTest > 0)) {
+    problems.push("scoring.pointsPerTest must be a positive number");
+  }
   for (const [i, l] of (data.lessons ?? []).entries()) {
     const where = `lessons[${i}]`;
     if (!/^lesson-\d\d$/.test(l.id)) problems.push(`${where}.id must look like lesson-NN`);
@@ -68,6 +82,9 @@ export async function loadCatalog(path = `${ROOT}tools/course.json`): Promise<Ca
       problems.push(`${where}.program must be one of its files`);
     }
     if (!Array.isArray(l.net)) problems.push(`${where}.net must list hosts`);
+    if (l.weight !== undefined && !(l.weight >= 0)) {
+      problems.push(`${where}.weight must be a number ≥ 0`);
+    }
   }
   if (problems.length) throw new Error(`tools/course.json: ${problems.join("; ")}`);
   return data as Catalog;

@@ -22,7 +22,12 @@ export interface Target {
    * (e.g. `lesson-03/udp_local.ts`) found under `overlay.dir` instead.
    */
   overlay?: { dir: string; files: string[] };
+  /** Make the reference solutions unimportable (for graded submissions). */
+  blockSolutions?: boolean;
 }
+
+/** Where imports of `solutions/` lead in a graded run: nowhere. */
+export const BLOCKED_SOLUTIONS = "file:///solutions-are-off-limits-to-submissions/";
 
 /** Folder URL with a trailing slash, as import-map prefix keys need. */
 function folderUrl(path: string): string {
@@ -58,5 +63,6 @@ export async function importMapFor(target: Target): Promise<{ imports: Record<st
       imports[new URL(file, dir).href] = new URL(file, overlay).href;
     }
   }
+  if (target.blockSolutions) imports[folderUrl(`${ROOT}solutions`)] = BLOCKED_SOLUTIONS;
   return { imports };
 }

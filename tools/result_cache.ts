@@ -78,15 +78,33 @@ export async function cachedResult(key: string): Promise<SuiteResult | undefined
   }
 }
 
+/** How many results the cache keeps (the oldest go first). */
+export const CACHE_ENTRIES = 400;
+
 /**
- * Stores results under their keys, keeping only the entries still current.
+ * Adds results under their keys, without their bulky output, keeping the
+ * newest {@linkcode CACHE_ENTRIES}. The file is replaced atomically, so a
+ * concurrent reader never sees half of it.
  *
  * @example
  * ```ts ignore
  * await storeResults(new Map([[key, result]]));
  * ```
  */
-export async function storeResults(results: Map<string, SuiteResult>): Promise<void> {
+export async function storeResults(
+  results: Map<string, SuiteResult>,
+  merge = false,
+): Promise<void> {
   await Deno.mkdir(`${ROOT}.course`, { recursive: true });
-  await Deno.writeTextFile(CACHE_FILE, JSON.stringify(Object.fromEntries(results)));
+  let all: Record<string, SuiteResult> = {};
+  if (merge) {
+    try {
+      all = JSON.parse(await Deno.readTextFile(CACHE_FILE));
+    } catch {
+      all = {};
+    }
+  }
+  const temporary = `${CACHE_FILE}.${crypto.randomUUID()}`;
+  await Deno.writeTextFile(temporary, JSON.stringify({ ...all, ...Object.fromEntries(results) }));
+  await Deno.rename(temporary, CACHE_FILE);
 }

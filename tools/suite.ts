@@ -19,8 +19,35 @@ export interface SuiteOptions {
   typeCheck?: boolean;
   /** Kill the process after this many milliseconds (default 60 000). */
   timeoutMs?: number;
-  /** Extra flags for `deno test` (e.g. permission limits from the grader). */
+  /** Extra flags for `deno test` (e.g. the grader's preload and memory cap). */
   extraFlags?: string[];
+  /** Kill the process once it has printed more than this many bytes (default 4 MiB). */
+  outputCapBytes?: number;
+  /** Kill the process once its resident memory passes this many MiB (Linux; default: no cap). */
+  memoryCapMb?: number;
+}
+
+/** Reads a process's resident memory in MiB from /proc (Linux), or undefined. */
+function residentMb(pid: number): number | undefined {
+  try {
+    const kb = Deno.readTextFileSync(`/proc/${pid}/status`).match(/VmRSS:\s+(\d+) kB/)?.[1];
+    return kb ? Number(kb) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How much of a suite's output is kept for diagnosis. */
+export const KEPT_OUTPUT = 64 * 1024;
+
+function concatBytes(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 /** What one run of a suite produced. */
@@ -35,6 +62,12 @@ export interface SuiteResult {
   problem?: string;
   /** Wall time of the process in milliseconds. */
   ms: number;
+  /** The first {@linkcode KEPT_OUTPUT} bytes of what the process printed (stderr, then stdout). */
+  output?: string;
+  /** How the process ended. */
+  exit?: { code: number; signal: string | null };
+  /** Why the runner stopped the process, if it did. */
+  stopped?: "time" | "output" | "memory";
 }
 
 /**
@@ -67,6 +100,7 @@ export async function runSuite(
       "--no-prompt",
       `--allow-net=${lesson.net.join(",")}`,
       ...(options.typeCheck ? [] : ["--no-check"]),
+      ...(options.memoryCapMb ? [`--v8-flags=--max-old-space-size=${options.memoryCapMb}`] : []),
       ...(options.extraFlags ?? []),
       `${ROOT}tests/${lesson.id}/`,
     ];
@@ -80,20 +114,73 @@ export async function runSuite(
       stderr: "piped",
     }).spawn();
     const limit = options.timeoutMs ?? 60_000;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, limit);
-    const output = await child.output();
+    const cap = options.outputCapBytes ?? 4 * 1024 * 1024;
+    let stopped: SuiteResult["stopped"];
+    const stop = (why: NonNullable<SuiteResult["stopped"]>) => {
+      stopped ??= why;
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already exited
+      }
+    };
+    const timer = setTimeout(() => stop("time"), limit);
+    const watchdog = options.memoryCapMb
+      ? setInterval(() => {
+        if ((residentMb(child.pid) ?? 0) > options.memoryCapMb!) stop("memory");
+      }, 50)
+      : undefined;
+    let total = 0;
+    const collect = async (stream: ReadableStream<Uint8Array>) => {
+      const kept: Uint8Array[] = [];
+      let keptBytes = 0;
+      for await (const chunk of stream) {
+        total += chunk.length;
+        if (keptBytes < KEPT_OUTPUT) {
+          kept.push(chunk.subarray(0, KEPT_OUTPUT - keptBytes));
+          keptBytes += kept.at(-1)!.length;
+        }
+        if (total > cap) stop("output");
+      }
+      return new TextDecoder().decode(concatBytes(kept));
+    };
+    const [stdout, stderr, status] = await Promise.all([
+      collect(child.stdout),
+      collect(child.stderr),
+      child.status,
+    ]);
     clearTimeout(timer);
+    clearInterval(watchdog);
     const ms = Math.round(performance.now() - started);
-    const base = { lesson: lesson.id, target: target.label, ms };
-    if (timedOut) {
+    const base = {
+      lesson: lesson.id,
+      target: target.label,
+      ms,
+      output: stderr + stdout,
+      exit: { code: status.code, signal: status.signal },
+    };
+    if (stopped === "time") {
       return {
         ...base,
+        stopped,
         tests: [],
         problem: `the suite did not finish within ${limit / 1000} s and was stopped`,
+      };
+    }
+    if (stopped === "memory") {
+      return {
+        ...base,
+        stopped,
+        tests: [],
+        problem: `the suite used more than ${options.memoryCapMb} MiB of memory and was stopped`,
+      };
+    }
+    if (stopped === "output") {
+      return {
+        ...base,
+        stopped,
+        tests: [],
+        problem: `the suite printed more than ${cap} bytes and was stopped`,
       };
     }
     let xml: string | undefined;
@@ -104,7 +191,6 @@ export async function runSuite(
     }
     const tests = xml ? parseJUnit(xml).filter((t) => !t.name.includes(" > ")) : [];
     if (tests.length) return { ...base, tests };
-    const stderr = new TextDecoder().decode(output.stderr);
     return { ...base, tests, problem: explainCrash(stderr, target) };
   });
 }

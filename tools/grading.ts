@@ -1,0 +1,302 @@
+/**
+ * Grading one submission: every selected lesson's suite runs in its own
+ * sandboxed `deno test` process (loopback network only, no read, write, env,
+ * run, ffi or sys; the test API and built-ins frozen; the reference solutions
+ * unimportable; bounded in time, memory and output), and each test's outcome
+ * is scored against the list of tests the reference solution passes. Anything
+ * a submission does to get around the tests is one line in the report and
+ * zeroes that lesson.
+ *
+ * @module
+ */
+
+import { type Catalog, type Lesson, ROOT } from "./catalog.ts";
+import type { Target } from "./import_map.ts";
+import { CORES, mapPool } from "./pool.ts";
+import { cachedResult, contentKey, storeResults } from "./result_cache.ts";
+import { withScratch } from "./scratch.ts";
+import { openSubmission } from "./submission.ts";
+import { runSuite, type SuiteResult } from "./suite.ts";
+import { SOLUTIONS } from "./targets.ts";
+
+/** One test's grade. */
+export interface GradedTest {
+  /** The test's name. */
+  name: string;
+  /** `pass`, `fail`, or `skip` (a platform-only test skipped on this machine). */
+  status: "pass" | "fail" | "skip";
+  /** Points earned. */
+  points: number;
+  /** Points possible. */
+  maxPoints: number;
+  /** The failure message (empty when passed). */
+  message: string;
+  /** Duration in milliseconds (0 when it never ran). */
+  ms: number;
+}
+
+/** One lesson's grade. */
+export interface GradedLesson {
+  /** Lesson ID. */
+  lesson: string;
+  /** Lesson title. */
+  title: string;
+  /** Tests in the order the reference solution runs them. */
+  tests: GradedTest[];
+  /** Points earned (0 when there is a violation). */
+  points: number;
+  /** Points possible. */
+  maxPoints: number;
+  /** Why the suite could not run, if it could not. */
+  problem?: string;
+  /** What the submission tried that the sandbox stopped, one line each. */
+  violations: string[];
+  /** Wall time in milliseconds. */
+  ms: number;
+}
+
+/** A whole submission's grade. */
+export interface Grade {
+  /** The submission's name. */
+  submission: string;
+  /** The course version the grade is for. */
+  courseVersion: string;
+  /** When it was graded (ISO 8601). */
+  gradedAt: string;
+  /** Per lesson. */
+  lessons: GradedLesson[];
+  /** Points earned. */
+  points: number;
+  /** Points possible. */
+  maxPoints: number;
+}
+
+/** The sandbox's limits. */
+export interface Limits {
+  /** Wall-clock limit per lesson in milliseconds. */
+  timeoutMs: number;
+  /** Memory cap per lesson in MiB. */
+  memoryMb: number;
+  /** Output cap per lesson in bytes. */
+  outputBytes: number;
+}
+
+/** The defaults: generous for honest code, tight for runaway code. */
+export const DEFAULT_LIMITS: Limits = {
+  timeoutMs: 10_000,
+  memoryMb: 512,
+  outputBytes: 1024 * 1024,
+};
+
+const KINDS: Record<string, string> = {
+  read: "read",
+  write: "write",
+  net: "reach",
+  run: "run",
+  env: "read the environment variable",
+  ffi: "load the native library",
+  sys: "query the system for",
+  import: "import",
+};
+
+/**
+ * Turns what a sandboxed run shows into one-line violation reports.
+ *
+ * @example
+ * ```ts
+ * import { violationsOf } from "./grading.ts";
+ * violationsOf({
+ *   lesson: "lesson-07", target: "ann", ms: 5, problem: undefined,
+ *   tests: [{ name: "t", file: "", passed: false, skipped: false, ms: 1, detail: "",
+ *     message: 'NotCapable: Requires read access to "/etc/passwd", run again with the --allow-read flag' }],
+ * }, 10_000, 512, 1024);
+ * // ["tried to read /etc/passwd: denied"]
+ * ```
+ */
+export function violationsOf(
+  result: SuiteResult,
+  timeoutMs: number,
+  memoryMb: number,
+  outputBytes: number,
+): string[] {
+  const found = new Set<string>();
+  if (result.stopped === "time") found.add(`timed out after ${timeoutMs / 1000} s`);
+  if (result.stopped === "memory") found.add(`used more than ${memoryMb} MiB of memory: stopped`);
+  if (result.stopped === "output") found.add(`printed more than ${outputBytes} bytes: stopped`);
+  if (!result.stopped && !result.tests.length && result.exit?.code === 0) {
+    found.add("exited before the tests ran");
+  }
+  const texts = [
+    result.problem ?? "",
+    result.output ?? "",
+    ...result.tests.map((t) => `${t.message}\n${t.detail}`),
+  ];
+  for (const text of texts) {
+    for (
+      const m of text.matchAll(/Requires (\w+) access to "?([^",\n]*?)"?(?:,|\s+run again|$)/gm)
+    ) {
+      found.add(`tried to ${KINDS[m[1]] ?? m[1]} ${m[2]}: denied`);
+    }
+    if (/out of memory/i.test(text)) found.add(`ran out of memory (cap ${memoryMb} MiB)`);
+    if (
+      /Cannot (assign to read only property|add property|redefine property|define property)/.test(
+        text,
+      )
+    ) {
+      const what = text.match(/property '([^']+)' of (?:object|function) '?([^'\n]*)/);
+      found.add(
+        `tried to patch the test runtime${
+          what ? ` (${what[1]} of ${what[2].slice(0, 40)})` : ""
+        }: denied`,
+      );
+    }
+    if (text.includes("solutions-are-off-limits-to-submissions")) {
+      found.add("tried to import the reference solution: denied");
+    }
+  }
+  return [...found];
+}
+
+async function expectedTests(lesson: Lesson): Promise<SuiteResult> {
+  const key = await contentKey(lesson, SOLUTIONS);
+  const hit = await cachedResult(key);
+  if (hit) return hit;
+  const result = await runSuite(lesson, SOLUTIONS);
+  if (!result.problem && result.tests.every((t) => t.passed || t.skipped)) {
+    await storeResults(new Map([[key, result]]));
+  }
+  return result;
+}
+
+/**
+ * Grades one lesson of a submission.
+ *
+ * @example
+ * ```ts ignore
+ * const graded = await gradeLesson(catalog, lesson, target, DEFAULT_LIMITS, []);
+ * ```
+ */
+export async function gradeLesson(
+  catalog: Catalog,
+  lesson: Lesson,
+  target: Target,
+  limits: Limits,
+  escapingLinks: string[],
+): Promise<GradedLesson> {
+  const reference = await expectedTests(lesson);
+  const perTest = catalog.scoring.pointsPerTest * (lesson.weight ?? 1);
+  const names = reference.tests.map((t) => t.name);
+  const maxPoints = reference.tests.filter((t) => !t.skipped).length * perTest;
+  const base = { lesson: lesson.id, title: lesson.title, maxPoints };
+  const links = escapingLinks.filter((l) => l.startsWith(`${lesson.id}/`));
+  const hasFolder = await Deno.stat(`${target.dir}/${lesson.id}`).then(
+    (i) => i.isDirectory,
+    () => false,
+  );
+  const notRun = (message: string): GradedTest[] =>
+    reference.tests.map((t) => ({
+      name: t.name,
+      status: "fail",
+      points: 0,
+      maxPoints: perTest,
+      message,
+      ms: 0,
+    }));
+  if (links.length) {
+    const violations = links.map((l) =>
+      `tried to read ${l.split(" → ")[1]} through a symlink: denied`
+    );
+    return {
+      ...base,
+      tests: notRun("not run: the lesson holds a symlink leading outside"),
+      points: 0,
+      violations,
+      ms: 0,
+    };
+  }
+  if (!hasFolder) {
+    return {
+      ...base,
+      tests: notRun(`not submitted: no ${lesson.id}/ folder`),
+      points: 0,
+      problem: `no ${lesson.id}/ folder`,
+      violations: [],
+      ms: 0,
+    };
+  }
+  const ownSolutions = target.dir.startsWith(SOLUTIONS.dir);
+  const result = await runSuite(lesson, { ...target, blockSolutions: !ownSolutions }, {
+    timeoutMs: limits.timeoutMs,
+    memoryCapMb: limits.memoryMb,
+    outputCapBytes: limits.outputBytes,
+    extraFlags: [`--preload=${ROOT}tools/lockdown.ts`],
+  });
+  const violations = violationsOf(result, limits.timeoutMs, limits.memoryMb, limits.outputBytes);
+  const byName = new Map<string, typeof result.tests>();
+  for (const t of result.tests) byName.set(t.name, [...(byName.get(t.name) ?? []), t]);
+  const extra = [...byName.keys()].filter((n) => !names.includes(n));
+  if (extra.length) {
+    violations.push(
+      `registered tests of its own (${extra.slice(0, 3).map((n) => `"${n}"`).join(", ")}): ignored`,
+    );
+  }
+  if ([...byName.values()].some((list) => list.length > 1)) {
+    violations.push("registered a course test twice: denied");
+  }
+  const missing = names.filter((n) => !byName.has(n));
+  if (!result.problem && missing.length && !result.stopped) {
+    violations.push(`${missing.length} tests never ran (the process ended early)`);
+  }
+  const tests: GradedTest[] = reference.tests.map((ref) => {
+    const got = byName.get(ref.name)?.[0];
+    if (ref.skipped || got?.skipped) {
+      return { name: ref.name, status: "skip", points: 0, maxPoints: 0, message: "", ms: 0 };
+    }
+    const passed = got?.passed === true && !violations.length;
+    return {
+      name: ref.name,
+      status: passed ? "pass" : "fail",
+      points: passed ? perTest : 0,
+      maxPoints: perTest,
+      message: got ? got.message : result.problem ?? "never ran",
+      ms: got?.ms ?? 0,
+    };
+  });
+  const points = violations.length ? 0 : tests.reduce((n, t) => n + t.points, 0);
+  return { ...base, tests, points, problem: result.problem, violations, ms: result.ms };
+}
+
+/**
+ * Grades a submission (a folder or a zip) on the given lessons.
+ *
+ * @example
+ * ```ts ignore
+ * const grade = await gradeSubmission(catalog, "subs/ann.zip", catalog.lessons, DEFAULT_LIMITS, 2);
+ * console.log(grade.points, "/", grade.maxPoints);
+ * ```
+ */
+export async function gradeSubmission(
+  catalog: Catalog,
+  path: string,
+  lessons: Lesson[],
+  limits: Limits = DEFAULT_LIMITS,
+  concurrency = CORES,
+): Promise<Grade> {
+  return await withScratch("grade", async (scratch) => {
+    const submission = await openSubmission(path, scratch);
+    const target: Target = { label: submission.name, dir: submission.dir };
+    const graded = await mapPool(
+      lessons,
+      concurrency,
+      (lesson) => gradeLesson(catalog, lesson, target, limits, submission.escapingLinks),
+    );
+    return {
+      submission: submission.name,
+      courseVersion: catalog.version,
+      gradedAt: new Date().toISOString(),
+      lessons: graded,
+      points: graded.reduce((n, l) => n + l.points, 0),
+      maxPoints: graded.reduce((n, l) => n + l.maxPoints, 0),
+    };
+  });
+}
