@@ -28,5 +28,8 @@ export const LINUX_LOOPBACK_REASON =
  * ```
  */
 export function linuxLoopbackTest(name: string): { name: string; ignore: boolean } {
-  return { name: LINUX_LOOPBACK ? name : `${name} ${LINUX_LOOPBACK_REASON}`, ignore: !LINUX_LOOPBACK };
+  return {
+    name: LINUX_LOOPBACK ? name : `${name} ${LINUX_LOOPBACK_REASON}`,
+    ignore: !LINUX_LOOPBACK,
+  };
 }

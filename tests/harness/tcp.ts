@@ -49,7 +49,9 @@ export async function readToEnd(conn: Deno.Conn, wait: Awaiting): Promise<Uint8A
   try {
     return await within(reading, wait);
   } catch (e) {
-    if (e instanceof Error) e.message = e.message.replace("\n", `\n  received so far: ${describe(concat(chunks))}\n`);
+    if (e instanceof Error) {
+      e.message = e.message.replace("\n", `\n  received so far: ${describe(concat(chunks))}\n`);
+    }
     throw e;
   }
 }
@@ -71,7 +73,8 @@ export async function readExactly(conn: Deno.Conn, n: number, wait: Awaiting): P
       const r = await conn.read(out.subarray(got));
       if (r === null) {
         fail({
-          summary: `the connection was closed after ${got} of the ${n} bytes awaited (${wait.awaiting})`,
+          summary:
+            `the connection was closed after ${got} of the ${n} bytes awaited (${wait.awaiting})`,
           section: wait.section,
           got: describe(out.subarray(0, got)),
           mistake: wait.mistake,
@@ -86,7 +89,10 @@ export async function readExactly(conn: Deno.Conn, n: number, wait: Awaiting): P
     return await within(reading, wait);
   } catch (e) {
     if (e instanceof Error && !e.message.includes("was closed after")) {
-      e.message = e.message.replace("\n", `\n  received so far: ${describe(out.subarray(0, got))}\n`);
+      e.message = e.message.replace(
+        "\n",
+        `\n  received so far: ${describe(out.subarray(0, got))}\n`,
+      );
     }
     throw e;
   }
@@ -101,7 +107,11 @@ export async function readExactly(conn: Deno.Conn, n: number, wait: Awaiting): P
  * await writeAll(conn, "Hi there, server", { awaiting: "the request to be sent", section });
  * ```
  */
-export async function writeAll(conn: Deno.Conn, data: string | Uint8Array, wait: Awaiting): Promise<void> {
+export async function writeAll(
+  conn: Deno.Conn,
+  data: string | Uint8Array,
+  wait: Awaiting,
+): Promise<void> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const writing = (async () => {
     for (let sent = 0; sent < bytes.length;) sent += await conn.write(bytes.subarray(sent));

@@ -46,7 +46,11 @@ export class TcpProxy implements AsyncDisposable {
   /** Where clients connect. */
   readonly addr: Deno.NetAddr;
 
-  private constructor(listener: Deno.TcpListener, upstream: Deno.NetAddr, shape: { request?: Shaping; reply?: Shaping }) {
+  private constructor(
+    listener: Deno.TcpListener,
+    upstream: Deno.NetAddr,
+    shape: { request?: Shaping; reply?: Shaping },
+  ) {
     this.#listener = listener;
     this.#upstream = upstream;
     this.#shape = { request: shape.request ?? {}, reply: shape.reply ?? {} };
@@ -63,7 +67,10 @@ export class TcpProxy implements AsyncDisposable {
    * await using proxy = TcpProxy.open(server.addr, { reply: { chunk: 1 } });
    * ```
    */
-  static open(upstream: Deno.NetAddr, shape: { request?: Shaping; reply?: Shaping } = {}): TcpProxy {
+  static open(
+    upstream: Deno.NetAddr,
+    shape: { request?: Shaping; reply?: Shaping } = {},
+  ): TcpProxy {
     return new TcpProxy(Deno.listen({ hostname: "127.0.0.1", port: 0 }), upstream, shape);
   }
 
@@ -78,7 +85,10 @@ export class TcpProxy implements AsyncDisposable {
       this.#conns.push(client);
       let server: Deno.TcpConn;
       try {
-        server = await Deno.connect({ hostname: this.#upstream.hostname, port: this.#upstream.port });
+        server = await Deno.connect({
+          hostname: this.#upstream.hostname,
+          port: this.#upstream.port,
+        });
       } catch {
         closeQuietly(client);
         continue;
@@ -140,7 +150,9 @@ export class TcpProxy implements AsyncDisposable {
     if (!this.events.length) return "  wire: nothing crossed the proxy";
     return this.events.map((e) => {
       const arrow = e.direction === "request" ? "client → server" : "server → client";
-      return `  wire: +${e.at.toFixed(0).padStart(5)} ms  ${arrow}  ${e.data ? describe(e.data) : "EOF (half-close)"}`;
+      return `  wire: +${e.at.toFixed(0).padStart(5)} ms  ${arrow}  ${
+        e.data ? describe(e.data) : "EOF (half-close)"
+      }`;
     }).join("\n");
   }
 

@@ -12,10 +12,16 @@ Deno.test("proxy: splits the reply into 1-byte pieces and passes on the half-clo
     await writeAll(client, "ping", { awaiting: "write", section });
     await client.closeWrite();
     const conn = await server.accept({ awaiting: "accept", section });
-    assertEquals(new TextDecoder().decode(await readToEnd(conn, { awaiting: "request", section })), "ping");
+    assertEquals(
+      new TextDecoder().decode(await readToEnd(conn, { awaiting: "request", section })),
+      "ping",
+    );
     await writeAll(conn, "pong!", { awaiting: "reply", section });
     await conn.closeWrite();
-    assertEquals(new TextDecoder().decode(await readToEnd(client, { awaiting: "reply", section })), "pong!");
+    assertEquals(
+      new TextDecoder().decode(await readToEnd(client, { awaiting: "reply", section })),
+      "pong!",
+    );
     assertEquals(proxy.events.filter((e) => e.direction === "reply" && e.data).length, 5);
   } finally {
     client.close();

@@ -148,7 +148,11 @@ export class UdpRelay implements Disposable {
    * ```
    */
   static open(upstream: Deno.NetAddr, plan: Plan = forwardAll): UdpRelay {
-    return new UdpRelay(Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" }), upstream, plan);
+    return new UdpRelay(
+      Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" }),
+      upstream,
+      plan,
+    );
   }
 
   /** The datagrams seen in one direction. */
@@ -188,13 +192,21 @@ export class UdpRelay implements Disposable {
   transcript(): string {
     if (!this.events.length) return "  wire: nothing crossed the relay";
     return this.events.map((e) => {
-      const arrow = e.direction === "request" ? `${showAddr(e.client)} → server` : `server → ${showAddr(e.client)}`;
+      const arrow = e.direction === "request"
+        ? `${showAddr(e.client)} → server`
+        : `server → ${showAddr(e.client)}`;
       const action = typeof e.action === "string" ? e.action : `delay ${e.action.delayMs} ms`;
-      return `  wire: +${e.at.toFixed(0).padStart(5)} ms  ${arrow}  ${describe(e.data)}  [${action}]`;
+      return `  wire: +${e.at.toFixed(0).padStart(5)} ms  ${arrow}  ${
+        describe(e.data)
+      }  [${action}]`;
     }).join("\n");
   }
 
-  async #pump(socket: Deno.DatagramConn, direction: Direction, client?: Deno.NetAddr): Promise<void> {
+  async #pump(
+    socket: Deno.DatagramConn,
+    direction: Direction,
+    client?: Deno.NetAddr,
+  ): Promise<void> {
     while (true) {
       let data: Uint8Array;
       let from: Deno.Addr;
@@ -206,7 +218,14 @@ export class UdpRelay implements Disposable {
       const peer = client ?? (from as Deno.NetAddr);
       const index = this.#counts[direction]++;
       const action = this.#plan({ direction, index, data });
-      this.events.push({ at: performance.now() - this.#started, direction, index, data, client: peer, action });
+      this.events.push({
+        at: performance.now() - this.#started,
+        direction,
+        index,
+        data,
+        client: peer,
+        action,
+      });
       this.#wake?.();
       const send = () => this.#deliver(direction, peer, data);
       if (action === "drop") continue;
@@ -215,7 +234,8 @@ export class UdpRelay implements Disposable {
         continue;
       }
       if (typeof action === "object") {
-        pause(action.delayMs, this.#stop.signal).then(() => this.#closed ? undefined : send()).catch(() => {});
+        pause(action.delayMs, this.#stop.signal).then(() => this.#closed ? undefined : send())
+          .catch(() => {});
         continue;
       }
       await send();

@@ -33,6 +33,10 @@ Deno.test("relay: hold reorders deterministically", async () => {
 Deno.test("relay: seeded loss replays identically", () => {
   const a = seededLoss(9, 0.5);
   const b = seededLoss(9, 0.5);
-  const run = (p: typeof a) => Array.from({ length: 20 }, (_, i) => p({ direction: "request", index: i, data: new Uint8Array() }));
+  const run = (p: typeof a) =>
+    Array.from(
+      { length: 20 },
+      (_, i) => p({ direction: "request", index: i, data: new Uint8Array() }),
+    );
   assertEquals(run(a), run(b));
 });
