@@ -1,0 +1,323 @@
+/**
+ * Lesson 01 — Clients, servers and bytes: the greeter and its client on real
+ * loopback TCP connections.
+ *
+ * @module
+ */
+
+import {
+  fetchGreeting,
+  type Greeter,
+  greetingFor,
+  startGreeter,
+} from "../../exercises/lesson-01/greeter.ts";
+import { describe } from "../harness/bytes.ts";
+import { background, pause, within } from "../harness/deadline.ts";
+import { expectBytes, expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
+import { fail, type Section, sectionsOf } from "../harness/failure.ts";
+import { connect, FakeServer, readToEnd, writeAll } from "../harness/tcp.ts";
+
+const section = sectionsOf("lesson-01");
+
+/**
+ * How long the fake server holds back the second part of a reply. Fault
+ * injection only: a correct client waits for EOF however long this is.
+ */
+const WITHHOLD_MS = 30;
+
+const neverClosed =
+  "the greeter never closed the connection, so the client waits for EOF forever: " +
+  "close each accepted connection once its greeting is written";
+
+/** Starts the learner's greeter and guarantees it is closed after `body`. */
+async function withGreeter(body: (greeter: Greeter) => Promise<void>): Promise<void> {
+  const greeter = startGreeter({ hostname: "127.0.0.1", port: 0 });
+  try {
+    await body(greeter);
+  } finally {
+    greeter.close();
+    await within(greeter.done.catch(() => {}), {
+      awaiting: "the greeter's accept loop to end after close()",
+      section: section("The server: listen, accept, answer, close"),
+      mistake: "close() must close the listener, so that the pending accept() ends the loop",
+    });
+  }
+}
+
+/** Connects to the greeter as a client, reads to EOF, and checks the greeting names us. */
+async function greetedAt(greeter: Greeter, which: string, mistake?: string): Promise<void> {
+  let conn: Deno.TcpConn;
+  try {
+    conn = await connect(greeter.addr, {
+      awaiting: `${which} to connect to the greeter`,
+      section: section("The server: listen, accept, answer, close"),
+      mistake,
+    });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.ConnectionRefused)) throw error;
+    fail({
+      summary: `${which}: the connection was refused, nobody is listening any more`,
+      section: section("The server: listen, accept, answer, close"),
+      mistake: mistake ?? "the greeter closed its listener too early",
+    });
+  }
+  try {
+    const me = conn.localAddr;
+    const got = await readToEnd(conn, {
+      awaiting: `the greeting for ${which} and then EOF (the greeter closing the connection)`,
+      section: section("The server: listen, accept, answer, close"),
+      mistake: mistake ?? neverClosed,
+    });
+    const text = new TextDecoder().decode(got);
+    expectBytes(got, `Hello, 127.0.0.1:${me.port}!\n`, {
+      what: `the greeting for ${which}, whose address is 127.0.0.1:${me.port}`,
+      section: section("The greeter on the wire"),
+      mistake: text.includes(`:${greeter.addr.port}`)
+        ? "the greeting named the server's own address (conn.localAddr): " +
+          "the client is at the other end, conn.remoteAddr"
+        : !text.includes(String(me.port))
+        ? "the greeting must name the client's own address (conn.remoteAddr), not a fixed text"
+        : undefined,
+    });
+  } finally {
+    conn.close();
+  }
+}
+
+/** Settles `promise` into a value or an error, but lets a stub's "not implemented" through. */
+async function outcome<T>(promise: Promise<T>): Promise<{ value?: T; error?: Error }> {
+  try {
+    return { value: await promise };
+  } catch (error) {
+    if (isNotImplemented(error)) throw error;
+    return { error: error instanceof Error ? error : new Error(String(error)) };
+  }
+}
+
+Deno.test("greetingFor: `Hello, HOST:PORT!` and a newline", () => {
+  expectBytes(greetingFor({ hostname: "127.0.0.1", port: 54321 }), "Hello, 127.0.0.1:54321!\n", {
+    what: "greetingFor(127.0.0.1:54321)",
+    section: section("The greeter on the wire"),
+  });
+});
+
+Deno.test("greeter: greets a client by the client's own address, then closes", async () => {
+  await withGreeter((greeter) => greetedAt(greeter, "the client"));
+});
+
+Deno.test("greeter: serves several clients one after another, each by its own port", async () => {
+  await withGreeter(async (greeter) => {
+    for (const which of ["client #1", "client #2", "client #3"]) {
+      await greetedAt(
+        greeter,
+        which,
+        which === "client #1"
+          ? undefined
+          : "the greeter served one client and stopped: accept() belongs in a loop",
+      );
+    }
+  });
+});
+
+Deno.test("greeter: listens on 127.0.0.1 and an OS-chosen port; close() frees the port", async () => {
+  const greeter = startGreeter({ hostname: "127.0.0.1", port: 0 });
+  const { hostname, port } = greeter.addr;
+  greeter.close();
+  await within(greeter.done.catch(() => {}), {
+    awaiting: "the greeter's accept loop to end after close()",
+    section: section("The server: listen, accept, answer, close"),
+  });
+  expectThat(hostname === "127.0.0.1" && port > 0, `listening at ${hostname}:${port}`, {
+    what: "the greeter reports the address it listens on",
+    expected: "127.0.0.1 and a non-zero port",
+    section: section("The server: listen, accept, answer, close"),
+  });
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    fail({
+      summary: `port ${port} is still taken after the greeter's close()`,
+      section: section("The server: listen, accept, answer, close"),
+      mistake: "close() must close the listener, which gives the port back",
+    });
+  }
+});
+
+/**
+ * Runs the learner's fetchGreeting against a fake server that writes `part1`,
+ * holds the rest back for {@linkcode WITHHOLD_MS}, writes `part2` and closes.
+ * Fails at once, naming the single-read mistake, if fetchGreeting returns
+ * before the server has closed; otherwise returns what fetchGreeting did.
+ */
+async function fetchInTwoParts(
+  part1: string | Uint8Array,
+  part2: string | Uint8Array,
+  expected: string,
+  where: Section,
+): Promise<{ value?: string; error?: Error }> {
+  using fake = FakeServer.open();
+  const fetching = background(fetchGreeting(fake.addr));
+  let returned = false;
+  fetching.then(() => returned = true, () => returned = true);
+  try {
+    const conn = await fake.accept({
+      awaiting: "fetchGreeting to connect",
+      watch: fetching,
+      section: where,
+    });
+    await writeAll(conn, part1, { awaiting: "part 1 to be sent", section: where });
+    await pause(WITHHOLD_MS); // fault injection: the rest of the reply is held back
+    if (returned) {
+      const early = await outcome(fetching);
+      fail({
+        summary: "fetchGreeting returned before the server had closed the connection",
+        section: section("The client: read until the server closes"),
+        expected: describe(expected),
+        got: early.error
+          ? `${early.error.name}: ${early.error.message}`
+          : describe(early.value ?? ""),
+        mistake:
+          "returned before the server closed the connection: one read() gives whatever has arrived " +
+          "so far; call read() until it returns null (EOF)",
+      });
+    }
+    await writeAll(conn, part2, { awaiting: "part 2 to be sent", section: where });
+    conn.close();
+    return await within(outcome(fetching), {
+      awaiting: "fetchGreeting to return once the server closed the connection",
+      section: where,
+      mistake: "the read loop must stop when read() returns null",
+    });
+  } finally {
+    fake.close();
+    await within(fetching.catch(() => {}), { awaiting: "fetchGreeting to end", section: where });
+  }
+}
+
+Deno.test("fetchGreeting: keeps reading until the server closes (a reply sent in two parts)", async () => {
+  const where = section("The client: read until the server closes");
+  const result = await fetchInTwoParts(
+    "Hello, 127.0.0.1:",
+    "1060!\n",
+    "Hello, 127.0.0.1:1060!\n",
+    where,
+  );
+  if (result.error) throw result.error;
+  expectBytes(result.value ?? "", "Hello, 127.0.0.1:1060!\n", {
+    what: "the greeting fetchGreeting returned",
+    section: where,
+  });
+});
+
+Deno.test("fetchGreeting: a character split across two TCP writes decodes whole", async () => {
+  const where = section("One character, two reads");
+  // "Hello, café!\n" with é (c3 a9) cut in two: c3 ends part 1, a9 starts part 2.
+  const utf8 = new TextEncoder().encode("Hello, café!\n");
+  const result = await fetchInTwoParts(
+    utf8.subarray(0, 11),
+    utf8.subarray(11),
+    "Hello, café!\n",
+    where,
+  );
+  const perChunk =
+    "decoded each chunk on its own, so a character cut between two reads broke in two: " +
+    "collect the bytes and decode once, after EOF";
+  if (result.error) {
+    fail({
+      summary:
+        `fetchGreeting failed on a valid UTF-8 reply: ${result.error.name}: ${result.error.message}`,
+      section: where,
+      mistake: /UTF-8|valid/.test(result.error.message) ? perChunk : undefined,
+    });
+  }
+  expectEqual(result.value, "Hello, café!\n", {
+    what: "the greeting fetchGreeting returned",
+    section: where,
+    mistake: result.value?.includes("\uFFFD") ? perChunk : undefined,
+  });
+});
+
+Deno.test("fetchGreeting: refuses a reply that is not UTF-8", async () => {
+  using fake = FakeServer.open();
+  const fetching = background(fetchGreeting(fake.addr));
+  const where = section("Decoding strictly");
+  try {
+    const conn = await fake.accept({
+      awaiting: "fetchGreeting to connect",
+      watch: fetching,
+      section: where,
+    });
+    await writeAll(conn, new Uint8Array([0x48, 0x69, 0xff, 0x0a]), {
+      awaiting: "the reply to be sent",
+      section: where,
+    });
+    conn.close();
+    const result = await within(outcome(fetching), {
+      awaiting: "fetchGreeting to return once the server closed the connection",
+      section: where,
+    });
+    expectThat(
+      result.error instanceof TypeError && /UTF-8/.test(result.error.message),
+      result.error
+        ? `${result.error.name}: ${result.error.message}`
+        : `returned ${JSON.stringify(result.value)}`,
+      {
+        what: "fetchGreeting on the reply 48 69 ff 0a (ff is never UTF-8)",
+        expected: "a TypeError naming UTF-8 (decode with decodeText)",
+        section: where,
+        mistake: result.value?.includes("\uFFFD")
+          ? "decoded with a forgiving TextDecoder: the bad byte became U+FFFD (�); use decodeText, which is fatal"
+          : undefined,
+      },
+    );
+  } finally {
+    fake.close();
+    await within(fetching.catch(() => {}), { awaiting: "fetchGreeting to end", section: where });
+  }
+});
+
+Deno.test("round trip: fetchGreeting gets its own address from startGreeter", async () => {
+  await withGreeter(async (greeter) => {
+    const text = await within(background(fetchGreeting(greeter.addr)), {
+      awaiting: "fetchGreeting to return the greeter's greeting",
+      section: section("A first round trip on loopback"),
+      mistake: neverClosed,
+    });
+    const m = text.match(/^Hello, 127\.0\.0\.1:(\d+)!\n$/);
+    expectThat(m !== null && Number(m[1]) !== greeter.addr.port, describe(text), {
+      what: "the greeting, fetched from the greeter",
+      expected:
+        `"Hello, 127.0.0.1:PORT!\\n" with the client's port (not the server's ${greeter.addr.port})`,
+      section: section("A first round trip on loopback"),
+      mistake: m !== null && Number(m[1]) === greeter.addr.port
+        ? "the greeting named the server's own address (conn.localAddr): " +
+          "the client is at the other end, conn.remoteAddr"
+        : undefined,
+    });
+  });
+});
+
+Deno.test("fetchGreeting: a closed port is an error (ConnectionRefused), not an empty greeting", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close(); // nobody listens on this port now
+  const result = await within(outcome(fetchGreeting({ hostname: "127.0.0.1", port })), {
+    awaiting: "fetchGreeting to a port nobody listens on to fail",
+    section: section("Clients and servers"),
+  });
+  expectThat(
+    result.error instanceof Deno.errors.ConnectionRefused,
+    result.error
+      ? `${result.error.name}: ${result.error.message}`
+      : `returned ${JSON.stringify(result.value)}`,
+    {
+      what: "fetchGreeting to a port with no server",
+      expected: "the ConnectionRefused error from Deno.connect, passed on to the caller",
+      section: section("Clients and servers"),
+      mistake: result.error
+        ? undefined
+        : "do not catch connection errors and return a made-up greeting",
+    },
+  );
+});

@@ -1,0 +1,126 @@
+/**
+ * Lesson 01's known mistakes: edits to the reference solution that the suite
+ * must reject, each by a failure message that names it.
+ *
+ * @module
+ */
+
+import type { Mistake } from "../../tools/mistakes.ts";
+
+/** The bugs learners write in bytes.ts, greeter.ts and sandbox.ts. */
+export const mistakes: Mistake[] = [
+  {
+    id: "latin1-encode",
+    summary: "encodes one byte per character with charCodeAt (Latin-1), not UTF-8",
+    file: "bytes.ts",
+    edits: [{
+      find: "return encoder.encode(text);",
+      replace: "return Uint8Array.from(text, (ch) => ch.charCodeAt(0));",
+    }],
+    caughtBy: "Latin-1",
+  },
+  {
+    id: "forgiving-decoder",
+    summary: "decodes with a default TextDecoder, which turns invalid bytes into U+FFFD",
+    file: "bytes.ts",
+    edits: [{
+      find: 'new TextDecoder("utf-8", { fatal: true });',
+      replace: 'new TextDecoder("utf-8");',
+    }],
+    caughtBy: "forgiving TextDecoder",
+  },
+  {
+    id: "hex-unpadded",
+    summary: "prints a byte below 0x10 as one hex digit (`a` for a newline)",
+    file: "bytes.ts",
+    edits: [{ find: 'b.toString(16).padStart(2, "0")', replace: "b.toString(16)" }],
+    caughtBy: "pad every byte to two hex digits",
+  },
+  {
+    id: "single-read",
+    summary: "the client calls read() once and returns whatever arrived first",
+    file: "greeter.ts",
+    edits: [{
+      find:
+        "    while (true) {\n      const n = await conn.read(buffer);\n      if (n === null) break;\n" +
+        "      chunks.push(buffer.slice(0, n));\n    }\n",
+      replace: "    const n = await conn.read(buffer);\n" +
+        "    if (n !== null) chunks.push(buffer.slice(0, n));\n",
+    }],
+    caughtBy: "returned before the server closed the connection",
+  },
+  {
+    id: "decode-per-chunk",
+    summary: "the client decodes each chunk as it arrives and joins the strings",
+    file: "greeter.ts",
+    edits: [
+      { find: "const chunks: Uint8Array[] = [];", replace: 'let text = "";' },
+      {
+        find: "chunks.push(buffer.slice(0, n));",
+        replace: "text += new TextDecoder().decode(buffer.subarray(0, n));",
+      },
+      { find: "return decodeText(joinChunks(chunks));", replace: "return text;" },
+    ],
+    caughtBy: "decoded each chunk on its own",
+  },
+  {
+    id: "greeter-never-closes",
+    summary: "the greeter writes the greeting but never closes the connection",
+    file: "greeter.ts",
+    edits: [{
+      find: "      } finally {\n        conn.close();\n      }",
+      replace: "      } finally {\n        // forgot conn.close()\n      }",
+    }],
+    caughtBy: "never closed the connection",
+  },
+  {
+    id: "greeter-fixed-text",
+    summary: "the greeter sends the same greeting to everyone instead of naming the client",
+    file: "greeter.ts",
+    edits: [{
+      find: "return `Hello, ${client.hostname}:${client.port}!\\n`;",
+      replace: "return `Hello, client!\\n`;",
+    }],
+    caughtBy: "not a fixed text",
+  },
+  {
+    id: "greeter-names-itself",
+    summary: "the greeter names its own address (conn.localAddr) instead of the client's",
+    file: "greeter.ts",
+    edits: [{
+      find: "greetingFor(conn.remoteAddr)",
+      replace: "greetingFor(conn.localAddr)",
+    }],
+    caughtBy: "the server's own address",
+  },
+  {
+    id: "greeter-serves-once",
+    summary: "the greeter accepts one connection, greets it, and its loop ends",
+    file: "greeter.ts",
+    edits: [{
+      find: "    while (true) {\n      let conn: Deno.TcpConn;",
+      replace: "    for (let once = 0; once < 1; once++) {\n      let conn: Deno.TcpConn;",
+    }],
+    caughtBy: "accept() belongs in a loop",
+  },
+  {
+    id: "client-leaks-connection",
+    summary: "the client never closes its connection",
+    file: "greeter.ts",
+    edits: [{
+      find: "  } finally {\n    conn.close();\n  }",
+      replace: "  } finally {\n    // forgot conn.close()\n  }",
+    }],
+    caughtBy: "not closed",
+  },
+  {
+    id: "prompt-counts-as-allowed",
+    summary: 'netAllowed treats the state "prompt" as allowed (checks !== "denied")',
+    file: "sandbox.ts",
+    edits: [{
+      find: 'return status.state === "granted";',
+      replace: 'return status.state !== "denied";',
+    }],
+    caughtBy: '"prompt" as allowed',
+  },
+];

@@ -1,0 +1,106 @@
+/**
+ * Lesson 02's known mistakes: edits to the reference solution that the suite
+ * must reject, each by a failure message that names it.
+ *
+ * @module
+ */
+
+import type { Mistake } from "../../tools/mistakes.ts";
+
+/** The bugs learners write in addresses.ts. */
+export const mistakes: Mistake[] = [
+  {
+    id: "tier-off-by-one",
+    summary: "counts 1024 as a well-known port (`port <= 1024`)",
+    file: "addresses.ts",
+    edits: [{ find: "if (port <= 1023) return", replace: "if (port <= 1024) return" }],
+    caughtBy: "off by one at a tier boundary",
+  },
+  {
+    id: "split-first-colon",
+    summary: "splits host:port at the first colon, which breaks `[::1]:1060`",
+    file: "addresses.ts",
+    edits: [{
+      find: "function splitHostPort(text: string): [string, string | undefined] {\n",
+      replace: "function splitHostPort(text: string): [string, string | undefined] {\n" +
+        '  const first = text.indexOf(":");\n' +
+        "  if (first >= 0) return [text.slice(0, first), text.slice(first + 1)];\n",
+    }],
+    caughtBy: "split the text at the first colon",
+  },
+  {
+    id: "no-port-range-check",
+    summary: "accepts any number as a port, 70000 included",
+    file: "addresses.ts",
+    edits: [{
+      find: "if (!Number.isInteger(port) || port < 0 || port > MAX_PORT) {",
+      replace: "if (Number.isNaN(port)) {",
+    }],
+    caughtBy: "there is no such port",
+  },
+  {
+    id: "parseint-port",
+    summary: "converts the port with parseInt, which accepts `80abc` as 80",
+    file: "addresses.ts",
+    edits: [
+      {
+        find: "if (!/^[0-9]+$/.test(portText)) {",
+        replace: "if (Number.isNaN(parseInt(portText, 10))) {",
+      },
+      { find: "const port = Number(portText);", replace: "const port = parseInt(portText, 10);" },
+    ],
+    caughtBy: "parseInt stops at the first non-digit",
+  },
+  {
+    id: "format-without-brackets",
+    summary: "formats an IPv6 address without brackets (`::1:1060`)",
+    file: "addresses.ts",
+    edits: [{
+      find:
+        'return addr.hostname.includes(":")\n    ? `[${addr.hostname}]:${addr.port}`\n    : `${addr.hostname}:${addr.port}`;',
+      replace: "return `${addr.hostname}:${addr.port}`;",
+    }],
+    caughtBy: "Put an IPv6 address in brackets",
+  },
+  {
+    id: "ipv4-no-range",
+    summary: "accepts any decimal number as a quad, 256 and 300 included",
+    file: "addresses.ts",
+    edits: [{ find: " && Number(quad) <= 255", replace: "" }],
+    caughtBy: "a number over 255",
+  },
+  {
+    id: "services-any-protocol",
+    summary: "looks a service up without comparing the protocol",
+    file: "addresses.ts",
+    edits: [{ find: "    if (m[2] !== protocol) continue;\n", replace: "" }],
+    caughtBy: "ignored the protocol",
+  },
+  {
+    id: "services-reads-comments",
+    summary: "does not strip `# …` comments, so words in them match as aliases",
+    file: "addresses.ts",
+    edits: [{ find: 'line.replace(/#.*/, "").trim()', replace: "line.trim()" }],
+    caughtBy: "inside a # comment",
+  },
+  {
+    id: "fixed-port",
+    summary: "listens on the fixed port 1060 instead of port 0",
+    file: "addresses.ts",
+    edits: [{
+      find: 'Deno.listen({ hostname, port: 0, transport: "tcp" })',
+      replace: 'Deno.listen({ hostname, port: 1060, transport: "tcp" })',
+    }],
+    caughtBy: "bound a fixed port",
+  },
+  {
+    id: "reports-port-zero",
+    summary: "reports the port it asked for (0) instead of the one the OS picked",
+    file: "addresses.ts",
+    edits: [{
+      find: "    addr: listener.addr,\n",
+      replace: "    addr: { ...listener.addr, port: 0 },\n",
+    }],
+    caughtBy: "reported the port you asked for (0)",
+  },
+];
