@@ -9,7 +9,7 @@
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { findLesson, loadCatalog, ROOT } from "./catalog.ts";
-import { type GradedLesson, gradeSubmission, type Limits } from "./grading.ts";
+import { type GradedLesson, gradeSubmission, type Limits, referenceTests } from "./grading.ts";
 import { jsonReport, junitReport, markdownReport } from "./grade_report.ts";
 import { applyEdits, loadMistakes } from "./mistakes.ts";
 import { runSuite } from "./suite.ts";
@@ -232,4 +232,30 @@ Deno.test("grade: reports carry the course version and per-test points", async (
   );
   const reference = await runSuite(lesson03, SOLUTIONS);
   assertEquals(json.tests.length, reference.tests.length);
+});
+
+Deno.test("classroom: one grader step per lesson worth its points, then the reporter", async () => {
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "-q", "classroom"],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+  }).output();
+  const yaml = new TextDecoder().decode(run.stdout);
+  assertEquals(run.code, 0);
+  for (const lesson of catalog.lessons) {
+    const reference = await referenceTests(lesson);
+    const points = reference.tests.filter((t) => !t.skipped).length *
+      catalog.scoring.pointsPerTest *
+      (lesson.weight ?? 1);
+    assertStringIncludes(
+      yaml,
+      `command: deno task test ${lesson.id}\n          timeout: 5\n          max-score: ${points}`,
+    );
+  }
+  assertStringIncludes(yaml, "classroom-resources/autograding-grading-reporter@v1");
+  assertStringIncludes(
+    yaml,
+    `runners: ${catalog.lessons.map((l) => l.id.replace("-", "")).join(",")}`,
+  );
 });

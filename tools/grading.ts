@@ -157,7 +157,16 @@ export function violationsOf(
   return [...found];
 }
 
-async function expectedTests(lesson: Lesson): Promise<SuiteResult> {
+/**
+ * The reference run of a lesson (the solution's results, cached by content):
+ * the list of tests a submission is graded on.
+ *
+ * @example
+ * ```ts ignore
+ * const names = (await referenceTests(lesson)).tests.map((t) => t.name);
+ * ```
+ */
+export async function referenceTests(lesson: Lesson): Promise<SuiteResult> {
   const key = await contentKey(lesson, SOLUTIONS);
   const hit = await cachedResult(key);
   if (hit) return hit;
@@ -183,7 +192,7 @@ export async function gradeLesson(
   limits: Limits,
   escapingLinks: string[],
 ): Promise<GradedLesson> {
-  const reference = await expectedTests(lesson);
+  const reference = await referenceTests(lesson);
   const perTest = catalog.scoring.pointsPerTest * (lesson.weight ?? 1);
   const names = reference.tests.map((t) => t.name);
   const maxPoints = reference.tests.filter((t) => !t.skipped).length * perTest;
