@@ -20,6 +20,7 @@ import { findLesson, type Lesson, loadCatalog, ROOT } from "./catalog.ts";
 import { loadMistakes, type Mistake, variantTarget } from "./mistakes.ts";
 import { CORES, startPool } from "./pool.ts";
 import { isStubFailure } from "./report.ts";
+import { currentStubIds, STUBS_FILE } from "./reset.ts";
 import { checkStructure } from "./structure.ts";
 import { relativize, runSuite } from "./suite.ts";
 import { EXERCISES, SOLUTIONS } from "./targets.ts";
@@ -124,7 +125,7 @@ function mistakeJob(lesson: Lesson, mistake: Mistake): Job {
 
 async function main(): Promise<number> {
   const flags = parseArgs(Deno.args, {
-    boolean: ["verbose", "help"],
+    boolean: ["verbose", "help", "record-stubs"],
     unknown: (arg: string) => {
       if (arg.startsWith("-")) {
         throw new UsageError(`unknown option ${arg}; usage: deno task check [LESSON…]`);
@@ -134,6 +135,11 @@ async function main(): Promise<number> {
   });
   if (flags.help) {
     console.log("usage: deno task check [LESSON…]   (no lesson: the whole course, as CI runs it)");
+    return 0;
+  }
+  if (flags["record-stubs"]) {
+    await Deno.writeTextFile(STUBS_FILE, JSON.stringify(await currentStubIds(), null, 2) + "\n");
+    console.log("Recorded the stubs' blob ids in tools/stubs.json; commit it with the stubs.");
     return 0;
   }
   const catalog = await loadCatalog();

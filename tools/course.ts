@@ -76,9 +76,11 @@ async function main(): Promise<number> {
   const catalog = await loadCatalog();
   const target = await targetFromFlags(flags);
   const fresh = new Map<string, SuiteResult>();
+  let fromCache = 0;
   const results = await mapPool(catalog.lessons, CORES, async (lesson: Lesson) => {
     const key = await contentKey(lesson, target);
     const cached = flags.fresh ? undefined : await cachedResult(key);
+    if (cached) fromCache++;
     const result = cached ?? await runSuite(lesson, target, { typeCheck: true });
     fresh.set(key, result);
     return result;
@@ -110,6 +112,7 @@ async function main(): Promise<number> {
     `Progress: ${done} of ${catalog.lessons.length} lessons done ` +
       `(${passedTests} of ${totalTests} tests passing).`,
   );
+  console.log(dim(`(${fromCache} of ${catalog.lessons.length} lessons from the cache)`));
   console.log();
   if (!next) {
     console.log(green("Every lesson passes. Well done: compare your code with solutions/, then"));

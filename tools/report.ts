@@ -8,6 +8,7 @@
  */
 
 import { bold, dim, green, red, yellow } from "@std/fmt/colors";
+import { explainError } from "./explain_error.ts";
 import type { TestResult } from "./junit.ts";
 import { relativize, type SuiteResult } from "./suite.ts";
 
@@ -63,8 +64,81 @@ function thrownAt(test: TestResult): string | undefined {
   return undefined;
 }
 
+/** Output width the reports keep to. */
+export const WIDTH = 80;
+
+/**
+ * Wraps prose lines longer than {@linkcode WIDTH} at spaces, continuing with
+ * deeper indentation; lines whose columns matter (expected/got, carets,
+ * wire transcripts, code) are left whole.
+ *
+ * @example
+ * ```ts
+ * import { wrap } from "./report.ts";
+ * wrap("  " + "word ".repeat(30)).split("\n").every((l) => l.length <= 80); // true
+ * ```
+ */
+export function wrap(text: string, width = WIDTH): string {
+  return text.split("\n").flatMap((line) => {
+    if (
+      line.length <= width || /^\s*(expected:|got:|wire:|\^|\d+ \|)/.test(line) ||
+      /^\s{8,}\^/.test(line)
+    ) return [line];
+    const indent = line.match(/^\s*/)![0];
+    const out: string[] = [];
+    let current = "";
+    for (const word of line.trim().split(" ")) {
+      const lead = out.length ? `${indent}    ` : indent;
+      if (current && (lead + current + " " + word).length > width) {
+        out.push(lead + current);
+        current = word;
+      } else current = current ? `${current} ${word}` : word;
+    }
+    out.push((out.length ? `${indent}    ` : indent) + current);
+    return out;
+  }).join("\n");
+}
+
 function indent(text: string, by: string): string {
-  return text.split("\n").map((l) => by + l).join("\n");
+  return wrap(text.split("\n").map((l) => by + l).join("\n"));
+}
+
+/**
+ * The teaching paragraph for a failure that is a raw network error
+ * (`ConnectionRefused: …`, `AddrInUse: …`, "Message too long", a permission
+ * denial), or undefined.
+ *
+ * @example
+ * ```ts
+ * import { explainFailure } from "./report.ts";
+ * explainFailure("AddrInUse: Address already in use (os error 98)", "lesson-06")?.startsWith("why:"); // true
+ * ```
+ */
+export function explainFailure(message: string, lesson: string): string | undefined {
+  const m = message.match(/^(\w+): ([^\n]*)/);
+  if (!m || m[1] === "LessonFailure" || message.startsWith("not implemented")) return undefined;
+  const error = Object.assign(new Error(m[2]), { name: m[1] });
+  const why = explainError(error, lesson);
+  return why ? `why: ${why.text} Read: ${why.lesson}` : undefined;
+}
+
+/**
+ * Commands that replay a lesson's exchange by hand with its runnable
+ * program, the learner's half against the reference half.
+ *
+ * @example
+ * ```ts
+ * import { reproduceLines } from "./report.ts";
+ * reproduceLines("lesson-03")[1]; // "    deno task run lesson-03 server               # yours"
+ * ```
+ */
+export function reproduceLines(lesson: string): string[] {
+  return [
+    "  Reproduce it by hand, in two terminals:",
+    `    deno task run ${lesson} server               # yours`,
+    `    deno task run ${lesson} client --solutions   # the reference client, against it`,
+    `  (or: deno task run ${lesson} server --solutions, then your client)`,
+  ];
 }
 
 /**
@@ -82,7 +156,7 @@ function indent(text: string, by: string): string {
  */
 export function renderSuite(
   result: SuiteResult,
-  options: { title: string; verbose: boolean; targetPath?: string },
+  options: { title: string; verbose: boolean; targetPath?: string; program?: boolean },
 ): string {
   const out: string[] = [];
   const against = options.targetPath ?? result.target;
@@ -107,12 +181,64 @@ export function renderSuite(
         out.push(indent(relativize(test.detail || test.message), "      "));
       } else if (detailed++ < DETAILED_FAILURES) {
         out.push(indent(relativize(test.message), "      "));
+        const why = explainFailure(test.message, result.lesson);
+        if (why) out.push(indent(why, "      "));
       } else {
         out.push(dim(`      ${relativize(test.message).split("\n")[0]}`));
       }
     }
   }
+  if (options.program && result.tests.some((t) => !t.passed && !t.skipped && !isStubFailure(t))) {
+    out.push(dim(reproduceLines(result.lesson).join("\n")));
+  }
   out.push(summaryLine(result));
+  return out.join("\n");
+}
+
+/**
+ * The watch view: how many tests pass, the first failure in full, the other
+ * failures one line each.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(renderFocused(result, { title: lesson.title, program: true }));
+ * ```
+ */
+export function renderFocused(
+  result: SuiteResult,
+  options: { title: string; program?: boolean },
+): string {
+  const t = tally(result);
+  const out = [bold(`${result.lesson} · ${options.title}`), ""];
+  if (result.problem) {
+    out.push(red("✗ the tests could not run:"), indent(result.problem, "    "));
+    return out.join("\n");
+  }
+  const failed = result.tests.filter((x) => !x.passed && !x.skipped);
+  out.push(
+    `${t.passed} of ${t.passed + t.failed} tests passing` +
+      (t.skipped ? dim(` (${t.skipped} skipped)`) : ""),
+    "",
+  );
+  const [first, ...rest] = failed;
+  if (first) {
+    out.push(red(`✗ ${first.name}`));
+    out.push(
+      indent(
+        relativize(isStubFailure(first) ? first.message.split("\n")[0] : first.message),
+        "    ",
+      ),
+    );
+    const why = explainFailure(first.message, result.lesson);
+    if (why) out.push(indent(why, "    "));
+    if (options.program && !isStubFailure(first)) {
+      out.push(dim(reproduceLines(result.lesson).join("\n")));
+    }
+  }
+  if (rest.length) {
+    out.push("", dim(`${rest.length} more failing:`));
+    for (const x of rest) out.push(dim(wrap(`  ✗ ${x.name}`)));
+  }
   return out.join("\n");
 }
 

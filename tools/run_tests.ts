@@ -52,6 +52,7 @@ async function main(): Promise<number> {
         title: lesson.title,
         verbose: flags.verbose,
         targetPath: lessonPath(target, lesson.id),
+        program: lesson.program !== undefined,
       }));
       console.log();
     }

@@ -9,7 +9,9 @@
  */
 
 import { type Catalog, ROOT } from "./catalog.ts";
+import { parseHints } from "./hints.ts";
 import { loadMistakes } from "./mistakes.ts";
+import { currentStubIds, STUBS_FILE } from "./reset.ts";
 
 /** Fewest tests a lesson may have. */
 export const MIN_TESTS = 6;
@@ -17,6 +19,8 @@ export const MIN_TESTS = 6;
 export const MIN_MISTAKES = 3;
 /** Headings every lesson README must have. */
 export const REQUIRED_HEADINGS = ["Exercises", "Hints"];
+/** The hints every lesson README gives, in this order. */
+export const HINT_TITLES = ["Hint 1 — nudge", "Hint 2 — approach", "Hint 3 — near-answer"];
 /** Folders under tests/ that are not lessons. */
 export const SHARED_TEST_FOLDERS = ["harness"];
 
@@ -116,6 +120,16 @@ export async function checkStructure(catalog: Catalog): Promise<RuleResult[]> {
       : [`README.md does not show \`${command}\``],
   });
 
+  const stubIds = await currentStubIds().catch(() => ({} as Record<string, string>));
+  const recordedIds = JSON.parse(await Deno.readTextFile(STUBS_FILE).catch(() => "{}"));
+  const stale = Object.keys(stubIds).filter((path) => recordedIds[path] !== stubIds[path]);
+  results.push({
+    name: "tools/stubs.json records every stub (deno task reset restores from it)",
+    problems: stale.length
+      ? [`out of date for ${stale.join(", ")}: run deno task check --record-stubs`]
+      : [],
+  });
+
   for (const lesson of catalog.lessons) {
     const problems: string[] = [];
     const readmePath = `${ROOT}lessons/${lesson.id}/README.md`;
@@ -126,6 +140,14 @@ export async function checkStructure(catalog: Catalog): Promise<RuleResult[]> {
       if (text && !heads.includes(h)) {
         problems.push(`lessons/${lesson.id}/README.md has no "${h}" heading`);
       }
+    }
+    const hintTitles = text ? parseHints(text).map((h) => h.title) : [];
+    if (text && hintTitles.join("|") !== HINT_TITLES.join("|")) {
+      problems.push(
+        `lessons/${lesson.id}/README.md hints are [${hintTitles.join(", ")}], not [${
+          HINT_TITLES.join(", ")
+        }]`,
+      );
     }
     for (const file of lesson.files) {
       for (const tree of ["exercises", "solutions"]) {

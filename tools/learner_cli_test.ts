@@ -1,0 +1,190 @@
+/**
+ * The learner's commands driven as a learner would: spawned processes in a
+ * temporary clone of the course (trimmed to lessons 01–03 to stay fast):
+ * a fresh clone, one lesson solved, a stub with a syntax error, unknown
+ * lessons, hints one level at a time, a reset that keeps a backup, and the
+ * watch mode re-running after a file is saved.
+ */
+
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { ROOT } from "./catalog.ts";
+
+const decoder = new TextDecoder();
+
+/** A fresh clone of the course's committed state, with its catalog trimmed to lessons 01–03. */
+async function cloneCourse(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "course-clone-" });
+  const clone = await new Deno.Command("git", {
+    args: ["clone", "-q", ROOT, dir],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert(clone.success, decoder.decode(clone.stderr));
+  const catalog = JSON.parse(await Deno.readTextFile(`${dir}/tools/course.json`));
+  catalog.lessons = catalog.lessons.filter((l: { id: string }) =>
+    ["lesson-01", "lesson-02", "lesson-03"].includes(l.id)
+  );
+  await Deno.writeTextFile(`${dir}/tools/course.json`, JSON.stringify(catalog, null, 2));
+  return dir;
+}
+
+async function task(
+  dir: string,
+  ...args: string[]
+): Promise<{ code: number; out: string; err: string }> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "-q", ...args],
+    cwd: dir,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+  }).output();
+  return { code: r.code, out: decoder.decode(r.stdout), err: decoder.decode(r.stderr) };
+}
+
+async function solve(dir: string, lesson: string, file: string): Promise<void> {
+  await Deno.copyFile(`${dir}/solutions/${lesson}/${file}`, `${dir}/exercises/${lesson}/${file}`);
+}
+
+Deno.test("course: a fresh clone, then one lesson solved, then a syntax error", async () => {
+  const dir = await cloneCourse();
+  try {
+    const fresh = await task(dir, "course");
+    assertEquals(fresh.code, 0, fresh.err);
+    assertMatch(fresh.out, /01 {2}Clients, servers and bytes +not started/);
+    assertMatch(fresh.out, /03 {2}A first UDP server and client +not started/);
+    assertStringIncludes(fresh.out, "Next: lesson-01 · Clients, servers and bytes");
+    assertStringIncludes(fresh.out, "test  deno task test lesson-01");
+    assertStringIncludes((await task(dir, "course")).out, "(3 of 3 lessons from the cache)");
+
+    await solve(dir, "lesson-03", "udp_local.ts");
+    const solved = await task(dir, "course");
+    assertMatch(solved.out, /03 {2}A first UDP server and client +✓ done \(\d+ tests\)/);
+    assertStringIncludes(solved.out, "Progress: 1 of 3 lessons done");
+    assertStringIncludes(solved.out, "(2 of 3 lessons from the cache)");
+
+    await Deno.writeTextFile(
+      `${dir}/exercises/lesson-02/addresses.ts`,
+      "export function parseHostPort(( {\n",
+    );
+    const broken = await task(dir, "course");
+    assertMatch(broken.out, /02 {2}Addresses and port numbers +does not compile/);
+    const test = await task(dir, "test", "2");
+    assertEquals(test.code, 1);
+    assertMatch(test.out, /exercises\/lesson-02\/addresses\.ts:1:\d+ {2}syntax error/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("hint, reset, watch: an unknown lesson is one line and exit code 2", async () => {
+  for (const command of ["hint", "reset", "watch", "test", "run"]) {
+    const { code, err } = await task(
+      ROOT,
+      command,
+      "lesson-42",
+      ...(command === "run" ? ["server"] : []),
+    );
+    assertEquals(code, 2, `${command}: ${err}`);
+    assertEquals(err.trim().split("\n").length, 1, `${command}: ${err}`);
+    assertStringIncludes(err, 'unknown lesson "lesson-42"');
+  }
+});
+
+Deno.test("hint: one level at a time, remembered, then all", async () => {
+  const dir = await cloneCourse();
+  try {
+    const first = await task(dir, "hint", "3");
+    assertStringIncludes(first.out, "lesson-03 · Hint 1 — nudge");
+    assert(!first.out.includes("Hint 2"), first.out);
+    const second = await task(dir, "hint", "lesson-03");
+    assertStringIncludes(second.out, "Hint 1 — nudge (seen)");
+    assertStringIncludes(second.out, "lesson-03 · Hint 2 — approach");
+    const all = await task(dir, "hint", "3", "--all");
+    assertStringIncludes(all.out, "Hint 3 — near-answer");
+    assertStringIncludes(all.out, "The reference solution is solutions/lesson-03/");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("reset: keeps the learner's version as a backup, then restores the stub", async () => {
+  const dir = await cloneCourse();
+  try {
+    const path = `${dir}/exercises/lesson-03/udp_local.ts`;
+    const stub = await Deno.readTextFile(path);
+    await Deno.writeTextFile(path, "// my work in progress\n");
+    const { code, out } = await task(dir, "reset", "3", "udp_local.ts");
+    assertEquals(code, 0, out);
+    assertEquals(await Deno.readTextFile(path), stub);
+    const backup = out.match(/Kept your version as (\S+)/)?.[1];
+    assert(backup, out);
+    assertEquals(await Deno.readTextFile(`${dir}/${backup}`), "// my work in progress\n");
+    assertStringIncludes((await task(dir, "reset", "3")).out, "is already the stub");
+    const wrong = await task(dir, "reset", "3", "nope.ts");
+    assertEquals(wrong.code, 2);
+    assertStringIncludes(wrong.err, "lesson-03 has no file nope.ts");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Reads a child's stdout until `pattern` appears, or fails after `ms`. */
+async function waitFor(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  seen: { text: string },
+  pattern: RegExp,
+  ms = 20_000,
+) {
+  const deadline = Date.now() + ms;
+  while (!pattern.test(seen.text)) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((r) =>
+      timer = setTimeout(() => r("timeout"), Math.max(0, deadline - Date.now()))
+    );
+    const next = await Promise.race([reader.read(), timeout]);
+    clearTimeout(timer);
+    if (next === "timeout" || next.done) {
+      throw new Error(`watch never printed ${pattern}; it printed:\n${seen.text}`);
+    }
+    seen.text += decoder.decode(next.value);
+  }
+}
+
+for (const manual of [false, true]) {
+  Deno.test(`watch${manual ? " --manual" : ""}: runs, re-runs after a save, and says when the lesson is done`, async () => {
+    const dir = await cloneCourse();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["task", "-q", "watch", "3", ...(manual ? ["--manual"] : [])],
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    const writer = child.stdin.getWriter();
+    const seen = { text: "" };
+    try {
+      await waitFor(reader, seen, /0 of \d+ tests passing[\s\S]*\[q\] quit/);
+      assertStringIncludes(seen.text, "not implemented");
+      await solve(dir, "lesson-03", "udp_local.ts");
+      if (manual) await writer.write(new TextEncoder().encode("r\n"));
+      await waitFor(reader, seen, /✓ lesson-03 done!/);
+      assertStringIncludes(seen.text, "Compare with the reference: solutions/lesson-03/");
+      await writer.write(new TextEncoder().encode("h\n"));
+      await waitFor(reader, seen, /Hint 1 — nudge/);
+      await writer.write(new TextEncoder().encode("q\n"));
+      assertEquals((await child.status).code, 0);
+    } finally {
+      await writer.close().catch(() => {});
+      await reader.cancel().catch(() => {});
+      try {
+        child.kill();
+      } catch {
+        // already exited
+      }
+      await child.status;
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
