@@ -11,7 +11,7 @@
 
 import { parseArgs } from "@std/cli/parse-args";
 import { bold, dim, green, yellow } from "@std/fmt/colors";
-import { type Lesson, loadCatalog } from "./catalog.ts";
+import { type Catalog, type Lesson, loadCatalog } from "./catalog.ts";
 import { CORES, mapPool } from "./pool.ts";
 import { isStubFailure } from "./report.ts";
 import { cachedResult, contentKey, storeResults } from "./result_cache.ts";
@@ -61,9 +61,34 @@ function describeStatus(status: Status): string {
   }
 }
 
+/**
+ * The dashboard as a Markdown table, e.g. for `$GITHUB_STEP_SUMMARY`.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(markdownTable(catalog, results));
+ * ```
+ */
+export function markdownTable(catalog: Catalog, results: SuiteResult[]): string {
+  const plain = (status: Status) =>
+    status.kind === "done"
+      ? `✅ done (${status.total} tests)`
+      : status.kind === "in progress"
+      ? `${status.passed} of ${status.total} tests passing`
+      : status.kind;
+  return [
+    `### ${catalog.title} (v${catalog.version})`,
+    "",
+    "| lesson | title | status |",
+    "| ------ | ----- | ------ |",
+    ...catalog.lessons.map((l, i) => `| ${l.id} | ${l.title} | ${plain(statusOf(results[i]))} |`),
+    "",
+  ].join("\n");
+}
+
 async function main(): Promise<number> {
   const flags = parseArgs(Deno.args, {
-    boolean: ["help", "fresh", "solutions"],
+    boolean: ["help", "fresh", "solutions", "markdown"],
     string: ["submission"],
     unknown: (arg: string) => {
       throw new UsageError(`unexpected ${arg}; usage: deno task course [--fresh]`);
@@ -86,6 +111,10 @@ async function main(): Promise<number> {
     return result;
   });
   if (target === EXERCISES) await storeResults(fresh);
+  if (flags.markdown) {
+    console.log(markdownTable(catalog, results));
+    return 0;
+  }
 
   console.log(bold(`${catalog.title} (v${catalog.version})`));
   console.log();
