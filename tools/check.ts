@@ -17,6 +17,7 @@
 import { parseArgs } from "@std/cli/parse-args";
 import { dim, green, red } from "@std/fmt/colors";
 import { findLesson, type Lesson, loadCatalog, ROOT } from "./catalog.ts";
+import { parseJUnit } from "./junit.ts";
 import { loadMistakes, type Mistake, variantTarget } from "./mistakes.ts";
 import { CORES, startPool } from "./pool.ts";
 import { isStubFailure } from "./report.ts";
@@ -59,6 +60,40 @@ function denoJob(title: string, args: string[]): Job {
       items: [{ name: title, ok: out.success, detail: out.success ? undefined : tail(text, 40) }],
     };
   };
+}
+
+/** Runs a `deno test` of the tooling; one item per test, read from its JUnit report. */
+function testJob(title: string, paths: string[]): Job {
+  return () =>
+    withScratch("tooling", async (work) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "test",
+          "--allow-read",
+          "--allow-write",
+          "--allow-run",
+          "--allow-env",
+          "--allow-net=127.0.0.1",
+          `--junit-path=${work}/junit.xml`,
+          "--reporter=dot",
+          ...paths,
+        ],
+        cwd: ROOT,
+        env: { NO_COLOR: "1" },
+        stdin: "null",
+      }).output();
+      const xml = await Deno.readTextFile(`${work}/junit.xml`).catch(() => "");
+      const items: Item[] = parseJUnit(xml).filter((t) => !t.name.includes(" > ")).map((t) => ({
+        name: `${t.file}: ${t.name}`,
+        ok: t.passed || t.skipped,
+        detail: t.passed ? undefined : t.message,
+      }));
+      if (!items.length || !out.success && items.every((i) => i.ok)) {
+        const text = decoder.decode(out.stdout) + decoder.decode(out.stderr);
+        items.push({ name: `${paths.join(" ")} ran`, ok: false, detail: tail(text, 40) });
+      }
+      return { title, items };
+    });
 }
 
 function tail(text: string, lines: number): string {
@@ -126,6 +161,7 @@ function mistakeJob(lesson: Lesson, mistake: Mistake): Job {
 async function main(): Promise<number> {
   const flags = parseArgs(Deno.args, {
     boolean: ["verbose", "help", "record-stubs"],
+    string: ["json"],
     unknown: (arg: string) => {
       if (arg.startsWith("-")) {
         throw new UsageError(`unknown option ${arg}; usage: deno task check [LESSON…]`);
@@ -172,14 +208,13 @@ async function main(): Promise<number> {
         "--allow-net=127.0.0.1",
         "lessons/",
       ]),
-      denoJob("tooling and harness tests (tools/, tests/harness/)", [
-        "test",
-        "--allow-read",
-        "--allow-write",
-        "--allow-run",
-        "--allow-env",
-        "--allow-net=127.0.0.1",
-        "tools/",
+      testJob("grader tests", ["tools/grade_test.ts", "tools/zip_test.ts"]),
+      testJob("learner command tests", ["tools/learner_cli_test.ts", "tools/cli_test.ts"]),
+      testJob("tooling and harness unit tests", [
+        "tools/catalog_test.ts",
+        "tools/junit_test.ts",
+        "tools/import_map_test.ts",
+        "tools/mistakes_test.ts",
         "tests/harness/",
       ]),
     );
@@ -213,8 +248,12 @@ async function main(): Promise<number> {
   );
   let passed = 0;
   let failed = 0;
+  const record: { group: string; name: string; ok: boolean }[] = [];
   for (const pending of groups) {
     const group = await pending;
+    for (const item of group.items) {
+      record.push({ group: group.title, name: item.name, ok: item.ok });
+    }
     const bad = group.items.filter((i) => !i.ok);
     passed += group.items.length - bad.length;
     failed += bad.length;
@@ -231,6 +270,9 @@ async function main(): Promise<number> {
     }
   }
   console.log(dim(`(${((performance.now() - started) / 1000).toFixed(1)} s on ${CORES} cores)`));
+  if (flags.json) {
+    await Deno.writeTextFile(flags.json, JSON.stringify({ passed, failed, items: record }));
+  }
   console.log(`check: ${passed} passed, ${failed} failed`);
   return failed ? 1 : 0;
 }
