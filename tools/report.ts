@@ -99,8 +99,9 @@ export function wrap(text: string, width = WIDTH): string {
   }).join("\n");
 }
 
-function indent(text: string, by: string): string {
-  return wrap(text.split("\n").map((l) => by + l).join("\n"));
+function indent(text: string, by: string, wrapLines = true): string {
+  const indented = text.split("\n").map((l) => by + l).join("\n");
+  return wrapLines ? wrap(indented) : indented;
 }
 
 /**
@@ -163,7 +164,7 @@ export function renderSuite(
   out.push(bold(`${result.lesson} · ${options.title}`) + dim(`  (testing ${against})`));
   if (result.problem) {
     out.push(red(`  ✗ the tests could not run:`));
-    out.push(indent(result.problem, "      "));
+    out.push(indent(result.problem, "      ", false)); // compiler output: keep file:line:col whole
     out.push(dim("    Fix the code above, then run the tests again."));
   }
   let detailed = 0;
@@ -211,7 +212,7 @@ export function renderFocused(
   const t = tally(result);
   const out = [bold(`${result.lesson} · ${options.title}`), ""];
   if (result.problem) {
-    out.push(red("✗ the tests could not run:"), indent(result.problem, "    "));
+    out.push(red("✗ the tests could not run:"), indent(result.problem, "    ", false));
     return out.join("\n");
   }
   const failed = result.tests.filter((x) => !x.passed && !x.skipped);
