@@ -1,0 +1,416 @@
+/**
+ * Lesson 06 — Binding to interfaces: who can reach a server bound to
+ * 127.0.0.1, 127.0.0.2 or 0.0.0.0, which socket names conflict, and the
+ * names clients get. On Linux all of 127.0.0.0/8 is loopback; elsewhere the
+ * tests that need 127.0.0.2 are skipped. A datagram nobody hears is simply
+ * lost, so "not reachable" is checked as a short silence.
+ *
+ * @module
+ */
+
+import {
+  AddressInUseError,
+  ask,
+  bindUdp,
+  socketName,
+  startServer,
+} from "../../exercises/lesson-06/interfaces.ts";
+import { background, within } from "../harness/deadline.ts";
+import {
+  expectBytes,
+  expectEqual,
+  expectRejects,
+  expectThat,
+  isNotImplemented,
+} from "../harness/expect.ts";
+import { fail, type Section, sectionsOf } from "../harness/failure.ts";
+import { LogLines } from "../harness/log.ts";
+import { linuxLoopbackTest } from "../harness/platform.ts";
+import { showAddr, UdpPeer } from "../harness/udp.ts";
+
+const section = sectionsOf("lesson-06");
+/** How long a "nobody answers" check listens: short, and only for negative checks. */
+const SILENCE_MS = 80;
+const bookReply = (bytes: number) => `Your data was ${bytes} bytes long`;
+
+type Server = ReturnType<typeof startServer>;
+
+/** Runs `body` with a learner's server bound as asked, and always closes it. */
+async function withServer(
+  options: { hostname: string; port?: number; log?: (line: string) => void },
+  body: (server: Server, crashed: Promise<unknown>) => Promise<void>,
+): Promise<void> {
+  const server = startServer(options);
+  const crashed = background(server.done.then(() => new Promise(() => {})));
+  try {
+    await body(server, crashed);
+  } finally {
+    server.close();
+    await within(server.done.catch(() => {}), {
+      awaiting: "the server loop to end after close()",
+      section: section("Binding to one interface"),
+    });
+  }
+}
+
+/** Names the mistake when a server asked for `asked` is bound to `bound`. */
+function boundMistake(bound: string, asked: string): string {
+  return bound === "0.0.0.0"
+    ? `you bound every interface (0.0.0.0), though asked for ${asked}: bind the hostname you ` +
+      "were given"
+    : `bind the hostname you were given: the server was asked for ${asked}, not ${bound}`;
+}
+
+function at(hostname: string, port: number): Deno.NetAddr {
+  return { transport: "udp", hostname, port };
+}
+
+/** Sends from a fresh test socket and returns the reply, failing (bounded) if none comes. */
+async function expectAnswer(
+  to: Deno.NetAddr,
+  crashed: Promise<unknown>,
+  check: { section: Section; mistake?: string },
+): Promise<Deno.NetAddr> {
+  using peer = UdpPeer.open();
+  await peer.send("hello", to);
+  const got = await peer.receive({
+    awaiting: `a reply to a datagram sent to ${showAddr(to)}`,
+    watch: crashed,
+    ...check,
+  });
+  expectBytes(got.data, bookReply(5), { what: `the reply from ${showAddr(to)}`, ...check });
+  return got.addr;
+}
+
+/** Sends from a fresh test socket and checks nothing answers within a short window. */
+async function expectSilence(
+  to: Deno.NetAddr,
+  check: { what: string; section: Section; mistake: string },
+): Promise<void> {
+  using peer = UdpPeer.open();
+  await peer.send("hello", to);
+  const heard = await peer.collect(SILENCE_MS);
+  expectEqual(heard.length, 0, {
+    what: `replies to a datagram sent to ${showAddr(to)}: ${check.what}`,
+    section: check.section,
+    mistake: check.mistake,
+  });
+}
+
+Deno.test("socketName: an IP and a port as HOST:PORT, IPv6 in brackets", () => {
+  const cases: [Deno.NetAddr, string][] = [
+    [at("127.0.0.1", 1060), "127.0.0.1:1060"],
+    [at("0.0.0.0", 53), "0.0.0.0:53"],
+    [at("::1", 1060), "[::1]:1060"],
+  ];
+  for (const [addr, want] of cases) {
+    expectEqual(socketName(addr), want, {
+      what: `socketName of ${addr.hostname} port ${addr.port}`,
+      section: section("Socket names"),
+      mistake: addr.hostname.includes(":")
+        ? "an IPv6 address has colons of its own: put it in brackets before `:PORT`"
+        : undefined,
+    });
+  }
+});
+
+Deno.test("server: bound to 127.0.0.1, it has that name and answers there", async () => {
+  await withServer({ hostname: "127.0.0.1" }, async (server, crashed) => {
+    expectEqual(server.addr.hostname, "127.0.0.1", {
+      what: "the address the server's socket is bound to",
+      section: section("Binding to one interface"),
+      mistake: boundMistake(server.addr.hostname, "127.0.0.1"),
+    });
+    expectThat(server.addr.port > 0, `port ${server.addr.port}`, {
+      what: "port 0 became a real port",
+      section: section("Socket names"),
+    });
+    await expectAnswer(server.addr, crashed, { section: section("Binding to one interface") });
+  });
+});
+
+Deno.test({
+  ...linuxLoopbackTest("server: bound to 127.0.0.1, it does not hear datagrams sent to 127.0.0.2"),
+  async fn() {
+    await withServer({ hostname: "127.0.0.1" }, async (server) => {
+      await expectSilence(at("127.0.0.2", server.addr.port), {
+        what: "the server is bound to 127.0.0.1 only",
+        section: section("Binding to one interface"),
+        mistake: "answered a datagram addressed to 127.0.0.2 though asked to bind 127.0.0.1: " +
+          "you bound every interface (0.0.0.0); bind the hostname you were given",
+      });
+    });
+  },
+});
+
+Deno.test({
+  ...linuxLoopbackTest("server: bound to 0.0.0.0, it answers at 127.0.0.1 and at 127.0.0.2"),
+  async fn() {
+    await withServer({ hostname: "0.0.0.0" }, async (server, crashed) => {
+      expectEqual(server.addr.hostname, "0.0.0.0", {
+        what: "the address the server's socket is bound to",
+        section: section("Binding to all interfaces: 0.0.0.0"),
+        mistake: boundMistake(server.addr.hostname, "0.0.0.0"),
+      });
+      for (const host of ["127.0.0.1", "127.0.0.2"]) {
+        const from = await expectAnswer(at(host, server.addr.port), crashed, {
+          section: section("Binding to all interfaces: 0.0.0.0"),
+          mistake: "a server asked to bind 0.0.0.0 must hear every local address: bind the " +
+            "hostname you were given",
+        });
+        expectEqual(from.port, server.addr.port, {
+          what: `the port the reply to ${host} came from`,
+          section: section("Binding to all interfaces: 0.0.0.0"),
+        });
+      }
+    });
+  },
+});
+
+Deno.test({
+  ...linuxLoopbackTest("server: bound to 127.0.0.2, it answers there and not at 127.0.0.1"),
+  async fn() {
+    await withServer({ hostname: "127.0.0.2" }, async (server, crashed) => {
+      const mistake = "bind the hostname you were given: the server was asked for 127.0.0.2";
+      expectEqual(server.addr.hostname, "127.0.0.2", {
+        what: "the address the server's socket is bound to",
+        section: section("Binding to one interface"),
+        mistake: boundMistake(server.addr.hostname, "127.0.0.2"),
+      });
+      await expectAnswer(at("127.0.0.2", server.addr.port), crashed, {
+        section: section("Binding to one interface"),
+        mistake,
+      });
+      await expectSilence(at("127.0.0.1", server.addr.port), {
+        what: "the server is bound to 127.0.0.2 only",
+        section: section("Binding to one interface"),
+        mistake,
+      });
+    });
+  },
+});
+
+Deno.test({
+  ...linuxLoopbackTest(
+    "client: from 127.0.0.1, 127.0.0.2 or 0.0.0.0, it reaches a server on 127.0.0.2",
+  ),
+  async fn() {
+    const log = new LogLines();
+    await withServer({ hostname: "127.0.0.2", log: log.push }, async (server, crashed) => {
+      for (
+        const [bind, seenAs] of [["127.0.0.1", "127.0.0.1"], ["127.0.0.2", "127.0.0.2"], [
+          "0.0.0.0",
+          "127.0.0.1",
+        ]]
+      ) {
+        const exchange = await within(ask(server.addr, `from ${bind}`, { bind }), {
+          awaiting: `ask() bound to ${bind} to get a reply from ${showAddr(server.addr)}`,
+          watch: crashed,
+          section: section("Reaching a server from any local address"),
+        });
+        expectEqual(exchange.local.hostname, bind, {
+          what: `the client's own address when asked to bind ${bind}`,
+          section: section("The client's name"),
+          mistake: "ask() ignored options.bind: bind the client's socket to that address",
+        });
+        expectEqual(exchange.reply, bookReply(`from ${bind}`.length), {
+          what: `the reply to the client bound to ${bind}`,
+          section: section("Reaching a server from any local address"),
+        });
+        await log.next(
+          new RegExp(`^The client at ${seenAs.replaceAll(".", "\\.")}:${exchange.local.port} says`),
+          {
+            awaiting:
+              `the server's line about the client bound to ${bind} (seen as ${seenAs}:${exchange.local.port})`,
+            section: section("The client's name"),
+          },
+        );
+      }
+    });
+  },
+});
+
+Deno.test("client: bound to 0.0.0.0 port 0, the OS picks its port and the address it sends from", async () => {
+  using fake = UdpPeer.open();
+  const asking = background(ask(fake.addr, "who am I?", { bind: "0.0.0.0" }));
+  const request = await fake.receive({
+    awaiting: "the client's datagram",
+    watch: asking,
+    section: section("The client's name"),
+  });
+  await fake.send(bookReply(request.data.length), request.addr);
+  const exchange = await within(asking, {
+    awaiting: "ask() to return",
+    section: section("The client's name"),
+  });
+  expectEqual(socketName(exchange.local), `0.0.0.0:${request.addr.port}`, {
+    what: "the client's own socket name, as ask() reports it",
+    section: section("The client's name"),
+    mistake: exchange.local.port === 0
+      ? "report the socket's addr (the port the OS picked), not the port you asked for"
+      : "ask() ignored options.bind: bind the client's socket to that address",
+  });
+  expectEqual(request.addr.hostname, "127.0.0.1", {
+    what: "the source address the server saw",
+    section: section("The client's name"),
+  });
+  expectEqual(exchange.from.port, fake.addr.port, {
+    what: "where ask() says the reply came from",
+    section: section("The client's name"),
+  });
+});
+
+/**
+ * Tries `bindUdp(hostname, port)` while another socket holds a clashing name,
+ * and returns the error it threw. Fails, naming the mistake, if it bound.
+ */
+function bindError(
+  hostname: string,
+  port: number,
+  check: { what: string; section: Section },
+): unknown {
+  let second: Deno.DatagramConn | undefined;
+  try {
+    second = bindUdp(hostname, port);
+  } catch (error) {
+    if (isNotImplemented(error)) throw error;
+    return error;
+  }
+  const got = second.addr as Deno.NetAddr;
+  second.close();
+  return fail({
+    summary: `${check.what}: it bound ${showAddr(got)} instead of failing`,
+    section: check.section,
+    expected: "an AddressInUseError",
+    got: `a socket bound to ${showAddr(got)}`,
+    mistake: got.port !== port
+      ? `silently moved to another port (${got.port}) instead of failing: the caller asked for ` +
+        "this name and must be told it is taken"
+      : "two sockets share one socket name: do not set reuseAddress, so that the OS refuses " +
+        "the second bind",
+  });
+}
+
+/** Checks `error` is the clear AddressInUseError for `name`. */
+function expectAddressInUse(
+  error: unknown,
+  name: string,
+  check: { what: string; section: Section },
+) {
+  expectThat(error instanceof AddressInUseError, String(error), {
+    what: check.what,
+    expected: "an AddressInUseError",
+    section: check.section,
+    mistake: error instanceof Deno.errors.AddrInUse
+      ? "let Deno's AddrInUse through: catch it and throw an AddressInUseError naming the socket " +
+        "name"
+      : undefined,
+  });
+  const { message, socketName: named } = error as AddressInUseError;
+  expectThat(message.includes(name), message, {
+    what: "the error's message names the socket name that is taken",
+    expected: `a message containing ${name}`,
+    section: check.section,
+  });
+  expectEqual(named, name, { what: "the error's socketName", section: check.section });
+}
+
+Deno.test("bindUdp: a second socket on a name in use fails with a clear AddressInUseError", () => {
+  const first = bindUdp("127.0.0.1", 0);
+  const { port } = first.addr as Deno.NetAddr;
+  try {
+    const check = {
+      what: `bindUdp("127.0.0.1", ${port}) while another socket holds 127.0.0.1:${port}`,
+      section: section("One socket per name"),
+    };
+    expectAddressInUse(bindError("127.0.0.1", port, check), `127.0.0.1:${port}`, check);
+  } finally {
+    first.close();
+  }
+  const again = bindUdp("127.0.0.1", port); // once the first is closed, the name is free
+  again.close();
+});
+
+Deno.test("server: two servers asked for the same name: the second fails with AddressInUseError", async () => {
+  await withServer({ hostname: "127.0.0.1" }, async (server) => {
+    await expectRejects(
+      () => startServer({ hostname: "127.0.0.1", port: server.addr.port }).close(),
+      {
+        kind: AddressInUseError,
+        pattern: new RegExp(`127\\.0\\.0\\.1:${server.addr.port}`),
+        what: `startServer on 127.0.0.1:${server.addr.port}, already held by another server`,
+        section: section("One socket per name"),
+        mistake: "a server asked for a name already in use must fail with bindUdp's " +
+          "AddressInUseError, not start somewhere else",
+      },
+    );
+  });
+});
+
+Deno.test({
+  ...linuxLoopbackTest(
+    "bindUdp: 0.0.0.0 holds the port on every address, so 127.0.0.1 on it is taken",
+  ),
+  fn() {
+    const all = Deno.listenDatagram({ hostname: "0.0.0.0", port: 0, transport: "udp" });
+    const { port } = all.addr as Deno.NetAddr;
+    try {
+      const check = {
+        what: `bindUdp("127.0.0.1", ${port}) while a socket holds 0.0.0.0:${port}`,
+        section: section("Binding to all interfaces: 0.0.0.0"),
+      };
+      expectAddressInUse(bindError("127.0.0.1", port, check), `127.0.0.1:${port}`, check);
+    } finally {
+      all.close();
+    }
+  },
+});
+
+Deno.test({
+  ...linuxLoopbackTest(
+    "server: one port on two addresses: 127.0.0.1 and 127.0.0.2 coexist, each answering its own",
+  ),
+  async fn() {
+    const logA = new LogLines();
+    const logB = new LogLines();
+    await withServer({ hostname: "127.0.0.1", log: logA.push }, async (a, crashedA) => {
+      let b: Server;
+      try {
+        b = startServer({ hostname: "127.0.0.2", port: a.addr.port, log: logB.push });
+      } catch (error) {
+        return expectThat(false, String(error), {
+          what:
+            `a second server on 127.0.0.2:${a.addr.port} beside one on 127.0.0.1:${a.addr.port}`,
+          expected: "it binds: the socket names differ (same port, other address)",
+          section: section("Same port, different addresses"),
+          mistake: "a socket name is an address AND a port: if this clashed, the first server " +
+            "bound every interface (0.0.0.0) instead of the hostname it was given",
+        });
+      }
+      const crashedB = background(b.done.then(() => new Promise(() => {})));
+      try {
+        for (
+          const [host, log, crashed] of [["127.0.0.1", logA, crashedA], [
+            "127.0.0.2",
+            logB,
+            crashedB,
+          ]] as const
+        ) {
+          const to = at(host, a.addr.port);
+          await expectAnswer(to, crashed, { section: section("Same port, different addresses") });
+          await log.next(/^The client at 127\.0\.0\.1:\d+ says "hello"$/, {
+            awaiting: `the server bound to ${host} to log the datagram sent to ${showAddr(to)}`,
+            section: section("Same port, different addresses"),
+            mistake: "each datagram reaches the socket whose name matches its destination exactly",
+          });
+        }
+      } finally {
+        b.close();
+        await within(b.done.catch(() => {}), {
+          awaiting: "the second server loop to end after close()",
+          section: section("Same port, different addresses"),
+        });
+      }
+    });
+  },
+});

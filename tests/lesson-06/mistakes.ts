@@ -1,0 +1,87 @@
+/**
+ * Lesson 06's known mistakes: edits to the reference solution that the suite
+ * must reject, each by a failure message that names it.
+ *
+ * @module
+ */
+
+import type { Mistake } from "../../tools/mistakes.ts";
+
+/** The bugs learners write in interfaces.ts. */
+export const mistakes: Mistake[] = [
+  {
+    id: "binds-all-interfaces",
+    summary: "the server binds 0.0.0.0 whatever hostname it is given, 'to be reachable'",
+    file: "interfaces.ts",
+    edits: [{
+      find: 'const socket = bindUdp(options.hostname ?? "127.0.0.1", options.port ?? 0);',
+      replace: 'const socket = bindUdp("0.0.0.0", options.port ?? 0);',
+    }],
+    caughtBy: "you bound every interface (0.0.0.0)",
+  },
+  {
+    id: "always-loopback",
+    summary: "the server binds 127.0.0.1 whatever hostname it is given",
+    file: "interfaces.ts",
+    edits: [{
+      find: 'const socket = bindUdp(options.hostname ?? "127.0.0.1", options.port ?? 0);',
+      replace: 'const socket = bindUdp("127.0.0.1", options.port ?? 0);',
+    }],
+    caughtBy: "the server was asked for 127.0.0.2",
+  },
+  {
+    id: "raw-addr-in-use",
+    summary: "lets Deno's bare AddrInUse escape instead of a clear error naming the socket name",
+    file: "interfaces.ts",
+    edits: [{
+      find: "    if (error instanceof Deno.errors.AddrInUse) {",
+      replace: "    if (error instanceof Deno.errors.AddrInUse && false) {",
+    }],
+    caughtBy: "let Deno's AddrInUse through",
+  },
+  {
+    id: "moves-to-free-port",
+    summary: "on AddrInUse, quietly binds port 0 instead and carries on",
+    file: "interfaces.ts",
+    edits: [{
+      find:
+        '      throw new AddressInUseError(socketName({ transport: "udp", hostname, port }), {\n' +
+        "        cause: error,\n      });",
+      replace: '      return Deno.listenDatagram({ hostname, port: 0, transport: "udp" });',
+    }],
+    caughtBy: "silently moved to another port",
+  },
+  {
+    id: "reuse-address",
+    summary: "sets reuseAddress, so a second socket may take a name already in use",
+    file: "interfaces.ts",
+    edits: [{
+      find: 'return Deno.listenDatagram({ hostname, port, transport: "udp" });',
+      replace:
+        'return Deno.listenDatagram({ hostname, port, transport: "udp", reuseAddress: true });',
+    }],
+    caughtBy: "two sockets share one socket name",
+  },
+  {
+    id: "client-ignores-bind",
+    summary: "ask() always binds 127.0.0.1, ignoring options.bind",
+    file: "interfaces.ts",
+    edits: [{
+      find: '    hostname: options.bind ?? "127.0.0.1",',
+      replace: '    hostname: "127.0.0.1",',
+    }],
+    caughtBy: "ask() ignored options.bind",
+  },
+  {
+    id: "ipv6-without-brackets",
+    summary: "writes an IPv6 socket name as ::1:1060, where the port cannot be told apart",
+    file: "interfaces.ts",
+    edits: [{
+      find: '  return addr.hostname.includes(":")\n' +
+        "    ? `[${addr.hostname}]:${addr.port}`\n" +
+        "    : `${addr.hostname}:${addr.port}`;",
+      replace: "  return `${addr.hostname}:${addr.port}`;",
+    }],
+    caughtBy: "put it in brackets",
+  },
+];
