@@ -1,0 +1,99 @@
+/**
+ * Lesson 16 — A robust line-protocol server.
+ *
+ * Serve the line protocol of protocol.ts to many clients at once, and
+ * survive the clients that misbehave: over-long and endless lines, bytes
+ * that are not UTF-8, clients that never speak (idle timeout), clients that
+ * vanish mid-line. `close()` closes the listener and every connection, and
+ * `done` settles once all of them have ended. Read
+ * lessons/lesson-16/README.md first.
+ *
+ * Test:    deno task test lesson-16
+ * Run it:  deno task run lesson-16 server    (then, in another terminal:)
+ *          deno task run lesson-16 client 127.0.0.1 "ECHO hi" "UPPER hi"
+ *
+ * @module
+ */
+
+import type { ProgramOptions } from "@course/program";
+import { LineReader, type Source } from "./line_reader.ts";
+import { ERR_IDLE, ERR_TOO_LONG, MAX_LINE_BYTES, respond } from "./protocol.ts";
+
+/** The port the book's examples use. */
+export const DEFAULT_PORT = 1060;
+
+/** How long a client may stay silent by default, in milliseconds. */
+export const DEFAULT_IDLE_MS = 30_000;
+
+/** The lines the `client` role sends when the command line names none. */
+export const DEMO_LINES: readonly string[] = ["ECHO Hello, server", "UPPER please shout this"];
+
+/** Where the server listens, its limits, and where it reports what it sees. */
+export interface LineServerOptions {
+  /** Address to listen on (default 127.0.0.1). */
+  hostname?: string;
+  /** Port to listen on (default 0: the OS picks). */
+  port?: number;
+  /** The longest request line, in bytes (default {@linkcode MAX_LINE_BYTES}). */
+  maxLineBytes?: number;
+  /** Close a connection that sent nothing for this long (default {@linkcode DEFAULT_IDLE_MS}). */
+  idleMs?: number;
+  /** Called with one line per event: connections, disconnections, time-outs, failures. */
+  log?: (line: string) => void;
+}
+
+/** A running line server. */
+export interface LineServer {
+  /** The socket name the server listens on (port 0 becomes the OS's choice). */
+  readonly addr: Deno.NetAddr;
+  /** Settles once the listener and every connection are closed after {@linkcode LineServer.close}. */
+  readonly done: Promise<void>;
+  /** Closes the listener and every open connection. */
+  close(): void;
+}
+
+/** Formats an address as `host:port`, e.g. `127.0.0.1:1060`. */
+export function formatAddr(addr: Deno.NetAddr): string {
+  return `${addr.hostname}:${addr.port}`;
+}
+
+/**
+ * Starts the server. Every connection is served in its own task.
+ * ("Many clients at once", "Hostile clients", "Idle clients", "Shutting down cleanly")
+ */
+export function startLineServer(options: LineServerOptions = {}): LineServer {
+  // TODO: Deno.listen; defaults: 127.0.0.1, port 0, MAX_LINE_BYTES, DEFAULT_IDLE_MS.
+  // TODO: an accept loop that starts handle(conn) per connection WITHOUT awaiting it.
+  // TODO: handle(conn): a LineReader over a Source whose read() rejects after idleMs of silence
+  // TODO:   (setTimeout + clearTimeout around conn.read); for each result:
+  // TODO:   line → respond() and write reply.line + "\n" (close after BYE);
+  // TODO:   too-long → write ERR_TOO_LONG; end → log and stop; idle → write ERR_IDLE and stop.
+  // TODO:   catch everything: one client's trouble must never reach the others or done.
+  // TODO:   finally: close the connection and forget it.
+  // TODO: close(): close the listener and every open connection; done settles when all ended.
+  throw new Error("not implemented: startLineServer");
+}
+
+/**
+ * The program's `server` role: serve on options.hostname:options.port, log
+ * `Listening at HOST:PORT` and every event, stop when options.signal aborts.
+ * ("Running it as a program")
+ */
+export async function server(options: ProgramOptions): Promise<void> {
+  // TODO: startLineServer with options' hostname, port and log; log where it listens;
+  // TODO: close it when the signal aborts; await done.
+  throw new Error("not implemented: server");
+}
+
+/**
+ * The program's `client` role: connect to options.hostname:options.port, send
+ * each line of options.args (or {@linkcode DEMO_LINES}) and then `QUIT`, all
+ * at once, and log every line sent (`> …`) and every reply (`< …`) until the
+ * server closes. ("Running it as a program")
+ */
+export async function client(options: ProgramOptions): Promise<void> {
+  // TODO: lines = options.args (or DEMO_LINES) plus "QUIT"; connect; close the connection on abort.
+  // TODO: write all the lines at once, each with "\n"; log "> LINE" for each.
+  // TODO: read replies with a LineReader until the end; log "< REPLY" for each; close at the end.
+  throw new Error("not implemented: client");
+}

@@ -1,0 +1,262 @@
+/**
+ * Lesson 16 — A robust line-protocol server (reference solution).
+ *
+ * Serves the line protocol of protocol.ts to many clients at once, and
+ * survives the clients that misbehave: over-long and endless lines, bytes
+ * that are not UTF-8, clients that never speak (idle timeout), clients that
+ * vanish mid-line. `close()` closes the listener and every connection, and
+ * `done` settles once all of them have ended.
+ *
+ * Run it: `deno task run lesson-16 server`, then talk to it with
+ * `deno task run lesson-16 client 127.0.0.1 "ECHO hi"` or `nc 127.0.0.1 1060`.
+ *
+ * @module
+ */
+
+import type { ProgramOptions } from "@course/program";
+import { LineReader, type Source } from "./line_reader.ts";
+import { ERR_IDLE, ERR_TOO_LONG, MAX_LINE_BYTES, respond } from "./protocol.ts";
+
+/** The port the book's examples use. */
+export const DEFAULT_PORT = 1060;
+
+/** How long a client may stay silent by default, in milliseconds. */
+export const DEFAULT_IDLE_MS = 30_000;
+
+/** The lines the `client` role sends when the command line names none. */
+export const DEMO_LINES: readonly string[] = ["ECHO Hello, server", "UPPER please shout this"];
+
+/** Where the server listens, its limits, and where it reports what it sees. */
+export interface LineServerOptions {
+  /** Address to listen on (default 127.0.0.1). */
+  hostname?: string;
+  /** Port to listen on (default 0: the OS picks). */
+  port?: number;
+  /** The longest request line, in bytes (default {@linkcode MAX_LINE_BYTES}). */
+  maxLineBytes?: number;
+  /** Close a connection that sent nothing for this long (default {@linkcode DEFAULT_IDLE_MS}). */
+  idleMs?: number;
+  /** Called with one line per event: connections, disconnections, time-outs, failures. */
+  log?: (line: string) => void;
+}
+
+/** A running line server. */
+export interface LineServer {
+  /** The socket name the server listens on (port 0 becomes the OS's choice). */
+  readonly addr: Deno.NetAddr;
+  /** Settles once the listener and every connection are closed after {@linkcode LineServer.close}. */
+  readonly done: Promise<void>;
+  /** Closes the listener and every open connection. */
+  close(): void;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Thrown by an idle-limited read when the client sent nothing in time. */
+class IdleTimeout extends Error {}
+
+/**
+ * Formats an address as `host:port`.
+ *
+ * @example
+ * ```ts
+ * import { formatAddr } from "./line_server.ts";
+ * formatAddr({ transport: "tcp", hostname: "127.0.0.1", port: 1060 }); // "127.0.0.1:1060"
+ * ```
+ */
+export function formatAddr(addr: Deno.NetAddr): string {
+  return `${addr.hostname}:${addr.port}`;
+}
+
+/**
+ * Starts the server. Every connection is served in its own task.
+ *
+ * @example
+ * ```ts
+ * import { startLineServer } from "./line_server.ts";
+ * const server = startLineServer({ idleMs: 5_000 });
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * await conn.write(new TextEncoder().encode("UPPER hello\nQUIT\n"));
+ * const reply = await new Response(conn.readable).text(); // "OK HELLO\nBYE\n"
+ * server.close();
+ * await server.done;
+ * ```
+ */
+export function startLineServer(options: LineServerOptions = {}): LineServer {
+  const listener = Deno.listen({
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? 0,
+    transport: "tcp",
+  });
+  const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
+  const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+  const log = options.log ?? (() => {});
+  const open = new Set<Deno.Conn>();
+  const handlers = new Set<Promise<void>>();
+  let closing = false;
+
+  /** A source whose every read fails with IdleTimeout after idleMs without bytes. */
+  function idleLimited(conn: Deno.Conn): Source {
+    return {
+      read: (buffer) =>
+        new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new IdleTimeout()), idleMs);
+          conn.read(buffer).then(resolve, reject).finally(() => clearTimeout(timer));
+        }),
+    };
+  }
+
+  async function sendLine(conn: Deno.Conn, line: string): Promise<void> {
+    const bytes = encoder.encode(line + "\n");
+    for (let sent = 0; sent < bytes.length;) sent += await conn.write(bytes.subarray(sent));
+  }
+
+  async function handle(conn: Deno.Conn): Promise<void> {
+    const peer = formatAddr(conn.remoteAddr as Deno.NetAddr);
+    log(`${peer} connected`);
+    const reader = new LineReader(idleLimited(conn), maxLineBytes);
+    try {
+      while (true) {
+        const result = await reader.next();
+        if (result.kind === "end") {
+          log(
+            result.partial
+              ? `${peer} disconnected mid-line (${result.partial} bytes dropped)`
+              : `${peer} disconnected`,
+          );
+          return;
+        }
+        if (result.kind === "too-long") {
+          await sendLine(conn, ERR_TOO_LONG);
+          continue;
+        }
+        const reply = respond(result.bytes);
+        await sendLine(conn, reply.line);
+        if (reply.close) {
+          log(`${peer} quit`);
+          return;
+        }
+      }
+    } catch (error) {
+      if (error instanceof IdleTimeout) {
+        log(`${peer} idle for ${idleMs} ms: closed`);
+        await sendLine(conn, ERR_IDLE).catch(() => {});
+      } else if (!closing) {
+        log(`${peer} failed: ${(error as Error).message}`);
+      }
+    } finally {
+      open.delete(conn);
+      try {
+        conn.close();
+      } catch {
+        // already closed by close()
+      }
+    }
+  }
+
+  async function acceptLoop(): Promise<void> {
+    while (true) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (closing) return;
+        throw error;
+      }
+      open.add(conn);
+      const handler = handle(conn);
+      handlers.add(handler);
+      handler.finally(() => handlers.delete(handler));
+    }
+  }
+
+  const loop = acceptLoop();
+  const done = (async () => {
+    await loop;
+    while (handlers.size) await Promise.all(handlers);
+  })();
+  return {
+    addr: listener.addr,
+    done,
+    close() {
+      if (closing) return;
+      closing = true;
+      listener.close();
+      for (const conn of open) {
+        try {
+          conn.close();
+        } catch {
+          // its handler closed it a moment ago
+        }
+      }
+    },
+  };
+}
+
+/**
+ * The program's `server` role: serve on options.hostname:options.port, log
+ * `Listening at HOST:PORT` and every event, stop when options.signal aborts.
+ *
+ * @example
+ * ```ts
+ * import { server } from "./line_server.ts";
+ * const stop = new AbortController();
+ * const running = server({ hostname: "127.0.0.1", port: 0, log: console.log, signal: stop.signal });
+ * stop.abort();
+ * await running;
+ * ```
+ */
+export async function server(options: ProgramOptions): Promise<void> {
+  const running = startLineServer({
+    hostname: options.hostname,
+    port: options.port,
+    log: options.log,
+  });
+  options.log(`Listening at ${formatAddr(running.addr)}`);
+  if (options.signal.aborted) running.close();
+  options.signal.addEventListener("abort", () => running.close(), { once: true });
+  await running.done;
+}
+
+/**
+ * The program's `client` role: connect to options.hostname:options.port, send
+ * each line of options.args (or {@linkcode DEMO_LINES}) and then `QUIT`, all
+ * at once, and log every line sent (`> …`) and every reply (`< …`) until the
+ * server closes.
+ *
+ * @example
+ * ```ts ignore
+ * import { client } from "./line_server.ts";
+ * const signal = new AbortController().signal;
+ * await client({ hostname: "127.0.0.1", port: 1060, log: console.log, signal, args: ["ECHO hi"] });
+ * ```
+ */
+export async function client(options: ProgramOptions): Promise<void> {
+  const lines = [...(options.args?.length ? options.args : DEMO_LINES), "QUIT"];
+  const conn = await Deno.connect({ hostname: options.hostname, port: options.port });
+  const abort = () => conn.close();
+  options.signal.addEventListener("abort", abort, { once: true });
+  try {
+    const request = encoder.encode(lines.map((line) => line + "\n").join(""));
+    for (let sent = 0; sent < request.length;) sent += await conn.write(request.subarray(sent));
+    for (const line of lines) options.log(`> ${line}`);
+    const replies = new LineReader(conn, MAX_LINE_BYTES);
+    while (true) {
+      const result = await replies.next();
+      if (result.kind === "end") break;
+      options.log(
+        result.kind === "line"
+          ? `< ${decoder.decode(result.bytes)}`
+          : "< (a reply too long to show)",
+      );
+    }
+  } finally {
+    options.signal.removeEventListener("abort", abort);
+    try {
+      conn.close();
+    } catch {
+      // closed on abort
+    }
+  }
+}

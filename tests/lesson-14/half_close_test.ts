@@ -1,0 +1,392 @@
+/**
+ * Lesson 14 — Half-open connections: a request that ends with the client's
+ * half-close, a reply that ends with the server's close, and what writes do
+ * once the peer has gone. Real loopback TCP.
+ *
+ * @module
+ */
+
+import { probeWrites, request, startCountServer } from "../../exercises/lesson-14/half_close.ts";
+import { describe } from "../harness/bytes.ts";
+import { background, within } from "../harness/deadline.ts";
+import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
+import { fail, sectionsOf } from "../harness/failure.ts";
+import {
+  closeQuietly,
+  connect,
+  FakeServer,
+  readExactly,
+  readToEnd as drain,
+  writeAll as send,
+} from "../harness/tcp.ts";
+import { TcpProxy } from "../harness/tcp_proxy.ts";
+
+const section = sectionsOf("lesson-14");
+
+/** The reply the protocol prescribes, written out here: never trust the code under test. */
+const reply = (bytes: number) => `Your data was ${bytes} bytes long`;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+const SERVER_MUST_CLOSE =
+  "the server must close after replying: the client knows the reply is complete only at EOF";
+const NEVER_HALF_CLOSED =
+  "the client never half-closed: call conn.closeWrite() after the request, or the server waits forever for EOF";
+const CLOSE_NOT_CLOSE_WRITE =
+  "used close() where closeWrite() was needed: after close() the client can no longer read the reply";
+
+/** Starts the learner's server and guarantees it is closed (and has ended) after `body`. */
+async function withServer(body: (addr: Deno.NetAddr) => Promise<void>): Promise<void> {
+  const server = startCountServer({ hostname: "127.0.0.1", port: 0 });
+  try {
+    await body(server.addr);
+  } finally {
+    server.close();
+    await within(server.done.catch(() => {}), {
+      awaiting: "done to settle after close()",
+      section: section("Closing a server"),
+      mistake: "close() left accepted connections open: close the listener AND every connection",
+    });
+  }
+}
+
+/** One exchange as a well-behaved client: send, half-close, read to EOF. */
+async function exchange(to: Deno.NetAddr, body: string): Promise<string> {
+  const conn = await connect(to, {
+    awaiting: "a connection to the server",
+    section: section("A protocol that ends with EOF"),
+  });
+  try {
+    await send(conn, body, {
+      awaiting: "the request to be written",
+      section: section("A protocol that ends with EOF"),
+    });
+    await conn.closeWrite();
+    return decoder.decode(
+      await drain(conn, {
+        awaiting: "the reply and then EOF (the server closing)",
+        section: section("A protocol that ends with EOF"),
+        mistake: SERVER_MUST_CLOSE,
+      }),
+    );
+  } finally {
+    conn.close();
+  }
+}
+
+/**
+ * Awaits the learner's request() (bounded). A `BadResource` error means it
+ * read from a connection it had already closed: close() instead of closeWrite().
+ */
+async function requestResult(asking: Promise<string>, awaiting: string): Promise<string> {
+  try {
+    return await within(asking, { awaiting, section: section("Half-closing with closeWrite()") });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BadResource)) throw error;
+    fail({
+      summary: `request() failed after sending: ${error.name}: ${error.message}`,
+      section: section("Half-closing with closeWrite()"),
+      mistake: CLOSE_NOT_CLOSE_WRITE,
+    });
+  }
+}
+
+/**
+ * The learner's client as a `watch` for waits that come before it reads: a
+ * `BadResource` rejection (it closed too early) is left to
+ * {@linkcode requestResult} to explain, every other failure surfaces at once.
+ */
+function watchClient(asking: Promise<string>): Promise<unknown> {
+  return asking.catch((error) => {
+    if (error instanceof Deno.errors.BadResource) return new Promise<never>(() => {});
+    throw error;
+  });
+}
+
+/** After a test failed early, lets the learner's background code finish (bounded, quietly). */
+async function settle(running: Promise<unknown>): Promise<void> {
+  try {
+    await within(running.catch(() => {}), {
+      awaiting: "the learner's code to finish",
+      section: section("Half-closing with closeWrite()"),
+    });
+  } catch {
+    // the test has already failed with a better message
+  }
+}
+
+Deno.test("server: reads the request to EOF, answers `Your data was 16 bytes long`, closes", async () => {
+  await withServer(async (addr) => {
+    const got = await exchange(addr, "Hi there, server");
+    expectBytes(got, reply(16), {
+      what: "the reply to a 16-byte request",
+      section: section("A protocol that ends with EOF"),
+    });
+  });
+});
+
+Deno.test("server: waits for EOF, not for the first read(): a request in pieces is counted whole", async () => {
+  await withServer(async (addr) => {
+    await using proxy = TcpProxy.open(addr, { request: { chunk: 5, delayMs: 2 } });
+    const body = "0123456789".repeat(4);
+    const got = await exchange(proxy.addr, body);
+    const counted = Number(got.match(/(\d+)/)?.[1] ?? NaN);
+    expectBytes(got, reply(40), {
+      what: "the reply to 40 bytes that arrived 5 at a time",
+      section: section("EOF is null"),
+      mistake: !(counted >= 40)
+        ? "answered before EOF: a short read() is not the end of the request, only null is"
+        : undefined,
+    });
+  });
+});
+
+Deno.test("server: an empty request (an immediate half-close) is `Your data was 0 bytes long`", async () => {
+  await withServer(async (addr) => {
+    expectBytes(await exchange(addr, ""), reply(0), {
+      what: "the reply to a client that half-closed without sending anything",
+      section: section("EOF is null"),
+    });
+  });
+});
+
+Deno.test("server: serves several half-open clients at once, each counted on its own", async () => {
+  await withServer(async (addr) => {
+    const wait = {
+      awaiting: "a connection to the server",
+      section: section("A protocol that ends with EOF"),
+    };
+    const conns: Deno.TcpConn[] = [];
+    try {
+      for (let i = 0; i < 4; i++) conns.push(await connect(addr, wait));
+      // Every client sends part of its request first; then they finish in reverse order.
+      for (const [i, conn] of conns.entries()) {
+        await send(conn, "x".repeat(i + 1), { ...wait, awaiting: `client #${i + 1}'s first part` });
+      }
+      for (let i = conns.length - 1; i >= 0; i--) {
+        await send(conns[i], "yy", { ...wait, awaiting: `client #${i + 1}'s second part` });
+        await conns[i].closeWrite();
+        const got = await readExactly(conns[i], reply(i + 3).length, {
+          awaiting: `the reply to client #${i + 1} (the others are still half-way through)`,
+          section: section("Closing a server"),
+          mistake:
+            "serves one client at a time: start a handler per connection and go back to accept() at once",
+        });
+        await drain(conns[i], {
+          awaiting: `EOF after the reply to client #${i + 1}`,
+          section: section("A protocol that ends with EOF"),
+          mistake: SERVER_MUST_CLOSE,
+        });
+        expectBytes(got, reply(i + 3), {
+          what: `the reply to client #${i + 1}`,
+          section: section("A protocol that ends with EOF"),
+        });
+      }
+    } finally {
+      for (const conn of conns) closeQuietly(conn);
+    }
+  });
+});
+
+Deno.test("server: close() closes the listener and every open connection, then done settles", async () => {
+  const server = startCountServer({ hostname: "127.0.0.1", port: 0 });
+  const wait = { awaiting: "a connection to the server", section: section("Closing a server") };
+  let idle: Deno.TcpConn | undefined;
+  try {
+    // Connected first, so accepted first: once the later exchange is answered, the server holds it.
+    idle = await connect(server.addr, wait);
+    expectBytes(await exchange(server.addr, "ping"), reply(4), {
+      what: "the reply to a client served while another one sits idle",
+      section: section("A protocol that ends with EOF"),
+    });
+    server.close();
+    await within(server.done, {
+      awaiting: "done to settle after close(), with an idle client still connected",
+      section: section("Closing a server"),
+      mistake: "close() left accepted connections open: close the listener AND every connection",
+    });
+    const left = await drain(idle, {
+      awaiting: "EOF on the idle client's connection after close()",
+      section: section("Closing a server"),
+      mistake: "close() left accepted connections open: close the listener AND every connection",
+    });
+    expectEqual(left.length, 0, {
+      what: "bytes the idle client received when the server shut down",
+      section: section("Closing a server"),
+    });
+    await expectRejects(
+      () => Deno.connect({ hostname: "127.0.0.1", port: server.addr.port }).then((c) => c.close()),
+      {
+        kind: Deno.errors.ConnectionRefused,
+        what: "connecting after close()",
+        section: section("Closing a server"),
+        mistake: "close() must close the listener too",
+      },
+    );
+  } finally {
+    if (idle) closeQuietly(idle);
+    server.close();
+    await server.done.catch(() => {});
+  }
+});
+
+Deno.test("client: sends the request, half-closes, and reads the reply to EOF", async () => {
+  using fake = FakeServer.open();
+  const asking = background(request(fake.addr, "Hi there, server"));
+  try {
+    const conn = await fake.accept({
+      awaiting: "the client to connect",
+      watch: watchClient(asking),
+      section: section("Half-closing with closeWrite()"),
+    });
+    const got = await drain(conn, {
+      awaiting: "the request and then EOF (the client's closeWrite())",
+      section: section("Half-closing with closeWrite()"),
+      mistake: NEVER_HALF_CLOSED,
+    });
+    expectBytes(got, "Hi there, server", {
+      what: "the bytes the client sent before its half-close",
+      section: section("Half-closing with closeWrite()"),
+    });
+    await send(conn, reply(16), {
+      awaiting: "the reply to be written",
+      section: section("Half-closing with closeWrite()"),
+    });
+    conn.close();
+    const result = await requestResult(asking, "request() to return once the server closed");
+    expectEqual(result, reply(16), {
+      what: "what request() returned",
+      section: section("Half-closing with closeWrite()"),
+    });
+  } finally {
+    fake.close();
+    await settle(asking);
+  }
+});
+
+Deno.test("client: reads a reply that arrives in pieces, all the way to EOF", async () => {
+  using fake = FakeServer.open();
+  await using proxy = TcpProxy.open(fake.addr, { reply: { chunk: 4, delayMs: 2 } });
+  const asking = background(request(proxy.addr, encoder.encode("four")));
+  try {
+    const conn = await fake.accept({
+      awaiting: "the client to connect (through a proxy)",
+      watch: watchClient(asking),
+      section: section("EOF is null"),
+    });
+    await drain(conn, {
+      awaiting: "the request and then EOF (the client's closeWrite())",
+      section: section("Half-closing with closeWrite()"),
+      mistake: NEVER_HALF_CLOSED,
+    });
+    await send(conn, reply(4), {
+      awaiting: "the reply to be written",
+      section: section("EOF is null"),
+    });
+    conn.close();
+    const result = await requestResult(asking, "request() to return once the server closed");
+    expectBytes(result, reply(4), {
+      what: "the reply request() returned, after it came 4 bytes at a time",
+      section: section("EOF is null"),
+      mistake: result.length < reply(4).length
+        ? "stopped reading at a short read(): only null means the server has finished"
+        : undefined,
+    });
+  } finally {
+    fake.close();
+    await settle(asking);
+  }
+});
+
+Deno.test("probe: once the peer has closed, our writes soon fail with BrokenPipe or ConnectionReset", async () => {
+  using fake = FakeServer.open();
+  const conn = await connect(fake.addr, {
+    awaiting: "a connection",
+    section: section("Writing to a peer that has gone"),
+  });
+  try {
+    const peer = await fake.accept({
+      awaiting: "the connection to be accepted",
+      section: section("Writing to a peer that has gone"),
+    });
+    peer.close();
+    const eof = await within(conn.read(new Uint8Array(16)), {
+      awaiting: "our read() to see the peer's FIN",
+      section: section("Writing to a peer that has gone"),
+    });
+    expectEqual(eof, null, {
+      what: "read() after the peer closed",
+      section: section("EOF is null"),
+    });
+    const maxWrites = 100;
+    const probe = await within(probeWrites(conn, new Uint8Array(1024), maxWrites), {
+      awaiting: `probeWrites() to report (at most ${maxWrites} writes)`,
+      section: section("Writing to a peer that has gone"),
+    });
+    expectThat(
+      probe.failure === "BrokenPipe" || probe.failure === "ConnectionReset",
+      JSON.stringify(probe),
+      {
+        what: "the probe of a peer that has closed",
+        expected: `a failure, "BrokenPipe" or "ConnectionReset", within ${maxWrites} writes`,
+        section: section("Writing to a peer that has gone"),
+        mistake: probe.failure === null && probe.accepted < maxWrites
+          ? "stopped after the first write: the first write after the peer closed is usually accepted " +
+            "(the kernel learns only from the peer's RST that nobody will read), so keep writing"
+          : undefined,
+      },
+    );
+    expectThat(probe.accepted < maxWrites, JSON.stringify(probe), {
+      what: "the number of writes accepted before the failure",
+      expected: `fewer than ${maxWrites}`,
+      section: section("Writing to a peer that has gone"),
+    });
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("probe: a peer that only half-closed still receives every write", async () => {
+  using fake = FakeServer.open();
+  const conn = await connect(fake.addr, {
+    awaiting: "a connection",
+    section: section("Two directions, two FINs"),
+  });
+  try {
+    const peer = await fake.accept({
+      awaiting: "the connection to be accepted",
+      section: section("Two directions, two FINs"),
+    });
+    await peer.closeWrite();
+    const eof = await within(conn.read(new Uint8Array(16)), {
+      awaiting: "our read() to see the peer's FIN",
+      section: section("Two directions, two FINs"),
+    });
+    expectEqual(eof, null, {
+      what: "read() after the peer's closeWrite()",
+      section: section("EOF is null"),
+    });
+    const chunk = encoder.encode("0123456789".repeat(10));
+    const probe = await within(probeWrites(conn, chunk, 20), {
+      awaiting: "probeWrites() to report (20 writes of 100 bytes)",
+      section: section("Two directions, two FINs"),
+    });
+    expectEqual(probe, { accepted: 20, failure: null }, {
+      what: "the probe of a peer that half-closed but still reads",
+      section: section("Two directions, two FINs"),
+      mistake: "a FIN ends only the peer's direction: it can still read what we write",
+    });
+    const got = await readExactly(peer, 2000, {
+      awaiting: "the half-closed peer to read all 2000 bytes",
+      section: section("Two directions, two FINs"),
+    });
+    expectThat(got.every((b, i) => b === chunk[i % 100]), describe(got.subarray(0, 40)), {
+      what: "the bytes the half-closed peer read",
+      expected: "20 copies of 0123456789…",
+      section: section("Two directions, two FINs"),
+    });
+  } finally {
+    conn.close();
+  }
+});

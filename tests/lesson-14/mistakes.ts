@@ -1,0 +1,87 @@
+/**
+ * Lesson 14's known mistakes: edits to the reference solution that the suite
+ * must reject, each by a failure message that names it.
+ *
+ * @module
+ */
+
+import type { Mistake } from "../../tools/mistakes.ts";
+
+/** The bugs learners write in half_close.ts. */
+export const mistakes: Mistake[] = [
+  {
+    id: "forgets-close-write",
+    summary:
+      "the client sends its request but never half-closes, so the server waits for EOF forever",
+    file: "half_close.ts",
+    edits: [{ find: "    await conn.closeWrite();\n", replace: "" }],
+    caughtBy: "never half-closed",
+  },
+  {
+    id: "close-instead-of-close-write",
+    summary: "the client calls close() after the request, so it can no longer read the reply",
+    file: "half_close.ts",
+    edits: [{ find: "    await conn.closeWrite();\n", replace: "    conn.close();\n" }],
+    caughtBy: "used close() where closeWrite() was needed",
+  },
+  {
+    id: "replies-after-first-read",
+    summary: "the server counts one read() and answers, instead of reading until null",
+    file: "half_close.ts",
+    edits: [{
+      find: "    if (n === null) return count;\n    count += n;\n  }",
+      replace: "    if (n === null) return count;\n    count += n;\n    return count;\n  }",
+    }],
+    caughtBy: "answered before EOF",
+  },
+  {
+    id: "stops-at-short-read",
+    summary: "the client takes a read() that did not fill the buffer for the end of the reply",
+    file: "half_close.ts",
+    edits: [{
+      find: "    chunks.push(buffer.slice(0, n));\n    total += n;\n",
+      replace: "    chunks.push(buffer.slice(0, n));\n    total += n;\n    if (n < 64) break;\n",
+    }],
+    caughtBy: "stopped reading at a short read()",
+  },
+  {
+    id: "server-never-closes",
+    summary:
+      "the server writes its reply but never closes the connection, so the client never sees EOF",
+    file: "half_close.ts",
+    edits: [{
+      find: "      open.delete(conn);\n      closeQuietly(conn);\n",
+      replace: "      open.delete(conn);\n",
+    }],
+    caughtBy: "the server must close after replying",
+  },
+  {
+    id: "serves-one-at-a-time",
+    summary: "the accept loop awaits each handler, so one slow client blocks every other",
+    file: "half_close.ts",
+    edits: [{
+      find: "      const handler = handle(conn);\n",
+      replace: "      await handle(conn);\n      const handler = Promise.resolve();\n",
+    }],
+    caughtBy: "serves one client at a time",
+  },
+  {
+    id: "close-leaves-connections",
+    summary:
+      "close() closes the listener only; accepted connections stay open and done never settles",
+    file: "half_close.ts",
+    edits: [{ find: "      for (const conn of open) closeQuietly(conn);\n", replace: "" }],
+    caughtBy: "close() left accepted connections open",
+  },
+  {
+    id: "expects-first-write-to-fail",
+    summary:
+      "the probe writes once and, when that write is accepted, concludes that the peer still reads",
+    file: "half_close.ts",
+    edits: [{
+      find: "  while (accepted < maxWrites) {",
+      replace: "  while (accepted < Math.min(1, maxWrites)) {",
+    }],
+    caughtBy: "the first write after the peer closed is usually accepted",
+  },
+];

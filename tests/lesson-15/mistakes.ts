@@ -1,0 +1,109 @@
+/**
+ * Lesson 15's known mistakes: edits to the reference solution that the suite
+ * must reject, each by a failure message that names it.
+ *
+ * @module
+ */
+
+import type { Mistake } from "../../tools/mistakes.ts";
+
+/** The bugs learners write in ndjson.ts and gzip.ts. */
+export const mistakes: Mistake[] = [
+  {
+    id: "decodes-chunks-separately",
+    summary:
+      "decodes every chunk with its own TextDecoder, so a character split across reads breaks",
+    file: "ndjson.ts",
+    edits: [{
+      find: "return bytes.pipeThrough(new TextDecoderStream()).pipeThrough(new TextLineStream());",
+      replace: "return bytes\n" +
+        "    .pipeThrough(\n" +
+        "      new TransformStream<Uint8Array, string>({\n" +
+        "        transform: (chunk, out) => out.enqueue(new TextDecoder().decode(chunk)),\n" +
+        "      }),\n" +
+        "    )\n" +
+        "    .pipeThrough(new TextLineStream());",
+    }],
+    caughtBy: "decoded each chunk separately",
+  },
+  {
+    id: "one-read-one-line",
+    summary: "takes every chunk the connection delivers for one line",
+    file: "ndjson.ts",
+    edits: [{
+      find: "return bytes.pipeThrough(new TextDecoderStream()).pipeThrough(new TextLineStream());",
+      replace: "return bytes.pipeThrough(new TextDecoderStream()).pipeThrough(\n" +
+        "    new TransformStream<string, string>({\n" +
+        '      transform: (chunk, out) => out.enqueue(chunk.replace(/\\r?\\n$/, "")),\n' +
+        "    }),\n" +
+        "  );",
+    }],
+    caughtBy: "one read() is one line",
+  },
+  {
+    id: "pretty-printed-json",
+    summary: "pretty-prints each message, so one message spans several lines",
+    file: "ndjson.ts",
+    edits: [{
+      find: 'encoder.encode(JSON.stringify(value) + "\\n")',
+      replace: 'encoder.encode(JSON.stringify(value, null, 2) + "\\n")',
+    }],
+    caughtBy: "pretty-printed JSON spans several lines",
+  },
+  {
+    id: "readable-closes-connection",
+    summary:
+      "the server reads through conn.readable, which closes the connection at the client's EOF",
+    file: "ndjson.ts",
+    edits: [{
+      find: "for await (const line of lines(readableOf(conn))) {",
+      replace: "for await (const line of lines(conn.readable)) {",
+    }],
+    caughtBy: "conn.readable closed the whole connection",
+  },
+  {
+    id: "readable-of-is-conn-readable",
+    summary: "readableOf() just returns conn.readable, which owns (and closes) the connection",
+    file: "ndjson.ts",
+    edits: [{
+      find: "  return new ReadableStream<Uint8Array>({\n    async pull(controller) {",
+      replace: "  if (conn) return conn.readable;\n" +
+        "  return new ReadableStream<Uint8Array>({\n    async pull(controller) {",
+    }],
+    caughtBy: "conn.readable closed the whole connection",
+  },
+  {
+    id: "writable-close-to-half-close",
+    summary:
+      "the client closes conn.writable to signal the end of its messages, which closes everything",
+    file: "ndjson.ts",
+    edits: [{
+      find: "    writer.releaseLock();\n    await conn.closeWrite();",
+      replace: "    await writer.close();",
+    }],
+    caughtBy: "closed conn.writable to half-close",
+  },
+  {
+    id: "crashes-on-malformed-line",
+    summary: "lets JSON.parse throw on a malformed line, which ends the connection",
+    file: "ndjson.ts",
+    edits: [{
+      find: "        let message: unknown;\n" +
+        "        try {\n" +
+        "          message = JSON.parse(line);\n" +
+        "        } catch {\n" +
+        "          await writer.write(encodeMessage(MALFORMED));\n" +
+        "          continue;\n" +
+        "        }\n",
+      replace: "        const message: unknown = JSON.parse(line);\n",
+    }],
+    caughtBy: "a malformed line closed the connection",
+  },
+  {
+    id: "compressor-never-closed",
+    summary: "writes the data into the CompressionStream but never closes it, so gzip never ends",
+    file: "gzip.ts",
+    edits: [{ find: "  await writer.close();", replace: "  // forgot writer.close()" }],
+    caughtBy: "gzip trailer only when its input is closed",
+  },
+];

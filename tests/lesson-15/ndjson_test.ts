@@ -1,0 +1,514 @@
+/**
+ * Lesson 15 — Streams like files: lines and NDJSON messages over real
+ * loopback TCP, cut into pieces or gathered by a proxy; the streams'
+ * ownership of the connection; gzip through the streams.
+ *
+ * @module
+ */
+
+import {
+  encodeMessage,
+  lines,
+  readableOf,
+  requestAll,
+  serveNdjson,
+} from "../../exercises/lesson-15/ndjson.ts";
+import { receiveCompressed, sendCompressed } from "../../exercises/lesson-15/gzip.ts";
+import { concat, describe } from "../harness/bytes.ts";
+import { background, within } from "../harness/deadline.ts";
+import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
+import { fail, sectionsOf } from "../harness/failure.ts";
+import {
+  closeQuietly,
+  connect,
+  FakeServer,
+  readExactly,
+  readToEnd as drain,
+  writeAll as send,
+} from "../harness/tcp.ts";
+import { type Shaping, TcpProxy } from "../harness/tcp_proxy.ts";
+
+const section = sectionsOf("lesson-15");
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The server's handler in these tests: wraps each message, so replies are recognisable. */
+const echo = (message: unknown) => ({ echo: message });
+
+/** The malformed-line reply, written out here: never trust the code under test. */
+const MALFORMED_LINE = '{"error":"malformed JSON"}\n';
+
+const CLOSED_WHOLE =
+  "conn.readable closed the whole connection at the client's EOF, before every reply was written: " +
+  "read through readableOf(conn)";
+
+/**
+ * Sends `bytes` from a peer to a fresh connection through a proxy that
+ * reshapes them, half-closes, and returns what the learner's `lines()` made
+ * of the connection's readable.
+ */
+async function linesOver(bytes: string | Uint8Array, shape: Shaping): Promise<string[]> {
+  using fake = FakeServer.open();
+  await using proxy = TcpProxy.open(fake.addr, { reply: shape });
+  const conn = await connect(proxy.addr, {
+    awaiting: "a connection through the proxy",
+    section: section("From bytes to lines"),
+  });
+  try {
+    const peer = await fake.accept({
+      awaiting: "the proxy to connect",
+      section: section("From bytes to lines"),
+    });
+    await send(peer, bytes, {
+      awaiting: "the text to be sent",
+      section: section("From bytes to lines"),
+    });
+    await peer.closeWrite();
+    return await within(Array.fromAsync(lines(conn.readable)), {
+      awaiting: "lines() to end at EOF",
+      section: section("From bytes to lines"),
+    });
+  } finally {
+    closeQuietly(conn); // conn.readable has usually closed it already
+  }
+}
+
+/** Names the framing mistake that turned `expected` into `got`, if one fits. */
+function framingMistake(got: string[], expected: string[]): string | undefined {
+  if (got.some((line) => line.includes("\uFFFD"))) {
+    return "decoded each chunk separately: a character whose bytes were split across reads became U+FFFD; " +
+      "decode the whole stream with one TextDecoderStream";
+  }
+  if (got.some((line) => line.includes("\n"))) {
+    return "assumed one read() is one line: several lines arrived in one read";
+  }
+  if (got.length > expected.length) {
+    return "assumed one read() is one line: a line split across reads came out in pieces";
+  }
+  return undefined;
+}
+
+/** Starts the learner's server with `echo` and guarantees it is closed (and has ended) after `body`. */
+async function withServer(body: (addr: Deno.NetAddr) => Promise<void>): Promise<void> {
+  const server = serveNdjson(echo, { hostname: "127.0.0.1", port: 0 });
+  try {
+    await body(server.addr);
+  } finally {
+    server.close();
+    await within(server.done.catch(() => {}), {
+      awaiting: "done to settle after close()",
+      section: section("An NDJSON server"),
+      mistake: "close() must close the listener and every open connection",
+    });
+  }
+}
+
+/** Reads exactly the bytes of `expected` and compares them. */
+async function expectReply(conn: Deno.Conn, expected: string, what: string, mistake?: string) {
+  const got = await readExactly(conn, encoder.encode(expected).length, {
+    awaiting: what,
+    section: section("An NDJSON server"),
+    mistake,
+  });
+  expectBytes(got, expected, { what, section: section("One JSON value per line"), mistake });
+}
+
+Deno.test("lines: a line that arrives one byte per read comes out whole, accents intact", async () => {
+  const expected = ["héllo, wörld ☕", "second line"];
+  const got = await linesOver("héllo, wörld ☕\nsecond line\n", { chunk: 1 });
+  expectEqual(got, expected, {
+    what: "the lines of a stream delivered one byte at a time",
+    section: section("From bytes to lines"),
+    mistake: framingMistake(got, expected),
+  });
+});
+
+Deno.test("lines: several lines in one read come out one by one, ended by \\n or \\r\\n", async () => {
+  const text = "one\r\ntwo\nthree\n";
+  const expected = ["one", "two", "three"];
+  const got = await linesOver(text, { gather: encoder.encode(text).length });
+  expectEqual(got, expected, {
+    what: "the lines of three lines delivered in one read",
+    section: section("From bytes to lines"),
+    mistake: framingMistake(got, expected),
+  });
+});
+
+Deno.test("encodeMessage: compact JSON and exactly one newline, at the end", () => {
+  expectBytes(
+    encodeMessage({ text: "two\nlines", n: 1, list: [1, "é"] }),
+    '{"text":"two\\nlines","n":1,"list":[1,"é"]}\n',
+    {
+      what: 'encodeMessage({ text: "two\\nlines", n: 1, list: [1, "é"] })',
+      section: section("One JSON value per line"),
+      mistake:
+        "one message must be one line: pretty-printed JSON spans several lines; JSON.stringify(value) is compact",
+    },
+  );
+});
+
+Deno.test("readableOf: reading to EOF leaves the connection open for our reply", async () => {
+  using fake = FakeServer.open();
+  const conn = await connect(fake.addr, {
+    awaiting: "a connection",
+    section: section("Who owns the connection"),
+  });
+  try {
+    const peer = await fake.accept({
+      awaiting: "the connection to be accepted",
+      section: section("Who owns the connection"),
+    });
+    await send(peer, "request", {
+      awaiting: "the request",
+      section: section("Who owns the connection"),
+    });
+    await peer.closeWrite();
+    const chunks = await within(Array.fromAsync(readableOf(conn)), {
+      awaiting: "readableOf(conn) to end at the peer's EOF",
+      section: section("Who owns the connection"),
+    });
+    expectBytes(concat(chunks), "request", {
+      what: "the bytes readableOf(conn) delivered",
+      section: section("Who owns the connection"),
+    });
+    try {
+      await send(conn, "reply", {
+        awaiting: "our reply to be written",
+        section: section("Who owns the connection"),
+      });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+      fail({
+        summary: `writing after the readable ended failed: ${error.name}: ${error.message}`,
+        section: section("Who owns the connection"),
+        mistake:
+          "conn.readable closed the whole connection at EOF: build the readable on conn.read() instead",
+      });
+    }
+    conn.close();
+    expectBytes(
+      await drain(peer, {
+        awaiting: "our reply and EOF",
+        section: section("Who owns the connection"),
+      }),
+      "reply",
+      {
+        what: "what the peer received after its half-close",
+        section: section("Who owns the connection"),
+      },
+    );
+  } finally {
+    closeQuietly(conn);
+  }
+});
+
+Deno.test("server: answers one message after another on one connection, one line each", async () => {
+  await withServer(async (addr) => {
+    const conn = await connect(addr, {
+      awaiting: "a connection",
+      section: section("An NDJSON server"),
+    });
+    try {
+      await send(conn, '{"n":1}\n', {
+        awaiting: "message 1",
+        section: section("An NDJSON server"),
+      });
+      await expectReply(conn, '{"echo":{"n":1}}\n', "the reply to message 1");
+      await send(conn, '["é",2]\n', {
+        awaiting: "message 2",
+        section: section("An NDJSON server"),
+      });
+      await expectReply(conn, '{"echo":["é",2]}\n', "the reply to message 2");
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+Deno.test("server: pipelined messages and a half-close get every reply, in order, then EOF", async () => {
+  await withServer(async (addr) => {
+    const conn = await connect(addr, {
+      awaiting: "a connection",
+      section: section("An NDJSON server"),
+    });
+    try {
+      await send(conn, '{"n":1}\n{"n":2}\n\n{"n":3}\n', {
+        awaiting: "three messages in one write",
+        section: section("The client: pipelining and half-closing"),
+      });
+      await conn.closeWrite();
+      const got = decoder.decode(
+        await drain(conn, {
+          awaiting: "three replies and then EOF",
+          section: section("Who owns the connection"),
+          mistake:
+            "after the client's half-close, finish the replies and then close the connection",
+        }),
+      );
+      const expected = '{"echo":{"n":1}}\n{"echo":{"n":2}}\n{"echo":{"n":3}}\n';
+      expectBytes(got, expected, {
+        what: "the replies to three pipelined messages followed by a half-close",
+        section: section("Who owns the connection"),
+        mistake: got.length < expected.length ? CLOSED_WHOLE : undefined,
+      });
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+Deno.test("server: messages cut into 1-byte reads are still answered whole", async () => {
+  await withServer(async (addr) => {
+    await using proxy = TcpProxy.open(addr, { request: { chunk: 1 } });
+    const conn = await connect(proxy.addr, {
+      awaiting: "a connection through the proxy",
+      section: section("From bytes to lines"),
+    });
+    try {
+      await send(conn, '{"city":"Zürich"}\n{"n":42}\n', {
+        awaiting: "two messages",
+        section: section("From bytes to lines"),
+      });
+      const expected = '{"echo":{"city":"Zürich"}}\n{"echo":{"n":42}}\n';
+      const got = await readExactly(conn, encoder.encode(expected).length, {
+        awaiting: "two replies to messages that arrived one byte per read",
+        section: section("From bytes to lines"),
+        mistake:
+          "a message split across reads must be put back together: one read() is not one line",
+      });
+      const text = decoder.decode(got);
+      expectBytes(got, expected, {
+        what: "the replies to two messages that arrived one byte per read",
+        section: section("From bytes to lines"),
+        mistake: text.includes("\uFFFD")
+          ? "decoded each chunk separately: use one TextDecoderStream for the whole stream"
+          : undefined,
+      });
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+Deno.test("server: a line that is not JSON gets an error line, and the connection goes on", async () => {
+  await withServer(async (addr) => {
+    const conn = await connect(addr, {
+      awaiting: "a connection",
+      section: section("An NDJSON server"),
+    });
+    try {
+      const mistake =
+        "a malformed line closed the connection: answer it with MALFORMED and go on reading";
+      await send(conn, "this is not JSON\n", {
+        awaiting: "a malformed line",
+        section: section("An NDJSON server"),
+      });
+      await expectReply(conn, MALFORMED_LINE, "the reply to a line that is not JSON", mistake);
+      await send(conn, '{"still":"here"}\n', {
+        awaiting: "a good line",
+        section: section("An NDJSON server"),
+      });
+      await expectReply(
+        conn,
+        '{"echo":{"still":"here"}}\n',
+        "the reply to the next, good line",
+        mistake,
+      );
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+Deno.test("server: serves clients at once; close() closes them all and the listener; done settles", async () => {
+  const server = serveNdjson(echo, { hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.TcpConn[] = [];
+  try {
+    for (const name of ["ann", "bob"]) {
+      const conn = await connect(server.addr, {
+        awaiting: "a connection",
+        section: section("An NDJSON server"),
+      });
+      conns.push(conn);
+      await send(conn, `"${name}"\n`, {
+        awaiting: `${name}'s message`,
+        section: section("An NDJSON server"),
+      });
+    }
+    await expectReply(
+      conns[1],
+      '{"echo":"bob"}\n',
+      "the reply to the second client",
+      "serve every connection in its own task",
+    );
+    await expectReply(conns[0], '{"echo":"ann"}\n', "the reply to the first client");
+    server.close();
+    await within(server.done, {
+      awaiting: "done to settle after close(), with two clients still connected",
+      section: section("An NDJSON server"),
+      mistake: "close() must close the listener and every open connection",
+    });
+    for (const [i, conn] of conns.entries()) {
+      const left = await drain(conn, {
+        awaiting: `EOF on client #${i + 1} after close()`,
+        section: section("An NDJSON server"),
+        mistake: "close() must close the listener and every open connection",
+      });
+      expectEqual(left.length, 0, {
+        what: `bytes left for client #${i + 1}`,
+        section: section("An NDJSON server"),
+      });
+    }
+    await expectRejects(
+      () => Deno.connect({ hostname: "127.0.0.1", port: server.addr.port }).then((c) => c.close()),
+      {
+        kind: Deno.errors.ConnectionRefused,
+        what: "connecting after close()",
+        section: section("An NDJSON server"),
+        mistake: "close() must close the listener too",
+      },
+    );
+  } finally {
+    for (const conn of conns) closeQuietly(conn);
+    server.close();
+    await server.done.catch(() => {});
+  }
+});
+
+Deno.test("client: requestAll pipelines its messages, half-closes, and parses every reply", async () => {
+  using fake = FakeServer.open();
+  const asking = background(requestAll(fake.addr, [1, { a: "é" }, "x"]));
+  const watch = asking.catch((error) => {
+    if (error instanceof Deno.errors.BadResource) return new Promise<never>(() => {});
+    throw error;
+  });
+  try {
+    const conn = await fake.accept({
+      awaiting: "the client to connect",
+      watch,
+      section: section("The client: pipelining and half-closing"),
+    });
+    const request = await drain(conn, {
+      awaiting: "three messages and then EOF (the client's half-close)",
+      section: section("The client: pipelining and half-closing"),
+      mistake: "the client never half-closed: call conn.closeWrite() after the last message",
+    });
+    expectBytes(request, '1\n{"a":"é"}\n"x"\n', {
+      what: "the bytes requestAll() sent",
+      section: section("One JSON value per line"),
+    });
+    await send(conn, '2\n{"b":true}\n\n"y"\n', {
+      awaiting: "the replies",
+      section: section("The client: pipelining and half-closing"),
+    });
+    conn.close();
+    let result: unknown[];
+    try {
+      result = await within(asking, {
+        awaiting: "requestAll() to return after the server closed",
+        section: section("The client: pipelining and half-closing"),
+      });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+      fail({
+        summary: `requestAll() failed after sending: ${error.name}: ${error.message}`,
+        section: section("Who owns the connection"),
+        mistake:
+          "closed conn.writable to half-close: in Deno that closes the whole connection; use conn.closeWrite()",
+      });
+    }
+    expectEqual(result, [2, { b: true }, "y"], {
+      what: "what requestAll() returned (a blank line is no message)",
+      section: section("The client: pipelining and half-closing"),
+    });
+  } finally {
+    fake.close();
+    await within(asking.catch(() => {}), {
+      awaiting: "requestAll() to settle",
+      section: section("The client: pipelining and half-closing"),
+    }).catch(() => {});
+  }
+});
+
+Deno.test("gzip: sendCompressed writes one complete gzip stream and ends it", async () => {
+  using fake = FakeServer.open();
+  const conn = await connect(fake.addr, {
+    awaiting: "a connection",
+    section: section("Compression on the wire"),
+  });
+  try {
+    const peer = await fake.accept({
+      awaiting: "the connection to be accepted",
+      section: section("Compression on the wire"),
+    });
+    const parts = ["to be, ", "or not to be".repeat(50), ", that is the question"];
+    const sending = background(sendCompressed(conn, parts.map((p) => encoder.encode(p))));
+    const wire = await drain(peer, {
+      awaiting: "the gzip data and then EOF",
+      watch: sending,
+      section: section("Compression on the wire"),
+      mistake:
+        "the compressor writes its last block and the gzip trailer only when its input is closed: close the writer",
+    });
+    await within(sending, {
+      awaiting: "sendCompressed() to return",
+      section: section("Compression on the wire"),
+    });
+    expectThat(wire[0] === 0x1f && wire[1] === 0x8b, describe(wire.subarray(0, 8)), {
+      what: "the first two bytes on the wire",
+      expected: "the gzip magic number 1f 8b",
+      section: section("Compression on the wire"),
+    });
+    const text = await new Response(
+      ReadableStream.from([new Uint8Array(wire)]).pipeThrough(new DecompressionStream("gzip")),
+    ).text();
+    expectEqual(text, parts.join(""), {
+      what: "the text, decompressed by the test",
+      section: section("Compression on the wire"),
+    });
+    expectThat(wire.length < text.length / 4, `${wire.length} bytes for ${text.length}`, {
+      what: "the compressed size of a repetitive text",
+      expected: "well under a quarter of the original",
+      section: section("Compression on the wire"),
+    });
+  } finally {
+    closeQuietly(conn);
+  }
+});
+
+Deno.test("gzip: receiveCompressed inflates a gzip stream that arrives in small pieces", async () => {
+  using fake = FakeServer.open();
+  await using proxy = TcpProxy.open(fake.addr, { reply: { chunk: 16 } });
+  const conn = await connect(proxy.addr, {
+    awaiting: "a connection",
+    section: section("Compression on the wire"),
+  });
+  try {
+    const peer = await fake.accept({
+      awaiting: "the proxy to connect",
+      section: section("Compression on the wire"),
+    });
+    const text = "Zürich, Genève, Lugano; ".repeat(40);
+    const gzipped = new Uint8Array(
+      await new Response(
+        ReadableStream.from([encoder.encode(text)]).pipeThrough(new CompressionStream("gzip")),
+      ).arrayBuffer(),
+    );
+    const receiving = background(receiveCompressed(conn));
+    await send(peer, gzipped, {
+      awaiting: "the gzip data to be sent",
+      section: section("Compression on the wire"),
+    });
+    peer.close();
+    const got = await within(receiving, {
+      awaiting: "receiveCompressed() to return at EOF",
+      section: section("Compression on the wire"),
+    });
+    expectBytes(got, text, {
+      what: "the decompressed bytes",
+      section: section("Compression on the wire"),
+    });
+  } finally {
+    closeQuietly(conn);
+  }
+});

@@ -1,0 +1,190 @@
+/**
+ * Lesson 16 — A robust line-protocol server: the protocol's replies, and the
+ * bounded line reader on real loopback TCP (re-chunked by a proxy).
+ *
+ * @module
+ */
+
+import { LineReader, type LineResult } from "../../exercises/lesson-16/line_reader.ts";
+import { respond } from "../../exercises/lesson-16/protocol.ts";
+import { within } from "../harness/deadline.ts";
+import { expectEqual } from "../harness/expect.ts";
+import { sectionsOf } from "../harness/failure.ts";
+import { closeQuietly, connect, FakeServer, writeAll as send } from "../harness/tcp.ts";
+import { type Shaping, TcpProxy } from "../harness/tcp_proxy.ts";
+
+const section = sectionsOf("lesson-16");
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A reader result as plain data that failure messages can show. */
+function shown(result: LineResult): string {
+  if (result.kind === "line") return `line ${JSON.stringify(decoder.decode(result.bytes))}`;
+  if (result.kind === "end") return `end (${result.partial} bytes dropped)`;
+  return "too-long";
+}
+
+/**
+ * Opens a connection whose peer end the test writes to, through a proxy that
+ * reshapes the bytes on their way to the reader.
+ */
+async function withPipe(
+  shape: Shaping,
+  body: (reader: (maxBytes: number) => LineReader, peer: Deno.TcpConn) => Promise<void>,
+): Promise<void> {
+  using fake = FakeServer.open();
+  await using proxy = TcpProxy.open(fake.addr, { reply: shape });
+  const conn = await connect(proxy.addr, {
+    awaiting: "a connection through the proxy",
+    section: section("Framing: a bounded line reader"),
+  });
+  try {
+    const peer = await fake.accept({
+      awaiting: "the proxy to connect",
+      section: section("Framing: a bounded line reader"),
+    });
+    await body((maxBytes) => new LineReader(conn, maxBytes), peer);
+  } finally {
+    closeQuietly(conn);
+  }
+}
+
+/** Takes `count` results from the reader, each bounded in time. */
+async function take(reader: LineReader, count: number, awaiting: string): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    out.push(shown(
+      await within(reader.next(), {
+        awaiting: `${awaiting} (result #${i + 1}; so far: ${out.join(", ") || "nothing"})`,
+        section: section("Framing: a bounded line reader"),
+      }),
+    ));
+  }
+  return out;
+}
+
+Deno.test("protocol: respond() answers each command with its exact line", () => {
+  const cases: [Uint8Array, string, boolean][] = [
+    [encoder.encode("ECHO hello world"), "OK hello world", false],
+    [encoder.encode("ECHO"), "OK", false],
+    [encoder.encode("UPPER straße"), "OK STRASSE", false],
+    [encoder.encode("QUIT"), "BYE", true],
+    [encoder.encode("echo lower-case verb"), "ERR unknown command", false],
+    [encoder.encode(""), "ERR unknown command", false],
+    [new Uint8Array([0x45, 0x43, 0x48, 0x4f, 0x20, 0xff, 0xfe]), "ERR invalid UTF-8", false],
+    [new Uint8Array([0x45, 0x43, 0x48, 0x4f, 0x20, 0x63, 0xc3]), "ERR invalid UTF-8", false],
+  ];
+  for (const [line, expected, close] of cases) {
+    let reply: { line: string; close: boolean };
+    try {
+      reply = respond(line);
+    } catch (error) {
+      if ((error as Error).message.startsWith("not implemented")) throw error;
+      reply = {
+        line: `(threw ${(error as Error).name}: ${(error as Error).message})`,
+        close: false,
+      };
+    }
+    const got = reply.line;
+    expectEqual(reply, { line: expected, close }, {
+      what: `respond(${JSON.stringify(decoder.decode(line))}${
+        line.includes(0xff) || line.at(-1) === 0xc3 ? ", not valid UTF-8" : ""
+      })`,
+      section: section("The protocol"),
+      mistake: got.startsWith("(threw")
+        ? "crashing on a malformed line: respond() threw; answer with an ERR line, never throw"
+        : expected === "ERR invalid UTF-8" && got !== expected
+        ? "decoded with a non-fatal TextDecoder: invalid bytes became U+FFFD instead of ERR invalid UTF-8"
+        : undefined,
+    });
+  }
+});
+
+Deno.test("reader: lines cut into 1-byte reads or gathered into one read, \\n or \\r\\n", async () => {
+  const text = "ECHO a\r\nUPPER é\n\nQUIT\ntail";
+  const expected = [
+    'line "ECHO a"',
+    'line "UPPER é"',
+    'line ""',
+    'line "QUIT"',
+    "end (4 bytes dropped)",
+  ];
+  for (const shape of [{ chunk: 1 }, { gather: encoder.encode(text).length }]) {
+    await withPipe(shape, async (reader, peer) => {
+      await send(peer, text, {
+        awaiting: "the lines to be sent",
+        section: section("Framing: a bounded line reader"),
+      });
+      await peer.closeWrite();
+      const got = await take(
+        reader(1024),
+        expected.length,
+        `the reader's results, ${JSON.stringify(shape)}`,
+      );
+      expectEqual(got, expected, {
+        what: `the results for ${JSON.stringify(text)} delivered ${
+          shape.chunk ? "one byte per read" : "in one read"
+        }`,
+        section: section("Framing: a bounded line reader"),
+        mistake: got.includes('line "tail"')
+          ? "executed an unfinished line at EOF: a line without its \\n is not a command; drop it"
+          : undefined,
+      });
+    });
+  }
+});
+
+Deno.test("reader: an endless line is reported as too long before any newline arrives", async () => {
+  await withPipe({}, async (reader, peer) => {
+    const lines = reader(16);
+    await send(peer, "x".repeat(64 * 1024), {
+      awaiting: "64 KiB without a newline",
+      section: section("Framing: a bounded line reader"),
+    });
+    const first = shown(
+      await within(lines.next(), {
+        awaiting: "a too-long report while the 64 KiB line is still unfinished",
+        section: section("Framing: a bounded line reader"),
+        mistake:
+          "the reader waited for a newline before checking the length: an endless line would grow memory without bound",
+      }),
+    );
+    expectEqual(first, "too-long", {
+      what: "the first result for 64 KiB without a newline (limit 16 bytes)",
+      section: section("Framing: a bounded line reader"),
+    });
+    await send(peer, "the rest of it\nECHO ok\n", {
+      awaiting: "the end of the long line and a good one",
+      section: section("Framing: a bounded line reader"),
+    });
+    await peer.closeWrite();
+    expectEqual(await take(lines, 2, "the results after the long line"), [
+      'line "ECHO ok"',
+      "end (0 bytes dropped)",
+    ], {
+      what: "the results after the long line ended",
+      section: section("Framing: a bounded line reader"),
+      mistake:
+        "after too-long, skip up to and including the long line's \\n, then read lines as before",
+    });
+  });
+});
+
+Deno.test("reader: a line of exactly maxBytes is accepted, one byte more is too long", async () => {
+  await withPipe({ gather: 31 }, async (reader, peer) => {
+    await send(peer, "12345678\n123456789\n1234567\r\nok\n", {
+      awaiting: "the lines to be sent",
+      section: section("Framing: a bounded line reader"),
+    });
+    await peer.closeWrite();
+    const got = await take(reader(8), 5, "the reader's results with maxBytes 8");
+    expectEqual(
+      got,
+      ['line "12345678"', "too-long", 'line "1234567"', 'line "ok"', "end (0 bytes dropped)"],
+      {
+        what: "the results for lines of 8, 9 and 7+\\r bytes with maxBytes 8",
+        section: section("Framing: a bounded line reader"),
+      },
+    );
+  });
+});

@@ -1,0 +1,460 @@
+/**
+ * Lesson 16 — A robust line-protocol server: many clients at once on real
+ * loopback TCP, well-behaved and hostile, idle time-outs, clean shutdown.
+ *
+ * @module
+ */
+
+import {
+  client,
+  type LineServerOptions,
+  server,
+  startLineServer,
+} from "../../exercises/lesson-16/line_server.ts";
+import { background, within } from "../harness/deadline.ts";
+import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
+import { sectionsOf } from "../harness/failure.ts";
+import { LogLines } from "../harness/log.ts";
+import { seeded } from "../harness/random.ts";
+import {
+  closeQuietly,
+  connect,
+  FakeServer,
+  readExactly,
+  readToEnd as drain,
+  writeAll as send,
+} from "../harness/tcp.ts";
+
+const section = sectionsOf("lesson-16");
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+const SERIAL =
+  "serves one client at a time: start a handler per connection and go back to accept() at once";
+const CRASHED =
+  "crashing on a malformed line (or hanging up on it): the connection ended where an ERR line was due";
+const LEFT_OPEN = "close() left connections open: close the listener AND every connection";
+
+/** Starts the learner's server and guarantees it is closed (and has ended) after `body`. */
+async function withServer(
+  options: LineServerOptions,
+  body: (addr: Deno.NetAddr) => Promise<void>,
+): Promise<void> {
+  const running = startLineServer({ hostname: "127.0.0.1", port: 0, idleMs: 5_000, ...options });
+  try {
+    await body(running.addr);
+  } finally {
+    running.close();
+    await within(running.done.catch(() => {}), {
+      awaiting: "done to settle after close()",
+      section: section("Shutting down cleanly"),
+      mistake: LEFT_OPEN,
+    });
+  }
+}
+
+/** A well-behaved client: sends `request`, then (unless it ends with QUIT) half-closes, and reads to EOF. */
+async function converse(
+  addr: Deno.NetAddr,
+  request: string | Uint8Array,
+  mistake?: string,
+): Promise<string> {
+  const conn = await connect(addr, { awaiting: "a connection", section: section("The protocol") });
+  try {
+    await send(conn, request, { awaiting: "the request lines", section: section("The protocol") });
+    const text = typeof request === "string" ? request : "";
+    if (!text.endsWith("QUIT\n")) await conn.closeWrite();
+    return decoder.decode(
+      await drain(conn, {
+        awaiting: "every reply and then EOF",
+        section: section("The protocol"),
+        mistake,
+      }),
+    );
+  } finally {
+    conn.close();
+  }
+}
+
+/** Lines of `count` random bytes, each starting with 0xff (never valid UTF-8), no newline inside. */
+function garbageLines(seed: number, lines: number): Uint8Array {
+  const random = seeded(seed);
+  const out: number[] = [];
+  for (let i = 0; i < lines; i++) {
+    out.push(0xff);
+    const length = 1 + Math.floor(random() * 40);
+    for (let j = 0; j < length; j++) {
+      const byte = Math.floor(random() * 256);
+      out.push(byte === 0x0a ? 0x00 : byte);
+    }
+    out.push(0x0a);
+  }
+  return new Uint8Array(out);
+}
+
+Deno.test("server: ECHO, UPPER, unknown commands and QUIT, each answered with its exact line", async () => {
+  await withServer({}, async (addr) => {
+    const got = await converse(
+      addr,
+      "ECHO hello world\nUPPER straße\nHELLO\necho\r\nECHO\nQUIT\n",
+      "after QUIT the server must send BYE and close the connection",
+    );
+    const expected =
+      "OK hello world\nOK STRASSE\nERR unknown command\nERR unknown command\nOK\nBYE\n";
+    expectBytes(got, expected, {
+      what: "the replies to six request lines",
+      section: section("The protocol"),
+      mistake: got.length < expected.length && !got.includes("ERR unknown command")
+        ? CRASHED
+        : undefined,
+    });
+  });
+});
+
+Deno.test("server: 50 clients at once (and one that never speaks) all get their own answers", async () => {
+  await withServer({}, async (addr) => {
+    const silent = await connect(addr, {
+      awaiting: "a silent client",
+      section: section("Many clients at once"),
+    });
+    try {
+      const clients = Array.from(
+        { length: 50 },
+        (_, i) =>
+          converse(addr, `ECHO client ${i}\nUPPER abc-${i}\nQUIT\n`, SERIAL).then((got) =>
+            [i, got] as const
+          ),
+      );
+      const results = await within(Promise.all(clients), {
+        awaiting: "50 concurrent clients to get their answers",
+        ms: 3000,
+        section: section("Many clients at once"),
+        mistake: SERIAL,
+      });
+      for (const [i, got] of results) {
+        expectBytes(got, `OK client ${i}\nOK ABC-${i}\nBYE\n`, {
+          what: `the replies to client #${i}`,
+          section: section("Many clients at once"),
+        });
+      }
+    } finally {
+      silent.close();
+    }
+  });
+});
+
+Deno.test("server: an over-long line gets `ERR line too long` at once, and the connection goes on", async () => {
+  await withServer({}, async (addr) => {
+    const conn = await connect(addr, {
+      awaiting: "a connection",
+      section: section("Hostile clients"),
+    });
+    try {
+      const exactly = "ECHO " + "x".repeat(1019); // 1024 bytes: the longest line allowed
+      await send(conn, exactly + "\n", {
+        awaiting: "a 1024-byte line",
+        section: section("Hostile clients"),
+      });
+      expectBytes(
+        await readExactly(conn, 3 + 1019 + 1, {
+          awaiting: "the reply to a line of exactly 1024 bytes",
+          section: section("Framing: a bounded line reader"),
+        }),
+        "OK " + "x".repeat(1019) + "\n",
+        {
+          what: "the reply to a line of exactly 1024 bytes",
+          section: section("Framing: a bounded line reader"),
+        },
+      );
+      await send(conn, "y".repeat(8 * 1024), {
+        awaiting: "8 KiB without a newline",
+        section: section("Hostile clients"),
+      });
+      expectBytes(
+        await readExactly(conn, "ERR line too long\n".length, {
+          awaiting: "`ERR line too long` while the 8 KiB line is still unfinished",
+          section: section("Framing: a bounded line reader"),
+          mistake:
+            "the server waited for the newline before checking the length: an endless line would grow memory without bound",
+        }),
+        "ERR line too long\n",
+        { what: "the reply to an over-long line", section: section("Hostile clients") },
+      );
+      await send(conn, "still the long line\nECHO still here\nQUIT\n", {
+        awaiting: "the end of the long line, then more requests",
+        section: section("Hostile clients"),
+      });
+      const rest = decoder.decode(
+        await drain(conn, {
+          awaiting: "the replies after the long line, then EOF",
+          section: section("Hostile clients"),
+        }),
+      );
+      expectBytes(rest, "OK still here\nBYE\n", {
+        what: "the replies after the over-long line ended",
+        section: section("Hostile clients"),
+        mistake:
+          "after ERR line too long, skip the rest of that line (up to its \\n) and serve the next ones",
+      });
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+Deno.test("server: garbage and invalid UTF-8 get ERR lines, never a crash", async () => {
+  await withServer({}, async (addr) => {
+    const garbage = garbageLines(16, 20);
+    const request = new Uint8Array([
+      ...garbage,
+      ...encoder.encode("\x00\x01\x02 binary\n"),
+      ...[0x45, 0x43, 0x48, 0x4f, 0x20, 0x63, 0x61, 0x66, 0xc3, 0x0a], // "ECHO caf" + half of é
+      ...encoder.encode("ECHO ok\n"),
+    ]);
+    const got = await converse(addr, request);
+    const expected = "ERR invalid UTF-8\n".repeat(20) + "ERR unknown command\n" +
+      "ERR invalid UTF-8\nOK ok\n";
+    expectBytes(got, expected, {
+      what:
+        "the replies to 20 lines of random bytes, a binary line, a broken character and ECHO ok",
+      section: section("Bytes first, text second"),
+      mistake: got.includes("\uFFFD")
+        ? "decoded with a non-fatal TextDecoder: invalid bytes became U+FFFD instead of ERR invalid UTF-8"
+        : got.length < expected.length
+        ? CRASHED
+        : undefined,
+    });
+  });
+});
+
+Deno.test("server: a silent client gets `ERR idle timeout` and is closed; others are served meanwhile", async () => {
+  const log = new LogLines();
+  await withServer({ idleMs: 150, log: log.push }, async (addr) => {
+    const silent = await connect(addr, {
+      awaiting: "a silent client",
+      section: section("Idle clients"),
+    });
+    try {
+      expectBytes(await converse(addr, "ECHO busy\nQUIT\n", SERIAL), "OK busy\nBYE\n", {
+        what: "the replies to a client served while another one says nothing",
+        section: section("Many clients at once"),
+      });
+      const got = await drain(silent, {
+        awaiting: "`ERR idle timeout` and EOF for a client silent for 150 ms",
+        section: section("Idle clients"),
+        mistake:
+          "no idle timeout: a client that never speaks holds its connection (and its task) forever",
+      });
+      expectBytes(got, "ERR idle timeout\n", {
+        what: "what the silent client received",
+        section: section("Idle clients"),
+      });
+    } finally {
+      silent.close();
+    }
+  });
+});
+
+Deno.test("server: a client that vanishes mid-line is dropped; its half line is never executed", async () => {
+  const log = new LogLines();
+  await withServer({ log: log.push }, async (addr) => {
+    const got = await converse(addr, "ECHO complete\nECHO half");
+    expectBytes(got, "OK complete\n", {
+      what: "the replies to `ECHO complete\\n` and an unfinished `ECHO half`, then a half-close",
+      section: section("Hostile clients"),
+      mistake: got.includes("half")
+        ? "executed an unfinished line at EOF: a line without its \\n is not a command; drop it"
+        : undefined,
+    });
+    await log.next(/disconnected mid-line \(9 bytes dropped\)$/, {
+      awaiting: "the log line `… disconnected mid-line (9 bytes dropped)`",
+      section: section("Hostile clients"),
+    });
+    const gone = await connect(addr, {
+      awaiting: "a connection",
+      section: section("Hostile clients"),
+    });
+    await send(gone, "UPPER par", { awaiting: "half a line", section: section("Hostile clients") });
+    gone.close();
+    await log.next(/disconnected mid-line \(9 bytes dropped\)$/, {
+      awaiting:
+        "a second `… disconnected mid-line (9 bytes dropped)` after a client closed mid-line",
+      section: section("Hostile clients"),
+    });
+    expectBytes(await converse(addr, "ECHO next\nQUIT\n"), "OK next\nBYE\n", {
+      what: "the replies to the next client",
+      section: section("Hostile clients"),
+    });
+  });
+});
+
+Deno.test("server: hostile and well-behaved clients at once: the well-behaved ones get every answer", async () => {
+  await withServer({}, async (addr) => {
+    const hostile: Deno.TcpConn[] = [];
+    const wait = { awaiting: "a hostile client's connection", section: section("Hostile clients") };
+    try {
+      for (let i = 0; i < 10; i++) {
+        const conn = await connect(addr, wait);
+        hostile.push(conn);
+        const kind = i % 5;
+        if (kind === 1) {
+          await send(conn, "z".repeat(64 * 1024), { ...wait, awaiting: "an endless line" });
+        }
+        if (kind === 2) await send(conn, garbageLines(i, 5), { ...wait, awaiting: "garbage" });
+        if (kind === 3) await send(conn, "ECHO never finish", { ...wait, awaiting: "half a line" });
+        if (kind === 4) {
+          await send(conn, new Uint8Array([0xc3, 0x28, 0x0a]), { ...wait, awaiting: "bad UTF-8" });
+        }
+        // kind 0: connects and never says a word
+      }
+      for (const conn of hostile.filter((_, i) => i % 5 === 3)) conn.close();
+      const good = Array.from(
+        { length: 20 },
+        (_, i) =>
+          converse(addr, `ECHO good ${i}\nHELLO\nUPPER good ${i}\nQUIT\n`, SERIAL).then((got) =>
+            [i, got] as const
+          ),
+      );
+      const results = await within(Promise.all(good), {
+        awaiting: "20 well-behaved clients to get their answers amid 10 hostile ones",
+        ms: 3000,
+        section: section("Hostile clients"),
+      });
+      for (const [i, got] of results) {
+        expectBytes(got, `OK good ${i}\nERR unknown command\nOK GOOD ${i}\nBYE\n`, {
+          what: `the replies to well-behaved client #${i}`,
+          section: section("Hostile clients"),
+        });
+      }
+    } finally {
+      for (const conn of hostile) closeQuietly(conn);
+    }
+  });
+});
+
+Deno.test("server: close() closes the listener and every connection, then done settles", async () => {
+  const running = startLineServer({ hostname: "127.0.0.1", port: 0, idleMs: 5_000 });
+  const conns: Deno.TcpConn[] = [];
+  const wait = { awaiting: "a connection", section: section("Shutting down cleanly") };
+  try {
+    conns.push(await connect(running.addr, wait)); // never speaks
+    conns.push(await connect(running.addr, wait));
+    await send(conns[1], "ECHO unfinish", wait); // stops mid-line
+    // Connected after the others, so accepted after them: once this is answered, all are being served.
+    expectBytes(await converse(running.addr, "ECHO ready\n"), "OK ready\n", {
+      what: "the reply to a client served before the shutdown",
+      section: section("The protocol"),
+    });
+    running.close();
+    await within(running.done, {
+      awaiting: "done to settle after close(), with two clients still connected",
+      section: section("Shutting down cleanly"),
+      mistake: LEFT_OPEN,
+    });
+    for (const [i, conn] of conns.entries()) {
+      const left = await drain(conn, {
+        awaiting: `EOF on open client #${i + 1} after close()`,
+        section: section("Shutting down cleanly"),
+        mistake: LEFT_OPEN,
+      });
+      expectEqual(decoder.decode(left), "", {
+        what: `what open client #${i + 1} received at shutdown`,
+        section: section("Shutting down cleanly"),
+      });
+    }
+    await expectRejects(
+      () => Deno.connect({ hostname: "127.0.0.1", port: running.addr.port }).then((c) => c.close()),
+      {
+        kind: Deno.errors.ConnectionRefused,
+        what: "connecting after close()",
+        section: section("Shutting down cleanly"),
+        mistake: "close() must close the listener too",
+      },
+    );
+  } finally {
+    for (const conn of conns) closeQuietly(conn);
+    running.close();
+    await running.done.catch(() => {});
+  }
+});
+
+Deno.test("program: `server` prints where it listens, serves, and stops when aborted", async () => {
+  const stop = new AbortController();
+  const log = new LogLines();
+  const running = background(
+    server({ hostname: "127.0.0.1", port: 0, log: log.push, signal: stop.signal }),
+  );
+  try {
+    const line = await log.next(/^Listening at 127\.0\.0\.1:(\d+)$/, {
+      awaiting: "the line `Listening at 127.0.0.1:PORT`",
+      watch: running,
+      section: section("Running it as a program"),
+    });
+    const addr: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: Number(line[1]) };
+    expectBytes(await converse(addr, "UPPER it works\nQUIT\n"), "OK IT WORKS\nBYE\n", {
+      what: "the program's replies",
+      section: section("Running it as a program"),
+    });
+    stop.abort();
+    await within(running, {
+      awaiting: "server() to return once its signal was aborted",
+      section: section("Running it as a program"),
+    });
+    expectThat(log.lines.some((l) => l.endsWith(" quit")), JSON.stringify(log.lines), {
+      what: "the program logged the client's QUIT",
+      expected: "a line ending in ` quit`",
+      section: section("Running it as a program"),
+    });
+  } finally {
+    stop.abort();
+    await running.catch(() => {});
+  }
+});
+
+Deno.test("program: `client` sends its lines and QUIT at once, and prints every reply", async () => {
+  using fake = FakeServer.open();
+  const log = new LogLines();
+  const running = background(client({
+    hostname: "127.0.0.1",
+    port: fake.addr.port,
+    log: log.push,
+    signal: new AbortController().signal,
+    args: ["ECHO one", "UPPER two"],
+  }));
+  try {
+    const conn = await fake.accept({
+      awaiting: "the client program to connect",
+      watch: running,
+      section: section("Running it as a program"),
+    });
+    const request = "ECHO one\nUPPER two\nQUIT\n";
+    expectBytes(
+      await readExactly(conn, request.length, {
+        awaiting: "the client program's three lines",
+        section: section("Running it as a program"),
+      }),
+      request,
+      { what: "the lines the client program sent", section: section("The protocol") },
+    );
+    await send(conn, "OK one\nOK TWO\nBYE\n", {
+      awaiting: "the replies to be sent",
+      section: section("Running it as a program"),
+    });
+    conn.close();
+    await within(running, {
+      awaiting: "client() to return once the server closed",
+      section: section("Running it as a program"),
+    });
+    expectEqual(
+      log.lines,
+      ["> ECHO one", "> UPPER two", "> QUIT", "< OK one", "< OK TWO", "< BYE"],
+      {
+        what: "what the client program printed",
+        section: section("Running it as a program"),
+      },
+    );
+  } finally {
+    fake.close();
+    await running.catch(() => {});
+  }
+});
