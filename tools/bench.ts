@@ -1,11 +1,20 @@
 /**
- * `deno task bench [--runs N] [--lessons 03,04] [--no-check-run] [--out FILE]`
+ * `deno task bench [--runs N] [--lessons 03,04] [--skip check,grade,batch,throughput] [--out FILE]`
  *
- * Times the learner's feedback loop as a learner meets it: each command is
- * spawned exactly as typed (`deno task test lesson-NN --solutions`, and the
- * same against the stub), once to warm the caches and then N times; plus the
- * whole `deno task check`. Prints a markdown table (median, min, max) with
- * the machine it ran on, and writes the same as JSON next to it.
+ * How fast the course is, measured as its users meet it: every command is
+ * spawned exactly as typed, once to warm the caches and then N times.
+ *
+ * - the feedback loop: `deno task test lesson-NN --solutions`, and the same
+ *   against the stub (how long a learner waits for "not implemented");
+ * - `deno task check` end to end;
+ * - grading one full submission, and a batch of 20 at concurrency 2, with
+ *   the peak memory of the whole process tree;
+ * - lesson 13's reference bulk transfer in MB/s next to Deno's raw
+ *   `pipeTo` echo and `iperf3` on loopback (tools/throughput.ts), and
+ *   lesson 09's reference UDP request rate.
+ *
+ * Prints a markdown table (median and min–max) with the machine it ran on,
+ * and writes the same as JSON (default `.course/bench.json`).
  *
  * @module
  */
@@ -13,17 +22,9 @@
 import { parseArgs } from "@std/cli/parse-args";
 import { findLesson, loadCatalog, ROOT } from "./catalog.ts";
 import { CORES } from "./pool.ts";
+import { measureCommand } from "./memory.ts";
+import { withScratch } from "./scratch.ts";
 import { runMain, UsageError } from "./usage_error.ts";
-
-/** One timed command. */
-export interface Timing {
-  /** What was run, as a learner types it. */
-  command: string;
-  /** Wall times of the measured runs, in milliseconds. */
-  runs: number[];
-  /** The median of `runs`. */
-  median: number;
-}
 
 /**
  * The median of some numbers.
@@ -40,24 +41,35 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-async function timeTask(args: string[]): Promise<number> {
-  const started = performance.now();
-  await new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  return performance.now() - started;
+/** One timed measurement series for the table. */
+interface Row {
+  /** What was measured. */
+  what: string;
+  /** The unit of the values. */
+  unit: string;
+  /** The measured values. */
+  values: number[];
+  /** Peak memory in MiB per run, where sampled. */
+  peakMb?: number[];
+  /** A remark for the table. */
+  note?: string;
 }
 
-async function measure(args: string[], runs: number): Promise<Timing> {
+async function timeTask(args: string[]): Promise<{ ms: number; peakMb: number }> {
+  return await measureCommand(Deno.execPath(), ["task", "-q", ...args], { cwd: ROOT });
+}
+
+async function series(what: string, args: string[], runs: number, memory = false): Promise<Row> {
   await timeTask(args); // warm-up: module and type-check caches
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push(await timeTask(args));
-  return { command: `deno task ${args.join(" ")}`, runs: times, median: median(times) };
+  const values: number[] = [];
+  const peaks: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const { ms, peakMb } = await timeTask(args);
+    values.push(ms / 1000);
+    peaks.push(peakMb);
+  }
+  console.error(`${what}: ${median(values).toFixed(2)} s`);
+  return { what, unit: "s", values, ...(memory ? { peakMb: peaks } : {}) };
 }
 
 function machine(): string {
@@ -73,68 +85,153 @@ function machine(): string {
   }, Deno ${Deno.version.deno}`;
 }
 
-function seconds(ms: number): string {
-  return (ms / 1000).toFixed(2);
+function cell(values: number[], digits: number): string {
+  if (!values.length) return "—";
+  const spread = values.length > 1
+    ? ` (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`
+    : "";
+  return `${median(values).toFixed(digits)}${spread}`;
+}
+
+/** Makes `count` submissions in `dir`: alternately the solutions and the stubs. */
+async function makeBatch(dir: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const from = `${ROOT}${i % 2 ? "exercises" : "solutions"}`;
+    await new Deno.Command("cp", {
+      args: ["-r", from, `${dir}/learner-${String(i + 1).padStart(2, "0")}`],
+    }).output();
+  }
+}
+
+async function throughput(runs: number, megabytes: number): Promise<Row[]> {
+  const samples: Record<string, number>[] = [];
+  let iperfNote: string | undefined;
+  for (let i = 0; i < runs; i++) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net=127.0.0.1",
+        "--allow-run=iperf3",
+        `${ROOT}tools/throughput.ts`,
+        String(megabytes),
+      ],
+      cwd: ROOT,
+      stderr: "inherit",
+    }).output();
+    const result = JSON.parse(new TextDecoder().decode(out.stdout));
+    if (typeof result.iperf3MBps === "string") {
+      iperfNote = result.iperf3MBps;
+      delete result.iperf3MBps;
+    }
+    samples.push(result);
+  }
+  const pick = (key: string) => samples.map((s) => s[key]).filter((v) => typeof v === "number");
+  return [
+    {
+      what: `lesson 13 reference bulk transfer (${megabytes} MB echoed, upper-cased)`,
+      unit: "MB/s",
+      values: pick("lesson13MBps"),
+    },
+    {
+      what: `Deno readable.pipeTo echo (${megabytes} MB), the streams' ceiling`,
+      unit: "MB/s",
+      values: pick("pipeToMBps"),
+    },
+    {
+      what: "iperf3 on loopback (one direction, 3 s)",
+      unit: "MB/s",
+      values: pick("iperf3MBps"),
+      note: iperfNote,
+    },
+    {
+      what: "lesson 09 reference UDP request/response (2000 INCRs)",
+      unit: "req/s",
+      values: pick("lesson09RequestsPerSecond"),
+    },
+  ];
 }
 
 async function main(): Promise<number> {
+  const usage =
+    "usage: deno task bench [--runs N] [--lessons 03,04] [--skip check,grade,batch,throughput] [--out FILE]";
   const flags = parseArgs(Deno.args, {
-    string: ["runs", "lessons", "out"],
-    boolean: ["help", "no-check-run"],
-    default: { runs: "5" },
+    string: ["runs", "lessons", "out", "skip"],
+    boolean: ["help"],
+    default: { runs: "5", skip: "" },
     unknown: (arg: string) => {
-      throw new UsageError(
-        `unexpected ${arg}; usage: deno task bench [--runs N] [--lessons 03,04] [--no-check-run] [--out FILE]`,
-      );
+      throw new UsageError(`unexpected ${arg}; ${usage}`);
     },
   });
   if (flags.help) {
-    console.log(
-      "usage: deno task bench [--runs N] [--lessons 03,04] [--no-check-run] [--out FILE]",
-    );
+    console.log(usage);
     return 0;
   }
   const runs = Number(flags.runs);
   if (!Number.isInteger(runs) || runs < 1) {
     throw new UsageError(`--runs takes a whole number ≥ 1, not "${flags.runs}"`);
   }
+  const skip = new Set(String(flags.skip).split(",").filter(Boolean));
   const catalog = await loadCatalog();
   const lessons = flags.lessons
     ? String(flags.lessons).split(",").map((n) => findLesson(catalog, n))
     : catalog.lessons;
+  const few = Math.min(runs, 3);
 
-  const timings: Timing[] = [];
+  const rows: Row[] = [];
   for (const lesson of lessons) {
-    for (const extra of [["--solutions"], []]) {
-      const t = await measure(["test", lesson.id, ...extra], runs);
-      console.error(`${t.command}: ${seconds(t.median)} s`);
-      timings.push(t);
-    }
+    rows.push(
+      await series(
+        `deno task test ${lesson.id} --solutions`,
+        ["test", lesson.id, "--solutions"],
+        runs,
+      ),
+    );
+    rows.push(await series(`deno task test ${lesson.id} (the stub)`, ["test", lesson.id], runs));
   }
-  if (!flags["no-check-run"]) {
-    const t = await measure(["check"], Math.min(runs, 3));
-    console.error(`${t.command}: ${seconds(t.median)} s`);
-    timings.push(t);
+  if (!skip.has("check")) rows.push(await series("deno task check (whole course)", ["check"], few));
+  if (!skip.has("grade")) {
+    rows.push(
+      await series(
+        "deno task grade solutions (one full submission)",
+        ["grade", "solutions"],
+        few,
+        true,
+      ),
+    );
   }
+  if (!skip.has("batch")) {
+    await withScratch("bench-batch", async (dir) => {
+      await Deno.mkdir(`${dir}/subs`);
+      await makeBatch(`${dir}/subs`, 20);
+      rows.push(
+        await series(
+          "deno task grade --batch (20 submissions, concurrency 2)",
+          ["grade", "--batch", `${dir}/subs`, "--concurrency", "2", "--out", `${dir}/out`],
+          1,
+          true,
+        ),
+      );
+    });
+  }
+  if (!skip.has("throughput")) rows.push(...await throughput(few, 64));
 
   const date = new Date().toISOString().slice(0, 10);
   const lines = [
-    `Measured ${date} on ${machine()}; warm caches, ${runs} runs each (check: ${
-      Math.min(runs, 3)
-    }).`,
+    `Measured ${date} on ${machine()}; warm caches; median (min–max) of ${runs} runs ` +
+    `(${few} for the check, grading and throughput; 1 for the batch, after a warm-up run).`,
     "",
-    "| command | median (s) | min (s) | max (s) |",
-    "| ------- | ---------: | ------: | ------: |",
-    ...timings.map((t) =>
-      `| \`${t.command}\` | ${seconds(t.median)} | ${seconds(Math.min(...t.runs))} | ${
-        seconds(Math.max(...t.runs))
-      } |`
+    "| what | value | unit | peak memory (MiB) |",
+    "| ---- | ----: | ---- | ----------------: |",
+    ...rows.map((r) =>
+      `| ${r.what}${r.note ? ` (${r.note})` : ""} | ${
+        cell(r.values, r.unit === "s" ? 2 : 0)
+      } | ${r.unit} | ${r.peakMb ? cell(r.peakMb, 0) : ""} |`
     ),
   ];
   console.log(lines.join("\n"));
   const out = flags.out ?? `${ROOT}.course/bench.json`;
   await Deno.mkdir(`${ROOT}.course`, { recursive: true });
-  await Deno.writeTextFile(out, JSON.stringify({ date, machine: machine(), timings }, null, 2));
+  await Deno.writeTextFile(out, JSON.stringify({ date, machine: machine(), rows }, null, 2));
   console.error(`(JSON written to ${out})`);
   return 0;
 }

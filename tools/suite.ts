@@ -11,6 +11,7 @@
 import { type Lesson, ROOT } from "./catalog.ts";
 import { importMapFor, type Target } from "./import_map.ts";
 import { parseJUnit, type TestResult } from "./junit.ts";
+import { every, treeRssKb } from "./memory.ts";
 import { withScratch } from "./scratch.ts";
 
 /** How a suite is run. */
@@ -23,18 +24,8 @@ export interface SuiteOptions {
   extraFlags?: string[];
   /** Kill the process once it has printed more than this many bytes (default 4 MiB). */
   outputCapBytes?: number;
-  /** Kill the process once its resident memory passes this many MiB (Linux; default: no cap). */
+  /** Kill the process once its resident memory passes this many MiB (sampled with `ps`; default: no cap). */
   memoryCapMb?: number;
-}
-
-/** Reads a process's resident memory in MiB from /proc (Linux), or undefined. */
-function residentMb(pid: number): number | undefined {
-  try {
-    const kb = Deno.readTextFileSync(`/proc/${pid}/status`).match(/VmRSS:\s+(\d+) kB/)?.[1];
-    return kb ? Number(kb) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** How much of a suite's output is kept for diagnosis. */
@@ -125,11 +116,11 @@ export async function runSuite(
       }
     };
     const timer = setTimeout(() => stop("time"), limit);
-    const watchdog = options.memoryCapMb
-      ? setInterval(() => {
-        if ((residentMb(child.pid) ?? 0) > options.memoryCapMb!) stop("memory");
-      }, 50)
-      : undefined;
+    const stopWatchdog = options.memoryCapMb
+      ? every(100, async () => {
+        if ((await treeRssKb(child.pid)) / 1024 > options.memoryCapMb!) stop("memory");
+      })
+      : () => {};
     let total = 0;
     const collect = async (stream: ReadableStream<Uint8Array>) => {
       const kept: Uint8Array[] = [];
@@ -150,7 +141,7 @@ export async function runSuite(
       child.status,
     ]);
     clearTimeout(timer);
-    clearInterval(watchdog);
+    stopWatchdog();
     const ms = Math.round(performance.now() - started);
     const base = {
       lesson: lesson.id,

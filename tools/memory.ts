@@ -1,0 +1,99 @@
+/**
+ * Memory of a process tree (a command and every process it spawns), sampled
+ * with `ps`: the grader's memory cap and the peaks `deno task bench` reports.
+ *
+ * @module
+ */
+
+/**
+ * The resident memory, in KiB, of `root` and all its descendants right now,
+ * read from `ps` (Deno guards /proc behind --allow-all); 0 where `ps` is missing.
+ *
+ * @example
+ * ```ts ignore
+ * import { treeRssKb } from "./memory.ts";
+ * (await treeRssKb(Deno.pid)) > 0; // true where ps exists
+ * ```
+ */
+export async function treeRssKb(root: number): Promise<number> {
+  let table: string;
+  try {
+    const out = await new Deno.Command("ps", {
+      args: ["-eo", "pid=,ppid=,rss="],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    table = new TextDecoder().decode(out.stdout);
+  } catch {
+    return 0;
+  }
+  const children = new Map<number, number[]>();
+  const rss = new Map<number, number>();
+  for (const line of table.trim().split("\n")) {
+    const [pid, ppid, kb] = line.trim().split(/\s+/).map(Number);
+    rss.set(pid, kb);
+    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  let total = 0;
+  const stack = [root];
+  while (stack.length) {
+    const pid = stack.pop()!;
+    total += rss.get(pid) ?? 0;
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}
+
+/**
+ * Calls `sample` every `everyMs` (never two at once) until the returned stop
+ * function is called.
+ *
+ * @example
+ * ```ts
+ * import { every } from "./memory.ts";
+ * const stop = every(10, async () => {});
+ * stop();
+ * ```
+ */
+export function every(everyMs: number, sample: () => Promise<void>): () => void {
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    sample().finally(() => busy = false);
+  }, everyMs);
+  return () => clearInterval(timer);
+}
+
+/**
+ * Runs a command to its end while sampling its process tree's memory every
+ * `everyMs`; returns the wall time and the peak in MiB.
+ *
+ * @example
+ * ```ts ignore
+ * import { measureCommand } from "./memory.ts";
+ * const { ms, peakMb } = await measureCommand(Deno.execPath(), ["--version"]);
+ * ```
+ */
+export async function measureCommand(
+  command: string,
+  args: string[],
+  options: { cwd?: string; everyMs?: number } = {},
+): Promise<{ ms: number; peakMb: number; code: number }> {
+  const started = performance.now();
+  const child = new Deno.Command(command, {
+    args,
+    cwd: options.cwd,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  let peak = 0;
+  const stop = every(options.everyMs ?? 100, async () => {
+    peak = Math.max(peak, await treeRssKb(child.pid));
+  });
+  const status = await child.status;
+  stop();
+  return { ms: performance.now() - started, peakMb: peak / 1024, code: status.code };
+}
