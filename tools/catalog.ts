@@ -20,6 +20,8 @@ export interface Lesson {
   files: string[];
   /** The file whose `server`/`client`/… exports `deno task run` calls, if any. */
   program?: string;
+  /** Host a program role uses when the command line names none (default 127.0.0.1). */
+  defaultHosts?: Record<string, string>;
   /** Hosts the lesson's tests may reach (given to `--allow-net`). */
   net: string[];
   /** The lesson's weight in grading: its points are multiplied by it (default 1). */

@@ -56,8 +56,9 @@ async function main(): Promise<number> {
     }
     throw new UsageError(`name a lesson and a role, e.g. deno task run lesson-03 server\n${USAGE}`);
   }
-  const [lessonName, role, hostname = "127.0.0.1", ...rest] = words;
+  const [lessonName, role, host, ...rest] = words;
   const lesson = findLesson(await loadCatalog(), lessonName);
+  const hostname = host ?? lesson.defaultHosts?.[role] ?? "127.0.0.1";
   if (!lesson.program) {
     throw new UsageError(`${lesson.id} has no runnable program; try deno task test ${lesson.id}`);
   }

@@ -1,0 +1,208 @@
+/**
+ * Lesson 08 — A discovery protocol over broadcast (reference solution).
+ *
+ * A client broadcasts `DISCOVER <id>` (id: 8 lowercase hex digits) and
+ * collects, for a short window, the answers `HERE <id> <name>` that
+ * responders send straight back to it. Responders bind all interfaces and
+ * share the port (`reuseAddress`), so several on one machine all hear one
+ * broadcast. Anything malformed, or carrying another id, is ignored.
+ *
+ * @module
+ */
+
+/** The loopback broadcast address this course sends to. */
+export const LOOPBACK_BROADCAST = "127.255.255.255";
+
+/** A responder that answered a discovery. */
+export interface Found {
+  /** The name it gave. */
+  name: string;
+  /** Where its answer came from. */
+  addr: Deno.NetAddr;
+}
+
+/** A running responder. */
+export interface Responder {
+  /** The socket name it is bound to (0.0.0.0 and the port). */
+  readonly addr: Deno.NetAddr;
+  /** Settles once the responder has stopped after {@linkcode Responder.close}. */
+  readonly done: Promise<void>;
+  /** Stops answering and closes the socket. */
+  close(): void;
+}
+
+/** Options for {@linkcode startResponder}. */
+export interface ResponderOptions {
+  /** The name to answer with (no line breaks). */
+  name: string;
+  /** The port to listen on (0: the OS picks; then share it with the next responder). */
+  port: number;
+  /** The address to bind (default 0.0.0.0: only that hears broadcasts). */
+  hostname?: string;
+}
+
+/** Options for {@linkcode discover}. */
+export interface DiscoverOptions {
+  /** The responders' port. */
+  port: number;
+  /** How long to collect answers, in milliseconds. */
+  windowMs: number;
+  /** Where to broadcast (default 127.255.255.255). */
+  broadcast?: string;
+}
+
+const encoder = new TextEncoder();
+const strict = new TextDecoder("utf-8", { fatal: true });
+
+const REQUEST = /^DISCOVER ([0-9a-f]{8})$/;
+
+/**
+ * A fresh discovery id: 8 random lowercase hex digits.
+ *
+ * @example
+ * ```ts
+ * import { discoveryId } from "./discovery.ts";
+ * /^[0-9a-f]{8}$/.test(discoveryId()); // true
+ * ```
+ */
+export function discoveryId(): string {
+  const [n] = crypto.getRandomValues(new Uint32Array(1));
+  return n.toString(16).padStart(8, "0");
+}
+
+/**
+ * The name in an answer to discovery `id`, or undefined when the datagram is
+ * not such an answer (not UTF-8, not `HERE <id> <name>`, another id, no name).
+ *
+ * @example
+ * ```ts
+ * import { parseAnswer } from "./discovery.ts";
+ * const e = new TextEncoder();
+ * parseAnswer(e.encode("HERE 0badcafe printer"), "0badcafe"); // "printer"
+ * parseAnswer(e.encode("HERE 12345678 printer"), "0badcafe"); // undefined
+ * ```
+ */
+export function parseAnswer(data: Uint8Array, id: string): string | undefined {
+  let text: string;
+  try {
+    text = strict.decode(data);
+  } catch {
+    return undefined;
+  }
+  const prefix = `HERE ${id} `;
+  if (!text.startsWith(prefix)) return undefined;
+  const name = text.slice(prefix.length);
+  if (!name.trim() || /[\r\n]/.test(name)) return undefined;
+  return name;
+}
+
+/**
+ * Starts a responder: binds options.hostname (default 0.0.0.0) on
+ * options.port with `reuseAddress: true`, and answers every
+ * `DISCOVER <id>` with `HERE <id> <name>`, sent back to its sender.
+ * Anything else is ignored.
+ *
+ * @example
+ * ```ts ignore
+ * import { startResponder } from "./discovery.ts";
+ * const responder = startResponder({ name: "printer", port: 0 });
+ * responder.close();
+ * await responder.done;
+ * ```
+ */
+export function startResponder(options: ResponderOptions): Responder {
+  const socket = Deno.listenDatagram({
+    hostname: options.hostname ?? "0.0.0.0",
+    port: options.port,
+    transport: "udp",
+    reuseAddress: true,
+  });
+  let closing = false;
+
+  async function loop(): Promise<void> {
+    while (true) {
+      let data: Uint8Array;
+      let from: Deno.Addr;
+      try {
+        [data, from] = await socket.receive();
+      } catch (error) {
+        if (closing) return;
+        throw error;
+      }
+      let text: string;
+      try {
+        text = strict.decode(data);
+      } catch {
+        continue;
+      }
+      const match = text.match(REQUEST);
+      if (!match) continue;
+      try {
+        await socket.send(encoder.encode(`HERE ${match[1]} ${options.name}`), from);
+      } catch (error) {
+        if (closing) return;
+        throw error;
+      }
+    }
+  }
+
+  const done = loop();
+  return {
+    addr: socket.addr as Deno.NetAddr,
+    done,
+    close() {
+      if (closing) return;
+      closing = true;
+      socket.close();
+    },
+  };
+}
+
+/**
+ * Broadcasts `DISCOVER <id>` to options.broadcast:options.port and collects
+ * the well-formed answers with that id that arrive within options.windowMs,
+ * one per responder (address and name: responders sharing a port on one
+ * machine answer from the same address). Always returns after the window,
+ * possibly with nothing.
+ *
+ * @example
+ * ```ts ignore
+ * import { discover } from "./discovery.ts";
+ * const found = await discover({ port: 1061, windowMs: 200 });
+ * console.log(found.map((f) => f.name));
+ * ```
+ */
+export async function discover(options: DiscoverOptions): Promise<Found[]> {
+  const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  const id = discoveryId();
+  const found = new Map<string, Found>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const windowOver = new Promise<"over">((resolve) => {
+    timer = setTimeout(() => resolve("over"), options.windowMs);
+  });
+  let pending: Promise<[Uint8Array, Deno.Addr]> | undefined;
+  try {
+    await socket.send(encoder.encode(`DISCOVER ${id}`), {
+      transport: "udp",
+      hostname: options.broadcast ?? LOOPBACK_BROADCAST,
+      port: options.port,
+    });
+    while (true) {
+      pending = socket.receive();
+      const next = await Promise.race([pending, windowOver]);
+      if (next === "over") break;
+      pending = undefined;
+      const [data, from] = next;
+      const name = parseAnswer(data, id);
+      if (name === undefined) continue;
+      const addr = from as Deno.NetAddr;
+      const key = `${addr.hostname}:${addr.port} ${name}`;
+      if (!found.has(key)) found.set(key, { name, addr });
+    }
+  } finally {
+    clearTimeout(timer);
+    pending?.catch(() => {});
+    socket.close();
+  }
+  return [...found.values()];
+}

@@ -1,0 +1,399 @@
+/**
+ * Lesson 07 — Splitting a message into datagrams no bigger than an MTU and
+ * putting it back together, through a relay that reorders, duplicates and
+ * drops fragments by plan.
+ *
+ * @module
+ */
+
+import {
+  decodeFragment,
+  encodeFragment,
+  IncompleteMessageError,
+  Reassembler,
+  type ReceivedMessage,
+  receiveMessage,
+  sendMessage,
+  splitMessage,
+} from "../../exercises/lesson-07/fragments.ts";
+import { describe, toBytes } from "../harness/bytes.ts";
+import { background, within } from "../harness/deadline.ts";
+import {
+  expectBytes,
+  expectEqual,
+  expectRejects,
+  expectThat,
+  isNotImplemented,
+} from "../harness/expect.ts";
+import { fail, LessonFailure, sectionsOf } from "../harness/failure.ts";
+import { seeded } from "../harness/random.ts";
+import { UdpPeer } from "../harness/udp.ts";
+import { type Plan, script, UdpRelay } from "../harness/udp_relay.ts";
+
+const section = sectionsOf("lesson-07");
+
+/** A fragment written byte by byte here, so no test trusts the code under test's encoder. */
+function frag(id: number, index: number, count: number, payload: string | Uint8Array): Uint8Array {
+  const body = toBytes(payload);
+  const out = new Uint8Array(8 + body.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, id);
+  view.setUint16(4, index);
+  view.setUint16(6, count);
+  out.set(body, 8);
+  return out;
+}
+
+/** The id, index and count in a datagram's first 8 bytes. */
+function header(datagram: Uint8Array): [number, number, number] {
+  const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
+  return [view.getUint32(0), view.getUint16(4), view.getUint16(6)];
+}
+
+/** Bytes from a seeded generator: the same every run. */
+function seededBytes(seed: number, length: number): Uint8Array {
+  const random = seeded(seed);
+  return Uint8Array.from({ length }, () => Math.floor(random() * 256));
+}
+
+/** A socket for the code under test, closed by `using`. */
+function openSocket(): Deno.DatagramConn & Disposable {
+  const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  return Object.assign(socket, { [Symbol.dispose]: () => socket.close() });
+}
+
+/**
+ * Runs the learner's receiveMessage() on a fresh socket behind a relay with
+ * `plan`, sends `datagrams` through the relay, and returns how it settled.
+ */
+async function deliver(
+  plan: Plan,
+  datagrams: Uint8Array[],
+  idleMs: number,
+  wait: { awaiting: string; heading: string; mistake?: string },
+): Promise<{ value?: ReceivedMessage; error?: unknown; relay: string }> {
+  using receiver = openSocket();
+  using sender = UdpPeer.open();
+  await using relay = UdpRelay.open(receiver.addr as Deno.NetAddr, plan);
+  const receiving = background(receiveMessage(receiver, { idleMs }));
+  for (const datagram of datagrams) await sender.send(datagram, relay.addr);
+  try {
+    const value = await within(receiving, {
+      awaiting: wait.awaiting,
+      section: section(wait.heading),
+      mistake: wait.mistake,
+    });
+    return { value, relay: relay.transcript() };
+  } catch (error) {
+    if (error instanceof LessonFailure || isNotImplemented(error)) throw error;
+    return { error, relay: relay.transcript() };
+  }
+}
+
+Deno.test("splitMessage: datagrams no bigger than the limit, header included, in the agreed layout", () => {
+  const message = toBytes("abcdefghijklmnopqrst"); // 20 bytes
+  const datagrams = splitMessage(message, 0xc0ffee01, 16);
+  const sizes = datagrams.map((d) => d.length);
+  expectThat(sizes.every((n) => n <= 16), `datagram sizes ${JSON.stringify(sizes)}`, {
+    what: "splitMessage(20 bytes, id, 16): every datagram fits in 16 bytes",
+    expected: "each at most 16",
+    section: section("Splitting a message"),
+    mistake: sizes.some((n) => n === 24)
+      ? "forgot the 8-byte header: each datagram has room for maxDatagram - 8 bytes of message"
+      : undefined,
+  });
+  const expected = [
+    frag(0xc0ffee01, 0, 3, "abcdefgh"),
+    frag(0xc0ffee01, 1, 3, "ijklmnop"),
+    frag(0xc0ffee01, 2, 3, "qrst"),
+  ];
+  expectEqual(datagrams.length, 3, {
+    what: "how many datagrams 20 bytes make at 8 bytes of payload each",
+    section: section("Splitting a message"),
+  });
+  for (const [i, datagram] of datagrams.entries()) {
+    expectBytes(datagram, expected[i], {
+      what: `datagram #${i} (header: id u32, index u16, count u16, big-endian)`,
+      section: section("A header for each piece"),
+    });
+  }
+  expectBytes(splitMessage(new Uint8Array(0), 7, 16)[0] ?? new Uint8Array(0), frag(7, 0, 1, ""), {
+    what: "the single datagram of an empty message",
+    section: section("Splitting a message"),
+  });
+});
+
+Deno.test("encodeFragment/decodeFragment: the header round-trips; a datagram too short or out of range is refused", async () => {
+  const bytes = encodeFragment({ id: 0xdeadbeef, index: 2, count: 5, payload: toBytes("xyz") });
+  expectBytes(bytes, frag(0xdeadbeef, 2, 5, "xyz"), {
+    what: 'encodeFragment({ id: 0xdeadbeef, index: 2, count: 5, payload: "xyz" })',
+    section: section("A header for each piece"),
+  });
+  const back = decodeFragment(frag(42, 1, 3, "hello"));
+  expectEqual([back.id, back.index, back.count, new TextDecoder().decode(back.payload)], [
+    42,
+    1,
+    3,
+    "hello",
+  ], {
+    what: 'decodeFragment(id 42, index 1, count 3, "hello")',
+    section: section("A header for each piece"),
+  });
+  for (
+    const [what, datagram] of [
+      ["a 5-byte datagram", new Uint8Array(5)],
+      ["index 3 of count 3", frag(1, 3, 3, "x")],
+      ["count 0", frag(1, 0, 0, "x")],
+    ] as const
+  ) {
+    await expectRejects(() => decodeFragment(datagram), {
+      kind: RangeError,
+      what: `decodeFragment(${what})`,
+      section: section("A header for each piece"),
+    });
+  }
+});
+
+Deno.test("Reassembler: fills in by index, ignores duplicates, keeps messages apart", () => {
+  const r = new Reassembler();
+  const steps: [string, number, number, number, string, string | undefined][] = [
+    ["message 1, piece 2 of 3", 1, 2, 3, "ccc", undefined],
+    ["message 2, piece 1 of 2", 2, 1, 2, "YY", undefined],
+    ["message 1, piece 0 of 3", 1, 0, 3, "aaa", undefined],
+    ["message 1, piece 0 again (a duplicate)", 1, 0, 3, "aaa", undefined],
+    ["message 1, piece 1 of 3", 1, 1, 3, "bbb", "aaabbbccc"],
+    ["message 2, piece 0 of 2", 2, 0, 2, "XX", "XXYY"],
+  ];
+  for (const [what, id, index, count, payload, expected] of steps) {
+    let result: Uint8Array | undefined;
+    try {
+      result = r.add({ id, index, count, payload: toBytes(payload) });
+    } catch (error) {
+      if (isNotImplemented(error)) throw error;
+      fail({
+        summary: `Reassembler.add(${what}) threw`,
+        section: section("Reassembly: order, duplicates, loss"),
+        got: String(error),
+        mistake: "counted a duplicate fragment as new, so the message looked complete " +
+          "with a piece still missing: count distinct indexes",
+      });
+    }
+    const got = result === undefined ? "undefined" : describe(result);
+    const want = expected === undefined ? "undefined" : describe(expected);
+    if (got === want) continue;
+    fail({
+      summary: `Reassembler.add(${what}) returned the wrong thing`,
+      section: section("Reassembly: order, duplicates, loss"),
+      expected: want,
+      got,
+      mistake: expected === undefined && result !== undefined
+        ? "counted a duplicate fragment as new, or mixed up messages: a message is complete " +
+          "only when every index of ITS id has arrived"
+        : result && expected && result.length === expected.length
+        ? "assumed datagrams arrive in order: put each payload at its index"
+        : undefined,
+    });
+  }
+});
+
+Deno.test("receiveMessage: reassembles fragments that arrive out of order", async () => {
+  const pieces = ["The ", "quick ", "brown ", "fox ", "jumps"];
+  const datagrams = pieces.map((p, i) => frag(0x01020304, i, 5, p));
+  // hold, hold, forward: the wire order becomes 2, 0, 1, then 4 held until … 3.
+  const { value, error } = await deliver(
+    script(["hold", "hold", "forward", "hold", "forward"]),
+    datagrams,
+    200,
+    {
+      awaiting: "receiveMessage() to return the reordered message",
+      heading: "Reassembly: order, duplicates, loss",
+    },
+  );
+  if (error) throw error;
+  const got = value!.message;
+  expectBytes(got, "The quick brown fox jumps", {
+    what: "the message put back together from fragments that arrived as #2, #0, #1, #4, #3",
+    section: section("Reassembly: order, duplicates, loss"),
+    mistake: got.length === 25
+      ? "assumed datagrams arrive in order: put each payload at the index in its header"
+      : undefined,
+  });
+  expectEqual(value!.id, 0x01020304, {
+    what: "the id receiveMessage() reports",
+    section: section("A header for each piece"),
+  });
+});
+
+Deno.test("receiveMessage: duplicated fragments do no harm", async () => {
+  const datagrams = ["AAAA", "BBBB", "CCCC", "DD"].map((p, i) => frag(99, i, 4, p));
+  const { value, error, relay } = await deliver(
+    script(["duplicate", "duplicate", "forward", "duplicate"]),
+    datagrams,
+    200,
+    {
+      awaiting: "receiveMessage() to return the message despite duplicates",
+      heading: "Reassembly: order, duplicates, loss",
+    },
+  );
+  if (error && !isNotImplemented(error)) {
+    fail({
+      summary: "receiveMessage() failed on a message whose fragments were each sent twice",
+      section: section("Reassembly: order, duplicates, loss"),
+      got: String(error),
+      detail: relay.split("\n"),
+      mistake: "counted a duplicate fragment as new: the message looked complete " +
+        "with a piece still missing",
+    });
+  }
+  if (error) throw error;
+  expectBytes(value!.message, "AAAABBBBCCCCDD", {
+    what: "the message reassembled from duplicated fragments",
+    section: section("Reassembly: order, duplicates, loss"),
+    mistake: "counted a duplicate fragment as new: keep one payload per index",
+  });
+});
+
+Deno.test("receiveMessage: a lost fragment is reported as an IncompleteMessageError, not waited on forever", async () => {
+  const datagrams = ["one-", "two-", "three-", "four"].map((p, i) => frag(0xabcdef, i, 4, p));
+  const { value, error, relay } = await deliver(
+    script(["forward", "duplicate", "forward", "drop"]),
+    datagrams,
+    80,
+    {
+      awaiting: "receiveMessage() to give up on a message whose fragment #3 was lost " +
+        "(idleMs: 80)",
+      heading: "Giving up on a missing piece",
+      mistake: "hung waiting for a lost fragment: when nothing arrives for idleMs, " +
+        "throw an IncompleteMessageError",
+    },
+  );
+  if (value) {
+    fail({
+      summary: "receiveMessage() returned a message whose fragment #3 never arrived",
+      section: section("Reassembly: order, duplicates, loss"),
+      got: describe(value.message),
+      detail: relay.split("\n"),
+      mistake: "counted a duplicate fragment as new: #1 arrived twice, so 4 arrivals " +
+        "looked like 4 of 4 pieces",
+    });
+  }
+  if (!(error instanceof IncompleteMessageError)) {
+    fail({
+      summary: "receiveMessage() failed, but not with an IncompleteMessageError",
+      section: section("Giving up on a missing piece"),
+      got: String(error),
+      detail: relay.split("\n"),
+      mistake: error instanceof TypeError
+        ? "counted a duplicate fragment as new, then built the message with a hole in it"
+        : undefined,
+    });
+  }
+  expectEqual([error.id, error.missing], [0xabcdef, [3]], {
+    what: "the IncompleteMessageError's [id, missing]",
+    section: section("Giving up on a missing piece"),
+  });
+  expectThat(/\b3\b/.test(error.message), error.message, {
+    what: "the error's message names the missing fragment",
+    expected: "a message mentioning fragment 3",
+    section: section("Giving up on a missing piece"),
+  });
+});
+
+Deno.test("receiveMessage: gives up when nothing at all arrives", async () => {
+  using receiver = openSocket();
+  const settled = background(receiveMessage(receiver, { idleMs: 50 })).then(
+    (value) => ({ value, error: undefined }),
+    (error: unknown) => ({ value: undefined, error }),
+  );
+  const { value, error } = await within(settled, {
+    awaiting: "receiveMessage() on a silent socket to give up (idleMs: 50)",
+    section: section("Giving up on a missing piece"),
+    mistake: "hung waiting for a lost fragment: bound every wait by idleMs",
+  });
+  if (isNotImplemented(error)) throw error;
+  expectThat(
+    error instanceof IncompleteMessageError,
+    value ? "it returned a message" : String(error),
+    {
+      what: "receiveMessage() with no datagram at all rejects with an IncompleteMessageError",
+      expected: "IncompleteMessageError",
+      section: section("Giving up on a missing piece"),
+    },
+  );
+});
+
+Deno.test("receiveMessage: keeps two messages apart by id and skips what is not a fragment", async () => {
+  const datagrams = [
+    frag(1, 0, 2, "stale"), // a message whose other half never comes
+    new Uint8Array([1, 2, 3]), // too short to be a fragment
+    frag(2, 1, 2, "-world"),
+    frag(2, 0, 2, "hello"),
+  ];
+  const { value, error, relay } = await deliver(script([]), datagrams, 200, {
+    awaiting: "receiveMessage() to return message 2",
+    heading: "Reassembly: order, duplicates, loss",
+  });
+  if (error) {
+    if (isNotImplemented(error)) throw error;
+    fail({
+      summary: "receiveMessage() failed where message 2 was complete",
+      section: section("Reassembly: order, duplicates, loss"),
+      got: String(error),
+      detail: relay.split("\n"),
+      mistake: error instanceof RangeError
+        ? "a datagram that is not a fragment must be skipped, not end the receive"
+        : undefined,
+    });
+  }
+  const got = new TextDecoder().decode(value!.message);
+  expectBytes(value!.message, "hello-world", {
+    what: "the message with id 2",
+    section: section("Reassembly: order, duplicates, loss"),
+    mistake: got.includes("stale")
+      ? "mixed fragments of different messages: keep partial messages apart by id"
+      : got.length === 11
+      ? "assumed datagrams arrive in order: put each payload at the index in its header"
+      : undefined,
+  });
+});
+
+Deno.test("sendMessage → receiveMessage: 20,000 bytes in datagrams of at most 1,472 bytes, through reordering and duplicates", async () => {
+  using receiver = openSocket();
+  using sending = openSocket();
+  await using relay = UdpRelay.open(
+    receiver.addr as Deno.NetAddr,
+    script(["forward", "hold", "duplicate", "forward", "hold", "hold", "forward"]),
+  );
+  const message = seededBytes(7, 20_000);
+  const receiving = background(receiveMessage(receiver, { idleMs: 300 }));
+  const sent = await within(sendMessage(sending, message, relay.addr, { maxDatagram: 1472 }), {
+    awaiting: "sendMessage() of 20,000 bytes",
+    section: section("Splitting a message"),
+    watch: receiving,
+  });
+  const got = await within(receiving, {
+    awaiting: "receiveMessage() to return the 20,000-byte message",
+    section: section("Reassembly: order, duplicates, loss"),
+  });
+  const wire = relay.seen("request");
+  const sizes = wire.map((e) => e.data.length);
+  expectThat(sizes.every((n) => n <= 1472), `datagram sizes ${JSON.stringify(sizes)}`, {
+    what: "every datagram on the wire fits the 1,472-byte budget",
+    expected: "each at most 1472",
+    section: section("Splitting a message"),
+  });
+  expectEqual([sent, wire.length], [14, 14], {
+    what: "[datagrams sendMessage() reported, datagrams on the wire] for 20,000 bytes at " +
+      "1,464 bytes of payload each",
+    section: section("Splitting a message"),
+  });
+  const ids = new Set(wire.map((e) => header(e.data)[0]));
+  expectEqual(ids.size, 1, {
+    what: "how many different message ids the fragments of one message carry",
+    section: section("A header for each piece"),
+  });
+  expectBytes(got.message, message, {
+    what: "the 20,000 bytes after the round trip",
+    section: section("Reassembly: order, duplicates, loss"),
+  });
+});

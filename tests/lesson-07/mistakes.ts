@@ -1,0 +1,108 @@
+/**
+ * Lesson 07's known mistakes: edits to the reference solution that the suite
+ * must reject, each by a failure message that names it.
+ *
+ * @module
+ */
+
+import type { Mistake } from "../../tools/mistakes.ts";
+
+/** The bugs learners write in datagram_size.ts and fragments.ts. */
+export const mistakes: Mistake[] = [
+  {
+    id: "ignores-message-too-long",
+    summary: 'swallows the OS\'s "Message too long" and reports 0 bytes sent',
+    file: "datagram_size.ts",
+    edits: [{
+      find: "    if (!isMessageTooLong(error)) throw error;\n",
+      replace: "    if (isMessageTooLong(error)) return 0;\n    if (error) throw error;\n",
+    }],
+    caughtBy: 'ignored the OS\'s "Message too long"',
+  },
+  {
+    id: "no-up-front-limit",
+    summary: "relies on the OS alone, so datagrams over the protocol's own limit still leave",
+    file: "datagram_size.ts",
+    edits: [{ find: "  if (data.length > limit) {\n", replace: "  if (data.length > 65_507) {\n" }],
+    caughtBy: "no up-front size check",
+  },
+  {
+    id: "limit-off-by-one",
+    summary: "refuses a datagram of exactly the limit (>= instead of >)",
+    file: "datagram_size.ts",
+    edits: [{ find: "  if (data.length > limit) {\n", replace: "  if (data.length >= limit) {\n" }],
+    caughtBy: "the limit itself is allowed",
+  },
+  {
+    id: "trusts-truncated-datagram",
+    summary:
+      "receives into a buffer of exactly maxBytes, so a longer datagram comes back cut short",
+    file: "datagram_size.ts",
+    edits: [{
+      find: "socket.receive(new Uint8Array(maxBytes + 1))",
+      replace: "socket.receive(new Uint8Array(maxBytes))",
+    }],
+    caughtBy: "trusted a truncated datagram",
+  },
+  {
+    id: "fragment-count-ignores-udp-header",
+    summary: "counts IP fragments from the payload alone, forgetting the UDP header they carry",
+    file: "datagram_size.ts",
+    edits: [{
+      find: "const ipPayload = payloadBytes + UDP_HEADER_BYTES;",
+      replace: "const ipPayload = payloadBytes;",
+    }],
+    caughtBy: "the 8-byte UDP header travels in the fragments too",
+  },
+  {
+    id: "forgets-header-room",
+    summary: "cuts slices of maxDatagram bytes, so each datagram is 8 bytes over budget",
+    file: "fragments.ts",
+    edits: [{
+      find: "const room = maxDatagram - HEADER_BYTES;",
+      replace: "const room = maxDatagram;",
+    }],
+    caughtBy: "forgot the 8-byte header",
+  },
+  {
+    id: "assumes-in-order",
+    summary: "stores payloads in arrival order instead of at their index",
+    file: "fragments.ts",
+    edits: [{
+      find: "    if (entry.parts[fragment.index] !== undefined) return undefined;\n" +
+        "    entry.parts[fragment.index] = fragment.payload.slice();\n",
+      replace: "    entry.parts[entry.have] = fragment.payload.slice();\n",
+    }],
+    caughtBy: "assumed datagrams arrive in order",
+  },
+  {
+    id: "counts-duplicates",
+    summary: "counts every arrival, so a duplicate makes a message with a hole look complete",
+    file: "fragments.ts",
+    edits: [{
+      find: "    if (entry.parts[fragment.index] !== undefined) return undefined;\n",
+      replace: "",
+    }],
+    caughtBy: "counted a duplicate fragment as new",
+  },
+  {
+    id: "mixes-messages",
+    summary: "adds every fragment to whichever partial message exists, ignoring the id",
+    file: "fragments.ts",
+    edits: [{
+      find: "let entry = this.#partial.get(fragment.id);",
+      replace: "let entry = this.#partial.values().next().value;",
+    }],
+    caughtBy: "mixed fragments of different messages",
+  },
+  {
+    id: "waits-forever",
+    summary: "waits for the missing fragment with no time limit",
+    file: "fragments.ts",
+    edits: [{
+      find: 'timer = setTimeout(() => resolve("idle"), options.idleMs);',
+      replace: "timer = undefined;\n      void resolve;",
+    }],
+    caughtBy: "hung waiting for a lost fragment",
+  },
+];

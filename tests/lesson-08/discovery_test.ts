@@ -1,0 +1,322 @@
+/**
+ * Lesson 08 — A discovery protocol over loopback broadcast: responders on
+ * 0.0.0.0 sharing a port, and a client that collects the answers arriving
+ * within a short window and ignores malformed ones. Linux only (elsewhere
+ * loopback has no broadcast address); skipped there with the reason.
+ *
+ * @module
+ */
+
+import {
+  discover,
+  type Found,
+  parseAnswer,
+  type Responder,
+  startResponder,
+} from "../../exercises/lesson-08/discovery.ts";
+import { describe } from "../harness/bytes.ts";
+import { background, within } from "../harness/deadline.ts";
+import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
+import { fail, sectionsOf } from "../harness/failure.ts";
+import { linuxLoopbackTest } from "../harness/platform.ts";
+import { UdpPeer } from "../harness/udp.ts";
+
+const section = sectionsOf("lesson-08");
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const LOOPBACK_BROADCAST = "127.255.255.255";
+const ONE_ANSWER = "stopped at the first answer (collect every answer until the window closes), " +
+  "or kept one answer per address: responders sharing a port on one machine answer from the " +
+  "same address, so keep one per address AND name";
+
+/** A port nobody holds (see udp_broadcast_test.ts: port 0 with reuseAddress may be shared). */
+function freePort(): number {
+  const probe = Deno.listenDatagram({ hostname: "0.0.0.0", port: 0, transport: "udp" });
+  const { port } = probe.addr as Deno.NetAddr;
+  probe.close();
+  return port;
+}
+
+const toBroadcast = (port: number): Deno.NetAddr => ({
+  transport: "udp",
+  hostname: LOOPBACK_BROADCAST,
+  port,
+});
+
+/** Starts the learner's responder and guarantees it is stopped. */
+function responder(name: string, port: number): Responder & AsyncDisposable {
+  let running: Responder;
+  try {
+    running = startResponder({ name, port });
+  } catch (error) {
+    if (error instanceof Error && error.name === "AddrInUse") {
+      fail({
+        summary: `a responder could not bind 0.0.0.0:${port}, where another already listens`,
+        section: section("Sharing a port: reuseAddress"),
+        got: `${error.name}: ${error.message}`,
+        mistake: "no reuseAddress: bind every responder with reuseAddress: true, " +
+          "or only one per port (and machine) can run",
+      });
+    }
+    throw error;
+  }
+  background(running.done);
+  return Object.assign(running, {
+    async [Symbol.asyncDispose]() {
+      running.close();
+      await within(running.done.catch(() => {}), {
+        awaiting: "the responder to stop after close()",
+        section: section("A discovery protocol"),
+      });
+    },
+  });
+}
+
+/**
+ * A fake responder the test controls: bound to 0.0.0.0:port with
+ * reuseAddress, it waits for one `DISCOVER <id>` and answers with `answers(id)`.
+ */
+function fakeResponder(port: number, answers: (id: string) => (string | Uint8Array)[]) {
+  const socket = Deno.listenDatagram({
+    hostname: "0.0.0.0",
+    port,
+    transport: "udp",
+    reuseAddress: true,
+  });
+  const request = (async () => {
+    const [data, from] = await socket.receive();
+    const text = decoder.decode(data);
+    const id = text.match(/^DISCOVER ([0-9a-f]{8})$/)?.[1];
+    if (id) {
+      for (const answer of answers(id)) {
+        await socket.send(typeof answer === "string" ? encoder.encode(answer) : answer, from);
+      }
+    }
+    return data;
+  })();
+  request.catch(() => {});
+  return {
+    request,
+    [Symbol.dispose]: () => socket.close(),
+  };
+}
+
+/** Runs the learner's discover() (bounded) and returns the names found, sorted. */
+async function discoverNames(port: number, windowMs: number, mistake?: string) {
+  const found: Found[] = await within(background(discover({ port, windowMs })), {
+    awaiting: `discover() to return after its ${windowMs} ms window`,
+    ms: windowMs + 1000,
+    section: section("Collecting answers in a window"),
+    mistake,
+  });
+  return found.map((f) => f.name).sort();
+}
+
+Deno.test("parseAnswer: accepts `HERE <id> <name>` for this id only", () => {
+  const id = "0badcafe";
+  const cases: [string | Uint8Array, string | undefined][] = [
+    ["HERE 0badcafe printer", "printer"],
+    ["HERE 0badcafe big printer", "big printer"],
+    ["HERE 12345678 printer", undefined],
+    ["HERE 0badcafe ", undefined],
+    ["HERE 0badcafe", undefined],
+    ["here 0badcafe printer", undefined],
+    ["DISCOVER 0badcafe", undefined],
+    [new Uint8Array([0x48, 0x45, 0x52, 0x45, 0x20, 0xff, 0xfe]), undefined],
+  ];
+  for (const [datagram, expected] of cases) {
+    const bytes = typeof datagram === "string" ? encoder.encode(datagram) : datagram;
+    expectEqual(parseAnswer(bytes, id) ?? null, expected ?? null, {
+      what: `parseAnswer(${describe(bytes)}, "${id}")`,
+      section: section("A discovery protocol"),
+      mistake: expected === undefined
+        ? "trusted a malformed or stale answer: accept exactly `HERE <this id> <non-empty name>`"
+        : undefined,
+    });
+  }
+});
+
+Deno.test({
+  ...linuxLoopbackTest(
+    "responder: answers `DISCOVER <id>` sent to 127.255.255.255 with `HERE <id> <name>`",
+  ),
+  async fn() {
+    const port = freePort();
+    await using _ = responder("alpha", port);
+    using peer = UdpPeer.open();
+    await peer.send("DISCOVER 0123abcd", toBroadcast(port));
+    const answer = await peer.receive({
+      awaiting: "the responder's answer to a broadcast `DISCOVER 0123abcd`",
+      section: section("Who hears a broadcast"),
+      mistake: "not binding 0.0.0.0: a responder bound to 127.0.0.1 never sees datagrams " +
+        "sent to 127.255.255.255",
+    });
+    expectBytes(answer.data, "HERE 0123abcd alpha", {
+      what: "the answer",
+      section: section("A discovery protocol"),
+    });
+    expectEqual(answer.addr.port, port, {
+      what: "the port the answer came from",
+      section: section("A discovery protocol"),
+      mistake: "answer from the responder's own socket, to the sender's address",
+    });
+  },
+});
+
+Deno.test({
+  ...linuxLoopbackTest("responder: ignores malformed requests and keeps answering"),
+  async fn() {
+    const port = freePort();
+    await using _ = responder("alpha", port);
+    using peer = UdpPeer.open();
+    const junk = [
+      "DISCOVER",
+      "DISCOVER xyz",
+      "DISCOVER 0123ABCD",
+      "DISCOVER 0123abcd please",
+      "hello",
+      new Uint8Array([0xff, 0x00, 0x41]),
+    ];
+    for (const datagram of junk) await peer.send(datagram, toBroadcast(port));
+    const replies = await peer.collect(60);
+    if (replies.length) {
+      fail({
+        summary: "the responder answered a malformed request",
+        section: section("A discovery protocol"),
+        got: replies.map((r) => describe(r.data)).join(", "),
+        mistake: "accept exactly `DISCOVER ` followed by 8 lowercase hex digits; ignore the rest",
+      });
+    }
+    await peer.send("DISCOVER 00c0ffee", toBroadcast(port));
+    const answer = await peer.receive({
+      awaiting: "an answer to a good request sent after six bad ones",
+      section: section("A discovery protocol"),
+      mistake: "a malformed datagram must be skipped, not end the responder's loop",
+    });
+    expectBytes(answer.data, "HERE 00c0ffee alpha", {
+      what: "the answer to the good request",
+      section: section("A discovery protocol"),
+    });
+  },
+});
+
+Deno.test({
+  ...linuxLoopbackTest(
+    "responders: two on one port both answer a broadcast; a unicast reaches only one",
+  ),
+  async fn() {
+    const port = freePort();
+    await using _a = responder("alpha", port);
+    await using _b = responder("beta", port);
+    using peer = UdpPeer.open();
+    await peer.send("DISCOVER 11112222", toBroadcast(port));
+    const first = await peer.receive({
+      awaiting: "a first answer to the broadcast",
+      section: section("Sharing a port: reuseAddress"),
+    });
+    const second = await peer.receive({
+      awaiting: "a second answer to the broadcast (two responders share the port)",
+      section: section("Sharing a port: reuseAddress"),
+    });
+    expectEqual([decoder.decode(first.data), decoder.decode(second.data)].sort(), [
+      "HERE 11112222 alpha",
+      "HERE 11112222 beta",
+    ], {
+      what: "the answers to one broadcast",
+      section: section("Sharing a port: reuseAddress"),
+    });
+    // Measured on Linux: a datagram sent to 127.0.0.1:port goes to ONE of them.
+    await peer.send("DISCOVER 33334444", { transport: "udp", hostname: "127.0.0.1", port });
+    const unicast = await peer.collect(60);
+    expectEqual(unicast.length, 1, {
+      what: "answers to the same request sent to 127.0.0.1 instead of the broadcast address",
+      section: section("Sharing a port: reuseAddress"),
+    });
+  },
+});
+
+Deno.test({
+  ...linuxLoopbackTest(
+    "discover: broadcasts `DISCOVER <id>`, collects the good answers, ignores malformed and stale ones",
+  ),
+  async fn() {
+    const port = freePort();
+    using one = fakeResponder(port, (id) => [
+      `HERE ${id} alpha`,
+      `HERE ${id} alpha`, // the same responder twice
+      "HERE deadbeef mallory", // an answer to another discovery
+      "garbage",
+    ]);
+    using two = fakeResponder(port, (id) => [
+      `HERE ${id} `, // no name
+      new Uint8Array([0x48, 0x45, 0x52, 0x45, 0x20, 0xc3]), // not UTF-8
+      `HERE ${id}x shouty`, // a longer id
+      `HERE ${id} beta`,
+    ]);
+    const names = await discoverNames(port, 150);
+    for (const fake of [one, two]) {
+      const request = await within(fake.request, {
+        awaiting: "the broadcast request",
+        section: section("A discovery protocol"),
+      });
+      expectThat(/^DISCOVER [0-9a-f]{8}$/.test(decoder.decode(request)), describe(request), {
+        what: "the discovery request",
+        expected: '"DISCOVER " and 8 lowercase hex digits',
+        section: section("A discovery protocol"),
+      });
+    }
+    const malformed = names.some((n) => !["alpha", "beta"].includes(n));
+    expectEqual(names, ["alpha", "beta"], {
+      what: "the names discover() returned (sorted)",
+      section: section("Collecting answers in a window"),
+      mistake: malformed
+        ? "trusted a malformed or stale answer: keep only `HERE <this id> <name>`"
+        : names.length < 2
+        ? ONE_ANSWER
+        : names.length > 2
+        ? "counted one responder twice: keep one answer per responder (address and name)"
+        : undefined,
+    });
+  },
+});
+
+Deno.test({
+  ...linuxLoopbackTest("discover: returns an empty list after the window when nobody answers"),
+  async fn() {
+    const port = freePort();
+    // Holding the port on 127.0.0.1 only: no socket on it can hear the broadcast.
+    const holder = Deno.listenDatagram({ hostname: "127.0.0.1", port, transport: "udp" });
+    try {
+      const names = await discoverNames(
+        port,
+        60,
+        "waited for an answer that never comes: the window alone decides when to stop",
+      );
+      expectEqual(names, [], {
+        what: "what discover() found with nobody listening",
+        section: section("Collecting answers in a window"),
+      });
+    } finally {
+      holder.close();
+    }
+  },
+});
+
+Deno.test({
+  ...linuxLoopbackTest("discover + responders: finds both responders sharing a port"),
+  async fn() {
+    const port = freePort();
+    await using _a = responder("alpha", port);
+    await using _b = responder("beta", port);
+    const names = await discoverNames(port, 150);
+    expectEqual(names, ["alpha", "beta"], {
+      what: "the names discover() found",
+      section: section("Collecting answers in a window"),
+      mistake: names.length === 1
+        ? ONE_ANSWER
+        : names.length === 0
+        ? "not binding 0.0.0.0: no responder heard the broadcast"
+        : undefined,
+    });
+  },
+});

@@ -1,0 +1,208 @@
+/**
+ * Lesson 08 — Broadcast on loopback: the book's udp_broadcast program, the
+ * subnet broadcast address, and what `reuseAddress` changes. Socket tests
+ * need Linux (127.255.255.255 reaches sockets bound to 0.0.0.0) and skip
+ * elsewhere with the reason in their name.
+ *
+ * @module
+ */
+
+import { broadcastAddress, client, server } from "../../exercises/lesson-08/udp_broadcast.ts";
+import { describe } from "../harness/bytes.ts";
+import { background, within } from "../harness/deadline.ts";
+import { expectBytes, expectEqual, isNotImplemented } from "../harness/expect.ts";
+import { fail, sectionsOf } from "../harness/failure.ts";
+import { LogLines } from "../harness/log.ts";
+import { linuxLoopbackTest } from "../harness/platform.ts";
+
+const section = sectionsOf("lesson-08");
+
+/**
+ * A port nobody holds: bound once WITHOUT reuseAddress (so the OS picks a
+ * port no socket uses, shared or not), then released. Port 0 WITH
+ * reuseAddress may hand out a port another reusing socket already holds.
+ */
+function freePort(): number {
+  const probe = Deno.listenDatagram({ hostname: "0.0.0.0", port: 0, transport: "udp" });
+  const { port } = probe.addr as Deno.NetAddr;
+  probe.close();
+  return port;
+}
+
+/** A test socket, closed by `using`; a receive still pending is settled quietly. */
+function openSocket(
+  hostname: string,
+  port = 0,
+  reuseAddress = false,
+): Deno.DatagramConn & Disposable {
+  const socket = Deno.listenDatagram({ hostname, port, transport: "udp", reuseAddress });
+  return Object.assign(socket, { [Symbol.dispose]: () => socket.close() });
+}
+
+const LOOPBACK_BROADCAST = "127.255.255.255";
+const toBroadcast = (port: number): Deno.NetAddr => ({
+  transport: "udp",
+  hostname: LOOPBACK_BROADCAST,
+  port,
+});
+
+/** Starts the learner's `server` role; returns its log and a stopper that waits for it. */
+function runServer(port: number) {
+  const stop = new AbortController();
+  const log = new LogLines();
+  const running = background(
+    server({ hostname: "127.0.0.1", port, log: log.push, signal: stop.signal }),
+  );
+  return {
+    log,
+    running,
+    async [Symbol.asyncDispose]() {
+      stop.abort();
+      await within(running.catch(() => {}), {
+        awaiting: "server() to return once its signal was aborted",
+        section: section("Running it as a program"),
+      });
+    },
+  };
+}
+
+Deno.test("broadcastAddress: sets every host bit of the subnet to 1", () => {
+  const cases: [string, number, string][] = [
+    ["192.168.1.23", 24, "192.168.1.255"],
+    ["127.0.0.1", 8, "127.255.255.255"],
+    ["10.1.2.3", 8, "10.255.255.255"],
+    ["172.16.5.4", 12, "172.31.255.255"],
+    ["192.168.1.21", 30, "192.168.1.23"],
+    ["192.168.1.21", 32, "192.168.1.21"],
+  ];
+  for (const [address, prefix, expected] of cases) {
+    const got = broadcastAddress(address, prefix);
+    expectEqual(got, expected, {
+      what: `broadcastAddress("${address}", ${prefix})`,
+      section: section("The broadcast address of a subnet"),
+      mistake: got.endsWith(".255") && prefix !== 24
+        ? "x.x.x.255 is the broadcast address of a /24 only: set the last (32 - prefix) bits, " +
+          "whatever the prefix"
+        : undefined,
+    });
+  }
+});
+
+Deno.test({
+  ...linuxLoopbackTest(
+    "server: binds all interfaces and prints the book's line for a datagram sent to 127.255.255.255",
+  ),
+  async fn() {
+    const port = freePort();
+    await using running = runServer(port);
+    const listening = await running.log.next(/^Listening for broadcasts at (\S+):(\d+)$/, {
+      awaiting: "the line `Listening for broadcasts at 0.0.0.0:PORT`",
+      watch: running.running,
+      section: section("Running it as a program"),
+    });
+    if (listening[1] !== "0.0.0.0") {
+      fail({
+        summary: `the server bound ${listening[1]}, which does not hear broadcasts`,
+        section: section("Who hears a broadcast"),
+        expected: `0.0.0.0:${port}`,
+        got: `${listening[1]}:${listening[2]}`,
+        mistake: `not binding 0.0.0.0: a socket bound to ${listening[1]} only gets datagrams ` +
+          "addressed to that address; the book's server binds all interfaces whatever host is given",
+      });
+    }
+    using sender = openSocket("127.0.0.1");
+    await sender.send(new TextEncoder().encode("Broadcast datagram!"), toBroadcast(port));
+    const me = (sender.addr as Deno.NetAddr).port;
+    await running.log.next(
+      new RegExp(`^The client at \\(127\\.0\\.0\\.1, ${me}\\) says: 'Broadcast datagram!'$`),
+      {
+        awaiting: `the line \`The client at (127.0.0.1, ${me}) says: 'Broadcast datagram!'\``,
+        watch: running.running,
+        section: section("Running it as a program"),
+        mistake: "not binding 0.0.0.0: only a socket bound to all interfaces hears " +
+          "datagrams sent to 127.255.255.255",
+      },
+    );
+  },
+});
+
+Deno.test({
+  ...linuxLoopbackTest("server: two copies on one port both hear one broadcast (reuseAddress)"),
+  async fn() {
+    const port = freePort();
+    await using first = runServer(port);
+    await first.log.next(/^Listening for broadcasts at/, {
+      awaiting: "the first server's `Listening for broadcasts at …` line",
+      watch: first.running,
+      section: section("Running it as a program"),
+    });
+    await using second = runServer(port);
+    const reuse = "no reuseAddress: every socket that shares a port must be bound with " +
+      "reuseAddress: true (the first one too), or the second bind fails with AddrInUse";
+    try {
+      await second.log.next(/^Listening for broadcasts at/, {
+        awaiting: "the second server's `Listening for broadcasts at …` line",
+        watch: second.running,
+        section: section("Sharing a port: reuseAddress"),
+        mistake: reuse,
+      });
+    } catch (error) {
+      if (isNotImplemented(error) || !(error instanceof Error) || error.name !== "AddrInUse") {
+        throw error;
+      }
+      fail({
+        summary: "a second server on the same port could not bind",
+        section: section("Sharing a port: reuseAddress"),
+        got: `${error.name}: ${error.message}`,
+        mistake: reuse,
+      });
+    }
+    using sender = openSocket("127.0.0.1");
+    await sender.send(new TextEncoder().encode("Broadcast datagram!"), toBroadcast(port));
+    const me = (sender.addr as Deno.NetAddr).port;
+    const line = new RegExp(`^The client at \\(127\\.0\\.0\\.1, ${me}\\) says: `);
+    for (const [which, copy] of [["first", first], ["second", second]] as const) {
+      await copy.log.next(line, {
+        awaiting: `the ${which} server to print the broadcast`,
+        watch: copy.running,
+        section: section("Sharing a port: reuseAddress"),
+      });
+    }
+  },
+});
+
+Deno.test({
+  ...linuxLoopbackTest(
+    "client: sends exactly `Broadcast datagram!` to the broadcast address given",
+  ),
+  async fn() {
+    const port = freePort();
+    // Bound to the broadcast address itself: it receives only datagrams sent to it.
+    using listener = openSocket(LOOPBACK_BROADCAST, port);
+    const log = new LogLines();
+    const running = background(client({
+      hostname: LOOPBACK_BROADCAST,
+      port,
+      log: log.push,
+      signal: new AbortController().signal,
+    }));
+    const receiving = listener.receive();
+    receiving.catch(() => {});
+    const [data] = await within(receiving, {
+      awaiting: `a datagram addressed to ${LOOPBACK_BROADCAST}:${port}`,
+      watch: running,
+      section: section("Running it as a program"),
+      mistake: "the client must send to the host it is given (here 127.255.255.255), " +
+        "not to 127.0.0.1",
+    });
+    expectBytes(data, "Broadcast datagram!", {
+      what: `the client's datagram, ${describe(data)}`,
+      section: section("Running it as a program"),
+      mistake: "the book's bytes exactly: 19 bytes, no newline",
+    });
+    await within(running, {
+      awaiting: "client() to return after sending",
+      section: section("Running it as a program"),
+    });
+  },
+});

@@ -1,0 +1,125 @@
+/**
+ * Lesson 09's known mistakes: edits to the reference solution that the suite
+ * must reject, each by a failure message that names it.
+ *
+ * @module
+ */
+
+import type { Mistake } from "../../tools/mistakes.ts";
+
+/** The bugs learners write in the capstone's protocol, server and client. */
+export const mistakes: Mistake[] = [
+  {
+    id: "no-reply-cache",
+    summary: "the server executes every request it receives, repeats included",
+    file: "server.ts",
+    edits: [{
+      find: "      let reply = cache.get(key);\n",
+      replace: "      let reply: Uint8Array | undefined;\n      void key;\n",
+    }],
+    caughtBy: "executed a duplicated request twice",
+  },
+  {
+    id: "cache-keyed-by-id-only",
+    summary:
+      "the reply cache is keyed by request id alone, so clients that pick the same id share replies",
+    file: "server.ts",
+    edits: [{
+      find: "      const key = `${from.hostname}:${from.port} ${id}`;\n",
+      replace: "      const key = id;\n",
+    }],
+    caughtBy: "keyed the cache by request id alone",
+  },
+  {
+    id: "server-trusts-truncated",
+    summary:
+      "the server receives into a buffer of exactly the limit, so an oversize request arrives truncated",
+    file: "server.ts",
+    edits: [{ find: "new Uint8Array(maxBytes + 1)", replace: "new Uint8Array(maxBytes)" }],
+    caughtBy: "trusted a truncated datagram",
+  },
+  {
+    id: "sequential-ids",
+    summary: "request ids count up from a random start instead of being random each time",
+    file: "protocol.ts",
+    edits: [
+      {
+        find: "const REPLY = /^([0-9a-f]{8}) (?:OK (0|[1-9][0-9]*)|ERR (.+))$/;\n",
+        replace:
+          "const REPLY = /^([0-9a-f]{8}) (?:OK (0|[1-9][0-9]*)|ERR (.+))$/;\nlet nextId = 0x1000;\n",
+      },
+      {
+        find: "  const [n] = crypto.getRandomValues(new Uint32Array(1));\n",
+        replace: "  const n = nextId++;\n",
+      },
+    ],
+    caughtBy: "sequential request ids",
+  },
+  {
+    id: "accepts-any-reply",
+    summary: "the client takes the first reply from the server, whatever its id",
+    file: "client.ts",
+    edits: [{
+      find: "        if (reply?.id === id) return reply;\n",
+      replace: "        if (reply) return reply;\n",
+    }],
+    caughtBy: "accepted a reply to another request",
+  },
+  {
+    id: "accepts-any-sender",
+    summary: "the client does not check that a reply comes from the server's address",
+    file: "client.ts",
+    edits: [{
+      find:
+        "        if (from.hostname !== this.#server.hostname || from.port !== this.#server.port) continue;\n",
+      replace: "        void from;\n",
+    }],
+    caughtBy: "accepted a reply from another address",
+  },
+  {
+    id: "no-backoff",
+    summary: "the client re-sends after the same wait every time",
+    file: "client.ts",
+    edits: [{
+      find: "      wait *= factor;\n      if (wait > limitMs) {",
+      replace: "      if (attempts * wait > limitMs + 1e9) {",
+    }],
+    caughtBy: "no backoff",
+  },
+  {
+    id: "never-gives-up",
+    summary: "the client keeps re-sending with ever longer waits and never gives up",
+    file: "client.ts",
+    edits: [{ find: "      if (wait > limitMs) {", replace: "      if (wait > limitMs * 1e9) {" }],
+    caughtBy: "never gave up",
+  },
+  {
+    id: "new-id-per-send",
+    summary: "the client draws a new request id for every re-send",
+    file: "client.ts",
+    edits: [
+      {
+        find:
+          "    const id = newRequestId();\n    const request = encodeRequest({ id, op, name });\n",
+        replace:
+          "    let id = newRequestId();\n    let request = encodeRequest({ id, op, name });\n",
+      },
+      {
+        find: "      await this.#socket.send(request, this.#server);\n",
+        replace:
+          "      if (attempts > 0) {\n        id = newRequestId();\n        request = encodeRequest({ id, op, name });\n      }\n      await this.#socket.send(request, this.#server);\n",
+      },
+    ],
+    caughtBy: "a re-send must repeat the same request id",
+  },
+  {
+    id: "no-size-limit",
+    summary: "the client sends requests of any size",
+    file: "client.ts",
+    edits: [{
+      find: "    if (request.length > maxRequestBytes) {",
+      replace: "    if (request.length > maxRequestBytes * 1e9) {",
+    }],
+    caughtBy: "no size limit",
+  },
+];

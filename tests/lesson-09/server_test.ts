@@ -1,0 +1,166 @@
+/**
+ * Lesson 09 — The idempotent counter server, driven byte by byte from a
+ * test socket: replies, the cache of recent requests, the size limit, and
+ * bad input.
+ *
+ * @module
+ */
+
+import { startCounterServer } from "../../exercises/lesson-09/server.ts";
+import { describe } from "../harness/bytes.ts";
+import { within } from "../harness/deadline.ts";
+import { expectBytes } from "../harness/expect.ts";
+import { fail, sectionsOf } from "../harness/failure.ts";
+import { UdpPeer } from "../harness/udp.ts";
+
+const section = sectionsOf("lesson-09");
+const decoder = new TextDecoder();
+
+/** Starts the learner's server and guarantees it is closed after `body`. */
+async function withServer(
+  body: (addr: Deno.NetAddr) => Promise<void>,
+  options: { maxRequestBytes?: number } = {},
+): Promise<void> {
+  const running = startCounterServer({ hostname: "127.0.0.1", port: 0, ...options });
+  try {
+    await body(running.addr);
+  } finally {
+    running.close();
+    await within(running.done.catch(() => {}), {
+      awaiting: "the server loop to end after close()",
+      section: section("The server: each request once"),
+    });
+  }
+}
+
+/** Sends `text` from `peer` and returns the reply as text. */
+async function ask(
+  peer: UdpPeer,
+  to: Deno.NetAddr,
+  text: string,
+  mistake?: string,
+): Promise<string> {
+  await peer.send(text, to);
+  const { data } = await peer.receive({
+    awaiting: `a reply to ${describe(text)}`,
+    section: section("The protocol"),
+    mistake,
+  });
+  return decoder.decode(data);
+}
+
+Deno.test("server: INCR and GET answer `<id> OK <value>`", async () => {
+  await withServer(async (addr) => {
+    using peer = UdpPeer.open();
+    const steps: [string, string][] = [
+      ["0000000a INCR visits", "0000000a OK 1"],
+      ["0000000b INCR visits", "0000000b OK 2"],
+      ["0000000c GET visits", "0000000c OK 2"],
+      ["0000000d GET nobody", "0000000d OK 0"],
+      ["0000000e INCR other.name-2", "0000000e OK 1"],
+    ];
+    for (const [request, expected] of steps) {
+      expectBytes(await ask(peer, addr, request), expected, {
+        what: `the reply to "${request}"`,
+        section: section("The protocol"),
+      });
+    }
+  });
+});
+
+Deno.test("server: a repeated request is answered from the cache, not executed again", async () => {
+  await withServer(async (addr) => {
+    using peer = UdpPeer.open();
+    const twice = "executed a duplicated request twice: remember each reply under " +
+      "(client address, request id) and send the remembered reply for a repeat";
+    expectBytes(await ask(peer, addr, "1234abcd INCR x"), "1234abcd OK 1", {
+      what: 'the reply to "1234abcd INCR x"',
+      section: section("The protocol"),
+    });
+    expectBytes(await ask(peer, addr, "1234abcd INCR x"), "1234abcd OK 1", {
+      what: 'the reply to the same "1234abcd INCR x" sent again (a re-send or a duplicate)',
+      section: section("The server: each request once"),
+      mistake: twice,
+    });
+    expectBytes(await ask(peer, addr, "1234abce GET x"), "1234abce OK 1", {
+      what: "the counter after one request sent twice",
+      section: section("The server: each request once"),
+      mistake: twice,
+    });
+  });
+});
+
+Deno.test("server: the same id from two clients is two different requests", async () => {
+  await withServer(async (addr) => {
+    using alice = UdpPeer.open();
+    using bob = UdpPeer.open();
+    expectBytes(await ask(alice, addr, "00000001 INCR shared"), "00000001 OK 1", {
+      what: "alice's reply",
+      section: section("The protocol"),
+    });
+    expectBytes(await ask(bob, addr, "00000001 INCR shared"), "00000001 OK 2", {
+      what: "bob's reply to a request with the same id as alice's",
+      section: section("The server: each request once"),
+      mistake: "keyed the cache by request id alone: ids are random per client, so two " +
+        "clients may pick the same one; key by (client address, id)",
+    });
+  });
+});
+
+Deno.test("server: an oversize request gets `ERR too large`, is not executed, and is never truncated", async () => {
+  await withServer(async (addr) => {
+    using peer = UdpPeer.open();
+    const big = `abcdef01 INCR ${"n".repeat(600)}`;
+    const reply = await ask(peer, addr, big);
+    expectBytes(reply, "abcdef01 ERR too large", {
+      what: `the reply to a request of ${big.length} bytes (limit 512)`,
+      section: section("A size limit"),
+      mistake: reply === "abcdef01 ERR bad request"
+        ? "trusted a truncated datagram: receive into maxRequestBytes + 1 bytes and refuse " +
+          "a datagram that fills the buffer"
+        : undefined,
+    });
+    expectBytes(await ask(peer, addr, `abcdef02 GET ${"n".repeat(64)}`), "abcdef02 OK 0", {
+      what: "a counter that only the oversize request would have touched",
+      section: section("A size limit"),
+    });
+  }, { maxRequestBytes: 512 });
+});
+
+Deno.test("server: ignores datagrams without an id, answers bad requests with `ERR bad request`, keeps serving", async () => {
+  await withServer(async (addr) => {
+    using peer = UdpPeer.open();
+    for (const junk of ["hello", "", "1234 INCR x", "ABCDEF01 INCR x", "\xff\xfe"]) {
+      await peer.send(junk, addr);
+    }
+    const replies = await peer.collect(40);
+    if (replies.length) {
+      fail({
+        summary: "the server answered a datagram that carries no request id",
+        section: section("The protocol"),
+        got: replies.map((r) => describe(r.data)).join(", "),
+        mistake: "without `<8 lowercase hex digits> ` at the start there is no id to answer: " +
+          "ignore the datagram",
+      });
+    }
+    for (
+      const [request, expected] of [
+        ["0000beef FROB x", "0000beef ERR bad request"],
+        ["0000bee0 INCR", "0000bee0 ERR bad request"],
+        ["0000bee1 INCR has space", "0000bee1 ERR bad request"],
+        ["0000bee2 INCR ok", "0000bee2 OK 1"],
+      ]
+    ) {
+      expectBytes(
+        await ask(
+          peer,
+          addr,
+          request,
+          "a bad datagram must be skipped or refused, not end the server loop",
+        ),
+        expected,
+        { what: `the reply to "${request}"`, section: section("The protocol") },
+      );
+    }
+  });
+});
