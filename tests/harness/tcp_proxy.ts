@@ -94,6 +94,10 @@ export class TcpProxy implements AsyncDisposable {
         continue;
       }
       this.#conns.push(server);
+      // Small pieces must leave at once: without this, Nagle's algorithm holds each piece until
+      // the previous one is acknowledged, and delayed ACKs make that ~40 ms a piece.
+      client.setNoDelay(true);
+      server.setNoDelay(true);
       this.#tasks.push(this.#copy(client, server, "request"), this.#copy(server, client, "reply"));
     }
   }

@@ -1,0 +1,97 @@
+/**
+ * Lesson 10's known mistakes: edits to the reference solution that the suite
+ * must reject, each by a failure message that names it.
+ *
+ * @module
+ */
+
+import type { Mistake } from "../../tools/mistakes.ts";
+
+/** The bugs learners write in tcp_sixteen.ts. */
+export const mistakes: Mistake[] = [
+  {
+    id: "single-read",
+    summary: "readExactly calls read() once, as if one read() returned one whole message",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "  while (got < n) {\n    const more = await conn.read(buffer.subarray(got));",
+      replace: "  if (got < n) {\n    const more = await conn.read(buffer.subarray(got));",
+    }],
+    caughtBy: "a single read()",
+  },
+  {
+    id: "reads-past-the-message",
+    summary: "readExactly reads into a 1024-byte buffer and keeps only the first n bytes",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "    const more = await conn.read(buffer.subarray(got));\n",
+      replace: "    const scratch = new Uint8Array(1024);\n" +
+        "    const more = await conn.read(scratch);\n" +
+        "    if (more !== null) buffer.set(scratch.subarray(0, Math.min(more, n - got)), got);\n",
+    }],
+    caughtBy: "read past its 16 bytes",
+  },
+  {
+    id: "eof-returns-short",
+    summary: "readExactly stops quietly at EOF and returns fewer bytes than asked",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "    if (more === null) {\n      throw new Deno.errors.UnexpectedEof(",
+      replace:
+        "    if (more === null) break;\n    if (more === null) {\n      throw new Deno.errors.UnexpectedEof(",
+    }],
+    caughtBy: "read() resolves null at EOF",
+  },
+  {
+    id: "single-write",
+    summary: "writeAll calls write() once and ignores the count it returns",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find:
+        "  while (sent < data.length) {\n    sent += await conn.write(data.subarray(sent));\n  }",
+      replace: "  sent += await conn.write(data.subarray(sent));",
+    }],
+    caughtBy: "ignored the count write() returned",
+  },
+  {
+    id: "writes-whole-buffer-again",
+    summary: "writeAll loops, but passes the whole buffer to write() each time",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "sent += await conn.write(data.subarray(sent));",
+      replace: "sent += await conn.write(data);",
+    }],
+    caughtBy: "only the rest",
+  },
+  {
+    id: "dies-on-short-client",
+    summary: "the server lets a client's early hang-up escape the accept loop, as the book's does",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "      if (closing) return;\n      log(`  Client hung up early",
+      replace: "      throw error;\n      log(`  Client hung up early",
+    }],
+    caughtBy: "must not stop the server",
+  },
+  {
+    id: "keeps-connection-open",
+    summary: "the server replies but never closes the client's connection",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "    } finally {\n      try {\n        conn.close();\n      } catch {\n" +
+        "        // already closed by close()\n      }\n    }",
+      replace: "    } finally {\n      // forgot conn.close()\n    }",
+    }],
+    caughtBy: "close the connection after replying",
+  },
+  {
+    id: "client-leaks-connection",
+    summary: "ask() never closes its connection",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "  } finally {\n    conn.close();\n  }",
+      replace: "  } finally {\n    // forgot conn.close()\n  }",
+    }],
+    caughtBy: "not closed",
+  },
+];

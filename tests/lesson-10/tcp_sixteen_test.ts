@@ -1,0 +1,570 @@
+/**
+ * Lesson 10 — TCP is a stream: `readExactly`, `writeAll` and the book's
+ * tcp_sixteen exchange over real loopback connections, with the stream
+ * re-chunked by the harness proxy (one byte at a time, or two messages in one
+ * piece) so that the learner's code meets what TCP really does.
+ *
+ * @module
+ */
+
+import {
+  ask,
+  client,
+  nextSequence,
+  readExactly,
+  server,
+  startServer,
+  writeAll,
+} from "../../exercises/lesson-10/tcp_sixteen.ts";
+import { describe, firstDifference } from "../harness/bytes.ts";
+import { background, within } from "../harness/deadline.ts";
+import {
+  expectBytes,
+  expectEqual,
+  expectRejects,
+  expectThat,
+  isNotImplemented,
+} from "../harness/expect.ts";
+import { fail, sectionsOf } from "../harness/failure.ts";
+import { LogLines } from "../harness/log.ts";
+import {
+  closeQuietly,
+  connect,
+  FakeServer,
+  readExactly as readBounded,
+  readToEnd,
+  writeAll as writeBounded,
+} from "../harness/tcp.ts";
+import { TcpProxy } from "../harness/tcp_proxy.ts";
+
+const section = sectionsOf("lesson-10");
+
+const SINGLE_READ =
+  "a single read() returns only what has arrived so far: call read() again until all n bytes are in";
+const READ_PAST =
+  "readExactly(conn, 16) read past its 16 bytes and threw the rest away: read only into the part of the n-byte buffer still to fill";
+const EOF_IGNORED =
+  "read() resolves null at EOF: throw Deno.errors.UnexpectedEof then, instead of returning fewer bytes or reading on";
+const SINGLE_WRITE =
+  "writeAll() returned before every byte was written: it ignored the count write() returned";
+const WRITE_AGAIN =
+  "after a short write, pass write() only the rest (data.subarray(sent)), not the whole buffer again";
+const DIES =
+  "a client that hangs up early must not stop the server: log it, close that connection, accept the next";
+
+/** A 16 MiB test pattern: byte i is i mod 251, so a repeated or missing stretch shows. */
+function pattern(size: number): Uint8Array {
+  const data = new Uint8Array(size);
+  for (let i = 0; i < size; i++) data[i] = i % 251;
+  return data;
+}
+
+/**
+ * Starts the learner's server with its log captured, and guarantees it is
+ * closed after `body`. `watch` fails at once if the server loop ends by itself.
+ */
+async function withServer(
+  body: (addr: Deno.NetAddr, log: LogLines, watch: Promise<unknown>) => Promise<void>,
+): Promise<void> {
+  const log = new LogLines();
+  const running = startServer({ hostname: "127.0.0.1", port: 0, log: log.push });
+  const watch = background(running.done.then(
+    () =>
+      fail({
+        summary: "the server's loop ended although close() was not called",
+        section: section("The server"),
+        mistake: "the accept loop must go on until close()",
+      }),
+    (error) =>
+      fail({
+        summary: `the server's loop crashed: ${(error as Error).message}`,
+        section: section("A client that hangs up early"),
+        mistake: DIES,
+      }),
+  ));
+  try {
+    await body(running.addr, log, watch);
+  } finally {
+    running.close();
+    await within(running.done.catch(() => {}), {
+      awaiting: "the server loop to end after close()",
+      section: section("The server"),
+      mistake: "close() must close the listener so that the pending accept() ends the loop",
+    });
+  }
+}
+
+Deno.test("sequence numbers: a 1024-byte segment at 7200 is followed by 8224, wrapping at 2^32", () => {
+  const next = nextSequence(7200, 1024);
+  expectEqual(next, 8224, {
+    what: "nextSequence(7200, 1024)",
+    section: section("Sequence numbers count bytes"),
+    mistake: next === 7201 ? "TCP numbers bytes, not packets: add the segment's length" : undefined,
+  });
+  expectEqual(nextSequence(4294967000, 1024), 728, {
+    what: "nextSequence(4294967000, 1024)",
+    section: section("Sequence numbers count bytes"),
+    mistake: "sequence numbers are 32-bit: they wrap around to 0 after 4294967295",
+  });
+});
+
+Deno.test("readExactly: collects 16 bytes that arrive one byte at a time", async () => {
+  using fake = FakeServer.open();
+  await using proxy = TcpProxy.open(fake.addr, { request: { chunk: 1, delayMs: 1 } });
+  const sender = await connect(proxy.addr, {
+    awaiting: "a connection through the proxy",
+    section: section("Reading exactly n bytes"),
+  });
+  try {
+    const conn = await fake.accept({
+      awaiting: "the proxy's connection",
+      section: section("Reading exactly n bytes"),
+    });
+    await writeBounded(sender, "Hi there, server", {
+      awaiting: "the test's 16 bytes to be sent",
+      section: section("Reading exactly n bytes"),
+    });
+    const got = await within(readExactly(conn, 16), {
+      awaiting: "readExactly(conn, 16) while the bytes arrive one at a time",
+      section: section("Reading exactly n bytes"),
+    });
+    expectBytes(got, "Hi there, server", {
+      what: "readExactly(conn, 16) of a message that arrives one byte at a time",
+      section: section("Reading exactly n bytes"),
+      mistake: SINGLE_READ,
+    });
+  } finally {
+    sender.close();
+  }
+});
+
+Deno.test("readExactly: takes only its 16 bytes and leaves the next message for the next call", async () => {
+  using fake = FakeServer.open();
+  await using proxy = TcpProxy.open(fake.addr, { request: { gather: 32 } });
+  const sender = await connect(proxy.addr, {
+    awaiting: "a connection through the proxy",
+    section: section("Reading exactly n bytes"),
+  });
+  try {
+    const conn = await fake.accept({
+      awaiting: "the proxy's connection",
+      section: section("Reading exactly n bytes"),
+    });
+    await writeBounded(sender, "Hi there, serverHi there, again!", {
+      awaiting: "two 16-byte messages to be sent",
+      section: section("Reading exactly n bytes"),
+    });
+    await sender.closeWrite();
+    const first = await within(readExactly(conn, 16), {
+      awaiting: "the first readExactly(conn, 16)",
+      section: section("Reading exactly n bytes"),
+    });
+    expectBytes(first, "Hi there, server", {
+      what: "the first readExactly(conn, 16) of two messages that arrived in one piece",
+      section: section("Reading exactly n bytes"),
+      mistake: READ_PAST,
+    });
+    let second: Uint8Array;
+    try {
+      second = await within(readExactly(conn, 16), {
+        awaiting: "the second readExactly(conn, 16)",
+        section: section("Reading exactly n bytes"),
+        mistake: READ_PAST,
+      });
+    } catch (error) {
+      if (isNotImplemented(error)) throw error;
+      fail({
+        summary: `the second readExactly(conn, 16) failed: ${(error as Error).message}`,
+        section: section("Reading exactly n bytes"),
+        expected: describe("Hi there, again!"),
+        mistake: READ_PAST,
+      });
+    }
+    expectBytes(second, "Hi there, again!", {
+      what: "the second readExactly(conn, 16)",
+      section: section("Reading exactly n bytes"),
+      mistake: READ_PAST,
+    });
+  } finally {
+    sender.close();
+  }
+});
+
+Deno.test("readExactly: a peer that sends 5 bytes and hangs up gives UnexpectedEof, `5 of 16`", async () => {
+  using fake = FakeServer.open();
+  const sender = await connect(fake.addr, {
+    awaiting: "a connection to the test's listener",
+    section: section("Reading exactly n bytes"),
+  });
+  try {
+    const conn = await fake.accept({
+      awaiting: "the connection",
+      section: section("Reading exactly n bytes"),
+    });
+    await writeBounded(sender, "Hi th", {
+      awaiting: "5 bytes to be sent",
+      section: section("Reading exactly n bytes"),
+    });
+    await sender.closeWrite();
+    await expectRejects(
+      () =>
+        within(readExactly(conn, 16), {
+          awaiting: "readExactly(conn, 16) to give up when the peer closes after 5 bytes",
+          section: section("Reading exactly n bytes"),
+          mistake: EOF_IGNORED,
+        }),
+      {
+        kind: Deno.errors.UnexpectedEof,
+        pattern: /5 of 16/,
+        what: "readExactly(conn, 16) when the peer sends 5 bytes and closes",
+        section: section("Reading exactly n bytes"),
+        mistake: EOF_IGNORED,
+      },
+    );
+  } finally {
+    sender.close();
+  }
+});
+
+Deno.test("writeAll: delivers all of 16 MiB, in order, although write() takes only part", async () => {
+  using fake = FakeServer.open();
+  const sender = await connect(fake.addr, {
+    awaiting: "a connection to the test's listener",
+    section: section("Writing everything"),
+  });
+  let reading: Promise<Uint8Array> | undefined;
+  try {
+    const conn = await fake.accept({
+      awaiting: "the connection",
+      section: section("Writing everything"),
+    });
+    const data = pattern(16 * 1024 * 1024);
+    reading = background(readToEnd(conn, {
+      awaiting: "16 MiB and then EOF",
+      section: section("Writing everything"),
+      ms: 4000,
+    }));
+    await within(writeAll(sender, data), {
+      awaiting: "writeAll() of 16 MiB to finish while the peer reads",
+      section: section("Writing everything"),
+      ms: 3000,
+      watch: reading,
+    });
+    await sender.closeWrite();
+    const got = await reading;
+    expectEqual(got.length, data.length, {
+      what: "how many bytes arrived after writeAll() of 16 MiB",
+      section: section("The three outcomes of write()"),
+      mistake: got.length < data.length ? SINGLE_WRITE : WRITE_AGAIN,
+    });
+    const at = firstDifference(got, data);
+    expectThat(at === -1, `a different byte at offset ${at}`, {
+      what: "the 16 MiB arrived unchanged and in order",
+      expected: "the same bytes, in the same order",
+      section: section("Writing everything"),
+      mistake: WRITE_AGAIN,
+    });
+  } finally {
+    sender.close();
+    await reading?.catch(() => {});
+  }
+});
+
+Deno.test("server: answers `Hi there, server` with exactly `Farewell, client`, then closes", async () => {
+  await withServer(async (addr, _log, watch) => {
+    const conn = await connect(addr, {
+      awaiting: "a connection to the server",
+      section: section("The server"),
+      watch,
+    });
+    try {
+      await writeBounded(conn, "Hi there, server", {
+        awaiting: "the request to be sent",
+        section: section("The sixteen-byte protocol"),
+      });
+      const reply = await readToEnd(conn, {
+        awaiting: "the 16-byte reply and then EOF (the server closing the connection)",
+        section: section("The server"),
+        mistake: "close the connection after replying: the client may read until EOF",
+        watch,
+      });
+      expectBytes(reply, "Farewell, client", {
+        what: "everything the server sent before closing",
+        section: section("The sixteen-byte protocol"),
+        mistake: reply.length > 16
+          ? "the reply is exactly 16 bytes: no newline, nothing after it"
+          : undefined,
+      });
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+Deno.test("server: reads the whole request although it arrives one byte at a time", async () => {
+  await withServer(async (addr, log, watch) => {
+    await using proxy = TcpProxy.open(addr, { request: { chunk: 1, delayMs: 1 } });
+    const conn = await connect(proxy.addr, {
+      awaiting: "a connection through the proxy",
+      section: section("The server"),
+      watch,
+    });
+    try {
+      await writeBounded(conn, "Hi there, server", {
+        awaiting: "the request to be sent",
+        section: section("The server"),
+      });
+      const line = await log.next(/^ {2}Incoming sixteen-octet message: (.*)$/, {
+        awaiting: "the log line `  Incoming sixteen-octet message: …`",
+        section: section("The server"),
+        watch,
+      });
+      expectEqual(line[1], JSON.stringify("Hi there, server"), {
+        what: "the message the server logged, read from a stream that delivered one byte at a time",
+        section: section("Reading exactly n bytes"),
+        mistake: SINGLE_READ,
+      });
+      const reply = await readBounded(conn, 16, {
+        awaiting: "the 16-byte reply",
+        section: section("The server"),
+        watch,
+      });
+      expectBytes(reply, "Farewell, client", {
+        what: "the reply to a request that arrived one byte at a time",
+        section: section("The sixteen-byte protocol"),
+      });
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+Deno.test("server: a client that sends 5 bytes and hangs up is reported, and the next one is served", async () => {
+  await withServer(async (addr, log, watch) => {
+    const early = await connect(addr, {
+      awaiting: "the first connection",
+      section: section("A client that hangs up early"),
+      watch,
+    });
+    try {
+      await writeBounded(early, "Hi th", {
+        awaiting: "5 bytes to be sent",
+        section: section("A client that hangs up early"),
+      });
+      await early.closeWrite();
+      await log.next(/5 of 16 bytes/, {
+        awaiting: "a log line reporting the client that hung up after 5 of 16 bytes",
+        section: section("A client that hangs up early"),
+        mistake: EOF_IGNORED,
+        watch,
+      });
+    } finally {
+      early.close();
+    }
+    const next = await connect(addr, {
+      awaiting: "a second connection after the early hang-up",
+      section: section("A client that hangs up early"),
+      watch,
+    });
+    try {
+      await writeBounded(next, "Hi there, server", {
+        awaiting: "the second client's request to be sent",
+        section: section("A client that hangs up early"),
+      });
+      const reply = await readBounded(next, 16, {
+        awaiting: "the reply to the next client",
+        section: section("A client that hangs up early"),
+        mistake: DIES,
+        watch,
+      });
+      expectBytes(reply, "Farewell, client", {
+        what: "the reply to the client after the one that hung up",
+        section: section("A client that hangs up early"),
+      });
+    } finally {
+      next.close();
+    }
+  });
+});
+
+Deno.test("client: ask() sends exactly 16 bytes and reads a reply that arrives one byte at a time", async () => {
+  using fake = FakeServer.open();
+  await using proxy = TcpProxy.open(fake.addr, { reply: { chunk: 1, delayMs: 1 } });
+  const asking = background(ask(proxy.addr));
+  const conn = await fake.accept({
+    awaiting: "ask() to connect",
+    section: section("The client"),
+    watch: asking,
+  });
+  const request = await readBounded(conn, 16, {
+    awaiting: "the client's 16-byte request",
+    section: section("The client"),
+    watch: asking,
+  });
+  expectBytes(request, "Hi there, server", {
+    what: "what the client sent",
+    section: section("The sixteen-byte protocol"),
+  });
+  await writeBounded(conn, "Farewell, client", {
+    awaiting: "the reply to be sent",
+    section: section("The client"),
+  });
+  conn.close();
+  const result = await within(asking, {
+    awaiting: "ask() to return after the reply arrived one byte at a time",
+    section: section("The client"),
+    mistake: SINGLE_READ,
+  });
+  expectEqual(result.reply, "Farewell, client", {
+    what: "the reply ask() returned, which arrived one byte at a time",
+    section: section("Reading exactly n bytes"),
+    mistake: SINGLE_READ,
+  });
+  expectThat(
+    result.local.hostname === "127.0.0.1" && result.local.port > 0 &&
+      result.local.port !== proxy.addr.port,
+    JSON.stringify(result.local),
+    {
+      what: "ask() reports the client's own socket name",
+      expected: "127.0.0.1 and the port the OS gave the client",
+      section: section("The client"),
+      mistake: "report conn.localAddr, the client's end, not the server's address",
+    },
+  );
+});
+
+Deno.test("client: ask() fails with UnexpectedEof when the server hangs up after 5 bytes", async () => {
+  using fake = FakeServer.open();
+  const asking = background(ask(fake.addr));
+  const conn = await fake.accept({
+    awaiting: "ask() to connect",
+    section: section("The client"),
+    watch: asking,
+  });
+  await readBounded(conn, 16, {
+    awaiting: "the client's 16-byte request",
+    section: section("The client"),
+    watch: asking,
+  });
+  await writeBounded(conn, "Farew", {
+    awaiting: "5 bytes of reply to be sent",
+    section: section("The client"),
+  });
+  closeQuietly(conn);
+  await expectRejects(
+    () =>
+      within(asking, {
+        awaiting: "ask() to give up when the server closes after 5 bytes",
+        section: section("The client"),
+        mistake: EOF_IGNORED,
+      }),
+    {
+      kind: Deno.errors.UnexpectedEof,
+      what: "ask() when the server sends 5 bytes and closes",
+      section: section("Reading exactly n bytes"),
+      mistake: EOF_IGNORED,
+    },
+  );
+});
+
+Deno.test("program: `server` prints the book's lines: where it listens, who connected, the message", async () => {
+  const stop = new AbortController();
+  const log = new LogLines();
+  const running = background(
+    server({ hostname: "127.0.0.1", port: 0, log: log.push, signal: stop.signal }),
+  );
+  try {
+    const line = await log.next(/^Listening at 127\.0\.0\.1:(\d+)$/, {
+      awaiting: "the line `Listening at 127.0.0.1:PORT`",
+      watch: running,
+      section: section("Running it as a program"),
+    });
+    const port = Number(line[1]);
+    const conn = await connect({ transport: "tcp", hostname: "127.0.0.1", port }, {
+      awaiting: "a connection to the program",
+      section: section("Running it as a program"),
+      watch: running,
+    });
+    try {
+      const me = `127\\.0\\.0\\.1:${conn.localAddr.port}`;
+      await writeBounded(conn, "Hi there, server", {
+        awaiting: "the request to be sent",
+        section: section("Running it as a program"),
+      });
+      expectBytes(
+        await readToEnd(conn, {
+          awaiting: "the reply and EOF",
+          section: section("Running it as a program"),
+          mistake: "close the connection after replying: the client may read until EOF",
+          watch: running,
+        }),
+        "Farewell, client",
+        { what: "the program's reply", section: section("The sixteen-byte protocol") },
+      );
+      for (
+        const [pattern, text] of [
+          [`^We have accepted a connection from ${me}$`, "We have accepted a connection from"],
+          [`^ {2}Socket name: 127\\.0\\.0\\.1:${port}$`, "  Socket name:"],
+          [`^ {2}Socket peer: ${me}$`, "  Socket peer:"],
+          [`^ {2}Incoming sixteen-octet message: "Hi there, server"$`, "  Incoming"],
+          [`^ {2}Reply sent, socket closed$`, "  Reply sent, socket closed"],
+        ]
+      ) {
+        await log.next(new RegExp(pattern), {
+          awaiting: `the line \`${text} …\` (pattern /${pattern}/)`,
+          section: section("Running it as a program"),
+        });
+      }
+    } finally {
+      conn.close();
+    }
+  } finally {
+    stop.abort();
+    await within(running.catch(() => {}), {
+      awaiting: "server() to return once its signal was aborted",
+      section: section("Running it as a program"),
+    });
+  }
+});
+
+Deno.test("program: `client` sends `Hi there, server` and prints the reply", async () => {
+  using fake = FakeServer.open();
+  const log = new LogLines();
+  const running = background(client({
+    hostname: "127.0.0.1",
+    port: fake.addr.port,
+    log: log.push,
+    signal: new AbortController().signal,
+  }));
+  const conn = await fake.accept({
+    awaiting: "the client program to connect",
+    section: section("Running it as a program"),
+    watch: running,
+  });
+  expectBytes(
+    await readBounded(conn, 16, {
+      awaiting: "the client program's 16 bytes",
+      section: section("Running it as a program"),
+      watch: running,
+    }),
+    "Hi there, server",
+    { what: "what the client program sent", section: section("The sixteen-byte protocol") },
+  );
+  await writeBounded(conn, "Farewell, client", {
+    awaiting: "the reply to be sent",
+    section: section("Running it as a program"),
+  });
+  conn.close();
+  await within(running, {
+    awaiting: "client() to return",
+    section: section("Running it as a program"),
+  });
+  await log.next(/^Client has been assigned socket name 127\.0\.0\.1:\d+$/, {
+    awaiting: "the line `Client has been assigned socket name 127.0.0.1:PORT`",
+    section: section("Running it as a program"),
+  });
+  await log.next(/^The server said "Farewell, client"$/, {
+    awaiting: 'the line `The server said "Farewell, client"`',
+    section: section("Running it as a program"),
+  });
+});

@@ -1,0 +1,453 @@
+/**
+ * Lesson 11 — One socket per conversation: the listener only accepts, each
+ * accepted connection is its own socket with its own four-tuple, and a server
+ * holds many conversations at once. Real loopback connections, several open
+ * at the same time.
+ *
+ * @module
+ */
+
+import {
+  connectTo,
+  formatFourTuple,
+  fourTuple,
+  server,
+  startServer,
+} from "../../exercises/lesson-11/conversations.ts";
+import { background, within } from "../harness/deadline.ts";
+import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
+import { fail, sectionsOf } from "../harness/failure.ts";
+import { LogLines } from "../harness/log.ts";
+import { closeQuietly, connect, readExactly, readToEnd, writeAll } from "../harness/tcp.ts";
+
+const section = sectionsOf("lesson-11");
+
+const ONE_AT_A_TIME =
+  "serving one client at a time: start each conversation without awaiting it, then accept the next";
+const UNHANDLED =
+  "an error in one conversation escaped as an unhandled rejection: catch errors inside each connection's task";
+
+/** The greeting the protocol prescribes, written out here so the test never trusts the code under test. */
+const expectedGreeting = (conn: Deno.Conn) =>
+  `You are 127.0.0.1:${(conn.localAddr as Deno.NetAddr).port}\n`;
+
+/** Records unhandled promise rejections for the duration of a test, instead of crashing the file. */
+class UnhandledRejections implements Disposable {
+  readonly seen: unknown[] = [];
+  readonly #handler = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    this.seen.push(event.reason);
+  };
+  constructor() {
+    globalThis.addEventListener("unhandledrejection", this.#handler);
+  }
+  /** Fails, naming the mistake, if anything was rejected unhandled. */
+  check(): void {
+    if (!this.seen.length) return;
+    const reason = this.seen[0];
+    fail({
+      summary: `an unhandled rejection in the server: ${
+        reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)
+      }`,
+      section: section("Serving many clients at once"),
+      mistake: UNHANDLED,
+    });
+  }
+  [Symbol.dispose](): void {
+    globalThis.removeEventListener("unhandledrejection", this.#handler);
+  }
+}
+
+/**
+ * Lets the runtime dispatch pending `unhandledrejection` events (it does so
+ * between event-loop turns). A zero-delay turn, not a wait for the code under test.
+ */
+function eventLoopTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * Starts the learner's server with its log captured, and guarantees it is
+ * closed after `body`. An unhandled rejection from the server at any time is
+ * reported as the failure, naming the mistake, instead of crashing the file.
+ */
+async function withServer(
+  body: (addr: Deno.NetAddr, log: LogLines, watch: Promise<unknown>) => Promise<void>,
+): Promise<void> {
+  using unhandled = new UnhandledRejections();
+  const log = new LogLines();
+  const running = startServer({ hostname: "127.0.0.1", port: 0, log: log.push });
+  const watch = background(running.done.then(
+    () =>
+      fail({
+        summary: "the server's accept loop ended although close() was not called",
+        section: section("One socket per conversation"),
+      }),
+    (error) =>
+      fail({
+        summary: `the server's accept loop crashed: ${(error as Error).message}`,
+        section: section("Serving many clients at once"),
+        mistake: "an error in one conversation must end that conversation only",
+      }),
+  ));
+  let failure: unknown;
+  try {
+    await body(running.addr, log, watch);
+  } catch (error) {
+    failure = error;
+  }
+  running.close();
+  try {
+    await within(running.done.catch(() => {}), {
+      awaiting: "the server to end after close()",
+      section: section("One socket per conversation"),
+      mistake: "close() must close the listener and every open conversation, so that done settles",
+    });
+  } catch (error) {
+    failure ??= error;
+  }
+  await eventLoopTurn();
+  unhandled.check();
+  if (failure !== undefined) throw failure;
+}
+
+/** Connects a test client and reads its greeting, bounded. */
+async function greeted(
+  addr: Deno.NetAddr,
+  which: string,
+  watch: Promise<unknown>,
+  mistake?: string,
+): Promise<Deno.TcpConn> {
+  const conn = await connect(addr, {
+    awaiting: `${which} to connect`,
+    section: section("One socket per conversation"),
+    watch,
+  });
+  try {
+    const greeting = expectedGreeting(conn);
+    const got = await readExactly(conn, greeting.length, {
+      awaiting: `the greeting of ${which}`,
+      section: section("Serving many clients at once"),
+      mistake,
+      watch,
+    });
+    expectBytes(got, greeting, {
+      what: `the greeting of ${which}`,
+      section: section("The conversation protocol"),
+      mistake: new TextDecoder().decode(got).includes(`:${addr.port}`)
+        ? "the greeting named the server's address: name the client's, conn.remoteAddr on the server's side"
+        : undefined,
+    });
+    return conn;
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+}
+
+Deno.test("fourTuple: the two ends of one connection are mirror images", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  using client = await connect(listener.addr, {
+    awaiting: "a connection",
+    section: section("The four-tuple"),
+  });
+  using accepted = await within(listener.accept(), {
+    awaiting: "accept()",
+    section: section("The four-tuple"),
+  });
+  const clientPort = (client.localAddr as Deno.NetAddr).port;
+  const serverPort = listener.addr.port;
+  const mistake = "local is conn.localAddr (this end), remote is conn.remoteAddr (the peer)";
+  expectEqual(fourTuple(client), {
+    localIp: "127.0.0.1",
+    localPort: clientPort,
+    remoteIp: "127.0.0.1",
+    remotePort: serverPort,
+  }, { what: "fourTuple() of the client's socket", section: section("The four-tuple"), mistake });
+  expectEqual(fourTuple(accepted), {
+    localIp: "127.0.0.1",
+    localPort: serverPort,
+    remoteIp: "127.0.0.1",
+    remotePort: clientPort,
+  }, { what: "fourTuple() of the accepted socket", section: section("The four-tuple"), mistake });
+});
+
+Deno.test("formatFourTuple: `(local_ip, local_port, remote_ip, remote_port)`", () => {
+  expectEqual(
+    formatFourTuple({
+      localIp: "127.0.0.1",
+      localPort: 1060,
+      remoteIp: "127.0.0.2",
+      remotePort: 50123,
+    }),
+    "(127.0.0.1, 1060, 127.0.0.2, 50123)",
+    { what: "formatFourTuple() of a connection on port 1060", section: section("The four-tuple") },
+  );
+});
+
+Deno.test("server: greets a client with its own address, echoes, and closes at the client's EOF", async () => {
+  await withServer(async (addr, _log, watch) => {
+    const conn = await greeted(addr, "the client", watch);
+    try {
+      await writeAll(conn, "Hi there, server", {
+        awaiting: "the request to be sent",
+        section: section("The conversation protocol"),
+      });
+      expectBytes(
+        await readExactly(conn, 16, {
+          awaiting: "the echo of 16 bytes",
+          section: section("The conversation protocol"),
+          watch,
+        }),
+        "Hi there, server",
+        { what: "the echo", section: section("The conversation protocol") },
+      );
+      await conn.closeWrite();
+      expectBytes(
+        await readToEnd(conn, {
+          awaiting: "the server to close after the client's half-close",
+          section: section("The conversation protocol"),
+          mistake: "at EOF (read() resolving null) the conversation is over: close the socket",
+          watch,
+        }),
+        "",
+        {
+          what: "what the server sent after the echo",
+          section: section("The conversation protocol"),
+        },
+      );
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+Deno.test("server: four clients at once, each greeted and echoed on its own connection", async () => {
+  await withServer(async (addr, _log, watch) => {
+    const conns: Deno.TcpConn[] = [];
+    try {
+      for (let i = 1; i <= 4; i++) {
+        conns.push(
+          await greeted(addr, `client #${i} (the others still open)`, watch, ONE_AT_A_TIME),
+        );
+      }
+      const ports = conns.map((c) => (c.localAddr as Deno.NetAddr).port);
+      expectEqual(new Set(ports).size, 4, {
+        what: "the clients' own ports",
+        section: section("The four-tuple"),
+      });
+      for (const [i, conn] of [...conns.entries()].reverse()) {
+        await writeAll(conn, `message from #${i + 1}`, {
+          awaiting: `client #${i + 1}'s message to be sent`,
+          section: section("Serving many clients at once"),
+        });
+      }
+      for (const [i, conn] of conns.entries()) {
+        const text = `message from #${i + 1}`;
+        expectBytes(
+          await readExactly(conn, text.length, {
+            awaiting: `the echo to client #${i + 1}`,
+            section: section("Serving many clients at once"),
+            mistake: ONE_AT_A_TIME,
+            watch,
+          }),
+          text,
+          {
+            what: `the echo to client #${i + 1}`,
+            section: section("Serving many clients at once"),
+            mistake:
+              "each conversation has its own socket: answer on the connection the bytes came in on",
+          },
+        );
+      }
+    } finally {
+      conns.forEach(closeQuietly);
+    }
+  });
+});
+
+Deno.test("server: the accepted sockets share the server's socket name and differ in the remote port", async () => {
+  await withServer(async (addr, log, watch) => {
+    const conns: Deno.TcpConn[] = [];
+    try {
+      for (let i = 1; i <= 3; i++) {
+        conns.push(await greeted(addr, `client #${i}`, watch, ONE_AT_A_TIME));
+      }
+      for (const [i, conn] of conns.entries()) {
+        const port = (conn.localAddr as Deno.NetAddr).port;
+        const tuple = `(127.0.0.1, ${addr.port}, 127.0.0.1, ${port})`;
+        await log.next(new RegExp(`^Accepted ${tuple.replace(/[().]/g, "\\$&")}$`), {
+          awaiting: `the line \`Accepted ${tuple}\` for client #${i + 1}`,
+          section: section("The four-tuple"),
+          mistake:
+            "log the accepted socket's four-tuple, local end first: the server's socket name " +
+            "is the same for every conversation, only the remote port differs",
+          watch,
+        });
+      }
+    } finally {
+      conns.forEach(closeQuietly);
+    }
+  });
+});
+
+Deno.test("server: a long conversation, ten requests and replies on one connection", async () => {
+  await withServer(async (addr, _log, watch) => {
+    const conn = await greeted(addr, "the client", watch);
+    try {
+      for (let i = 1; i <= 10; i++) {
+        const request = `request number ${i}`;
+        await writeAll(conn, request, {
+          awaiting: `request ${i} to be sent`,
+          section: section("When to use TCP"),
+        });
+        expectBytes(
+          await readExactly(conn, request.length, {
+            awaiting: `the echo of request ${i}`,
+            section: section("When to use TCP"),
+            mistake: i > 1
+              ? "a conversation goes on until the client's EOF: keep reading"
+              : undefined,
+            watch,
+          }),
+          request,
+          { what: `the echo of request ${i}`, section: section("The conversation protocol") },
+        );
+      }
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+Deno.test("server: a client that resets its connection ends only its own conversation", async () => {
+  await withServer(async (addr, log, watch) => {
+    const steady = await greeted(addr, "a steady client", watch, ONE_AT_A_TIME);
+    try {
+      const rude = await connect(addr, {
+        awaiting: "a second client to connect",
+        section: section("Serving many clients at once"),
+        watch,
+      });
+      const port = (rude.localAddr as Deno.NetAddr).port;
+      try {
+        // Read 3 bytes of the greeting, send a request and close with the rest of the
+        // greeting unread: the kernel then resets the connection (RST) instead of closing
+        // it normally, and the server's echo of the request fails with "Broken pipe".
+        await readExactly(rude, 3, {
+          awaiting: "the start of the second client's greeting",
+          section: section("Serving many clients at once"),
+          mistake: ONE_AT_A_TIME,
+          watch,
+        });
+        await writeAll(rude, "ping", {
+          awaiting: "the second client's request",
+          section: section("Serving many clients at once"),
+        });
+      } finally {
+        rude.close();
+      }
+      await log.next(
+        new RegExp(`^Closed \\(127\\.0\\.0\\.1, ${addr.port}, 127\\.0\\.0\\.1, ${port}\\)`),
+        {
+          awaiting:
+            `the line \`Closed (127.0.0.1, ${addr.port}, 127.0.0.1, ${port}) after 0 bytes: …\``,
+          section: section("Serving many clients at once"),
+          watch,
+        },
+      );
+      await writeAll(steady, "still there?", {
+        awaiting: "the steady client's message",
+        section: section("Serving many clients at once"),
+      });
+      expectBytes(
+        await readExactly(steady, 12, {
+          awaiting: "the echo to the steady client after the other one reset",
+          section: section("Serving many clients at once"),
+          watch,
+        }),
+        "still there?",
+        { what: "the echo to the steady client", section: section("Serving many clients at once") },
+      );
+    } finally {
+      steady.close();
+    }
+  });
+});
+
+Deno.test("connectTo: the handshake completes before the server calls accept()", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  using conn = await within(connectTo("127.0.0.1", listener.addr.port), {
+    awaiting: "connectTo() to a listener that has not called accept() yet",
+    section: section("The handshake: what connect() does"),
+  });
+  expectEqual((conn.remoteAddr as Deno.NetAddr).port, listener.addr.port, {
+    what: "the connected socket's remote port",
+    section: section("The handshake: what connect() does"),
+  });
+  using accepted = await within(listener.accept(), {
+    awaiting: "accept() to hand over the connection the kernel already made",
+    section: section("Two kinds of socket"),
+  });
+  expectEqual(
+    (accepted.remoteAddr as Deno.NetAddr).port,
+    (conn.localAddr as Deno.NetAddr).port,
+    { what: "the accepted socket's remote port", section: section("Two kinds of socket") },
+  );
+});
+
+Deno.test("connectTo: a refused connection becomes an error naming the address", async () => {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close(); // now nothing listens on this port
+  const error = await expectRejects(
+    () =>
+      within(connectTo("127.0.0.1", port), {
+        awaiting: "connectTo() a port nobody listens on",
+        section: section("When connect() fails"),
+      }),
+    {
+      kind: Deno.errors.ConnectionRefused,
+      what: `connectTo("127.0.0.1", ${port}) with nothing listening`,
+      section: section("When connect() fails"),
+      mistake: "keep the error's kind (Deno.errors.ConnectionRefused): callers test for it",
+    },
+  );
+  expectThat(
+    error.message.includes(`127.0.0.1:${port}`) && /nothing is listening/i.test(error.message),
+    JSON.stringify(error.message),
+    {
+      what: "the refused connection's error message",
+      expected: `a message naming 127.0.0.1:${port} and saying nothing is listening there`,
+      section: section("When connect() fails"),
+      mistake: "the bare OS message does not say where: name the address and what refused means",
+    },
+  );
+});
+
+Deno.test("program: `server` prints where it listens and greets a client", async () => {
+  using unhandled = new UnhandledRejections();
+  const stop = new AbortController();
+  const log = new LogLines();
+  const running = background(
+    server({ hostname: "127.0.0.1", port: 0, log: log.push, signal: stop.signal }),
+  );
+  try {
+    const line = await log.next(/^Listening at 127\.0\.0\.1:(\d+)$/, {
+      awaiting: "the line `Listening at 127.0.0.1:PORT`",
+      watch: running,
+      section: section("Running it as a program"),
+    });
+    const addr: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: Number(line[1]) };
+    const conn = await greeted(addr, "a client of the program", running);
+    conn.close();
+  } finally {
+    stop.abort();
+    await within(running.catch(() => {}), {
+      awaiting: "server() to return once its signal was aborted",
+      section: section("Running it as a program"),
+    });
+  }
+  await eventLoopTurn();
+  unhandled.check();
+});

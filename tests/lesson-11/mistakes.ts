@@ -1,0 +1,78 @@
+/**
+ * Lesson 11's known mistakes: edits to the reference solution that the suite
+ * must reject, each by a failure message that names it.
+ *
+ * @module
+ */
+
+import type { Mistake } from "../../tools/mistakes.ts";
+
+/** The bugs learners write in conversations.ts. */
+export const mistakes: Mistake[] = [
+  {
+    id: "one-client-at-a-time",
+    summary: "the accept loop awaits each conversation before accepting the next client",
+    file: "conversations.ts",
+    edits: [{
+      find: "      const conversation = converse(conn);\n",
+      replace: "      const conversation = converse(conn);\n      await conversation;\n",
+    }],
+    caughtBy: "serving one client at a time",
+  },
+  {
+    id: "swapped-four-tuple",
+    summary: "fourTuple takes the local end from remoteAddr and the remote end from localAddr",
+    file: "conversations.ts",
+    edits: [{
+      find:
+        "  const local = conn.localAddr as Deno.NetAddr;\n  const remote = conn.remoteAddr as Deno.NetAddr;",
+      replace:
+        "  const local = conn.remoteAddr as Deno.NetAddr;\n  const remote = conn.localAddr as Deno.NetAddr;",
+    }],
+    caughtBy: "local is conn.localAddr",
+  },
+  {
+    id: "greets-with-server-address",
+    summary:
+      "the greeting names the accepted socket's local address (the server's) instead of the client's",
+    file: "conversations.ts",
+    edits: [{
+      find: "greeting(conn.remoteAddr as Deno.NetAddr)",
+      replace: "greeting(conn.localAddr as Deno.NetAddr)",
+    }],
+    caughtBy: "the greeting named the server's address",
+  },
+  {
+    id: "unhandled-conversation-error",
+    summary:
+      "a conversation's errors are not caught, so a reset connection is an unhandled rejection",
+    file: "conversations.ts",
+    edits: [{
+      find: "    } catch (error) {\n      if (!closing) log(",
+      replace: "    } catch (error) {\n      throw error;\n      if (!closing) log(",
+    }],
+    caughtBy: "unhandled rejection",
+  },
+  {
+    id: "bare-refused-error",
+    summary: "connectTo lets the OS's bare `Connection refused` through, naming no address",
+    file: "conversations.ts",
+    edits: [{
+      find: "  try {\n    return await Deno.connect({ hostname, port });\n",
+      replace: "  return await Deno.connect({ hostname, port });\n" +
+        "  try {\n    return await Deno.connect({ hostname, port });\n",
+    }],
+    caughtBy: "the bare OS message",
+  },
+  {
+    id: "refused-as-plain-error",
+    summary:
+      "connectTo throws a plain Error with a good message, losing the ConnectionRefused kind",
+    file: "conversations.ts",
+    edits: [{
+      find: "      throw new Deno.errors.ConnectionRefused(",
+      replace: "      throw new Error(",
+    }],
+    caughtBy: "keep the error's kind",
+  },
+];

@@ -1,0 +1,80 @@
+/**
+ * Lesson 12's known mistakes: edits to the reference solution that the suite
+ * must reject, each by a failure message that names it.
+ *
+ * @module
+ */
+
+import type { Mistake } from "../../tools/mistakes.ts";
+
+/** The bugs learners write in rebind.ts. */
+export const mistakes: Mistake[] = [
+  {
+    id: "bare-addr-in-use",
+    summary: "listenOn lets the OS's bare `Address already in use` through, naming no address",
+    file: "rebind.ts",
+    edits: [{
+      find: '  try {\n    return Deno.listen({ hostname, port, transport: "tcp" });\n',
+      replace: '  return Deno.listen({ hostname, port, transport: "tcp" });\n' +
+        '  try {\n    return Deno.listen({ hostname, port, transport: "tcp" });\n',
+    }],
+    caughtBy: "the bare OS message",
+  },
+  {
+    id: "addr-in-use-as-plain-error",
+    summary: "listenOn throws a plain Error with a good message, losing the AddrInUse kind",
+    file: "rebind.ts",
+    edits: [{ find: "      throw new Deno.errors.AddrInUse(", replace: "      throw new Error(" }],
+    caughtBy: "keep the error's kind",
+  },
+  {
+    id: "every-error-is-addr-in-use",
+    summary: "listenOn reports every error, a permission error too, as `already in use`",
+    file: "rebind.ts",
+    edits: [{
+      find: "    if (error instanceof Deno.errors.AddrInUse) {",
+      replace: "    if (error instanceof Error) {",
+    }],
+    caughtBy: "only Deno.errors.AddrInUse means the address is in use",
+  },
+  {
+    id: "close-leaves-listener-open",
+    summary: "the greeter's close() sets a flag but never closes the listener",
+    file: "rebind.ts",
+    edits: [{
+      find: "      closing = true;\n      listener.close();",
+      replace: "      closing = true;",
+    }],
+    caughtBy: "close() must close the listener",
+  },
+  {
+    id: "ignores-hostname",
+    summary: "the greeter always listens on 127.0.0.1, whatever hostname it is given",
+    file: "rebind.ts",
+    edits: [{
+      find: 'listenOn(options.hostname ?? "127.0.0.1", options.port ?? 0)',
+      replace: 'listenOn("127.0.0.1", options.port ?? 0)',
+    }],
+    caughtBy: "ignored the hostname",
+  },
+  {
+    id: "binds-every-interface",
+    summary: "the greeter listens on 0.0.0.0, every interface, instead of the address asked",
+    file: "rebind.ts",
+    edits: [{
+      find: 'listenOn(options.hostname ?? "127.0.0.1", options.port ?? 0)',
+      replace: 'listenOn("0.0.0.0", options.port ?? 0)',
+    }],
+    caughtBy: "bound to 0.0.0.0",
+  },
+  {
+    id: "greets-with-client-address",
+    summary: "the greeting names the client's address (remoteAddr) instead of the server's",
+    file: "rebind.ts",
+    edits: [{
+      find: "greetingFrom(conn.localAddr as Deno.NetAddr)",
+      replace: "greetingFrom(conn.remoteAddr as Deno.NetAddr)",
+    }],
+    caughtBy: "conn.localAddr, not the client's",
+  },
+];

@@ -1,0 +1,335 @@
+/**
+ * Lesson 12 — Address already in use; binding to interfaces: listening again
+ * on a port right after a server stopped (with a connection in TIME_WAIT), a
+ * clear error for a port a live listener holds, and a server that answers only
+ * on the address it is bound to (127.0.0.1 vs 127.0.0.2, Linux only).
+ *
+ * @module
+ */
+
+import { listenOn, server, startGreeter } from "../../exercises/lesson-12/rebind.ts";
+import type { Greeter, GreeterOptions } from "../../exercises/lesson-12/rebind.ts";
+import { background, within } from "../harness/deadline.ts";
+import {
+  expectBytes,
+  expectEqual,
+  expectRejects,
+  expectThat,
+  isNotImplemented,
+} from "../harness/expect.ts";
+import { fail, sectionsOf } from "../harness/failure.ts";
+import { LogLines } from "../harness/log.ts";
+import { linuxLoopbackTest } from "../harness/platform.ts";
+import { connect, readToEnd } from "../harness/tcp.ts";
+
+const section = sectionsOf("lesson-12");
+
+const NOT_CLOSED =
+  "close() must close the listener: until it is closed, the port stays taken by a live socket";
+
+/**
+ * Starts the learner's greeter. A permission error for 0.0.0.0 means it bound
+ * every interface instead of the address asked (only 127.0.0.1 and 127.0.0.2
+ * are allowed here), and is reported as that mistake.
+ */
+function start(options: GreeterOptions): Greeter {
+  try {
+    return startGreeter(options);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable && error.message.includes("0.0.0.0")) {
+      fail({
+        summary: `startGreeter(${JSON.stringify(options)}) tried to listen on 0.0.0.0`,
+        section: section("Binding to interfaces"),
+        got: `${error.name}: ${error.message}`,
+        mistake:
+          "bound to 0.0.0.0 (every interface) instead of the address asked: pass options.hostname to listenOn",
+      });
+    }
+    throw error;
+  }
+}
+
+/** Stops a greeter and waits (bounded) for its loop to end. */
+async function stop(greeter: Greeter): Promise<void> {
+  greeter.close();
+  await within(greeter.done.catch(() => {}), {
+    awaiting: "the greeter's loop to end after close()",
+    section: section("Restarting a server"),
+    mistake: NOT_CLOSED,
+  });
+}
+
+/** Connects to `addr`, reads everything up to the server's close, and returns it as text. */
+async function greetingAt(addr: Deno.NetAddr, watch?: Promise<unknown>): Promise<string> {
+  const conn = await connect(addr, {
+    awaiting: `a connection to ${addr.hostname}:${addr.port}`,
+    section: section("The greeter protocol"),
+    watch,
+  });
+  try {
+    const bytes = await readToEnd(conn, {
+      awaiting:
+        `the greeting from ${addr.hostname}:${addr.port} and then EOF (the server closes first)`,
+      section: section("The greeter protocol"),
+      mistake: "greet, then close the connection: the server closes first",
+      watch,
+    });
+    return new TextDecoder().decode(bytes);
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("listenOn: listens on the address asked; port 0 becomes a free port", () => {
+  const listener = listenOn("127.0.0.1", 0);
+  try {
+    expectThat(
+      listener.addr.hostname === "127.0.0.1" && listener.addr.port > 0,
+      JSON.stringify(listener.addr),
+      {
+        what: "the listener's socket name",
+        expected: "127.0.0.1 and a non-zero port",
+        section: section("Socket names"),
+      },
+    );
+  } finally {
+    listener.close();
+  }
+});
+
+Deno.test("listenOn: a second listener on a live address gets AddrInUse naming the address", async () => {
+  const first = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = first.addr.port;
+  try {
+    const error = await expectRejects(() => listenOn("127.0.0.1", port).close(), {
+      kind: Deno.errors.AddrInUse,
+      what: `listenOn("127.0.0.1", ${port}) while another socket listens there`,
+      section: section("Address already in use"),
+      mistake: "keep the error's kind (Deno.errors.AddrInUse): callers test for it",
+    });
+    expectThat(
+      error.message.includes(`127.0.0.1:${port}`) && /already in use/i.test(error.message),
+      JSON.stringify(error.message),
+      {
+        what: "the AddrInUse error's message",
+        expected: `a message naming 127.0.0.1:${port} and saying it is already in use`,
+        section: section("Address already in use"),
+        mistake: "the bare OS message does not say which address: name it, and what to do",
+      },
+    );
+  } finally {
+    first.close();
+  }
+});
+
+Deno.test("listenOn: other errors pass through unchanged (127.0.0.3 is not allowed here)", async () => {
+  const error = await expectRejects(() => listenOn("127.0.0.3", 0).close(), {
+    kind: Deno.errors.NotCapable,
+    what: 'listenOn("127.0.0.3", 0) without permission for 127.0.0.3',
+    section: section("Address already in use"),
+    mistake:
+      "only Deno.errors.AddrInUse means the address is in use: rethrow other errors as they are",
+  });
+  expectThat(!/in use/i.test(error.message), JSON.stringify(error.message), {
+    what: "the permission error's message",
+    expected: "the permission error, not a claim that the address is in use",
+    section: section("Address already in use"),
+    mistake:
+      "only Deno.errors.AddrInUse means the address is in use: rethrow other errors as they are",
+  });
+});
+
+Deno.test("greeter: greets with its own socket name, closes first, logs the client", async () => {
+  const log = new LogLines();
+  const greeter = start({ hostname: "127.0.0.1", port: 0, log: log.push });
+  try {
+    const port = greeter.addr.port;
+    const greeting = await greetingAt(greeter.addr, greeter.done);
+    expectEqual(greeting, `This is 127.0.0.1:${port}\n`, {
+      what: "the greeting",
+      section: section("The greeter protocol"),
+      mistake: /^This is 127\.0\.0\.1:\d+\n$/.test(greeting)
+        ? "the greeting names the server's end of the connection, conn.localAddr, not the client's"
+        : undefined,
+    });
+    await log.next(new RegExp(`^Accepted 127\\.0\\.0\\.1:\\d+ on 127\\.0\\.0\\.1:${port}$`), {
+      awaiting: `the line \`Accepted 127.0.0.1:CLIENTPORT on 127.0.0.1:${port}\``,
+      section: section("The greeter protocol"),
+    });
+  } finally {
+    await stop(greeter);
+  }
+});
+
+Deno.test("greeter: starts again on the same port right after stopping, with a connection in TIME_WAIT", async () => {
+  const first = start({ hostname: "127.0.0.1", port: 0 });
+  const port = first.addr.port;
+  try {
+    // The greeter closes first, so its end of this connection now waits in TIME_WAIT,
+    // still holding 127.0.0.1:port. Without SO_REUSEADDR, listening there would fail.
+    expectEqual(await greetingAt(first.addr, first.done), `This is 127.0.0.1:${port}\n`, {
+      what: "the first greeter's greeting",
+      section: section("The greeter protocol"),
+    });
+  } finally {
+    await stop(first);
+  }
+  let second: Greeter;
+  try {
+    second = start({ hostname: "127.0.0.1", port });
+  } catch (error) {
+    if (isNotImplemented(error) || !(error instanceof Deno.errors.AddrInUse)) throw error;
+    fail({
+      summary: `starting the greeter again on 127.0.0.1:${port} right after stopping it failed`,
+      section: section("Restarting a server"),
+      got: `${error.name}: ${error.message}`,
+      mistake: NOT_CLOSED,
+    });
+  }
+  try {
+    expectEqual(await greetingAt(second.addr, second.done), `This is 127.0.0.1:${port}\n`, {
+      what: "the restarted greeter's greeting",
+      section: section("Restarting a server"),
+    });
+  } finally {
+    await stop(second);
+  }
+});
+
+Deno.test({
+  ...linuxLoopbackTest(
+    "greeter: two greeters share a port on 127.0.0.1 and 127.0.0.2, each answers its own",
+  ),
+  async fn() {
+    const one = start({ hostname: "127.0.0.1", port: 0 });
+    const port = one.addr.port;
+    try {
+      let two: Greeter;
+      try {
+        two = start({ hostname: "127.0.0.2", port });
+      } catch (error) {
+        if (isNotImplemented(error) || !(error instanceof Deno.errors.AddrInUse)) throw error;
+        fail({
+          summary: `a greeter on 127.0.0.2:${port} could not start beside one on 127.0.0.1:${port}`,
+          section: section("Socket names"),
+          got: `${error.name}: ${error.message}`,
+          mistake: "ignored the hostname asked: a socket name is an (address, port) pair, " +
+            "so 127.0.0.2:PORT is free while 127.0.0.1:PORT is taken",
+        });
+      }
+      try {
+        expectEqual(
+          await greetingAt({ transport: "tcp", hostname: "127.0.0.2", port }, two.done),
+          `This is 127.0.0.2:${port}\n`,
+          { what: "the greeting at 127.0.0.2", section: section("Socket names") },
+        );
+        expectEqual(
+          await greetingAt({ transport: "tcp", hostname: "127.0.0.1", port }, one.done),
+          `This is 127.0.0.1:${port}\n`,
+          { what: "the greeting at 127.0.0.1", section: section("Socket names") },
+        );
+      } finally {
+        await stop(two);
+      }
+    } finally {
+      await stop(one);
+    }
+  },
+});
+
+Deno.test({
+  ...linuxLoopbackTest(
+    "greeter: bound to 127.0.0.1, refuses 127.0.0.2 before the application sees it",
+  ),
+  async fn() {
+    const log = new LogLines();
+    const greeter = start({ hostname: "127.0.0.1", port: 0, log: log.push });
+    const port = greeter.addr.port;
+    try {
+      await expectRejects(
+        async () => {
+          const conn = await within(Deno.connect({ hostname: "127.0.0.2", port }), {
+            awaiting: `a connection to 127.0.0.2:${port} to be refused`,
+            section: section("Binding to interfaces"),
+          });
+          conn.close();
+        },
+        {
+          kind: Deno.errors.ConnectionRefused,
+          what: `connecting to 127.0.0.2:${port} while the greeter listens on 127.0.0.1:${port}`,
+          section: section("Binding to interfaces"),
+          mistake: "the greeter listens on every interface: bind only the address asked",
+        },
+      );
+      expectEqual(await greetingAt(greeter.addr, greeter.done), `This is 127.0.0.1:${port}\n`, {
+        what: "the greeting at 127.0.0.1 afterwards",
+        section: section("Binding to interfaces"),
+      });
+      const first = await log.next(/^Accepted (\S+) on (\S+)$/, {
+        awaiting: "the line `Accepted CLIENT on 127.0.0.1:PORT`",
+        section: section("Binding to interfaces"),
+      });
+      expectEqual(first[2], `127.0.0.1:${port}`, {
+        what: "where the first connection the greeter ever accepted was addressed",
+        section: section("Binding to interfaces"),
+        mistake: "the refused connection must never reach the application",
+      });
+    } finally {
+      await stop(greeter);
+    }
+  },
+});
+
+Deno.test("program: `server` listens; a second copy on the same port fails with a clear AddrInUse", async () => {
+  const halt = new AbortController();
+  const log = new LogLines();
+  const running = background(
+    server({ hostname: "127.0.0.1", port: 0, log: log.push, signal: halt.signal }),
+  );
+  try {
+    const line = await log.next(/^Listening at 127\.0\.0\.1:(\d+)$/, {
+      awaiting: "the line `Listening at 127.0.0.1:PORT`",
+      watch: running,
+      section: section("Running it as a program"),
+    });
+    const port = Number(line[1]);
+    const copy = new AbortController();
+    const error = await expectRejects(
+      () =>
+        within(
+          server({ hostname: "127.0.0.1", port, log: () => {}, signal: copy.signal }).finally(
+            () => copy.abort(),
+          ),
+          {
+            awaiting: "a second copy of the server on the same port to fail",
+            section: section("Address already in use"),
+          },
+        ),
+      {
+        kind: Deno.errors.AddrInUse,
+        what: `a second server on 127.0.0.1:${port}`,
+        section: section("Address already in use"),
+      },
+    );
+    expectThat(error.message.includes(`127.0.0.1:${port}`), JSON.stringify(error.message), {
+      what: "the second copy's error",
+      expected: `a message naming 127.0.0.1:${port}`,
+      section: section("Running it as a program"),
+      mistake: "start the greeter through listenOn, so the program fails with its clear message",
+    });
+    expectBytes(
+      await greetingAt({ transport: "tcp", hostname: "127.0.0.1", port }, running),
+      `This is 127.0.0.1:${port}\n`,
+      {
+        what: "the first copy's greeting, still served",
+        section: section("Running it as a program"),
+      },
+    );
+  } finally {
+    halt.abort();
+    await within(running.catch(() => {}), {
+      awaiting: "server() to return once its signal was aborted",
+      section: section("Running it as a program"),
+    });
+  }
+});

@@ -1,0 +1,80 @@
+/**
+ * Lesson 13's known mistakes: edits to the reference solution that the suite
+ * must reject, each by a failure message that names it.
+ *
+ * @module
+ */
+
+import type { Mistake } from "../../tools/mistakes.ts";
+
+/** The bugs learners write in tcp_deadlock.ts. */
+export const mistakes: Mistake[] = [
+  {
+    id: "writes-everything-first",
+    summary: "exchange writes all the data before it starts reading, like the book's client",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "  const reading = (async () => {\n",
+      replace: "  await writing;\n  const reading = (async () => {\n",
+    }],
+    caughtBy: "both buffers full",
+  },
+  {
+    id: "forgets-close-write",
+    summary: "exchange never half-closes, so the server never sees EOF",
+    file: "tcp_deadlock.ts",
+    edits: [{ find: "    await conn.closeWrite();\n", replace: "" }],
+    caughtBy: "forgot closeWrite()",
+  },
+  {
+    id: "client-single-write",
+    summary: "exchange calls write() once and ignores the count it returns",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "    await writeAll(conn, data);\n",
+      replace: "    await conn.write(data);\n",
+    }],
+    caughtBy: "ignored the count write() returned",
+  },
+  {
+    id: "server-single-write",
+    summary: "the server writes each chunk back with one write() and ignores the count",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "        await writeAll(conn, upperAscii(chunk));\n",
+      replace: "        await conn.write(upperAscii(chunk));\n",
+    }],
+    caughtBy: "ignored the count write() returned",
+  },
+  {
+    id: "decodes-text",
+    summary: "upperAscii decodes the bytes as text and upper-cases the string",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "  const out = new Uint8Array(bytes.length);\n",
+      replace: "  return encoder.encode(decoder.decode(bytes).toUpperCase());\n" +
+        "  const out = new Uint8Array(bytes.length);\n",
+    }],
+    caughtBy: "decoding as text",
+  },
+  {
+    id: "rounds-down",
+    summary: "payload rounds the byte count down instead of up to a multiple of 16",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "Math.ceil(bytecount / message.length)",
+      replace: "Math.floor(bytecount / message.length)",
+    }],
+    caughtBy: "round the byte count UP",
+  },
+  {
+    id: "server-keeps-connection-open",
+    summary: "the server never closes a connection after its client's EOF",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "      open.delete(conn);\n      try {\n        conn.close();\n",
+      replace: "      open.delete(conn);\n      try {\n",
+    }],
+    caughtBy: "close the connection at EOF",
+  },
+];

@@ -1,0 +1,618 @@
+/**
+ * Lesson 13 — Deadlock: the book's tcp_deadlock exchange at a size where the
+ * book's client stalls for good (32 MB on loopback; Linux's buffers fill at
+ * about 8 MB), with a stall detector that explains which buffers are full,
+ * and a server that must survive non-ASCII bytes and short writes.
+ *
+ * This suite moves about 100 MB over loopback, so it takes longer than most
+ * (about 1–2 s): the deadlock only exists once the data outgrows the buffers.
+ *
+ * @module
+ */
+
+import {
+  bulkTransfer,
+  client,
+  exchange,
+  payload,
+  server,
+  startServer,
+  upperAscii,
+} from "../../exercises/lesson-13/tcp_deadlock.ts";
+import { concat, describe } from "../harness/bytes.ts";
+import { background, pause, within } from "../harness/deadline.ts";
+import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
+import { fail, LessonFailure, sectionsOf } from "../harness/failure.ts";
+import { LogLines } from "../harness/log.ts";
+import { closeQuietly, connect, readToEnd, writeAll } from "../harness/tcp.ts";
+import { TcpProxy } from "../harness/tcp_proxy.ts";
+
+const section = sectionsOf("lesson-13");
+
+/** Big enough to deadlock a write-then-read client (4× what fills the buffers on Linux loopback). */
+const BIG = 32_000_000;
+/** No progress for this long while bytes are still due means a stall. */
+const STALL_MS = 500;
+/** The bound on one big transfer: generous, since a healthy one takes a few hundred ms. */
+const BIG_MS = 6000;
+
+const encoder = new TextEncoder();
+const LOWER = encoder.encode("capitalize this!");
+const UPPER = encoder.encode("CAPITALIZE THIS!");
+
+const WRITE_FIRST =
+  "both buffers full: you write everything before reading. Read and write at the same time " +
+  "(a writing task and a reading task, awaited together)";
+const READ_FIRST =
+  "you read before writing: the server sends nothing back until it has bytes to capitalize";
+const NO_CLOSE_WRITE =
+  "forgot closeWrite(): the server has every byte and waits for EOF, while your client waits for the server's EOF";
+const SINGLE_WRITE = "ignored the count write() returned: loop until every byte is written";
+
+/** The book's payload, built here so that the test never trusts the code under test. */
+function bookPayload(total: number): Uint8Array {
+  const data = new Uint8Array(total);
+  for (let at = 0; at < total; at += 16) data.set(LOWER, at);
+  return data;
+}
+
+/** Checks a reply stream chunk by chunk against `CAPITALIZE THIS!` repeated, without keeping it. */
+class ReplyChecker {
+  count = 0;
+  mismatch = -1;
+  got = 0;
+  push = (chunk: Uint8Array): void => {
+    if (this.mismatch === -1) {
+      for (let i = 0; i < chunk.length; i++) {
+        if (chunk[i] !== UPPER[(this.count + i) % 16]) {
+          this.mismatch = this.count + i;
+          this.got = chunk[i];
+          break;
+        }
+      }
+    }
+    this.count += chunk.length;
+  };
+}
+
+/**
+ * The book's server, inside the test: read a chunk, write it back upper-cased,
+ * one after the other, and record where it is, so that a stall can be explained.
+ */
+class BookServer implements AsyncDisposable {
+  readonly #listener: Deno.TcpListener;
+  #conn: Deno.TcpConn | undefined;
+  readonly #task: Promise<void>;
+  /** What the server is doing now. */
+  state: "accepting" | "reading" | "writing" | "closed" = "accepting";
+  /** Bytes read from the client. */
+  bytesIn = 0;
+  /** Bytes written back. */
+  bytesOut = 0;
+  /** Whether the client's EOF arrived. */
+  eof = false;
+  /** Where clients connect. */
+  readonly addr: Deno.NetAddr;
+
+  private constructor() {
+    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.addr = this.#listener.addr;
+    this.#task = this.#serve().catch(() => {});
+  }
+
+  /** Listens on 127.0.0.1, port 0, and serves one client. */
+  static open(): BookServer {
+    return new BookServer();
+  }
+
+  async #serve(): Promise<void> {
+    const conn = await this.#listener.accept();
+    this.#conn = conn;
+    try {
+      const buffer = new Uint8Array(64 * 1024);
+      while (true) {
+        this.state = "reading";
+        const n = await conn.read(buffer);
+        if (n === null) {
+          this.eof = true;
+          break;
+        }
+        this.bytesIn += n;
+        this.state = "writing";
+        const out = upper(buffer.subarray(0, n));
+        for (let sent = 0; sent < n;) {
+          const w = await conn.write(out.subarray(sent));
+          sent += w;
+          this.bytesOut += w;
+        }
+      }
+    } finally {
+      this.state = "closed";
+      closeQuietly(conn);
+    }
+  }
+
+  /** A number that grows whenever bytes move. */
+  progress(): number {
+    return this.bytesIn + this.bytesOut + (this.eof ? 1 : 0);
+  }
+
+  /** Explains a stall from the server's point of view. */
+  diagnose(total: number): { summary: string; mistake?: string } {
+    const seen =
+      `the server has read ${this.bytesIn} of ${total} bytes and written ${this.bytesOut} back`;
+    if (this.state === "writing") {
+      return {
+        summary:
+          `no progress for ${STALL_MS} ms: ${seen}, and is stuck writing, because nobody reads ` +
+          "what it sends; so it has stopped reading, and your writes wait too",
+        mistake: WRITE_FIRST,
+      };
+    }
+    if (this.state === "reading" && this.bytesIn === 0) {
+      return {
+        summary: `no progress for ${STALL_MS} ms: the server received nothing`,
+        mistake: READ_FIRST,
+      };
+    }
+    if (this.state === "reading" && this.bytesIn >= total && !this.eof) {
+      return {
+        summary: `no progress for ${STALL_MS} ms: ${seen}, and waits for EOF`,
+        mistake: NO_CLOSE_WRITE,
+      };
+    }
+    if (this.state === "reading") {
+      return {
+        summary:
+          `no progress for ${STALL_MS} ms: ${seen}, and waits for the rest, which never comes`,
+        mistake: SINGLE_WRITE,
+      };
+    }
+    if (this.state === "closed") {
+      return {
+        summary:
+          `no progress for ${STALL_MS} ms: ${seen}, and closed the connection; your client did not finish`,
+        mistake: "stop reading when read() resolves null (EOF), and return",
+      };
+    }
+    return { summary: `no progress for ${STALL_MS} ms: the client never connected` };
+  }
+
+  async close(): Promise<void> {
+    closeQuietly(this.#listener);
+    if (this.#conn) closeQuietly(this.#conn);
+    await this.#task;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** Upper-cases a–z, byte by byte (the test's own, so it never trusts the code under test). */
+function upper(bytes: Uint8Array): Uint8Array {
+  return bytes.map((b) => (b >= 0x61 && b <= 0x7a ? b - 0x20 : b));
+}
+
+/**
+ * Rejects with a {@linkcode LessonFailure} once `progress()` has not changed
+ * for {@linkcode STALL_MS}; stops watching when `stop` is aborted.
+ */
+function stallWatch(
+  progress: () => number,
+  explain: () => { summary: string; mistake?: string },
+  heading: string,
+  stop: AbortSignal,
+): Promise<never> {
+  const watching = new Promise<never>((_, reject) => {
+    let last = -1;
+    let since = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      const p = progress();
+      if (p !== last) {
+        last = p;
+        since = now;
+      } else if (now - since >= STALL_MS) {
+        clearInterval(timer);
+        const { summary, mistake } = explain();
+        reject(new LessonFailure({ summary, section: section(heading), mistake }));
+      }
+    }, 25);
+    stop.addEventListener("abort", () => clearInterval(timer), { once: true });
+  });
+  watching.catch(() => {});
+  return watching;
+}
+
+/**
+ * Runs the learner's exchange() against the book's server with `total` bytes,
+ * watching for a stall. Returns the result, the checker and the server's counts.
+ */
+async function exchangeWithBook(total: number, via?: "proxy") {
+  await using book = BookServer.open();
+  await using proxy = via ? TcpProxy.open(book.addr, { reply: { chunk: 7 } }) : undefined;
+  const conn = await connect(proxy?.addr ?? book.addr, {
+    awaiting: "a connection to the book's server",
+    section: section("Reading and writing at once"),
+  });
+  const stop = new AbortController();
+  try {
+    const checker = new ReplyChecker();
+    const running = background(exchange(conn, bookPayload(total), checker.push));
+    const stalled = stallWatch(
+      () => book.progress() + checker.count,
+      () => book.diagnose(total),
+      "Deadlock",
+      stop.signal,
+    );
+    const result = await within(Promise.race([running, stalled]), {
+      awaiting: `exchange() of ${total} bytes to return`,
+      section: section("Reading and writing at once"),
+      ms: BIG_MS,
+    });
+    return { result, checker, bytesIn: book.bytesIn };
+  } finally {
+    stop.abort();
+    conn.close();
+  }
+}
+
+/**
+ * The test's own client, which writes and reads at once, against `addr`.
+ * Returns everything received (or only the count and a checker for big
+ * transfers). With `lateReader`, reading starts only once the writer is
+ * finished or stuck (no progress over 20 ms): a fault injected so that the
+ * buffers fill up and the server's writes come back short.
+ */
+async function talkTo(
+  addr: Deno.NetAddr,
+  data: Uint8Array,
+  options: { keep?: boolean; lateReader?: boolean; watch?: Promise<unknown> } = {},
+) {
+  const conn = await connect(addr, {
+    awaiting: "a connection to the server",
+    section: section("The server"),
+    watch: options.watch,
+  });
+  const stop = new AbortController();
+  let sent = 0;
+  let received = 0;
+  const chunks: Uint8Array[] = [];
+  const checker = new ReplyChecker();
+  let written = false;
+  try {
+    const writing = (async () => {
+      while (sent < data.length) sent += await conn.write(data.subarray(sent));
+      written = true;
+      await conn.closeWrite();
+    })();
+    const reading = (async () => {
+      for (let last = -1; options.lateReader && !written && sent !== last;) {
+        last = sent;
+        await pause(20, stop.signal);
+      }
+      const buffer = new Uint8Array(64 * 1024);
+      while (true) {
+        const n = await conn.read(buffer);
+        if (n === null) return;
+        received += n;
+        if (options.keep) chunks.push(buffer.slice(0, n));
+        else checker.push(buffer.subarray(0, n));
+      }
+    })();
+    writing.catch(() => {});
+    reading.catch(() => {});
+    const stalled = stallWatch(
+      () => sent + received,
+      () => ({
+        summary: `no progress for ${STALL_MS} ms: ${sent} of ${data.length} bytes sent, ` +
+          `${received} received back`,
+        mistake: sent === data.length
+          ? "the server must close the connection at EOF (read() resolving null), " +
+            "after writing everything back"
+          : undefined,
+      }),
+      "The server",
+      stop.signal,
+    );
+    const watched = options.watch ? [options.watch.then(() => new Promise<never>(() => {}))] : [];
+    await within(Promise.race([Promise.all([writing, reading]), stalled, ...watched]), {
+      awaiting: `the server to capitalize ${data.length} bytes and close`,
+      section: section("The server"),
+      ms: BIG_MS,
+    });
+    return { sent, received, bytes: concat(chunks), checker };
+  } finally {
+    stop.abort();
+    conn.close();
+  }
+}
+
+/** Starts the learner's server with its log captured, and closes it after `body`. */
+async function withServer(
+  body: (addr: Deno.NetAddr, log: LogLines, watch: Promise<unknown>) => Promise<void>,
+): Promise<void> {
+  const log = new LogLines();
+  const running = startServer({ hostname: "127.0.0.1", port: 0, log: log.push });
+  const watch = background(running.done.then(
+    () => fail({ summary: "the server's loop ended by itself", section: section("The server") }),
+    (error) =>
+      fail({
+        summary: `the server's loop crashed: ${(error as Error).message}`,
+        section: section("The server"),
+        mistake: "an error must end one connection only: catch it inside that connection's task",
+      }),
+  ));
+  try {
+    await body(running.addr, log, watch);
+  } finally {
+    running.close();
+    await within(running.done.catch(() => {}), {
+      awaiting: "the server to end after close()",
+      section: section("The server"),
+      mistake: "close() must close the listener and every open connection",
+    });
+  }
+}
+
+Deno.test("upperAscii: upper-cases a–z and leaves every other byte, UTF-8 or not, as it is", () => {
+  const input = concat([encoder.encode("straße café ☕ 42!"), new Uint8Array([0xff, 0x80])]);
+  const expected = concat([encoder.encode("STRAßE CAFé ☕ 42!"), new Uint8Array([0xff, 0x80])]);
+  const got = upperAscii(input);
+  expectBytes(got, expected, {
+    what: `upperAscii(${describe(input)})`,
+    section: section("Bytes, not text"),
+    mistake: got.length !== input.length
+      ? "decoding as text changes the bytes (ß becomes SS, an invalid byte becomes U+FFFD): " +
+        "upper-case the bytes a–z only"
+      : "upper-case the bytes a–z only, every other byte passes through",
+  });
+});
+
+Deno.test("payload: `capitalize this!` repeated, the byte count rounded up to a multiple of 16", () => {
+  for (const [count, blocks] of [[16, 1], [17, 2], [0, 0], [40, 3], [1, 1]]) {
+    const got = payload(count);
+    expectBytes(got, bookPayload(blocks * 16), {
+      what: `payload(${count})`,
+      section: section("The capitalizing protocol"),
+      mistake: got.length < blocks * 16
+        ? "round the byte count UP to a multiple of 16, like the book: (n + 15) // 16 * 16"
+        : undefined,
+    });
+  }
+});
+
+Deno.test("server: the book's 16 bytes, `capitalize this!` → `CAPITALIZE THIS!`, then EOF", async () => {
+  await withServer(async (addr, log, watch) => {
+    const { bytes } = await talkTo(addr, encoder.encode("capitalize this!"), { keep: true, watch });
+    expectBytes(bytes, "CAPITALIZE THIS!", {
+      what: "everything the server sent back for 16 bytes",
+      section: section("The capitalizing protocol"),
+    });
+    await log.next(/^ {2}16 bytes processed, socket closed$/, {
+      awaiting: "the line `  16 bytes processed, socket closed`",
+      section: section("The server"),
+      watch,
+    });
+  });
+});
+
+Deno.test("server: passes non-ASCII and invalid UTF-8 through unchanged, reports it, serves the next", async () => {
+  await withServer(async (addr, log, watch) => {
+    const input = concat([encoder.encode("straße café ☕ "), new Uint8Array([0xff, 0x80])]);
+    const expected = concat([encoder.encode("STRAßE CAFé ☕ "), new Uint8Array([0xff, 0x80])]);
+    const { bytes } = await talkTo(addr, input, { keep: true, watch });
+    expectBytes(bytes, expected, {
+      what: `the server's reply to ${describe(input)}`,
+      section: section("Bytes, not text"),
+      mistake: "upper-case the bytes a–z only: decoding as text changes non-ASCII bytes " +
+        "(ß becomes SS, an invalid byte becomes U+FFFD), and a chunk may end in the middle of a character",
+    });
+    await log.next(/\(9 non-ASCII, passed through unchanged\)/, {
+      awaiting: "a log line reporting `(9 non-ASCII, passed through unchanged)`",
+      section: section("The server"),
+      watch,
+    });
+    const next = await talkTo(addr, encoder.encode("capitalize this!"), { keep: true, watch });
+    expectBytes(next.bytes, "CAPITALIZE THIS!", {
+      what: "the reply to the next client",
+      section: section("The server"),
+    });
+  });
+});
+
+Deno.test("server: capitalizes 32 MB for a client that reads while it writes", async () => {
+  await withServer(async (addr, _log, watch) => {
+    const { sent, received, checker } = await talkTo(addr, bookPayload(BIG), { watch });
+    expectEqual(received, sent, {
+      what: `bytes received back for ${BIG} sent`,
+      section: section("The server"),
+      mistake: received < sent ? SINGLE_WRITE : undefined,
+    });
+    expectThat(checker.mismatch === -1, `byte ${checker.mismatch} was ${checker.got}`, {
+      what: "every byte came back upper-cased, in order",
+      expected: '"CAPITALIZE THIS!" repeated',
+      section: section("The server"),
+    });
+  });
+});
+
+Deno.test("server: writes everything back although a late reader makes its writes partial", async () => {
+  await withServer(async (addr, _log, watch) => {
+    const total = 12_000_000;
+    const { sent, received, checker } = await talkTo(addr, bookPayload(total), {
+      lateReader: true,
+      watch,
+    });
+    expectEqual(received, sent, {
+      what: `bytes received back by a late reader for ${total} sent`,
+      section: section("The server"),
+      mistake: received < sent ? SINGLE_WRITE : undefined,
+    });
+    expectThat(checker.mismatch === -1, `byte ${checker.mismatch} was ${checker.got}`, {
+      what: "every byte came back upper-cased, in order",
+      expected: '"CAPITALIZE THIS!" repeated',
+      section: section("The server"),
+      mistake: "after a partial write, write only the rest",
+    });
+  });
+});
+
+Deno.test("exchange: 32 MB with the book's server, without a deadlock", async () => {
+  const { result, checker, bytesIn } = await exchangeWithBook(BIG);
+  expectEqual(bytesIn, BIG, {
+    what: "bytes the server received",
+    section: section("Reading and writing at once"),
+    mistake: SINGLE_WRITE,
+  });
+  expectEqual([result.sent, result.received], [BIG, BIG], {
+    what: "exchange()'s counts [sent, received]",
+    section: section("Reading and writing at once"),
+  });
+  expectEqual(checker.count, BIG, {
+    what: "bytes exchange() passed to onData",
+    section: section("Reading and writing at once"),
+    mistake: "call onData with every chunk read",
+  });
+  expectThat(checker.mismatch === -1, `byte ${checker.mismatch} was ${checker.got}`, {
+    what: "the chunks passed to onData",
+    expected: '"CAPITALIZE THIS!" repeated, in order',
+    section: section("Reading and writing at once"),
+    mistake: "pass onData exactly the bytes read: buffer.subarray(0, n)",
+  });
+});
+
+Deno.test("exchange: half-closes, then reads to EOF, while the reply arrives 7 bytes at a time", async () => {
+  const { result, checker } = await exchangeWithBook(160, "proxy");
+  expectEqual([result.sent, result.received], [160, 160], {
+    what: "exchange()'s counts [sent, received]",
+    section: section("Reading and writing at once"),
+    mistake: "read until read() resolves null (EOF), however small the pieces",
+  });
+  expectThat(checker.mismatch === -1, `byte ${checker.mismatch} was ${checker.got}`, {
+    what: "the reply",
+    expected: '"CAPITALIZE THIS!" repeated',
+    section: section("Reading and writing at once"),
+  });
+  expectBytes(result.first, upper(bookPayload(160)).subarray(0, result.first.length), {
+    what: "the first chunk exchange() reports",
+    section: section("Reading and writing at once"),
+    mistake:
+      "first is a copy of the first chunk read (buffer.slice), not a view the next read overwrites",
+  });
+  expectThat(result.first.length > 0, "an empty first chunk", {
+    what: "the first chunk exchange() reports",
+    expected: "the first bytes read back",
+    section: section("Reading and writing at once"),
+  });
+});
+
+Deno.test("bulkTransfer: connects, sends the payload, and reports counts and time", async () => {
+  await using book = BookServer.open();
+  const result = await within(
+    bulkTransfer({ hostname: "127.0.0.1", port: book.addr.port, bytecount: 1_000_001 }),
+    { awaiting: "bulkTransfer() of 1,000,001 bytes", section: section("Measuring it"), ms: 3000 },
+  );
+  expectEqual([result.sent, result.received, book.bytesIn], [1_000_016, 1_000_016, 1_000_016], {
+    what: "[sent, received, bytes the server got] for a byte count of 1,000,001",
+    section: section("Measuring it"),
+    mistake: "send payload(bytecount): the count rounded up to a multiple of 16",
+  });
+  expectThat(result.ms > 0 && result.ms < 10_000, `${result.ms} ms`, {
+    what: "the time bulkTransfer() reports",
+    expected: "milliseconds measured with performance.now()",
+    section: section("Measuring it"),
+  });
+});
+
+Deno.test("program: `server` prints where it listens and what it processed", async () => {
+  const stop = new AbortController();
+  const log = new LogLines();
+  const running = background(
+    server({ hostname: "127.0.0.1", port: 0, log: log.push, signal: stop.signal }),
+  );
+  try {
+    const line = await log.next(/^Listening at 127\.0\.0\.1:(\d+)$/, {
+      awaiting: "the line `Listening at 127.0.0.1:PORT`",
+      watch: running,
+      section: section("Running it as a program"),
+    });
+    const addr: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: Number(line[1]) };
+    const conn = await connect(addr, {
+      awaiting: "a connection to the program",
+      section: section("Running it as a program"),
+      watch: running,
+    });
+    try {
+      await writeAll(conn, "capitalize this!capitalize this!", {
+        awaiting: "32 bytes to be sent",
+        section: section("Running it as a program"),
+      });
+      await conn.closeWrite();
+      expectBytes(
+        await readToEnd(conn, {
+          awaiting: "the reply and EOF",
+          section: section("Running it as a program"),
+          watch: running,
+        }),
+        "CAPITALIZE THIS!CAPITALIZE THIS!",
+        { what: "the program's reply", section: section("The capitalizing protocol") },
+      );
+      const me = `127\\.0\\.0\\.1:${(conn.localAddr as Deno.NetAddr).port}`;
+      await log.next(new RegExp(`^Processing up to 262144 bytes at a time from ${me}$`), {
+        awaiting: "the line `Processing up to 262144 bytes at a time from 127.0.0.1:PORT`",
+        section: section("Running it as a program"),
+      });
+      await log.next(/^ {2}32 bytes processed, socket closed$/, {
+        awaiting: "the line `  32 bytes processed, socket closed`",
+        section: section("Running it as a program"),
+      });
+    } finally {
+      conn.close();
+    }
+  } finally {
+    stop.abort();
+    await within(running.catch(() => {}), {
+      awaiting: "server() to return once its signal was aborted",
+      section: section("Running it as a program"),
+    });
+  }
+});
+
+Deno.test("program: `client 127.0.0.1 100` sends 112 bytes and prints what came back", async () => {
+  await using book = BookServer.open();
+  const log = new LogLines();
+  await within(
+    client({
+      hostname: "127.0.0.1",
+      port: book.addr.port,
+      log: log.push,
+      signal: new AbortController().signal,
+      args: ["100"],
+    }),
+    { awaiting: "client() to return", section: section("Running it as a program") },
+  );
+  for (
+    const [pattern, text] of [
+      [/^Sending 112 bytes of data, reading the reply at the same time$/, "Sending 112 bytes …"],
+      [
+        /^ {2}The first data received says "CAPITALIZE[^"]*"$/,
+        '  The first data received says "CAPITALIZE…"',
+      ],
+      [
+        /^ {2}112 bytes sent, 112 bytes received in \d+ ms$/,
+        "  112 bytes sent, 112 bytes received in N ms",
+      ],
+    ] as const
+  ) {
+    await log.next(pattern, {
+      awaiting: `the line \`${text}\``,
+      section: section("Running it as a program"),
+    });
+  }
+  expectEqual(book.bytesIn, 112, {
+    what: "bytes the server received for a byte count of 100",
+    section: section("The capitalizing protocol"),
+  });
+});
