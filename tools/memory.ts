@@ -46,23 +46,25 @@ export async function treeRssKb(root: number): Promise<number> {
 
 /**
  * Calls `sample` every `everyMs` (never two at once) until the returned stop
- * function is called.
+ * function is called; stopping waits for a sample still in flight, so no
+ * `ps` process outlives its caller.
  *
  * @example
  * ```ts
  * import { every } from "./memory.ts";
  * const stop = every(10, async () => {});
- * stop();
+ * await stop();
  * ```
  */
-export function every(everyMs: number, sample: () => Promise<void>): () => void {
-  let busy = false;
+export function every(everyMs: number, sample: () => Promise<void>): () => Promise<void> {
+  let current: Promise<void> | undefined;
   const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    sample().finally(() => busy = false);
+    current ??= sample().catch(() => {}).finally(() => current = undefined);
   }, everyMs);
-  return () => clearInterval(timer);
+  return async () => {
+    clearInterval(timer);
+    await current;
+  };
 }
 
 /**
@@ -94,6 +96,6 @@ export async function measureCommand(
     peak = Math.max(peak, await treeRssKb(child.pid));
   });
   const status = await child.status;
-  stop();
+  await stop();
   return { ms: performance.now() - started, peakMb: peak / 1024, code: status.code };
 }

@@ -120,6 +120,27 @@ export async function checkStructure(catalog: Catalog): Promise<RuleResult[]> {
       : [`README.md does not show \`${command}\``],
   });
 
+  const mapProblems: string[] = [];
+  const map = await Deno.readTextFile(`${ROOT}lessons/README.md`).catch(() => "");
+  if (!map) mapProblems.push("lessons/README.md (the lesson map of every note) is missing");
+  for (const row of map.split("\n").filter((l) => l.startsWith("| "))) {
+    for (const cite of row.matchAll(/\[\d\d\]\((lesson-\d\d)\/README\.md\)((?: ?"[^"]+",?)+)/g)) {
+      const text = await Deno.readTextFile(`${ROOT}lessons/${cite[1]}/README.md`).catch(() => "");
+      for (const heading of cite[2].matchAll(/"([^"]+)"/g)) {
+        if (!headings(text).includes(heading[1])) {
+          mapProblems.push(`cites "${heading[1]}", not a heading of ${cite[1]}`);
+        }
+      }
+    }
+  }
+  for (const id of ids) {
+    if (map && !map.includes(`(${id}/README.md)`)) mapProblems.push(`never cites ${id}`);
+  }
+  results.push({
+    name: "the lesson map cites lessons and sections that exist",
+    problems: mapProblems,
+  });
+
   const stubIds = await currentStubIds().catch(() => ({} as Record<string, string>));
   const recordedIds = JSON.parse(await Deno.readTextFile(STUBS_FILE).catch(() => "{}"));
   const stale = Object.keys(stubIds).filter((path) => recordedIds[path] !== stubIds[path]);

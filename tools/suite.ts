@@ -120,7 +120,7 @@ export async function runSuite(
       ? every(100, async () => {
         if ((await treeRssKb(child.pid)) / 1024 > options.memoryCapMb!) stop("memory");
       })
-      : () => {};
+      : () => Promise.resolve();
     let total = 0;
     const collect = async (stream: ReadableStream<Uint8Array>) => {
       const kept: Uint8Array[] = [];
@@ -141,7 +141,7 @@ export async function runSuite(
       child.status,
     ]);
     clearTimeout(timer);
-    stopWatchdog();
+    await stopWatchdog();
     const ms = Math.round(performance.now() - started);
     const base = {
       lesson: lesson.id,
