@@ -9,7 +9,13 @@
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { findLesson, loadCatalog, ROOT } from "./catalog.ts";
-import { type GradedLesson, gradeSubmission, type Limits, referenceTests } from "./grading.ts";
+import {
+  DEFAULT_LIMITS,
+  type GradedLesson,
+  gradeSubmission,
+  type Limits,
+  referenceTests,
+} from "./grading.ts";
 import { jsonReport, junitReport, markdownReport } from "./grade_report.ts";
 import { applyEdits, loadMistakes } from "./mistakes.ts";
 import { runSuite } from "./suite.ts";
@@ -19,6 +25,7 @@ import { UsageError } from "./usage_error.ts";
 const catalog = await loadCatalog();
 const lesson03 = findLesson(catalog, "3");
 const solution03 = await Deno.readTextFile(`${ROOT}solutions/lesson-03/udp_local.ts`);
+/** Tight limits for the hostile corpus (lesson 03 only), so runaway code is stopped quickly. */
 const LIMITS: Limits = { timeoutMs: 3000, memoryMb: 200, outputBytes: 256 * 1024 };
 
 /** Makes a submission folder with lesson-03/udp_local.ts = `source`. */
@@ -132,10 +139,10 @@ const HOSTILE: {
 ];
 
 Deno.test("grade: the solutions get full marks, the stubs zero, on every lesson", async () => {
-  const full = await gradeSubmission(catalog, `${ROOT}solutions`, catalog.lessons, LIMITS);
+  const full = await gradeSubmission(catalog, `${ROOT}solutions`, catalog.lessons, DEFAULT_LIMITS);
   assertEquals(full.points, full.maxPoints, markdownReport(full));
   assert(full.maxPoints > 0);
-  const none = await gradeSubmission(catalog, `${ROOT}exercises`, catalog.lessons, LIMITS);
+  const none = await gradeSubmission(catalog, `${ROOT}exercises`, catalog.lessons, DEFAULT_LIMITS);
   assertEquals(none.points, 0, markdownReport(none));
   assertEquals(none.maxPoints, full.maxPoints);
   for (const l of none.lessons) assertEquals(l.violations, [], l.lesson);
