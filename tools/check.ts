@@ -16,7 +16,8 @@
 
 import { parseArgs } from "@std/cli/parse-args";
 import { dim, green, red } from "@std/fmt/colors";
-import { findLesson, type Lesson, loadCatalog, ROOT } from "./catalog.ts";
+import { type Catalog, findLesson, type Lesson, loadCatalog, ROOT } from "./catalog.ts";
+import { DEFAULT_LIMITS, gradeLesson } from "./grading.ts";
 import { parseJUnit } from "./junit.ts";
 import { loadMistakes, type Mistake, variantTarget } from "./mistakes.ts";
 import { CORES, startPool } from "./pool.ts";
@@ -133,24 +134,37 @@ function stubJob(lesson: Lesson): Job {
   };
 }
 
-function mistakeJob(lesson: Lesson, mistake: Mistake): Job {
+/**
+ * A known mistake, run the way the grader runs a submission (sandboxed,
+ * test runtime frozen): it must fail at least one test whose message names
+ * it, and it must lose points only for those failures, never be flagged as
+ * hostile.
+ */
+function mistakeJob(catalog: Catalog, lesson: Lesson, mistake: Mistake): Job {
   const title = `${lesson.id} rejects ${mistake.id}`;
   const name = `mistake ${mistake.id} (${mistake.summary})`;
   return () =>
     withScratch("mistake", async (work) => {
-      const result = await runSuite(lesson, await variantTarget(lesson, mistake, work));
-      const failed = result.tests.filter((t) => !t.passed && !t.skipped);
+      const target = await variantTarget(lesson, mistake, work);
+      const graded = await gradeLesson(catalog, lesson, target, DEFAULT_LIMITS, []);
+      const failed = graded.tests.filter((t) => t.status === "fail");
       const naming = failed.find((t) => t.message.includes(mistake.caughtBy));
       let detail: string | undefined;
-      if (result.problem) detail = `the variant did not run: ${result.problem}`;
-      else if (!failed.length) detail = "every test passed: this mistake survives the suite";
+      if (graded.problem) detail = `the variant did not run: ${graded.problem}`;
+      else if (graded.violations.length) {
+        detail = `the grader took this honest mistake for cheating: ${
+          graded.violations.join("; ")
+        }`;
+      } else if (!failed.length) detail = "every test passed: this mistake survives the suite";
       else if (!naming) {
         detail = `caught by ${failed.map((t) => `"${t.name}"`).join(", ")}, ` +
           `but no message says "${mistake.caughtBy}":\n${
             failed.map((t) => t.message).join("\n---\n")
           }`;
       }
-      const shown = naming ? `${name}: caught by "${naming.name}"` : name;
+      const shown = naming
+        ? `${name}: caught by "${naming.name}"; graded ${graded.points}/${graded.maxPoints}`
+        : name;
       return { title, items: [{ name: shown, ok: !detail, detail }] };
     }).catch((error) => ({
       title,
@@ -234,7 +248,9 @@ async function main(): Promise<number> {
   });
   for (const lesson of lessons) {
     jobs.push(solutionJob(lesson), stubJob(lesson));
-    for (const mistake of await loadMistakes(lesson)) jobs.push(mistakeJob(lesson, mistake));
+    for (const mistake of await loadMistakes(lesson)) {
+      jobs.push(mistakeJob(catalog, lesson, mistake));
+    }
   }
 
   const groups = startPool(
