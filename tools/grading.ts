@@ -88,6 +88,9 @@ export const DEFAULT_LIMITS: Limits = {
   outputBytes: 1024 * 1024,
 };
 
+/** The wildcard addresses (all interfaces), with or without a port. */
+const WILDCARD = /^(0\.0\.0\.0|\[::\]|::)(:\d+)?$/;
+
 const KINDS: Record<string, string> = {
   read: "read",
   write: "write",
@@ -135,6 +138,9 @@ export function violationsOf(
     for (
       const m of text.matchAll(/Requires (\w+) access to "?([^",\n]*?)"?(?:,|\s+run again|$)/gm)
     ) {
+      // Listening on every interface where the lesson allows loopback only is an honest
+      // mistake (it fails the lesson's tests), not an attempt to reach another machine.
+      if (m[1] === "net" && WILDCARD.test(m[2])) continue;
       found.add(`tried to ${KINDS[m[1]] ?? m[1]} ${m[2]}: denied`);
     }
     if (/out of memory/i.test(text)) found.add(`ran out of memory (cap ${memoryMb} MiB)`);

@@ -1,13 +1,14 @@
 /**
  * TCP helpers for tests: connect, accept, read to EOF or an exact count, all
- * bounded in time; a fake server on port 0 that closes cleanly (also via
- * `using`).
+ * bounded in time; a connection that must be refused; a fake server on port
+ * 0 that closes cleanly (also via `using`).
  *
  * @module
  */
 
 import { concat, describe } from "./bytes.ts";
 import { type Awaiting, within } from "./deadline.ts";
+import { type Check, expectRejects } from "./expect.ts";
 import { fail } from "./failure.ts";
 
 /**
@@ -23,6 +24,42 @@ import { fail } from "./failure.ts";
  */
 export async function connect(addr: Deno.NetAddr, wait: Awaiting): Promise<Deno.TcpConn> {
   return await within(Deno.connect({ hostname: addr.hostname, port: addr.port }), wait);
+}
+
+/**
+ * Asserts that connecting to `to` (host default 127.0.0.1) is refused
+ * (`Deno.errors.ConnectionRefused`): nothing listens there, e.g. after a
+ * server's `close()`, or on an address its listener is not bound to. The
+ * connect is bounded; a connection that succeeds is closed and fails the check.
+ *
+ * @example
+ * ```ts
+ * import { expectRefused } from "./tcp.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const port = listener.addr.port;
+ * listener.close();
+ * await expectRefused({ port }, {
+ *   what: "connecting after close()",
+ *   section: { lesson: "lesson-14", heading: "Closing a server" },
+ *   mistake: "close() must close the listener too",
+ * });
+ * ```
+ */
+export async function expectRefused(
+  to: { hostname?: string; port: number },
+  check: Check,
+): Promise<void> {
+  const hostname = to.hostname ?? "127.0.0.1";
+  await expectRejects(
+    async () => {
+      const conn = await within(Deno.connect({ hostname, port: to.port }), {
+        awaiting: `a connection to ${hostname}:${to.port} to be refused`,
+        section: check.section,
+      });
+      conn.close();
+    },
+    { ...check, kind: Deno.errors.ConnectionRefused },
+  );
 }
 
 /**

@@ -96,8 +96,12 @@ export class TcpProxy implements AsyncDisposable {
       this.#conns.push(server);
       // Small pieces must leave at once: without this, Nagle's algorithm holds each piece until
       // the previous one is acknowledged, and delayed ACKs make that ~40 ms a piece.
-      client.setNoDelay(true);
-      server.setNoDelay(true);
+      try {
+        client.setNoDelay(true);
+        server.setNoDelay(true);
+      } catch {
+        return; // the proxy was closed meanwhile
+      }
       this.#tasks.push(this.#copy(client, server, "request"), this.#copy(server, client, "reply"));
     }
   }

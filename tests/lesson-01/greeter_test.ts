@@ -15,6 +15,8 @@ import { describe } from "../harness/bytes.ts";
 import { background, pause, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
 import { fail, type Section, sectionsOf } from "../harness/failure.ts";
+import { stopServer } from "../harness/server_loop.ts";
+import { unusedPort } from "../harness/sockets.ts";
 import { connect, FakeServer, readToEnd, writeAll } from "../harness/tcp.ts";
 
 const section = sectionsOf("lesson-01");
@@ -35,8 +37,7 @@ async function withGreeter(body: (greeter: Greeter) => Promise<void>): Promise<v
   try {
     await body(greeter);
   } finally {
-    greeter.close();
-    await within(greeter.done.catch(() => {}), {
+    await stopServer(greeter, {
       awaiting: "the greeter's accept loop to end after close()",
       section: section("The server: listen, accept, answer, close"),
       mistake: "close() must close the listener, so that the pending accept() ends the loop",
@@ -122,8 +123,7 @@ Deno.test("greeter: serves several clients one after another, each by its own po
 Deno.test("greeter: listens on 127.0.0.1 and an OS-chosen port; close() frees the port", async () => {
   const greeter = startGreeter({ hostname: "127.0.0.1", port: 0 });
   const { hostname, port } = greeter.addr;
-  greeter.close();
-  await within(greeter.done.catch(() => {}), {
+  await stopServer(greeter, {
     awaiting: "the greeter's accept loop to end after close()",
     section: section("The server: listen, accept, answer, close"),
   });
@@ -299,9 +299,7 @@ Deno.test("round trip: fetchGreeting gets its own address from startGreeter", as
 });
 
 Deno.test("fetchGreeting: a closed port is an error (ConnectionRefused), not an empty greeting", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close(); // nobody listens on this port now
+  const port = unusedPort(); // nobody listens on this port
   const result = await within(outcome(fetchGreeting({ hostname: "127.0.0.1", port })), {
     awaiting: "fetchGreeting to a port nobody listens on to fail",
     section: section("Clients and servers"),

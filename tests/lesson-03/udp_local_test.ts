@@ -17,7 +17,8 @@ import { describe } from "../harness/bytes.ts";
 import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
-import { LogLines } from "../harness/log.ts";
+import { startClientRole, startServerRole } from "../harness/program.ts";
+import { stopServer } from "../harness/server_loop.ts";
 import { UdpPeer } from "../harness/udp.ts";
 
 const section = sectionsOf("lesson-03");
@@ -31,8 +32,7 @@ async function withServer(body: (addr: Deno.NetAddr) => Promise<void>): Promise<
   try {
     await body(running.addr);
   } finally {
-    running.close();
-    await within(running.done.catch(() => {}), {
+    await stopServer(running, {
       awaiting: "the server loop to end after close()",
       section: section("The server loop"),
       mistake: "close() must close the socket so that the pending receive() ends the loop",
@@ -157,8 +157,7 @@ Deno.test("server: answers an empty datagram with `Your data was 0 bytes long`",
 Deno.test("server: binds the address asked, port 0 becomes a real port, close() frees it", async () => {
   const first = startServer({ hostname: "127.0.0.1", port: 0 });
   const { port, hostname } = first.addr;
-  first.close();
-  await within(first.done.catch(() => {}), {
+  await stopServer(first, {
     awaiting: "the server loop to end after close()",
     section: section("The server loop"),
   });
@@ -168,8 +167,7 @@ Deno.test("server: binds the address asked, port 0 becomes a real port, close() 
     section: section("Binding a socket name"),
   });
   const again = startServer({ hostname: "127.0.0.1", port });
-  again.close();
-  await within(again.done.catch(() => {}), {
+  await stopServer(again, {
     awaiting: "the second server loop to end after close()",
     section: section("The server loop"),
   });
@@ -220,48 +218,27 @@ Deno.test("client: writes the time the way the book's Python client does", () =>
 });
 
 Deno.test("program: `server` prints where it listens and logs each client", async () => {
-  const stop = new AbortController();
-  const log = new LogLines();
-  const running = background(
-    server({ hostname: "127.0.0.1", port: 0, log: log.push, signal: stop.signal }),
+  await using program = await startServerRole(server, {
+    section: section("Running it as a program"),
+    transport: "udp",
+  });
+  using peer = UdpPeer.open();
+  expectBytes(await exchange(peer, program.addr, "The time is now"), bookReply(15), {
+    what: "the program's reply",
+    section: section("The protocol on the wire"),
+  });
+  await program.log.next(
+    new RegExp(`^The client at 127\\.0\\.0\\.1:${peer.addr.port} says "The time is now"$`),
+    {
+      awaiting: `the line \`The client at 127.0.0.1:${peer.addr.port} says "The time is now"\``,
+      section: section("Running it as a program"),
+    },
   );
-  try {
-    const line = await log.next(/^Listening at 127\.0\.0\.1:(\d+)$/, {
-      awaiting: "the line `Listening at 127.0.0.1:PORT`",
-      watch: running,
-      section: section("Running it as a program"),
-    });
-    using peer = UdpPeer.open();
-    const to: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port: Number(line[1]) };
-    expectBytes(await exchange(peer, to, "The time is now"), bookReply(15), {
-      what: "the program's reply",
-      section: section("The protocol on the wire"),
-    });
-    await log.next(
-      new RegExp(`^The client at 127\\.0\\.0\\.1:${peer.addr.port} says "The time is now"$`),
-      {
-        awaiting: `the line \`The client at 127.0.0.1:${peer.addr.port} says "The time is now"\``,
-        section: section("Running it as a program"),
-      },
-    );
-  } finally {
-    stop.abort();
-    await within(running.catch(() => {}), {
-      awaiting: "server() to return once its signal was aborted",
-      section: section("Running it as a program"),
-    });
-  }
 });
 
 Deno.test("program: `client` sends `The time is …` and prints the reply", async () => {
   using fake = UdpPeer.open();
-  const log = new LogLines();
-  const running = background(client({
-    hostname: "127.0.0.1",
-    port: fake.addr.port,
-    log: log.push,
-    signal: new AbortController().signal,
-  }));
+  const { log, running } = startClientRole(client, { port: fake.addr.port });
   const request = await fake.receive({
     awaiting: "the client program's datagram",
     watch: running,

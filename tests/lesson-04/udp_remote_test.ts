@@ -28,7 +28,9 @@ import {
 } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
+import { startClientRole, startServerRole } from "../harness/program.ts";
 import { seeded } from "../harness/random.ts";
+import { stopServer } from "../harness/server_loop.ts";
 import { UdpPeer } from "../harness/udp.ts";
 import { dropAll, dropFirst, script, UdpRelay } from "../harness/udp_relay.ts";
 
@@ -193,11 +195,6 @@ function unimplemented(running: Promise<unknown>): Promise<unknown> {
     () => new Promise(() => {}),
     (error) => isNotImplemented(error) ? Promise.reject(error) : new Promise(() => {}),
   );
-}
-
-/** A loopback address on `port`. */
-function addrOf(port: number): Deno.NetAddr {
-  return { transport: "udp", hostname: "127.0.0.1", port };
 }
 
 Deno.test("waitsFor: the book's schedule is 100, 200, 400, 800, 1600 ms; others follow their backoff", () => {
@@ -589,8 +586,7 @@ Deno.test("server: keeps or drops each datagram by one draw of random() against 
       section: section("The remote server drops datagrams"),
     });
   } finally {
-    running.close();
-    await within(running.done.catch(() => {}), {
+    await stopServer(running, {
       awaiting: "the server loop to end after close()",
       section: section("The remote server drops datagrams"),
     });
@@ -629,8 +625,7 @@ Deno.test("server: dropProbability defaults to the book's 0.5; 0 keeps all, 1 dr
           : "drop when random() is below dropProbability, keep otherwise",
       });
     } finally {
-      running.close();
-      await within(running.done.catch(() => {}), {
+      await stopServer(running, {
         awaiting: "the server loop to end after close()",
         section: section("The remote server drops datagrams"),
       });
@@ -639,69 +634,45 @@ Deno.test("server: dropProbability defaults to the book's 0.5; 0 keeps all, 1 dr
 });
 
 Deno.test("program: `server` prints `Listening at`, then what it keeps and what it drops", async () => {
-  const stop = new AbortController();
-  const log = new LogLines();
-  const running = background(server({
-    hostname: "127.0.0.1",
-    port: 0,
-    log: log.push,
-    signal: stop.signal,
-    random: seeded(7),
-  }));
-  try {
-    const line = await log.next(/^Listening at 127\.0\.0\.1:(\d+)$/, {
-      awaiting: "the line `Listening at 127.0.0.1:PORT`",
-      watch: running,
+  await using program = await startServerRole(server, {
+    section: section("Running it as a program"),
+    extra: { random: seeded(7) },
+    transport: "udp",
+  });
+  using peer = UdpPeer.open();
+  const expected = seeded(7); // the same seed: the same datagrams are dropped
+  for (let i = 0; i < 6; i++) {
+    const keep = !(expected() < 0.5);
+    await peer.send(BOOK_MESSAGE, program.addr);
+    const pattern = keep
+      ? `^The client at 127\\.0\\.0\\.1:${peer.addr.port} says "This is another message"$`
+      : `^Pretending to drop packet from 127\\.0\\.0\\.1:${peer.addr.port}$`;
+    await program.log.next(new RegExp(pattern), {
+      awaiting: `the line ${
+        keep
+          ? `\`The client at 127.0.0.1:${peer.addr.port} says "This is another message"\``
+          : `\`Pretending to drop packet from 127.0.0.1:${peer.addr.port}\``
+      } (datagram #${i + 1})`,
+      watch: program.running,
       section: section("Running it as a program"),
+      mistake: "with the program's default dropProbability 0.5, one random() draw per datagram",
     });
-    const to = addrOf(Number(line[1]));
-    using peer = UdpPeer.open();
-    const expected = seeded(7); // the same seed: the same datagrams are dropped
-    for (let i = 0; i < 6; i++) {
-      const keep = !(expected() < 0.5);
-      await peer.send(BOOK_MESSAGE, to);
-      const pattern = keep
-        ? `^The client at 127\\.0\\.0\\.1:${peer.addr.port} says "This is another message"$`
-        : `^Pretending to drop packet from 127\\.0\\.0\\.1:${peer.addr.port}$`;
-      await log.next(new RegExp(pattern), {
-        awaiting: `the line ${
-          keep
-            ? `\`The client at 127.0.0.1:${peer.addr.port} says "This is another message"\``
-            : `\`Pretending to drop packet from 127.0.0.1:${peer.addr.port}\``
-        } (datagram #${i + 1})`,
-        watch: running,
-        section: section("Running it as a program"),
-        mistake: "with the program's default dropProbability 0.5, one random() draw per datagram",
+    if (keep) {
+      const reply = await peer.receive({
+        awaiting: `the reply to datagram #${i + 1}`,
+        section: section("The protocol on the wire"),
       });
-      if (keep) {
-        const reply = await peer.receive({
-          awaiting: `the reply to datagram #${i + 1}`,
-          section: section("The protocol on the wire"),
-        });
-        expectBytes(reply.data, BOOK_REPLY, {
-          what: "the program's reply",
-          section: section("The protocol on the wire"),
-        });
-      }
+      expectBytes(reply.data, BOOK_REPLY, {
+        what: "the program's reply",
+        section: section("The protocol on the wire"),
+      });
     }
-  } finally {
-    stop.abort();
-    await within(running.catch(() => {}), {
-      awaiting: "server() to return once its signal was aborted",
-      section: section("Running it as a program"),
-    });
   }
 });
 
 Deno.test("program: `client` waits 0.1 s, re-sends, waits 0.2 s and prints the reply", async () => {
   using fake = UdpPeer.open();
-  const log = new LogLines();
-  const running = background(client({
-    hostname: "127.0.0.1",
-    port: fake.addr.port,
-    log: log.push,
-    signal: new AbortController().signal,
-  }));
+  const { log, running } = startClientRole(client, { port: fake.addr.port });
   const first = await fake.receive({
     awaiting: "the client program's datagram",
     watch: running,
@@ -743,19 +714,13 @@ Deno.test("program: `client` waits 0.1 s, re-sends, waits 0.2 s and prints the r
 
 Deno.test("program: `client` stops waiting, and closes everything, when its signal aborts", async () => {
   using fake = UdpPeer.open();
-  const stop = new AbortController();
-  const running = background(client({
-    hostname: "127.0.0.1",
-    port: fake.addr.port,
-    log: () => {},
-    signal: stop.signal,
-  }));
+  const { running, abort } = startClientRole(client, { port: fake.addr.port });
   await fake.receive({
     awaiting: "the client program's datagram",
     watch: running,
     section: section("Running it as a program"),
   });
-  stop.abort(); // like Ctrl-C while the client waits 0.1 s for a reply that never comes
+  abort(); // like Ctrl-C while the client waits 0.1 s for a reply that never comes
   const outcome = await within(
     running.then(() => "it returned", (e: Error) => `${e.name}: ${e.message}`),
     {

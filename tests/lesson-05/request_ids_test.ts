@@ -17,6 +17,7 @@ import { describe, hex } from "../harness/bytes.ts";
 import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
 import { fail, LessonFailure, sectionsOf } from "../harness/failure.ts";
+import { stopServer } from "../harness/server_loop.ts";
 import { type Datagram, UdpPeer } from "../harness/udp.ts";
 import { script, UdpRelay } from "../harness/udp_relay.ts";
 
@@ -351,8 +352,7 @@ Deno.test("server: answers with the request's ID, then `Your data was N bytes lo
       });
     }
   } finally {
-    server.close();
-    await within(server.done.catch(() => {}), {
+    await stopServer(server, {
       awaiting: "the server loop to end after close()",
       section: section("The server side"),
     });
@@ -386,8 +386,7 @@ Deno.test("client and server: replies duplicated and delayed by a relay still ma
           "its own ID, and the reply's ID must match it",
     });
   } finally {
-    server.close();
-    await within(server.done.catch(() => {}), {
+    await stopServer(server, {
       awaiting: "the server loop to end after close()",
       section: section("The server side"),
     });

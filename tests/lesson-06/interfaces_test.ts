@@ -26,6 +26,8 @@ import {
 import { fail, type Section, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
+import { stopServer } from "../harness/server_loop.ts";
+import { openUdpSocket } from "../harness/sockets.ts";
 import { showAddr, UdpPeer } from "../harness/udp.ts";
 
 const section = sectionsOf("lesson-06");
@@ -45,8 +47,7 @@ async function withServer(
   try {
     await body(server, crashed);
   } finally {
-    server.close();
-    await within(server.done.catch(() => {}), {
+    await stopServer(server, {
       awaiting: "the server loop to end after close()",
       section: section("Binding to one interface"),
     });
@@ -352,17 +353,13 @@ Deno.test({
     "bindUdp: 0.0.0.0 holds the port on every address, so 127.0.0.1 on it is taken",
   ),
   fn() {
-    const all = Deno.listenDatagram({ hostname: "0.0.0.0", port: 0, transport: "udp" });
+    using all = openUdpSocket({ hostname: "0.0.0.0" });
     const { port } = all.addr as Deno.NetAddr;
-    try {
-      const check = {
-        what: `bindUdp("127.0.0.1", ${port}) while a socket holds 0.0.0.0:${port}`,
-        section: section("Binding to all interfaces: 0.0.0.0"),
-      };
-      expectAddressInUse(bindError("127.0.0.1", port, check), `127.0.0.1:${port}`, check);
-    } finally {
-      all.close();
-    }
+    const check = {
+      what: `bindUdp("127.0.0.1", ${port}) while a socket holds 0.0.0.0:${port}`,
+      section: section("Binding to all interfaces: 0.0.0.0"),
+    };
+    expectAddressInUse(bindError("127.0.0.1", port, check), `127.0.0.1:${port}`, check);
   },
 });
 
@@ -405,8 +402,7 @@ Deno.test({
           });
         }
       } finally {
-        b.close();
-        await within(b.done.catch(() => {}), {
+        await stopServer(b, {
           awaiting: "the second server loop to end after close()",
           section: section("Same port, different addresses"),
         });

@@ -17,15 +17,10 @@ import {
 import { background, within } from "../harness/deadline.ts";
 import { expectEqual, expectRejects, expectThat, isNotImplemented } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
+import { openUdpSocket } from "../harness/sockets.ts";
 import { UdpPeer } from "../harness/udp.ts";
 
 const section = sectionsOf("lesson-07");
-
-/** A socket for the code under test, closed by `using`. */
-function openSocket(): Deno.DatagramConn & Disposable {
-  const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  return Object.assign(socket, { [Symbol.dispose]: () => socket.close() });
-}
 
 const MACOS = Deno.build.os === "darwin";
 
@@ -34,7 +29,7 @@ Deno.test({
     (MACOS ? " (skipped on macOS: it caps UDP sends at 9,216 bytes by default)" : ""),
   ignore: MACOS,
 }, async () => {
-  using socket = openSocket();
+  using socket = openUdpSocket();
   using peer = UdpPeer.open();
   const data = new Uint8Array(65_507).fill(0x41);
   let sent: number;
@@ -68,7 +63,7 @@ Deno.test({
 });
 
 Deno.test('sendChecked: turns the OS\'s "Message too long" into a DatagramTooLargeError', async () => {
-  using socket = openSocket();
+  using socket = openUdpSocket();
   using peer = UdpPeer.open();
   // A limit above what UDP allows, so the OS is the one that refuses.
   const error = await expectRejects(
@@ -94,7 +89,7 @@ Deno.test('sendChecked: turns the OS\'s "Message too long" into a DatagramTooLar
 });
 
 Deno.test("sendChecked: refuses a payload over the caller's limit before sending anything", async () => {
-  using socket = openSocket();
+  using socket = openUdpSocket();
   using peer = UdpPeer.open();
   const sending = background(sendChecked(socket, new Uint8Array(1473), peer.addr, 1472));
   const arrived = await peer.collect(30);
@@ -123,7 +118,7 @@ Deno.test("sendChecked: refuses a payload over the caller's limit before sending
 });
 
 Deno.test("receiveChecked: refuses a datagram longer than its limit instead of returning it truncated", async () => {
-  using socket = openSocket();
+  using socket = openUdpSocket();
   using peer = UdpPeer.open();
   const to = socket.addr as Deno.NetAddr;
   await peer.send(new Uint8Array(600).fill(0x7a), to);

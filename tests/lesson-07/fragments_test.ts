@@ -27,6 +27,7 @@ import {
 } from "../harness/expect.ts";
 import { fail, LessonFailure, sectionsOf } from "../harness/failure.ts";
 import { seeded } from "../harness/random.ts";
+import { openUdpSocket } from "../harness/sockets.ts";
 import { UdpPeer } from "../harness/udp.ts";
 import { type Plan, script, UdpRelay } from "../harness/udp_relay.ts";
 
@@ -56,12 +57,6 @@ function seededBytes(seed: number, length: number): Uint8Array {
   return Uint8Array.from({ length }, () => Math.floor(random() * 256));
 }
 
-/** A socket for the code under test, closed by `using`. */
-function openSocket(): Deno.DatagramConn & Disposable {
-  const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  return Object.assign(socket, { [Symbol.dispose]: () => socket.close() });
-}
-
 /**
  * Runs the learner's receiveMessage() on a fresh socket behind a relay with
  * `plan`, sends `datagrams` through the relay, and returns how it settled.
@@ -72,7 +67,7 @@ async function deliver(
   idleMs: number,
   wait: { awaiting: string; heading: string; mistake?: string },
 ): Promise<{ value?: ReceivedMessage; error?: unknown; relay: string }> {
-  using receiver = openSocket();
+  using receiver = openUdpSocket();
   using sender = UdpPeer.open();
   await using relay = UdpRelay.open(receiver.addr as Deno.NetAddr, plan);
   const receiving = background(receiveMessage(receiver, { idleMs }));
@@ -300,7 +295,7 @@ Deno.test("receiveMessage: a lost fragment is reported as an IncompleteMessageEr
 });
 
 Deno.test("receiveMessage: gives up when nothing at all arrives", async () => {
-  using receiver = openSocket();
+  using receiver = openUdpSocket();
   const settled = background(receiveMessage(receiver, { idleMs: 50 })).then(
     (value) => ({ value, error: undefined }),
     (error: unknown) => ({ value: undefined, error }),
@@ -358,8 +353,8 @@ Deno.test("receiveMessage: keeps two messages apart by id and skips what is not 
 });
 
 Deno.test("sendMessage → receiveMessage: 20,000 bytes in datagrams of at most 1,472 bytes, through reordering and duplicates", async () => {
-  using receiver = openSocket();
-  using sending = openSocket();
+  using receiver = openUdpSocket();
+  using sending = openUdpSocket();
   await using relay = UdpRelay.open(
     receiver.addr as Deno.NetAddr,
     script(["forward", "hold", "duplicate", "forward", "hold", "hold", "forward"]),

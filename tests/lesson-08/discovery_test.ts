@@ -19,6 +19,8 @@ import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
+import { stopServer } from "../harness/server_loop.ts";
+import { openUdpSocket, unusedPort } from "../harness/sockets.ts";
 import { UdpPeer } from "../harness/udp.ts";
 
 const section = sectionsOf("lesson-08");
@@ -29,13 +31,8 @@ const ONE_ANSWER = "stopped at the first answer (collect every answer until the 
   "or kept one answer per address: responders sharing a port on one machine answer from the " +
   "same address, so keep one per address AND name";
 
-/** A port nobody holds (see udp_broadcast_test.ts: port 0 with reuseAddress may be shared). */
-function freePort(): number {
-  const probe = Deno.listenDatagram({ hostname: "0.0.0.0", port: 0, transport: "udp" });
-  const { port } = probe.addr as Deno.NetAddr;
-  probe.close();
-  return port;
-}
+/** A port nobody holds on 0.0.0.0 (port 0 with reuseAddress may hand out a shared one). */
+const freePort = () => unusedPort({ transport: "udp", hostname: "0.0.0.0" });
 
 const toBroadcast = (port: number): Deno.NetAddr => ({
   transport: "udp",
@@ -63,8 +60,7 @@ function responder(name: string, port: number): Responder & AsyncDisposable {
   background(running.done);
   return Object.assign(running, {
     async [Symbol.asyncDispose]() {
-      running.close();
-      await within(running.done.catch(() => {}), {
+      await stopServer(running, {
         awaiting: "the responder to stop after close()",
         section: section("A discovery protocol"),
       });
@@ -285,20 +281,16 @@ Deno.test({
   async fn() {
     const port = freePort();
     // Holding the port on 127.0.0.1 only: no socket on it can hear the broadcast.
-    const holder = Deno.listenDatagram({ hostname: "127.0.0.1", port, transport: "udp" });
-    try {
-      const names = await discoverNames(
-        port,
-        60,
-        "waited for an answer that never comes: the window alone decides when to stop",
-      );
-      expectEqual(names, [], {
-        what: "what discover() found with nobody listening",
-        section: section("Collecting answers in a window"),
-      });
-    } finally {
-      holder.close();
-    }
+    using _holder = openUdpSocket({ port });
+    const names = await discoverNames(
+      port,
+      60,
+      "waited for an answer that never comes: the window alone decides when to stop",
+    );
+    expectEqual(names, [], {
+      what: "what discover() found with nobody listening",
+      section: section("Collecting answers in a window"),
+    });
   },
 });
 

@@ -9,35 +9,20 @@
 
 import { broadcastAddress, client, server } from "../../exercises/lesson-08/udp_broadcast.ts";
 import { describe } from "../harness/bytes.ts";
-import { background, within } from "../harness/deadline.ts";
+import { within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, isNotImplemented } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
-import { LogLines } from "../harness/log.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
+import { type ListeningLine, startClientRole, startServerRole } from "../harness/program.ts";
+import { openUdpSocket, unusedPort } from "../harness/sockets.ts";
 
 const section = sectionsOf("lesson-08");
 
 /**
- * A port nobody holds: bound once WITHOUT reuseAddress (so the OS picks a
- * port no socket uses, shared or not), then released. Port 0 WITH
- * reuseAddress may hand out a port another reusing socket already holds.
+ * A port nobody holds on 0.0.0.0, where the servers bind (port 0 WITH
+ * reuseAddress may hand out a port another reusing socket already holds).
  */
-function freePort(): number {
-  const probe = Deno.listenDatagram({ hostname: "0.0.0.0", port: 0, transport: "udp" });
-  const { port } = probe.addr as Deno.NetAddr;
-  probe.close();
-  return port;
-}
-
-/** A test socket, closed by `using`; a receive still pending is settled quietly. */
-function openSocket(
-  hostname: string,
-  port = 0,
-  reuseAddress = false,
-): Deno.DatagramConn & Disposable {
-  const socket = Deno.listenDatagram({ hostname, port, transport: "udp", reuseAddress });
-  return Object.assign(socket, { [Symbol.dispose]: () => socket.close() });
-}
+const freePort = () => unusedPort({ transport: "udp", hostname: "0.0.0.0" });
 
 const LOOPBACK_BROADCAST = "127.255.255.255";
 const toBroadcast = (port: number): Deno.NetAddr => ({
@@ -46,24 +31,14 @@ const toBroadcast = (port: number): Deno.NetAddr => ({
   port,
 });
 
-/** Starts the learner's `server` role; returns its log and a stopper that waits for it. */
-function runServer(port: number) {
-  const stop = new AbortController();
-  const log = new LogLines();
-  const running = background(
-    server({ hostname: "127.0.0.1", port, log: log.push, signal: stop.signal }),
-  );
-  return {
-    log,
-    running,
-    async [Symbol.asyncDispose]() {
-      stop.abort();
-      await within(running.catch(() => {}), {
-        awaiting: "server() to return once its signal was aborted",
-        section: section("Running it as a program"),
-      });
-    },
-  };
+/** Starts the learner's `server` role on `port`, once it prints `Listening for broadcasts at …`. */
+function runServer(port: number, listening: Partial<ListeningLine> & { awaiting: string }) {
+  return startServerRole(server, {
+    section: section("Running it as a program"),
+    port,
+    transport: "udp",
+    listening: { pattern: /^Listening for broadcasts at/, ...listening },
+  });
 }
 
 Deno.test("broadcastAddress: sets every host bit of the subnet to 1", () => {
@@ -94,12 +69,11 @@ Deno.test({
   ),
   async fn() {
     const port = freePort();
-    await using running = runServer(port);
-    const listening = await running.log.next(/^Listening for broadcasts at (\S+):(\d+)$/, {
+    await using running = await runServer(port, {
+      pattern: /^Listening for broadcasts at (\S+):(\d+)$/,
       awaiting: "the line `Listening for broadcasts at 0.0.0.0:PORT`",
-      watch: running.running,
-      section: section("Running it as a program"),
     });
+    const { listening } = running;
     if (listening[1] !== "0.0.0.0") {
       fail({
         summary: `the server bound ${listening[1]}, which does not hear broadcasts`,
@@ -110,7 +84,7 @@ Deno.test({
           "addressed to that address; the book's server binds all interfaces whatever host is given",
       });
     }
-    using sender = openSocket("127.0.0.1");
+    using sender = openUdpSocket();
     await sender.send(new TextEncoder().encode("Broadcast datagram!"), toBroadcast(port));
     const me = (sender.addr as Deno.NetAddr).port;
     await running.log.next(
@@ -130,34 +104,27 @@ Deno.test({
   ...linuxLoopbackTest("server: two copies on one port both hear one broadcast (reuseAddress)"),
   async fn() {
     const port = freePort();
-    await using first = runServer(port);
-    await first.log.next(/^Listening for broadcasts at/, {
+    await using first = await runServer(port, {
       awaiting: "the first server's `Listening for broadcasts at …` line",
-      watch: first.running,
-      section: section("Running it as a program"),
     });
-    await using second = runServer(port);
     const reuse = "no reuseAddress: every socket that shares a port must be bound with " +
       "reuseAddress: true (the first one too), or the second bind fails with AddrInUse";
-    try {
-      await second.log.next(/^Listening for broadcasts at/, {
-        awaiting: "the second server's `Listening for broadcasts at …` line",
-        watch: second.running,
-        section: section("Sharing a port: reuseAddress"),
-        mistake: reuse,
-      });
-    } catch (error) {
+    await using second = await runServer(port, {
+      awaiting: "the second server's `Listening for broadcasts at …` line",
+      section: section("Sharing a port: reuseAddress"),
+      mistake: reuse,
+    }).catch((error) => {
       if (isNotImplemented(error) || !(error instanceof Error) || error.name !== "AddrInUse") {
         throw error;
       }
-      fail({
+      return fail({
         summary: "a second server on the same port could not bind",
         section: section("Sharing a port: reuseAddress"),
         got: `${error.name}: ${error.message}`,
         mistake: reuse,
       });
-    }
-    using sender = openSocket("127.0.0.1");
+    });
+    using sender = openUdpSocket();
     await sender.send(new TextEncoder().encode("Broadcast datagram!"), toBroadcast(port));
     const me = (sender.addr as Deno.NetAddr).port;
     const line = new RegExp(`^The client at \\(127\\.0\\.0\\.1, ${me}\\) says: `);
@@ -178,14 +145,8 @@ Deno.test({
   async fn() {
     const port = freePort();
     // Bound to the broadcast address itself: it receives only datagrams sent to it.
-    using listener = openSocket(LOOPBACK_BROADCAST, port);
-    const log = new LogLines();
-    const running = background(client({
-      hostname: LOOPBACK_BROADCAST,
-      port,
-      log: log.push,
-      signal: new AbortController().signal,
-    }));
+    using listener = openUdpSocket({ hostname: LOOPBACK_BROADCAST, port });
+    const { running } = startClientRole(client, { hostname: LOOPBACK_BROADCAST, port });
     const receiving = listener.receive();
     receiving.catch(() => {});
     const [data] = await within(receiving, {

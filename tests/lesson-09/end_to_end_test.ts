@@ -12,8 +12,9 @@ import { startCounterServer } from "../../exercises/lesson-09/server.ts";
 import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
-import { LogLines } from "../harness/log.ts";
+import { startClientRole, startServerRole } from "../harness/program.ts";
 import { seeded } from "../harness/random.ts";
+import { stopServer } from "../harness/server_loop.ts";
 import { UdpPeer } from "../harness/udp.ts";
 import { dropFirst, type Plan, script, UdpRelay } from "../harness/udp_relay.ts";
 
@@ -40,8 +41,7 @@ async function withRelay(
     await using relay = UdpRelay.open(running.addr, plan);
     await body(relay, running.addr);
   } finally {
-    running.close();
-    await within(running.done.catch(() => {}), {
+    await stopServer(running, {
       awaiting: "the server loop to end after close()",
       section: section("The server: each request once"),
     });
@@ -230,8 +230,7 @@ Deno.test("benchmark: measures the request/response rate of sequential increment
       section: section("How fast is it?"),
     });
   } finally {
-    running.close();
-    await within(running.done.catch(() => {}), {
+    await stopServer(running, {
       awaiting: "the server loop to end after close()",
       section: section("The server: each request once"),
     });
@@ -239,43 +238,21 @@ Deno.test("benchmark: measures the request/response rate of sequential increment
 });
 
 Deno.test("program: `server` and `client` talk: `INCR visits -> 1`, then 2", async () => {
-  const stop = new AbortController();
-  const serverLog = new LogLines();
-  const running = background(
-    server({ hostname: "127.0.0.1", port: 0, log: serverLog.push, signal: stop.signal }),
-  );
-  try {
-    const line = await serverLog.next(/^Listening at 127\.0\.0\.1:(\d+)$/, {
-      awaiting: "the line `Listening at 127.0.0.1:PORT`",
-      watch: running,
+  await using program = await startServerRole(server, {
+    section: section("Running it as a program"),
+  });
+  for (const expected of [1, 2]) {
+    const { log, running } = startClientRole(client, {
+      port: program.port,
+      args: ["INCR", "visits"],
+    });
+    await within(running, {
+      awaiting: "client() to return",
+      watch: program.running,
       section: section("Running it as a program"),
     });
-    const port = Number(line[1]);
-    for (const expected of [1, 2]) {
-      const log = new LogLines();
-      await within(
-        background(client({
-          hostname: "127.0.0.1",
-          port,
-          args: ["INCR", "visits"],
-          log: log.push,
-          signal: new AbortController().signal,
-        })),
-        {
-          awaiting: "client() to return",
-          watch: running,
-          section: section("Running it as a program"),
-        },
-      );
-      await log.next(new RegExp(`^INCR visits -> ${expected}$`), {
-        awaiting: `the client's line \`INCR visits -> ${expected}\``,
-        section: section("Running it as a program"),
-      });
-    }
-  } finally {
-    stop.abort();
-    await within(running.catch(() => {}), {
-      awaiting: "server() to return once its signal was aborted",
+    await log.next(new RegExp(`^INCR visits -> ${expected}$`), {
+      awaiting: `the client's line \`INCR visits -> ${expected}\``,
       section: section("Running it as a program"),
     });
   }

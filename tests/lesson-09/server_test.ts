@@ -8,9 +8,9 @@
 
 import { startCounterServer } from "../../exercises/lesson-09/server.ts";
 import { describe } from "../harness/bytes.ts";
-import { within } from "../harness/deadline.ts";
 import { expectBytes } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
+import { stopServer } from "../harness/server_loop.ts";
 import { UdpPeer } from "../harness/udp.ts";
 
 const section = sectionsOf("lesson-09");
@@ -25,8 +25,7 @@ async function withServer(
   try {
     await body(running.addr);
   } finally {
-    running.close();
-    await within(running.done.catch(() => {}), {
+    await stopServer(running, {
       awaiting: "the server loop to end after close()",
       section: section("The server: each request once"),
     });

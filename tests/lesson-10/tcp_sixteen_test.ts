@@ -27,6 +27,8 @@ import {
 } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
+import { startClientRole, startServerRole } from "../harness/program.ts";
+import { stopServer } from "../harness/server_loop.ts";
 import {
   closeQuietly,
   connect,
@@ -35,6 +37,7 @@ import {
   readToEnd,
   writeAll as writeBounded,
 } from "../harness/tcp.ts";
+import { TcpPair } from "../harness/tcp_pair.ts";
 import { TcpProxy } from "../harness/tcp_proxy.ts";
 
 const section = sectionsOf("lesson-10");
@@ -85,8 +88,7 @@ async function withServer(
   try {
     await body(running.addr, log, watch);
   } finally {
-    running.close();
-    await within(running.done.catch(() => {}), {
+    await stopServer(running, {
       awaiting: "the server loop to end after close()",
       section: section("The server"),
       mistake: "close() must close the listener so that the pending accept() ends the loop",
@@ -109,135 +111,99 @@ Deno.test("sequence numbers: a 1024-byte segment at 7200 is followed by 8224, wr
 });
 
 Deno.test("readExactly: collects 16 bytes that arrive one byte at a time", async () => {
-  using fake = FakeServer.open();
-  await using proxy = TcpProxy.open(fake.addr, { request: { chunk: 1, delayMs: 1 } });
-  const sender = await connect(proxy.addr, {
-    awaiting: "a connection through the proxy",
+  await using pair = await TcpPair.open({
+    section: section("Reading exactly n bytes"),
+    proxy: { request: { chunk: 1, delayMs: 1 } },
+  });
+  const { connected: sender, accepted: conn } = pair;
+  await writeBounded(sender, "Hi there, server", {
+    awaiting: "the test's 16 bytes to be sent",
     section: section("Reading exactly n bytes"),
   });
-  try {
-    const conn = await fake.accept({
-      awaiting: "the proxy's connection",
-      section: section("Reading exactly n bytes"),
-    });
-    await writeBounded(sender, "Hi there, server", {
-      awaiting: "the test's 16 bytes to be sent",
-      section: section("Reading exactly n bytes"),
-    });
-    const got = await within(readExactly(conn, 16), {
-      awaiting: "readExactly(conn, 16) while the bytes arrive one at a time",
-      section: section("Reading exactly n bytes"),
-    });
-    expectBytes(got, "Hi there, server", {
-      what: "readExactly(conn, 16) of a message that arrives one byte at a time",
-      section: section("Reading exactly n bytes"),
-      mistake: SINGLE_READ,
-    });
-  } finally {
-    sender.close();
-  }
+  const got = await within(readExactly(conn, 16), {
+    awaiting: "readExactly(conn, 16) while the bytes arrive one at a time",
+    section: section("Reading exactly n bytes"),
+  });
+  expectBytes(got, "Hi there, server", {
+    what: "readExactly(conn, 16) of a message that arrives one byte at a time",
+    section: section("Reading exactly n bytes"),
+    mistake: SINGLE_READ,
+  });
 });
 
 Deno.test("readExactly: takes only its 16 bytes and leaves the next message for the next call", async () => {
-  using fake = FakeServer.open();
-  await using proxy = TcpProxy.open(fake.addr, { request: { gather: 32 } });
-  const sender = await connect(proxy.addr, {
-    awaiting: "a connection through the proxy",
+  await using pair = await TcpPair.open({
+    section: section("Reading exactly n bytes"),
+    proxy: { request: { gather: 32 } },
+  });
+  const { connected: sender, accepted: conn } = pair;
+  await writeBounded(sender, "Hi there, serverHi there, again!", {
+    awaiting: "two 16-byte messages to be sent",
     section: section("Reading exactly n bytes"),
   });
+  await sender.closeWrite();
+  const first = await within(readExactly(conn, 16), {
+    awaiting: "the first readExactly(conn, 16)",
+    section: section("Reading exactly n bytes"),
+  });
+  expectBytes(first, "Hi there, server", {
+    what: "the first readExactly(conn, 16) of two messages that arrived in one piece",
+    section: section("Reading exactly n bytes"),
+    mistake: READ_PAST,
+  });
+  let second: Uint8Array;
   try {
-    const conn = await fake.accept({
-      awaiting: "the proxy's connection",
-      section: section("Reading exactly n bytes"),
-    });
-    await writeBounded(sender, "Hi there, serverHi there, again!", {
-      awaiting: "two 16-byte messages to be sent",
-      section: section("Reading exactly n bytes"),
-    });
-    await sender.closeWrite();
-    const first = await within(readExactly(conn, 16), {
-      awaiting: "the first readExactly(conn, 16)",
-      section: section("Reading exactly n bytes"),
-    });
-    expectBytes(first, "Hi there, server", {
-      what: "the first readExactly(conn, 16) of two messages that arrived in one piece",
+    second = await within(readExactly(conn, 16), {
+      awaiting: "the second readExactly(conn, 16)",
       section: section("Reading exactly n bytes"),
       mistake: READ_PAST,
     });
-    let second: Uint8Array;
-    try {
-      second = await within(readExactly(conn, 16), {
-        awaiting: "the second readExactly(conn, 16)",
-        section: section("Reading exactly n bytes"),
-        mistake: READ_PAST,
-      });
-    } catch (error) {
-      if (isNotImplemented(error)) throw error;
-      fail({
-        summary: `the second readExactly(conn, 16) failed: ${(error as Error).message}`,
-        section: section("Reading exactly n bytes"),
-        expected: describe("Hi there, again!"),
-        mistake: READ_PAST,
-      });
-    }
-    expectBytes(second, "Hi there, again!", {
-      what: "the second readExactly(conn, 16)",
+  } catch (error) {
+    if (isNotImplemented(error)) throw error;
+    fail({
+      summary: `the second readExactly(conn, 16) failed: ${(error as Error).message}`,
       section: section("Reading exactly n bytes"),
+      expected: describe("Hi there, again!"),
       mistake: READ_PAST,
     });
-  } finally {
-    sender.close();
   }
+  expectBytes(second, "Hi there, again!", {
+    what: "the second readExactly(conn, 16)",
+    section: section("Reading exactly n bytes"),
+    mistake: READ_PAST,
+  });
 });
 
 Deno.test("readExactly: a peer that sends 5 bytes and hangs up gives UnexpectedEof, `5 of 16`", async () => {
-  using fake = FakeServer.open();
-  const sender = await connect(fake.addr, {
-    awaiting: "a connection to the test's listener",
+  await using pair = await TcpPair.open({ section: section("Reading exactly n bytes") });
+  const { connected: sender, accepted: conn } = pair;
+  await writeBounded(sender, "Hi th", {
+    awaiting: "5 bytes to be sent",
     section: section("Reading exactly n bytes"),
   });
-  try {
-    const conn = await fake.accept({
-      awaiting: "the connection",
-      section: section("Reading exactly n bytes"),
-    });
-    await writeBounded(sender, "Hi th", {
-      awaiting: "5 bytes to be sent",
-      section: section("Reading exactly n bytes"),
-    });
-    await sender.closeWrite();
-    await expectRejects(
-      () =>
-        within(readExactly(conn, 16), {
-          awaiting: "readExactly(conn, 16) to give up when the peer closes after 5 bytes",
-          section: section("Reading exactly n bytes"),
-          mistake: EOF_IGNORED,
-        }),
-      {
-        kind: Deno.errors.UnexpectedEof,
-        pattern: /5 of 16/,
-        what: "readExactly(conn, 16) when the peer sends 5 bytes and closes",
+  await sender.closeWrite();
+  await expectRejects(
+    () =>
+      within(readExactly(conn, 16), {
+        awaiting: "readExactly(conn, 16) to give up when the peer closes after 5 bytes",
         section: section("Reading exactly n bytes"),
         mistake: EOF_IGNORED,
-      },
-    );
-  } finally {
-    sender.close();
-  }
+      }),
+    {
+      kind: Deno.errors.UnexpectedEof,
+      pattern: /5 of 16/,
+      what: "readExactly(conn, 16) when the peer sends 5 bytes and closes",
+      section: section("Reading exactly n bytes"),
+      mistake: EOF_IGNORED,
+    },
+  );
 });
 
 Deno.test("writeAll: delivers all of 16 MiB, in order, although write() takes only part", async () => {
-  using fake = FakeServer.open();
-  const sender = await connect(fake.addr, {
-    awaiting: "a connection to the test's listener",
-    section: section("Writing everything"),
-  });
+  await using pair = await TcpPair.open({ section: section("Writing everything") });
+  const { connected: sender, accepted: conn } = pair;
   let reading: Promise<Uint8Array> | undefined;
   try {
-    const conn = await fake.accept({
-      awaiting: "the connection",
-      section: section("Writing everything"),
-    });
     const data = pattern(16 * 1024 * 1024);
     reading = background(readToEnd(conn, {
       awaiting: "16 MiB and then EOF",
@@ -468,74 +434,52 @@ Deno.test("client: ask() fails with UnexpectedEof when the server hangs up after
 });
 
 Deno.test("program: `server` prints the book's lines: where it listens, who connected, the message", async () => {
-  const stop = new AbortController();
-  const log = new LogLines();
-  const running = background(
-    server({ hostname: "127.0.0.1", port: 0, log: log.push, signal: stop.signal }),
-  );
+  await using program = await startServerRole(server, {
+    section: section("Running it as a program"),
+  });
+  const conn = await connect(program.addr, {
+    awaiting: "a connection to the program",
+    section: section("Running it as a program"),
+    watch: program.running,
+  });
   try {
-    const line = await log.next(/^Listening at 127\.0\.0\.1:(\d+)$/, {
-      awaiting: "the line `Listening at 127.0.0.1:PORT`",
-      watch: running,
+    const me = `127\\.0\\.0\\.1:${conn.localAddr.port}`;
+    await writeBounded(conn, "Hi there, server", {
+      awaiting: "the request to be sent",
       section: section("Running it as a program"),
     });
-    const port = Number(line[1]);
-    const conn = await connect({ transport: "tcp", hostname: "127.0.0.1", port }, {
-      awaiting: "a connection to the program",
-      section: section("Running it as a program"),
-      watch: running,
-    });
-    try {
-      const me = `127\\.0\\.0\\.1:${conn.localAddr.port}`;
-      await writeBounded(conn, "Hi there, server", {
-        awaiting: "the request to be sent",
+    expectBytes(
+      await readToEnd(conn, {
+        awaiting: "the reply and EOF",
+        section: section("Running it as a program"),
+        mistake: "close the connection after replying: the client may read until EOF",
+        watch: program.running,
+      }),
+      "Farewell, client",
+      { what: "the program's reply", section: section("The sixteen-byte protocol") },
+    );
+    for (
+      const [pattern, text] of [
+        [`^We have accepted a connection from ${me}$`, "We have accepted a connection from"],
+        [`^ {2}Socket name: 127\\.0\\.0\\.1:${program.port}$`, "  Socket name:"],
+        [`^ {2}Socket peer: ${me}$`, "  Socket peer:"],
+        [`^ {2}Incoming sixteen-octet message: "Hi there, server"$`, "  Incoming"],
+        [`^ {2}Reply sent, socket closed$`, "  Reply sent, socket closed"],
+      ]
+    ) {
+      await program.log.next(new RegExp(pattern), {
+        awaiting: `the line \`${text} …\` (pattern /${pattern}/)`,
         section: section("Running it as a program"),
       });
-      expectBytes(
-        await readToEnd(conn, {
-          awaiting: "the reply and EOF",
-          section: section("Running it as a program"),
-          mistake: "close the connection after replying: the client may read until EOF",
-          watch: running,
-        }),
-        "Farewell, client",
-        { what: "the program's reply", section: section("The sixteen-byte protocol") },
-      );
-      for (
-        const [pattern, text] of [
-          [`^We have accepted a connection from ${me}$`, "We have accepted a connection from"],
-          [`^ {2}Socket name: 127\\.0\\.0\\.1:${port}$`, "  Socket name:"],
-          [`^ {2}Socket peer: ${me}$`, "  Socket peer:"],
-          [`^ {2}Incoming sixteen-octet message: "Hi there, server"$`, "  Incoming"],
-          [`^ {2}Reply sent, socket closed$`, "  Reply sent, socket closed"],
-        ]
-      ) {
-        await log.next(new RegExp(pattern), {
-          awaiting: `the line \`${text} …\` (pattern /${pattern}/)`,
-          section: section("Running it as a program"),
-        });
-      }
-    } finally {
-      conn.close();
     }
   } finally {
-    stop.abort();
-    await within(running.catch(() => {}), {
-      awaiting: "server() to return once its signal was aborted",
-      section: section("Running it as a program"),
-    });
+    conn.close();
   }
 });
 
 Deno.test("program: `client` sends `Hi there, server` and prints the reply", async () => {
   using fake = FakeServer.open();
-  const log = new LogLines();
-  const running = background(client({
-    hostname: "127.0.0.1",
-    port: fake.addr.port,
-    log: log.push,
-    signal: new AbortController().signal,
-  }));
+  const { log, running } = startClientRole(client, { port: fake.addr.port });
   const conn = await fake.accept({
     awaiting: "the client program to connect",
     section: section("Running it as a program"),

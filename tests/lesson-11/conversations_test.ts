@@ -18,6 +18,9 @@ import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
+import { startServerRole } from "../harness/program.ts";
+import { stopServer } from "../harness/server_loop.ts";
+import { unusedPort } from "../harness/sockets.ts";
 import { closeQuietly, connect, readExactly, readToEnd, writeAll } from "../harness/tcp.ts";
 
 const section = sectionsOf("lesson-11");
@@ -96,9 +99,8 @@ async function withServer(
   } catch (error) {
     failure = error;
   }
-  running.close();
   try {
-    await within(running.done.catch(() => {}), {
+    await stopServer(running, {
       awaiting: "the server to end after close()",
       section: section("One socket per conversation"),
       mistake: "close() must close the listener and every open conversation, so that done settles",
@@ -397,9 +399,7 @@ Deno.test("connectTo: the handshake completes before the server calls accept()",
 });
 
 Deno.test("connectTo: a refused connection becomes an error naming the address", async () => {
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = probe.addr.port;
-  probe.close(); // now nothing listens on this port
+  const port = unusedPort(); // nothing listens on this port
   const error = await expectRejects(
     () =>
       within(connectTo("127.0.0.1", port), {
@@ -427,26 +427,12 @@ Deno.test("connectTo: a refused connection becomes an error naming the address",
 
 Deno.test("program: `server` prints where it listens and greets a client", async () => {
   using unhandled = new UnhandledRejections();
-  const stop = new AbortController();
-  const log = new LogLines();
-  const running = background(
-    server({ hostname: "127.0.0.1", port: 0, log: log.push, signal: stop.signal }),
-  );
-  try {
-    const line = await log.next(/^Listening at 127\.0\.0\.1:(\d+)$/, {
-      awaiting: "the line `Listening at 127.0.0.1:PORT`",
-      watch: running,
+  {
+    await using program = await startServerRole(server, {
       section: section("Running it as a program"),
     });
-    const addr: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: Number(line[1]) };
-    const conn = await greeted(addr, "a client of the program", running);
+    const conn = await greeted(program.addr, "a client of the program", program.running);
     conn.close();
-  } finally {
-    stop.abort();
-    await within(running.catch(() => {}), {
-      awaiting: "server() to return once its signal was aborted",
-      section: section("Running it as a program"),
-    });
   }
   await eventLoopTurn();
   unhandled.check();

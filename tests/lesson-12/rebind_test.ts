@@ -9,7 +9,7 @@
 
 import { listenOn, server, startGreeter } from "../../exercises/lesson-12/rebind.ts";
 import type { Greeter, GreeterOptions } from "../../exercises/lesson-12/rebind.ts";
-import { background, within } from "../harness/deadline.ts";
+import { within } from "../harness/deadline.ts";
 import {
   expectBytes,
   expectEqual,
@@ -20,7 +20,9 @@ import {
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
-import { connect, readToEnd } from "../harness/tcp.ts";
+import { startServerRole } from "../harness/program.ts";
+import { stopServer } from "../harness/server_loop.ts";
+import { connect, expectRefused, readToEnd } from "../harness/tcp.ts";
 
 const section = sectionsOf("lesson-12");
 
@@ -51,8 +53,7 @@ function start(options: GreeterOptions): Greeter {
 
 /** Stops a greeter and waits (bounded) for its loop to end. */
 async function stop(greeter: Greeter): Promise<void> {
-  greeter.close();
-  await within(greeter.done.catch(() => {}), {
+  await stopServer(greeter, {
     awaiting: "the greeter's loop to end after close()",
     section: section("Restarting a server"),
     mistake: NOT_CLOSED,
@@ -246,21 +247,11 @@ Deno.test({
     const greeter = start({ hostname: "127.0.0.1", port: 0, log: log.push });
     const port = greeter.addr.port;
     try {
-      await expectRejects(
-        async () => {
-          const conn = await within(Deno.connect({ hostname: "127.0.0.2", port }), {
-            awaiting: `a connection to 127.0.0.2:${port} to be refused`,
-            section: section("Binding to interfaces"),
-          });
-          conn.close();
-        },
-        {
-          kind: Deno.errors.ConnectionRefused,
-          what: `connecting to 127.0.0.2:${port} while the greeter listens on 127.0.0.1:${port}`,
-          section: section("Binding to interfaces"),
-          mistake: "the greeter listens on every interface: bind only the address asked",
-        },
-      );
+      await expectRefused({ hostname: "127.0.0.2", port }, {
+        what: `connecting to 127.0.0.2:${port} while the greeter listens on 127.0.0.1:${port}`,
+        section: section("Binding to interfaces"),
+        mistake: "the greeter listens on every interface: bind only the address asked",
+      });
       expectEqual(await greetingAt(greeter.addr, greeter.done), `This is 127.0.0.1:${port}\n`, {
         what: "the greeting at 127.0.0.1 afterwards",
         section: section("Binding to interfaces"),
@@ -281,55 +272,40 @@ Deno.test({
 });
 
 Deno.test("program: `server` listens; a second copy on the same port fails with a clear AddrInUse", async () => {
-  const halt = new AbortController();
-  const log = new LogLines();
-  const running = background(
-    server({ hostname: "127.0.0.1", port: 0, log: log.push, signal: halt.signal }),
-  );
-  try {
-    const line = await log.next(/^Listening at 127\.0\.0\.1:(\d+)$/, {
-      awaiting: "the line `Listening at 127.0.0.1:PORT`",
-      watch: running,
-      section: section("Running it as a program"),
-    });
-    const port = Number(line[1]);
-    const copy = new AbortController();
-    const error = await expectRejects(
-      () =>
-        within(
-          server({ hostname: "127.0.0.1", port, log: () => {}, signal: copy.signal }).finally(
-            () => copy.abort(),
-          ),
-          {
-            awaiting: "a second copy of the server on the same port to fail",
-            section: section("Address already in use"),
-          },
+  await using program = await startServerRole(server, {
+    section: section("Running it as a program"),
+  });
+  const port = program.port;
+  const copy = new AbortController();
+  const error = await expectRejects(
+    () =>
+      within(
+        server({ hostname: "127.0.0.1", port, log: () => {}, signal: copy.signal }).finally(
+          () => copy.abort(),
         ),
-      {
-        kind: Deno.errors.AddrInUse,
-        what: `a second server on 127.0.0.1:${port}`,
-        section: section("Address already in use"),
-      },
-    );
-    expectThat(error.message.includes(`127.0.0.1:${port}`), JSON.stringify(error.message), {
-      what: "the second copy's error",
-      expected: `a message naming 127.0.0.1:${port}`,
+        {
+          awaiting: "a second copy of the server on the same port to fail",
+          section: section("Address already in use"),
+        },
+      ),
+    {
+      kind: Deno.errors.AddrInUse,
+      what: `a second server on 127.0.0.1:${port}`,
+      section: section("Address already in use"),
+    },
+  );
+  expectThat(error.message.includes(`127.0.0.1:${port}`), JSON.stringify(error.message), {
+    what: "the second copy's error",
+    expected: `a message naming 127.0.0.1:${port}`,
+    section: section("Running it as a program"),
+    mistake: "start the greeter through listenOn, so the program fails with its clear message",
+  });
+  expectBytes(
+    await greetingAt(program.addr, program.running),
+    `This is 127.0.0.1:${port}\n`,
+    {
+      what: "the first copy's greeting, still served",
       section: section("Running it as a program"),
-      mistake: "start the greeter through listenOn, so the program fails with its clear message",
-    });
-    expectBytes(
-      await greetingAt({ transport: "tcp", hostname: "127.0.0.1", port }, running),
-      `This is 127.0.0.1:${port}\n`,
-      {
-        what: "the first copy's greeting, still served",
-        section: section("Running it as a program"),
-      },
-    );
-  } finally {
-    halt.abort();
-    await within(running.catch(() => {}), {
-      awaiting: "server() to return once its signal was aborted",
-      section: section("Running it as a program"),
-    });
-  }
+    },
+  );
 });

@@ -24,6 +24,8 @@ import { background, pause, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { fail, LessonFailure, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
+import { startClientRole, startServerRole } from "../harness/program.ts";
+import { stopServer } from "../harness/server_loop.ts";
 import { closeQuietly, connect, readToEnd, writeAll } from "../harness/tcp.ts";
 import { TcpProxy } from "../harness/tcp_proxy.ts";
 
@@ -181,7 +183,7 @@ class BookServer implements AsyncDisposable {
   async close(): Promise<void> {
     closeQuietly(this.#listener);
     if (this.#conn) closeQuietly(this.#conn);
-    await this.#task;
+    await this.#task.catch(() => {}); // its failures are diagnosed through `state`; disposal never throws
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -254,7 +256,7 @@ async function exchangeWithBook(total: number, via?: "proxy") {
     return { result, checker, bytesIn: book.bytesIn };
   } finally {
     stop.abort();
-    conn.close();
+    closeQuietly(conn);
   }
 }
 
@@ -347,8 +349,7 @@ async function withServer(
   try {
     await body(running.addr, log, watch);
   } finally {
-    running.close();
-    await within(running.done.catch(() => {}), {
+    await stopServer(running, {
       awaiting: "the server to end after close()",
       section: section("The server"),
       mistake: "close() must close the listener and every open connection",
@@ -527,72 +528,50 @@ Deno.test("bulkTransfer: connects, sends the payload, and reports counts and tim
 });
 
 Deno.test("program: `server` prints where it listens and what it processed", async () => {
-  const stop = new AbortController();
-  const log = new LogLines();
-  const running = background(
-    server({ hostname: "127.0.0.1", port: 0, log: log.push, signal: stop.signal }),
-  );
+  await using program = await startServerRole(server, {
+    section: section("Running it as a program"),
+  });
+  const conn = await connect(program.addr, {
+    awaiting: "a connection to the program",
+    section: section("Running it as a program"),
+    watch: program.running,
+  });
   try {
-    const line = await log.next(/^Listening at 127\.0\.0\.1:(\d+)$/, {
-      awaiting: "the line `Listening at 127.0.0.1:PORT`",
-      watch: running,
+    await writeAll(conn, "capitalize this!capitalize this!", {
+      awaiting: "32 bytes to be sent",
       section: section("Running it as a program"),
     });
-    const addr: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: Number(line[1]) };
-    const conn = await connect(addr, {
-      awaiting: "a connection to the program",
+    await conn.closeWrite();
+    expectBytes(
+      await readToEnd(conn, {
+        awaiting: "the reply and EOF",
+        section: section("Running it as a program"),
+        watch: program.running,
+      }),
+      "CAPITALIZE THIS!CAPITALIZE THIS!",
+      { what: "the program's reply", section: section("The capitalizing protocol") },
+    );
+    const me = `127\\.0\\.0\\.1:${(conn.localAddr as Deno.NetAddr).port}`;
+    await program.log.next(new RegExp(`^Processing up to 262144 bytes at a time from ${me}$`), {
+      awaiting: "the line `Processing up to 262144 bytes at a time from 127.0.0.1:PORT`",
       section: section("Running it as a program"),
-      watch: running,
     });
-    try {
-      await writeAll(conn, "capitalize this!capitalize this!", {
-        awaiting: "32 bytes to be sent",
-        section: section("Running it as a program"),
-      });
-      await conn.closeWrite();
-      expectBytes(
-        await readToEnd(conn, {
-          awaiting: "the reply and EOF",
-          section: section("Running it as a program"),
-          watch: running,
-        }),
-        "CAPITALIZE THIS!CAPITALIZE THIS!",
-        { what: "the program's reply", section: section("The capitalizing protocol") },
-      );
-      const me = `127\\.0\\.0\\.1:${(conn.localAddr as Deno.NetAddr).port}`;
-      await log.next(new RegExp(`^Processing up to 262144 bytes at a time from ${me}$`), {
-        awaiting: "the line `Processing up to 262144 bytes at a time from 127.0.0.1:PORT`",
-        section: section("Running it as a program"),
-      });
-      await log.next(/^ {2}32 bytes processed, socket closed$/, {
-        awaiting: "the line `  32 bytes processed, socket closed`",
-        section: section("Running it as a program"),
-      });
-    } finally {
-      conn.close();
-    }
+    await program.log.next(/^ {2}32 bytes processed, socket closed$/, {
+      awaiting: "the line `  32 bytes processed, socket closed`",
+      section: section("Running it as a program"),
+    });
   } finally {
-    stop.abort();
-    await within(running.catch(() => {}), {
-      awaiting: "server() to return once its signal was aborted",
-      section: section("Running it as a program"),
-    });
+    conn.close();
   }
 });
 
 Deno.test("program: `client 127.0.0.1 100` sends 112 bytes and prints what came back", async () => {
   await using book = BookServer.open();
-  const log = new LogLines();
-  await within(
-    client({
-      hostname: "127.0.0.1",
-      port: book.addr.port,
-      log: log.push,
-      signal: new AbortController().signal,
-      args: ["100"],
-    }),
-    { awaiting: "client() to return", section: section("Running it as a program") },
-  );
+  const { log, running } = startClientRole(client, { port: book.addr.port, args: ["100"] });
+  await within(running, {
+    awaiting: "client() to return",
+    section: section("Running it as a program"),
+  });
   for (
     const [pattern, text] of [
       [/^Sending 112 bytes of data, reading the reply at the same time$/, "Sending 112 bytes …"],

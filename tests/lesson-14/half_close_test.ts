@@ -9,16 +9,19 @@
 import { probeWrites, request, startCountServer } from "../../exercises/lesson-14/half_close.ts";
 import { describe } from "../harness/bytes.ts";
 import { background, within } from "../harness/deadline.ts";
-import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
+import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
+import { stopServer } from "../harness/server_loop.ts";
 import {
   closeQuietly,
   connect,
+  expectRefused,
   FakeServer,
   readExactly,
   readToEnd as drain,
   writeAll as send,
 } from "../harness/tcp.ts";
+import { TcpPair } from "../harness/tcp_pair.ts";
 import { TcpProxy } from "../harness/tcp_proxy.ts";
 
 const section = sectionsOf("lesson-14");
@@ -42,8 +45,7 @@ async function withServer(body: (addr: Deno.NetAddr) => Promise<void>): Promise<
   try {
     await body(server.addr);
   } finally {
-    server.close();
-    await within(server.done.catch(() => {}), {
+    await stopServer(server, {
       awaiting: "done to settle after close()",
       section: section("Closing a server"),
       mistake: "close() left accepted connections open: close the listener AND every connection",
@@ -215,15 +217,11 @@ Deno.test("server: close() closes the listener and every open connection, then d
       what: "bytes the idle client received when the server shut down",
       section: section("Closing a server"),
     });
-    await expectRejects(
-      () => Deno.connect({ hostname: "127.0.0.1", port: server.addr.port }).then((c) => c.close()),
-      {
-        kind: Deno.errors.ConnectionRefused,
-        what: "connecting after close()",
-        section: section("Closing a server"),
-        mistake: "close() must close the listener too",
-      },
-    );
+    await expectRefused(server.addr, {
+      what: "connecting after close()",
+      section: section("Closing a server"),
+      mistake: "close() must close the listener too",
+    });
   } finally {
     if (idle) closeQuietly(idle);
     server.close();
@@ -300,93 +298,71 @@ Deno.test("client: reads a reply that arrives in pieces, all the way to EOF", as
 });
 
 Deno.test("probe: once the peer has closed, our writes soon fail with BrokenPipe or ConnectionReset", async () => {
-  using fake = FakeServer.open();
-  const conn = await connect(fake.addr, {
-    awaiting: "a connection",
+  await using pair = await TcpPair.open({ section: section("Writing to a peer that has gone") });
+  const { connected: conn, accepted: peer } = pair;
+  peer.close();
+  const eof = await within(conn.read(new Uint8Array(16)), {
+    awaiting: "our read() to see the peer's FIN",
     section: section("Writing to a peer that has gone"),
   });
-  try {
-    const peer = await fake.accept({
-      awaiting: "the connection to be accepted",
+  expectEqual(eof, null, {
+    what: "read() after the peer closed",
+    section: section("EOF is null"),
+  });
+  const maxWrites = 100;
+  const probe = await within(probeWrites(conn, new Uint8Array(1024), maxWrites), {
+    awaiting: `probeWrites() to report (at most ${maxWrites} writes)`,
+    section: section("Writing to a peer that has gone"),
+  });
+  expectThat(
+    probe.failure === "BrokenPipe" || probe.failure === "ConnectionReset",
+    JSON.stringify(probe),
+    {
+      what: "the probe of a peer that has closed",
+      expected: `a failure, "BrokenPipe" or "ConnectionReset", within ${maxWrites} writes`,
       section: section("Writing to a peer that has gone"),
-    });
-    peer.close();
-    const eof = await within(conn.read(new Uint8Array(16)), {
-      awaiting: "our read() to see the peer's FIN",
-      section: section("Writing to a peer that has gone"),
-    });
-    expectEqual(eof, null, {
-      what: "read() after the peer closed",
-      section: section("EOF is null"),
-    });
-    const maxWrites = 100;
-    const probe = await within(probeWrites(conn, new Uint8Array(1024), maxWrites), {
-      awaiting: `probeWrites() to report (at most ${maxWrites} writes)`,
-      section: section("Writing to a peer that has gone"),
-    });
-    expectThat(
-      probe.failure === "BrokenPipe" || probe.failure === "ConnectionReset",
-      JSON.stringify(probe),
-      {
-        what: "the probe of a peer that has closed",
-        expected: `a failure, "BrokenPipe" or "ConnectionReset", within ${maxWrites} writes`,
-        section: section("Writing to a peer that has gone"),
-        mistake: probe.failure === null && probe.accepted < maxWrites
-          ? "stopped after the first write: the first write after the peer closed is usually accepted " +
-            "(the kernel learns only from the peer's RST that nobody will read), so keep writing"
-          : undefined,
-      },
-    );
-    expectThat(probe.accepted < maxWrites, JSON.stringify(probe), {
-      what: "the number of writes accepted before the failure",
-      expected: `fewer than ${maxWrites}`,
-      section: section("Writing to a peer that has gone"),
-    });
-  } finally {
-    conn.close();
-  }
+      mistake: probe.failure === null && probe.accepted < maxWrites
+        ? "stopped after the first write: the first write after the peer closed is usually accepted " +
+          "(the kernel learns only from the peer's RST that nobody will read), so keep writing"
+        : undefined,
+    },
+  );
+  expectThat(probe.accepted < maxWrites, JSON.stringify(probe), {
+    what: "the number of writes accepted before the failure",
+    expected: `fewer than ${maxWrites}`,
+    section: section("Writing to a peer that has gone"),
+  });
 });
 
 Deno.test("probe: a peer that only half-closed still receives every write", async () => {
-  using fake = FakeServer.open();
-  const conn = await connect(fake.addr, {
-    awaiting: "a connection",
+  await using pair = await TcpPair.open({ section: section("Two directions, two FINs") });
+  const { connected: conn, accepted: peer } = pair;
+  await peer.closeWrite();
+  const eof = await within(conn.read(new Uint8Array(16)), {
+    awaiting: "our read() to see the peer's FIN",
     section: section("Two directions, two FINs"),
   });
-  try {
-    const peer = await fake.accept({
-      awaiting: "the connection to be accepted",
-      section: section("Two directions, two FINs"),
-    });
-    await peer.closeWrite();
-    const eof = await within(conn.read(new Uint8Array(16)), {
-      awaiting: "our read() to see the peer's FIN",
-      section: section("Two directions, two FINs"),
-    });
-    expectEqual(eof, null, {
-      what: "read() after the peer's closeWrite()",
-      section: section("EOF is null"),
-    });
-    const chunk = encoder.encode("0123456789".repeat(10));
-    const probe = await within(probeWrites(conn, chunk, 20), {
-      awaiting: "probeWrites() to report (20 writes of 100 bytes)",
-      section: section("Two directions, two FINs"),
-    });
-    expectEqual(probe, { accepted: 20, failure: null }, {
-      what: "the probe of a peer that half-closed but still reads",
-      section: section("Two directions, two FINs"),
-      mistake: "a FIN ends only the peer's direction: it can still read what we write",
-    });
-    const got = await readExactly(peer, 2000, {
-      awaiting: "the half-closed peer to read all 2000 bytes",
-      section: section("Two directions, two FINs"),
-    });
-    expectThat(got.every((b, i) => b === chunk[i % 100]), describe(got.subarray(0, 40)), {
-      what: "the bytes the half-closed peer read",
-      expected: "20 copies of 0123456789…",
-      section: section("Two directions, two FINs"),
-    });
-  } finally {
-    conn.close();
-  }
+  expectEqual(eof, null, {
+    what: "read() after the peer's closeWrite()",
+    section: section("EOF is null"),
+  });
+  const chunk = encoder.encode("0123456789".repeat(10));
+  const probe = await within(probeWrites(conn, chunk, 20), {
+    awaiting: "probeWrites() to report (20 writes of 100 bytes)",
+    section: section("Two directions, two FINs"),
+  });
+  expectEqual(probe, { accepted: 20, failure: null }, {
+    what: "the probe of a peer that half-closed but still reads",
+    section: section("Two directions, two FINs"),
+    mistake: "a FIN ends only the peer's direction: it can still read what we write",
+  });
+  const got = await readExactly(peer, 2000, {
+    awaiting: "the half-closed peer to read all 2000 bytes",
+    section: section("Two directions, two FINs"),
+  });
+  expectThat(got.every((b, i) => b === chunk[i % 100]), describe(got.subarray(0, 40)), {
+    what: "the bytes the half-closed peer read",
+    expected: "20 copies of 0123456789…",
+    section: section("Two directions, two FINs"),
+  });
 });

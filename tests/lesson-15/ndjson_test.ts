@@ -16,16 +16,19 @@ import {
 import { receiveCompressed, sendCompressed } from "../../exercises/lesson-15/gzip.ts";
 import { concat, describe } from "../harness/bytes.ts";
 import { background, within } from "../harness/deadline.ts";
-import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
+import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
+import { stopServer } from "../harness/server_loop.ts";
 import {
   closeQuietly,
   connect,
+  expectRefused,
   FakeServer,
   readExactly,
   readToEnd as drain,
   writeAll as send,
 } from "../harness/tcp.ts";
+import { TcpPair } from "../harness/tcp_pair.ts";
 import { type Shaping, TcpProxy } from "../harness/tcp_proxy.ts";
 
 const section = sectionsOf("lesson-15");
@@ -48,29 +51,20 @@ const CLOSED_WHOLE =
  * of the connection's readable.
  */
 async function linesOver(bytes: string | Uint8Array, shape: Shaping): Promise<string[]> {
-  using fake = FakeServer.open();
-  await using proxy = TcpProxy.open(fake.addr, { reply: shape });
-  const conn = await connect(proxy.addr, {
-    awaiting: "a connection through the proxy",
+  await using pair = await TcpPair.open({
+    section: section("From bytes to lines"),
+    proxy: { reply: shape },
+  });
+  const { connected: conn, accepted: peer } = pair; // conn.readable usually closes conn itself
+  await send(peer, bytes, {
+    awaiting: "the text to be sent",
     section: section("From bytes to lines"),
   });
-  try {
-    const peer = await fake.accept({
-      awaiting: "the proxy to connect",
-      section: section("From bytes to lines"),
-    });
-    await send(peer, bytes, {
-      awaiting: "the text to be sent",
-      section: section("From bytes to lines"),
-    });
-    await peer.closeWrite();
-    return await within(Array.fromAsync(lines(conn.readable)), {
-      awaiting: "lines() to end at EOF",
-      section: section("From bytes to lines"),
-    });
-  } finally {
-    closeQuietly(conn); // conn.readable has usually closed it already
-  }
+  await peer.closeWrite();
+  return await within(Array.fromAsync(lines(conn.readable)), {
+    awaiting: "lines() to end at EOF",
+    section: section("From bytes to lines"),
+  });
 }
 
 /** Names the framing mistake that turned `expected` into `got`, if one fits. */
@@ -94,8 +88,7 @@ async function withServer(body: (addr: Deno.NetAddr) => Promise<void>): Promise<
   try {
     await body(server.addr);
   } finally {
-    server.close();
-    await within(server.done.catch(() => {}), {
+    await stopServer(server, {
       awaiting: "done to settle after close()",
       section: section("An NDJSON server"),
       mistake: "close() must close the listener and every open connection",
@@ -148,58 +141,47 @@ Deno.test("encodeMessage: compact JSON and exactly one newline, at the end", () 
 });
 
 Deno.test("readableOf: reading to EOF leaves the connection open for our reply", async () => {
-  using fake = FakeServer.open();
-  const conn = await connect(fake.addr, {
-    awaiting: "a connection",
+  await using pair = await TcpPair.open({ section: section("Who owns the connection") });
+  const { connected: conn, accepted: peer } = pair;
+  await send(peer, "request", {
+    awaiting: "the request",
+    section: section("Who owns the connection"),
+  });
+  await peer.closeWrite();
+  const chunks = await within(Array.fromAsync(readableOf(conn)), {
+    awaiting: "readableOf(conn) to end at the peer's EOF",
+    section: section("Who owns the connection"),
+  });
+  expectBytes(concat(chunks), "request", {
+    what: "the bytes readableOf(conn) delivered",
     section: section("Who owns the connection"),
   });
   try {
-    const peer = await fake.accept({
-      awaiting: "the connection to be accepted",
+    await send(conn, "reply", {
+      awaiting: "our reply to be written",
       section: section("Who owns the connection"),
     });
-    await send(peer, "request", {
-      awaiting: "the request",
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BadResource)) throw error;
+    fail({
+      summary: `writing after the readable ended failed: ${error.name}: ${error.message}`,
       section: section("Who owns the connection"),
+      mistake:
+        "conn.readable closed the whole connection at EOF: build the readable on conn.read() instead",
     });
-    await peer.closeWrite();
-    const chunks = await within(Array.fromAsync(readableOf(conn)), {
-      awaiting: "readableOf(conn) to end at the peer's EOF",
-      section: section("Who owns the connection"),
-    });
-    expectBytes(concat(chunks), "request", {
-      what: "the bytes readableOf(conn) delivered",
-      section: section("Who owns the connection"),
-    });
-    try {
-      await send(conn, "reply", {
-        awaiting: "our reply to be written",
-        section: section("Who owns the connection"),
-      });
-    } catch (error) {
-      if (!(error instanceof Deno.errors.BadResource)) throw error;
-      fail({
-        summary: `writing after the readable ended failed: ${error.name}: ${error.message}`,
-        section: section("Who owns the connection"),
-        mistake:
-          "conn.readable closed the whole connection at EOF: build the readable on conn.read() instead",
-      });
-    }
-    conn.close();
-    expectBytes(
-      await drain(peer, {
-        awaiting: "our reply and EOF",
-        section: section("Who owns the connection"),
-      }),
-      "reply",
-      {
-        what: "what the peer received after its half-close",
-        section: section("Who owns the connection"),
-      },
-    );
-  } finally {
-    closeQuietly(conn);
   }
+  conn.close();
+  expectBytes(
+    await drain(peer, {
+      awaiting: "our reply and EOF",
+      section: section("Who owns the connection"),
+    }),
+    "reply",
+    {
+      what: "what the peer received after its half-close",
+      section: section("Who owns the connection"),
+    },
+  );
 });
 
 Deno.test("server: answers one message after another on one connection, one line each", async () => {
@@ -359,15 +341,11 @@ Deno.test("server: serves clients at once; close() closes them all and the liste
         section: section("An NDJSON server"),
       });
     }
-    await expectRejects(
-      () => Deno.connect({ hostname: "127.0.0.1", port: server.addr.port }).then((c) => c.close()),
-      {
-        kind: Deno.errors.ConnectionRefused,
-        what: "connecting after close()",
-        section: section("An NDJSON server"),
-        mistake: "close() must close the listener too",
-      },
-    );
+    await expectRefused(server.addr, {
+      what: "connecting after close()",
+      section: section("An NDJSON server"),
+      mistake: "close() must close the listener too",
+    });
   } finally {
     for (const conn of conns) closeQuietly(conn);
     server.close();
@@ -431,84 +409,64 @@ Deno.test("client: requestAll pipelines its messages, half-closes, and parses ev
 });
 
 Deno.test("gzip: sendCompressed writes one complete gzip stream and ends it", async () => {
-  using fake = FakeServer.open();
-  const conn = await connect(fake.addr, {
-    awaiting: "a connection",
+  await using pair = await TcpPair.open({ section: section("Compression on the wire") });
+  const { connected: conn, accepted: peer } = pair;
+  const parts = ["to be, ", "or not to be".repeat(50), ", that is the question"];
+  const sending = background(sendCompressed(conn, parts.map((p) => encoder.encode(p))));
+  const wire = await drain(peer, {
+    awaiting: "the gzip data and then EOF",
+    watch: sending,
+    section: section("Compression on the wire"),
+    mistake:
+      "the compressor writes its last block and the gzip trailer only when its input is closed: close the writer",
+  });
+  await within(sending, {
+    awaiting: "sendCompressed() to return",
     section: section("Compression on the wire"),
   });
-  try {
-    const peer = await fake.accept({
-      awaiting: "the connection to be accepted",
-      section: section("Compression on the wire"),
-    });
-    const parts = ["to be, ", "or not to be".repeat(50), ", that is the question"];
-    const sending = background(sendCompressed(conn, parts.map((p) => encoder.encode(p))));
-    const wire = await drain(peer, {
-      awaiting: "the gzip data and then EOF",
-      watch: sending,
-      section: section("Compression on the wire"),
-      mistake:
-        "the compressor writes its last block and the gzip trailer only when its input is closed: close the writer",
-    });
-    await within(sending, {
-      awaiting: "sendCompressed() to return",
-      section: section("Compression on the wire"),
-    });
-    expectThat(wire[0] === 0x1f && wire[1] === 0x8b, describe(wire.subarray(0, 8)), {
-      what: "the first two bytes on the wire",
-      expected: "the gzip magic number 1f 8b",
-      section: section("Compression on the wire"),
-    });
-    const text = await new Response(
-      ReadableStream.from([new Uint8Array(wire)]).pipeThrough(new DecompressionStream("gzip")),
-    ).text();
-    expectEqual(text, parts.join(""), {
-      what: "the text, decompressed by the test",
-      section: section("Compression on the wire"),
-    });
-    expectThat(wire.length < text.length / 4, `${wire.length} bytes for ${text.length}`, {
-      what: "the compressed size of a repetitive text",
-      expected: "well under a quarter of the original",
-      section: section("Compression on the wire"),
-    });
-  } finally {
-    closeQuietly(conn);
-  }
+  expectThat(wire[0] === 0x1f && wire[1] === 0x8b, describe(wire.subarray(0, 8)), {
+    what: "the first two bytes on the wire",
+    expected: "the gzip magic number 1f 8b",
+    section: section("Compression on the wire"),
+  });
+  const text = await new Response(
+    ReadableStream.from([new Uint8Array(wire)]).pipeThrough(new DecompressionStream("gzip")),
+  ).text();
+  expectEqual(text, parts.join(""), {
+    what: "the text, decompressed by the test",
+    section: section("Compression on the wire"),
+  });
+  expectThat(wire.length < text.length / 4, `${wire.length} bytes for ${text.length}`, {
+    what: "the compressed size of a repetitive text",
+    expected: "well under a quarter of the original",
+    section: section("Compression on the wire"),
+  });
 });
 
 Deno.test("gzip: receiveCompressed inflates a gzip stream that arrives in small pieces", async () => {
-  using fake = FakeServer.open();
-  await using proxy = TcpProxy.open(fake.addr, { reply: { chunk: 16 } });
-  const conn = await connect(proxy.addr, {
-    awaiting: "a connection",
+  await using pair = await TcpPair.open({
+    section: section("Compression on the wire"),
+    proxy: { reply: { chunk: 16 } },
+  });
+  const { connected: conn, accepted: peer } = pair;
+  const text = "Zürich, Genève, Lugano; ".repeat(40);
+  const gzipped = new Uint8Array(
+    await new Response(
+      ReadableStream.from([encoder.encode(text)]).pipeThrough(new CompressionStream("gzip")),
+    ).arrayBuffer(),
+  );
+  const receiving = background(receiveCompressed(conn));
+  await send(peer, gzipped, {
+    awaiting: "the gzip data to be sent",
     section: section("Compression on the wire"),
   });
-  try {
-    const peer = await fake.accept({
-      awaiting: "the proxy to connect",
-      section: section("Compression on the wire"),
-    });
-    const text = "Zürich, Genève, Lugano; ".repeat(40);
-    const gzipped = new Uint8Array(
-      await new Response(
-        ReadableStream.from([encoder.encode(text)]).pipeThrough(new CompressionStream("gzip")),
-      ).arrayBuffer(),
-    );
-    const receiving = background(receiveCompressed(conn));
-    await send(peer, gzipped, {
-      awaiting: "the gzip data to be sent",
-      section: section("Compression on the wire"),
-    });
-    peer.close();
-    const got = await within(receiving, {
-      awaiting: "receiveCompressed() to return at EOF",
-      section: section("Compression on the wire"),
-    });
-    expectBytes(got, text, {
-      what: "the decompressed bytes",
-      section: section("Compression on the wire"),
-    });
-  } finally {
-    closeQuietly(conn);
-  }
+  peer.close();
+  const got = await within(receiving, {
+    awaiting: "receiveCompressed() to return at EOF",
+    section: section("Compression on the wire"),
+  });
+  expectBytes(got, text, {
+    what: "the decompressed bytes",
+    section: section("Compression on the wire"),
+  });
 });

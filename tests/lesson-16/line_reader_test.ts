@@ -10,8 +10,9 @@ import { respond } from "../../exercises/lesson-16/protocol.ts";
 import { within } from "../harness/deadline.ts";
 import { expectEqual } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
-import { closeQuietly, connect, FakeServer, writeAll as send } from "../harness/tcp.ts";
-import { type Shaping, TcpProxy } from "../harness/tcp_proxy.ts";
+import { writeAll as send } from "../harness/tcp.ts";
+import { TcpPair } from "../harness/tcp_pair.ts";
+import type { Shaping } from "../harness/tcp_proxy.ts";
 
 const section = sectionsOf("lesson-16");
 const encoder = new TextEncoder();
@@ -32,21 +33,11 @@ async function withPipe(
   shape: Shaping,
   body: (reader: (maxBytes: number) => LineReader, peer: Deno.TcpConn) => Promise<void>,
 ): Promise<void> {
-  using fake = FakeServer.open();
-  await using proxy = TcpProxy.open(fake.addr, { reply: shape });
-  const conn = await connect(proxy.addr, {
-    awaiting: "a connection through the proxy",
+  await using pair = await TcpPair.open({
     section: section("Framing: a bounded line reader"),
+    proxy: { reply: shape },
   });
-  try {
-    const peer = await fake.accept({
-      awaiting: "the proxy to connect",
-      section: section("Framing: a bounded line reader"),
-    });
-    await body((maxBytes) => new LineReader(conn, maxBytes), peer);
-  } finally {
-    closeQuietly(conn);
-  }
+  await body((maxBytes) => new LineReader(pair.connected, maxBytes), pair.accepted);
 }
 
 /** Takes `count` results from the reader, each bounded in time. */

@@ -11,14 +11,17 @@ import {
   server,
   startLineServer,
 } from "../../exercises/lesson-16/line_server.ts";
-import { background, within } from "../harness/deadline.ts";
-import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
+import { within } from "../harness/deadline.ts";
+import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
+import { startClientRole, startServerRole } from "../harness/program.ts";
 import { seeded } from "../harness/random.ts";
+import { stopServer } from "../harness/server_loop.ts";
 import {
   closeQuietly,
   connect,
+  expectRefused,
   FakeServer,
   readExactly,
   readToEnd as drain,
@@ -44,8 +47,7 @@ async function withServer(
   try {
     await body(running.addr);
   } finally {
-    running.close();
-    await within(running.done.catch(() => {}), {
+    await stopServer(running, {
       awaiting: "done to settle after close()",
       section: section("Shutting down cleanly"),
       mistake: LEFT_OPEN,
@@ -362,15 +364,11 @@ Deno.test("server: close() closes the listener and every connection, then done s
         section: section("Shutting down cleanly"),
       });
     }
-    await expectRejects(
-      () => Deno.connect({ hostname: "127.0.0.1", port: running.addr.port }).then((c) => c.close()),
-      {
-        kind: Deno.errors.ConnectionRefused,
-        what: "connecting after close()",
-        section: section("Shutting down cleanly"),
-        mistake: "close() must close the listener too",
-      },
-    );
+    await expectRefused(running.addr, {
+      what: "connecting after close()",
+      section: section("Shutting down cleanly"),
+      mistake: "close() must close the listener too",
+    });
   } finally {
     for (const conn of conns) closeQuietly(conn);
     running.close();
@@ -379,48 +377,28 @@ Deno.test("server: close() closes the listener and every connection, then done s
 });
 
 Deno.test("program: `server` prints where it listens, serves, and stops when aborted", async () => {
-  const stop = new AbortController();
-  const log = new LogLines();
-  const running = background(
-    server({ hostname: "127.0.0.1", port: 0, log: log.push, signal: stop.signal }),
-  );
-  try {
-    const line = await log.next(/^Listening at 127\.0\.0\.1:(\d+)$/, {
-      awaiting: "the line `Listening at 127.0.0.1:PORT`",
-      watch: running,
-      section: section("Running it as a program"),
-    });
-    const addr: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: Number(line[1]) };
-    expectBytes(await converse(addr, "UPPER it works\nQUIT\n"), "OK IT WORKS\nBYE\n", {
-      what: "the program's replies",
-      section: section("Running it as a program"),
-    });
-    stop.abort();
-    await within(running, {
-      awaiting: "server() to return once its signal was aborted",
-      section: section("Running it as a program"),
-    });
-    expectThat(log.lines.some((l) => l.endsWith(" quit")), JSON.stringify(log.lines), {
-      what: "the program logged the client's QUIT",
-      expected: "a line ending in ` quit`",
-      section: section("Running it as a program"),
-    });
-  } finally {
-    stop.abort();
-    await running.catch(() => {});
-  }
+  await using program = await startServerRole(server, {
+    section: section("Running it as a program"),
+  });
+  expectBytes(await converse(program.addr, "UPPER it works\nQUIT\n"), "OK IT WORKS\nBYE\n", {
+    what: "the program's replies",
+    section: section("Running it as a program"),
+  });
+  await program.stop(); // aborts, and fails unless server() returns in time
+  const { lines } = program.log;
+  expectThat(lines.some((l) => l.endsWith(" quit")), JSON.stringify(lines), {
+    what: "the program logged the client's QUIT",
+    expected: "a line ending in ` quit`",
+    section: section("Running it as a program"),
+  });
 });
 
 Deno.test("program: `client` sends its lines and QUIT at once, and prints every reply", async () => {
   using fake = FakeServer.open();
-  const log = new LogLines();
-  const running = background(client({
-    hostname: "127.0.0.1",
+  const { log, running } = startClientRole(client, {
     port: fake.addr.port,
-    log: log.push,
-    signal: new AbortController().signal,
     args: ["ECHO one", "UPPER two"],
-  }));
+  });
   try {
     const conn = await fake.accept({
       awaiting: "the client program to connect",

@@ -1,0 +1,45 @@
+/**
+ * Stopping a server the learner's code started: anything with `close()` and
+ * a `done` promise that settles once its accept or receive loop has ended
+ * (the lessons' `startServer`, `startGreeter`, `startResponder`, …). Every
+ * test that starts one stops it this way, in `finally`, so that a loop that
+ * never ends fails the test by name instead of leaking its socket.
+ *
+ * @module
+ */
+
+import { type Awaiting, within } from "./deadline.ts";
+
+/** A running server loop: `close()` ends it, `done` settles when it has ended. */
+export interface ServerLoop {
+  /** Closes the listening socket (and whatever else the server holds). */
+  close(): void;
+  /** Settles once the loop has ended. */
+  done: Promise<unknown>;
+}
+
+/**
+ * Calls `server.close()` and waits (bounded) for `server.done` to settle.
+ * A rejection of `done` is ignored: a test that cares awaits `done` itself.
+ *
+ * @example
+ * ```ts
+ * import { stopServer } from "./server_loop.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const server = {
+ *   close: () => listener.close(),
+ *   done: (async () => {
+ *     for await (const conn of listener) conn.close();
+ *   })(),
+ * };
+ * await stopServer(server, {
+ *   awaiting: "the server loop to end after close()",
+ *   section: { lesson: "lesson-10", heading: "The server" },
+ *   mistake: "close() must close the listener so that the pending accept() ends the loop",
+ * });
+ * ```
+ */
+export async function stopServer(server: ServerLoop, wait: Awaiting): Promise<void> {
+  server.close();
+  await within(server.done.catch(() => {}), wait);
+}

@@ -1,0 +1,39 @@
+import { assertEquals, assertRejects } from "@std/assert";
+import { LessonFailure } from "./failure.ts";
+import { stopServer } from "./server_loop.ts";
+
+const wait = {
+  awaiting: "the server loop to end after close()",
+  section: { lesson: "lesson-10", heading: "harness" },
+  mistake: "close() must end the loop",
+  ms: 50,
+};
+
+Deno.test("stopServer: closes the server and waits for its loop to end", async () => {
+  const events: string[] = [];
+  let end = () => {};
+  const server = {
+    close: () => {
+      events.push("close");
+      end();
+    },
+    done: new Promise<void>((resolve) => end = resolve).then(() => events.push("done")),
+  };
+  await stopServer(server, wait);
+  assertEquals(events, ["close", "done"]);
+});
+
+Deno.test("stopServer: a loop that failed still counts as ended", async () => {
+  const done = Promise.reject(new Error("crashed"));
+  done.catch(() => {});
+  await stopServer({ close() {}, done }, wait);
+});
+
+Deno.test("stopServer: a loop that does not end fails, naming what was awaited and the mistake", async () => {
+  const error = await assertRejects(
+    () => stopServer({ close() {}, done: new Promise(() => {}) }, wait),
+    LessonFailure,
+    "timed out after 50 ms awaiting the server loop to end after close()",
+  );
+  assertEquals(error.report.mistake, "close() must end the loop");
+});
