@@ -58,7 +58,7 @@ Deno.test("client: sends `<id> INCR <name>`, skips replies with another id or fr
     what: "the operation and name in the request",
     section: section("The protocol"),
   });
-  const otherId = (parseInt(request.id, 16) ^ 1).toString(16).padStart(8, "0");
+  const otherId = ((parseInt(request.id, 16) ^ 1) >>> 0).toString(16).padStart(8, "0"); // >>> 0: stay unsigned
   await fake.send(`${otherId} OK 99`, request.from); // a reply to some other request
   await stranger.send(`${request.id} OK 98`, request.from); // the right id, the wrong sender
   await fake.send(`${request.id} OK 7`, request.from);
