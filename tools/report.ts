@@ -81,7 +81,7 @@ export const WIDTH = 80;
 export function wrap(text: string, width = WIDTH): string {
   return text.split("\n").flatMap((line) => {
     if (
-      line.length <= width || /^\s*(expected:|got:|wire:|\^|\d+ \|)/.test(line) ||
+      line.length <= width || /^\s*(expected:|got:|wire:|\+ *\d+ ms |\^|\d+ \|)/.test(line) ||
       /^\s{8,}\^/.test(line)
     ) return [line];
     const indent = line.match(/^\s*/)![0];

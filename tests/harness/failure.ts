@@ -1,11 +1,14 @@
 /**
  * The failure every lesson test throws: what was checked, what the wire
- * showed against what was expected, the likely mistake, and the lesson
- * section to reread. The runner prints its message as it is, so the message
+ * showed against what was expected, the likely mistake, the lesson section to
+ * reread, and the transcript of what crossed the test's sockets
+ * (`wire.ts`). The runner prints its message as it is, so the message
  * is written for the learner.
  *
  * @module
  */
+
+import { wire } from "./wire.ts";
 
 /** A heading in a lesson's README that a failure points the learner back to. */
 export interface Section {
@@ -104,6 +107,11 @@ function render(r: FailureReport): string {
   for (const d of r.detail ?? []) lines.push(`  ${d}`);
   if (r.mistake !== undefined) lines.push(`  likely mistake: ${r.mistake}`);
   lines.push(`  reread: ${reread(r.section)}`);
+  const transcript = wire.transcript();
+  if (transcript.length) {
+    lines.push("  on the wire, in this test:");
+    for (const line of transcript) lines.push(`    ${line}`);
+  }
   return lines.join("\n");
 }
 

@@ -10,6 +10,17 @@ import { concat, describe } from "./bytes.ts";
 import { type Awaiting, within } from "./deadline.ts";
 import { type Check, expectRejects } from "./expect.ts";
 import { fail } from "./failure.ts";
+import { hostPort, wire } from "./wire.ts";
+
+/** Records bytes (or EOF) the test read from `conn`. */
+function received(conn: Deno.Conn, data: Uint8Array | string): void {
+  wire.record({
+    transport: "tcp",
+    from: hostPort(conn.remoteAddr),
+    to: hostPort(conn.localAddr),
+    data: typeof data === "string" ? data : data.slice(),
+  });
+}
 
 /**
  * Connects to `addr` (bounded), e.g. to the learner's server.
@@ -23,7 +34,14 @@ import { fail } from "./failure.ts";
  * ```
  */
 export async function connect(addr: Deno.NetAddr, wait: Awaiting): Promise<Deno.TcpConn> {
-  return await within(Deno.connect({ hostname: addr.hostname, port: addr.port }), wait);
+  const conn = await within(Deno.connect({ hostname: addr.hostname, port: addr.port }), wait);
+  wire.record({
+    transport: "tcp",
+    from: hostPort(conn.localAddr),
+    to: hostPort(conn.remoteAddr),
+    data: "connect",
+  });
+  return conn;
 }
 
 /**
@@ -78,7 +96,11 @@ export async function readToEnd(conn: Deno.Conn, wait: Awaiting): Promise<Uint8A
     const buffer = new Uint8Array(64 * 1024);
     while (true) {
       const n = await conn.read(buffer);
-      if (n === null) return concat(chunks);
+      if (n === null) {
+        received(conn, "EOF");
+        return concat(chunks);
+      }
+      received(conn, buffer.subarray(0, n));
       chunks.push(buffer.slice(0, n));
     }
   })();
@@ -108,6 +130,7 @@ export async function readExactly(conn: Deno.Conn, n: number, wait: Awaiting): P
   const reading = (async () => {
     while (got < n) {
       const r = await conn.read(out.subarray(got));
+      received(conn, r === null ? "EOF" : out.subarray(got, got + r));
       if (r === null) {
         fail({
           summary:
@@ -151,6 +174,12 @@ export async function writeAll(
 ): Promise<void> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const writing = (async () => {
+    wire.record({
+      transport: "tcp",
+      from: hostPort(conn.localAddr),
+      to: hostPort(conn.remoteAddr),
+      data: bytes,
+    });
     for (let sent = 0; sent < bytes.length;) sent += await conn.write(bytes.subarray(sent));
   })();
   writing.catch(() => {});
@@ -198,6 +227,12 @@ export class FakeServer implements Disposable {
     const conn = await within(this.#pending, wait);
     this.#pending = undefined;
     this.#accepted.push(conn);
+    wire.record({
+      transport: "tcp",
+      from: hostPort(conn.remoteAddr),
+      to: hostPort(conn.localAddr),
+      data: "connect",
+    });
     return conn;
   }
 

@@ -11,6 +11,7 @@
 import { concat, describe } from "./bytes.ts";
 import { pause } from "./deadline.ts";
 import { closeQuietly } from "./tcp.ts";
+import { hostPort, wire } from "./wire.ts";
 
 /** How one direction of the stream is reshaped. */
 export interface Shaping {
@@ -108,6 +109,7 @@ export class TcpProxy implements AsyncDisposable {
 
   async #copy(from: Deno.TcpConn, to: Deno.TcpConn, direction: "request" | "reply"): Promise<void> {
     const shape = this.#shape[direction];
+    const ends = { from: hostPort(from.remoteAddr), to: hostPort(to.remoteAddr) };
     const buffer = new Uint8Array(64 * 1024);
     let gathered: Uint8Array[] = [];
     let gatheredBytes = 0;
@@ -116,6 +118,7 @@ export class TcpProxy implements AsyncDisposable {
       for (let at = 0; at < bytes.length; at += size) {
         const piece = bytes.slice(at, at + size);
         this.events.push({ at: performance.now() - this.#started, direction, data: piece });
+        wire.record({ transport: "tcp", ...ends, data: piece, note: "via the proxy" });
         for (let sent = 0; sent < piece.length;) sent += await to.write(piece.subarray(sent));
         if (shape.chunk !== undefined) await pause(shape.delayMs ?? 0, this.#stop.signal);
       }
@@ -138,6 +141,12 @@ export class TcpProxy implements AsyncDisposable {
       }
       if (gatheredBytes) await forward(concat(gathered));
       this.events.push({ at: performance.now() - this.#started, direction, data: null });
+      wire.record({
+        transport: "tcp",
+        ...ends,
+        data: "EOF: half-close passed on",
+        note: "via the proxy",
+      });
       await to.closeWrite();
     } catch {
       // one side went away: the other side sees it on its next read or write

@@ -8,6 +8,7 @@
 
 import { toBytes } from "./bytes.ts";
 import { type Awaiting, pause, within } from "./deadline.ts";
+import { hostPort, wire } from "./wire.ts";
 
 /** One datagram as the peer saw it. */
 export interface Datagram {
@@ -15,22 +16,6 @@ export interface Datagram {
   data: Uint8Array;
   /** Who sent it (for received datagrams) or where it went (for sent ones). */
   addr: Deno.NetAddr;
-}
-
-/**
- * Formats an address as `host:port` (IPv6 in brackets).
- *
- * @example
- * ```ts
- * import { showAddr } from "./udp.ts";
- * showAddr({ transport: "udp", hostname: "127.0.0.1", port: 1060 }); // "127.0.0.1:1060"
- * ```
- */
-export function showAddr(addr: Deno.Addr): string {
-  if (addr.transport !== "udp" && addr.transport !== "tcp") return addr.transport;
-  return addr.hostname.includes(":")
-    ? `[${addr.hostname}]:${addr.port}`
-    : `${addr.hostname}:${addr.port}`;
 }
 
 /** A test's own UDP socket. Create with {@linkcode UdpPeer.open}. */
@@ -72,7 +57,9 @@ export class UdpPeer implements Disposable {
    * ```
    */
   async send(data: string | Uint8Array, to: Deno.NetAddr): Promise<void> {
-    await this.#socket.send(toBytes(data), to);
+    const bytes = toBytes(data);
+    wire.record({ transport: "udp", from: hostPort(this.addr), to: hostPort(to), data: bytes });
+    await this.#socket.send(bytes, to);
   }
 
   /**
@@ -92,6 +79,7 @@ export class UdpPeer implements Disposable {
     this.#pending ??= this.#socket.receive(new Uint8Array(65536));
     const [data, addr] = await within(this.#pending, wait);
     this.#pending = undefined;
+    wire.record({ transport: "udp", from: hostPort(addr), to: hostPort(this.addr), data });
     return { data, addr: addr as Deno.NetAddr };
   }
 
@@ -115,6 +103,12 @@ export class UdpPeer implements Disposable {
       const next = await Promise.race([this.#pending, window]);
       if (next === "done") return got;
       this.#pending = undefined;
+      wire.record({
+        transport: "udp",
+        from: hostPort(next[1]),
+        to: hostPort(this.addr),
+        data: next[0],
+      });
       got.push({ data: next[0], addr: next[1] as Deno.NetAddr });
     }
   }

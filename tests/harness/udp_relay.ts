@@ -11,8 +11,8 @@
 
 import { type Awaiting, pause, within } from "./deadline.ts";
 import { seeded } from "./random.ts";
-import { showAddr } from "./udp.ts";
 import { describe } from "./bytes.ts";
+import { hostPort, wire } from "./wire.ts";
 
 /** Which way a datagram travels through the relay. */
 export type Direction = "request" | "reply";
@@ -173,12 +173,7 @@ export class UdpRelay implements Disposable {
       while (this.seen(direction).length < count) await new Promise<void>((r) => this.#wake = r);
       return this.seen(direction);
     };
-    try {
-      return await within(reached(), wait);
-    } catch (e) {
-      if (e instanceof Error) e.message = e.message.replace("\n", `\n${this.transcript()}\n`);
-      throw e;
-    }
+    return await within(reached(), wait); // the failure ends with the wire transcript (wire.ts)
   }
 
   /**
@@ -193,8 +188,8 @@ export class UdpRelay implements Disposable {
     if (!this.events.length) return "  wire: nothing crossed the relay";
     return this.events.map((e) => {
       const arrow = e.direction === "request"
-        ? `${showAddr(e.client)} → server`
-        : `server → ${showAddr(e.client)}`;
+        ? `${hostPort(e.client)} → server`
+        : `server → ${hostPort(e.client)}`;
       const action = typeof e.action === "string" ? e.action : `delay ${e.action.delayMs} ms`;
       return `  wire: +${e.at.toFixed(0).padStart(5)} ms  ${arrow}  ${
         describe(e.data)
@@ -227,6 +222,16 @@ export class UdpRelay implements Disposable {
         action,
       });
       this.#wake?.();
+      const upstream = hostPort(this.#upstream);
+      wire.record({
+        transport: "udp",
+        from: direction === "request" ? hostPort(peer) : upstream,
+        to: direction === "request" ? upstream : hostPort(peer),
+        data,
+        note: `via the relay: ${
+          typeof action === "string" ? action : `delayed ${action.delayMs} ms`
+        }`,
+      });
       const send = () => this.#deliver(direction, peer, data);
       if (action === "drop") continue;
       if (action === "hold") {
@@ -250,7 +255,7 @@ export class UdpRelay implements Disposable {
         await this.#front.send(data, client);
         return;
       }
-      const key = showAddr(client);
+      const key = hostPort(client);
       let side = this.#sides.get(key);
       if (!side) {
         const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });

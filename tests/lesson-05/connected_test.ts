@@ -12,7 +12,8 @@ import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
-import { showAddr, UdpPeer } from "../harness/udp.ts";
+import { UdpPeer } from "../harness/udp.ts";
+import { hostPort as showAddr } from "../harness/wire.ts";
 
 const section = sectionsOf("lesson-05");
 const decoder = new TextDecoder();

@@ -28,7 +28,8 @@ import { LogLines } from "../harness/log.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
 import { stopServer } from "../harness/server_loop.ts";
 import { openUdpSocket } from "../harness/sockets.ts";
-import { showAddr, UdpPeer } from "../harness/udp.ts";
+import { UdpPeer } from "../harness/udp.ts";
+import { hostPort as showAddr } from "../harness/wire.ts";
 
 const section = sectionsOf("lesson-06");
 /** How long a "nobody answers" check listens: short, and only for negative checks. */

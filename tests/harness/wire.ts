@@ -1,0 +1,108 @@
+/**
+ * The wire log: what crossed the sockets the harness watches during the
+ * current test (its UDP peers, relay, proxy, fake servers and the TCP reads
+ * and writes it makes), in order, with timing. Every {@linkcode LessonFailure}
+ * ends with this transcript, so a learner sees what their code actually put
+ * on the wire next to what was expected.
+ *
+ * The log is cleared before each test (`Deno.test.beforeEach`).
+ *
+ * @module
+ */
+
+import { describe } from "./bytes.ts";
+
+/** One thing that crossed (or happened on) the wire. */
+export interface WireEvent {
+  /** Milliseconds since the test started. */
+  at: number;
+  /** `udp` or `tcp`. */
+  transport: "udp" | "tcp";
+  /** Who sent it, as `host:port`. */
+  from: string;
+  /** Who it was for, as `host:port`. */
+  to: string;
+  /** The bytes, or what happened instead (`connect`, `EOF`, …). */
+  data: Uint8Array | string;
+  /** What a fault proxy did with it (`dropped`, `held back`, …), if anything. */
+  note?: string;
+}
+
+/** How many events a transcript shows at most (the last ones). */
+export const TRANSCRIPT_EVENTS = 12;
+
+/**
+ * Formats an address as `host:port`.
+ *
+ * @example
+ * ```ts
+ * import { hostPort } from "./wire.ts";
+ * hostPort({ transport: "tcp", hostname: "127.0.0.1", port: 80 }); // "127.0.0.1:80"
+ * ```
+ */
+export function hostPort(addr: Deno.Addr): string {
+  if (addr.transport !== "tcp" && addr.transport !== "udp") return addr.transport;
+  return addr.hostname.includes(":")
+    ? `[${addr.hostname}]:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
+}
+
+/** The log of the current test. Use the shared {@linkcode wire} instance. */
+export class WireLog {
+  #events: WireEvent[] = [];
+  #started = performance.now();
+
+  /** Forgets everything (done before each test). */
+  reset(): void {
+    this.#events = [];
+    this.#started = performance.now();
+  }
+
+  /**
+   * Records one event.
+   *
+   * @example
+   * ```ts
+   * import { wire } from "./wire.ts";
+   * wire.record({ transport: "udp", from: "127.0.0.1:5000", to: "127.0.0.1:6000", data: new Uint8Array([104, 105]) });
+   * ```
+   */
+  record(event: Omit<WireEvent, "at">): void {
+    this.#events.push({ ...event, at: performance.now() - this.#started });
+    if (this.#events.length > 500) this.#events.shift();
+  }
+
+  /** The events recorded since the test began. */
+  get events(): readonly WireEvent[] {
+    return this.#events;
+  }
+
+  /**
+   * The last {@linkcode TRANSCRIPT_EVENTS} events, one line each, or nothing.
+   *
+   * @example
+   * ```ts
+   * import { wire } from "./wire.ts";
+   * wire.reset();
+   * wire.record({ transport: "tcp", from: "127.0.0.1:5000", to: "127.0.0.1:6000", data: "connect" });
+   * wire.transcript()[0].includes("connect"); // true
+   * ```
+   */
+  transcript(): string[] {
+    const shown = this.#events.slice(-TRANSCRIPT_EVENTS);
+    const skipped = this.#events.length - shown.length;
+    return [
+      ...(skipped ? [`… ${skipped} earlier events`] : []),
+      ...shown.map((e) =>
+        `+${e.at.toFixed(0).padStart(4)} ms ${e.transport} ${e.from} → ${e.to}  ` +
+        (typeof e.data === "string" ? `[${e.data}]` : describe(e.data)) +
+        (e.note ? `  (${e.note})` : "")
+      ),
+    ];
+  }
+}
+
+/** The wire log every harness module records into. */
+export const wire: WireLog = new WireLog();
+
+Deno.test.beforeEach(() => wire.reset());
