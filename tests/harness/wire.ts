@@ -10,7 +10,7 @@
  * @module
  */
 
-import { describe } from "./bytes.ts";
+import { hex, isPrintable, quote } from "./bytes.ts";
 
 /** One thing that crossed (or happened on) the wire. */
 export interface WireEvent {
@@ -91,14 +91,20 @@ export class WireLog {
   transcript(): string[] {
     const shown = this.#events.slice(-TRANSCRIPT_EVENTS);
     const skipped = this.#events.length - shown.length;
-    return [
-      ...(skipped ? [`… ${skipped} earlier events`] : []),
-      ...shown.map((e) =>
-        `+${e.at.toFixed(0).padStart(4)} ms ${e.transport} ${e.from} → ${e.to}  ` +
-        (typeof e.data === "string" ? `[${e.data}]` : describe(e.data)) +
-        (e.note ? `  (${e.note})` : "")
-      ),
-    ];
+    const lines = skipped ? [`… ${skipped} earlier events`] : [];
+    for (const e of shown) {
+      const what = typeof e.data === "string"
+        ? `[${e.data}]`
+        : `${quote(e.data, 32)} (${e.data.length} bytes)`;
+      lines.push(
+        `+${e.at.toFixed(0).padStart(4)} ms ${e.transport} ${e.from} → ${e.to}  ${what}` +
+          (e.note ? ` (${e.note})` : ""),
+      );
+      if (typeof e.data !== "string" && !isPrintable(e.data)) {
+        lines.push(`         hex ${hex(e.data, 16)}`);
+      }
+    }
+    return lines;
   }
 }
 
