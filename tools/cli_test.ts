@@ -5,17 +5,9 @@
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { ROOT } from "./catalog.ts";
+import { runTask } from "./task_process.ts";
 
-async function task(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const result = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: result.code, out: decode(result.stdout), err: decode(result.stderr) };
-}
+const task = (...args: string[]) => runTask(args);
 
 /** A submission folder holding lesson 03's solution, with `edit` applied to it. */
 async function submission(edit: (source: string) => string): Promise<string> {

@@ -8,6 +8,7 @@
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { ROOT } from "./catalog.ts";
+import { runTask } from "./task_process.ts";
 
 const decoder = new TextDecoder();
 
@@ -28,18 +29,7 @@ async function cloneCourse(): Promise<string> {
   return dir;
 }
 
-async function task(
-  dir: string,
-  ...args: string[]
-): Promise<{ code: number; out: string; err: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", ...args],
-    cwd: dir,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
-  return { code: r.code, out: decoder.decode(r.stdout), err: decoder.decode(r.stderr) };
-}
+const task = (dir: string, ...args: string[]) => runTask(args, dir);
 
 async function solve(dir: string, lesson: string, file: string): Promise<void> {
   await Deno.copyFile(`${dir}/solutions/${lesson}/${file}`, `${dir}/exercises/${lesson}/${file}`);

@@ -10,7 +10,7 @@
 
 import { type Lesson, ROOT } from "./catalog.ts";
 import type { Target } from "./import_map.ts";
-import type { SuiteResult } from "./suite.ts";
+import { concatBytes, type SuiteResult } from "./suite.ts";
 
 /** Where cached results are kept. */
 export const CACHE_FILE = `${ROOT}.course/results.json`;
@@ -51,13 +51,7 @@ export async function contentKey(lesson: Lesson, target: Target): Promise<string
     parts.push(new TextEncoder().encode(`\0${file}\0`));
     parts.push(await Deno.readFile(file).catch(() => new Uint8Array()));
   }
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", concatBytes(parts)));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 

@@ -31,7 +31,16 @@ export interface SuiteOptions {
 /** How much of a suite's output is kept for diagnosis. */
 export const KEPT_OUTPUT = 64 * 1024;
 
-function concatBytes(chunks: Uint8Array[]): Uint8Array {
+/**
+ * Joins byte chunks into one array.
+ *
+ * @example
+ * ```ts
+ * import { concatBytes } from "./suite.ts";
+ * concatBytes([new Uint8Array([1]), new Uint8Array([2])]).length; // 2
+ * ```
+ */
+export function concatBytes(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
   for (const c of chunks) {

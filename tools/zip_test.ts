@@ -6,6 +6,7 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { findLesson, loadCatalog, ROOT } from "./catalog.ts";
 import { gradeSubmission } from "./grading.ts";
+import { concatBytes } from "./suite.ts";
 import { escapesRoot, readZip } from "./zip.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -72,14 +73,7 @@ async function makeZip(
   ev.setUint16(10, files.length, true);
   ev.setUint32(12, centralSize, true);
   ev.setUint32(16, offset, true);
-  const all = [...locals, ...centrals, end];
-  const out = new Uint8Array(all.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of all) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes([...locals, ...centrals, end]);
 }
 
 const catalog = await loadCatalog();
