@@ -184,6 +184,25 @@ for (const hostile of HOSTILE) {
   });
 }
 
+Deno.test("grade: a submission that loads a file from outside its folder as code earns nothing, and the file's text stays out of the report", async () => {
+  const secret = await Deno.makeTempFile({ suffix: ".txt" });
+  await Deno.writeTextFile(secret, "TOP SECRET launch codes\n");
+  try {
+    const graded = await grade03(
+      await submission(`import ${JSON.stringify(`file://${secret}`)};\n${solution03}`),
+    );
+    assertEquals(graded.points, 0);
+    assertStringIncludes(
+      graded.violations.join("\n"),
+      `tried to load ${secret} from outside its folder: denied`,
+    );
+    const report = JSON.stringify(graded);
+    assert(!report.includes("SECRET"), report);
+  } finally {
+    await Deno.remove(secret);
+  }
+});
+
 Deno.test("grade: a syntax error in one lesson leaves the other lessons graded", async () => {
   const dir = await submission("export function replyFor((");
   await Deno.mkdir(`${dir}/lesson-02`);

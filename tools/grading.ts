@@ -164,6 +164,38 @@ export function violationsOf(
 }
 
 /**
+ * Files outside `allowed` folders (and Deno's own module cache) that a run
+ * shows it loaded: a submission importing `/etc/passwd` as code, say.
+ *
+ * @example
+ * ```ts
+ * import { foreignFiles } from "./grading.ts";
+ * foreignFiles(
+ *   { lesson: "lesson-03", target: "ann", ms: 1, tests: [], problem: "syntax error at file:///etc/passwd:1:5" },
+ *   ["/home/ann/"],
+ * ); // ["/etc/passwd"]
+ * ```
+ */
+export function foreignFiles(result: SuiteResult, allowed: string[]): string[] {
+  const texts = [
+    result.problem ?? "",
+    result.output ?? "",
+    ...result.tests.map((t) => `${t.message}\n${t.detail}`),
+  ];
+  const found = new Set<string>();
+  for (const text of texts) {
+    for (const m of text.matchAll(/file:\/\/(\/[^\s"'):]+)/g)) {
+      const path = decodeURIComponent(m[1]);
+      if (allowed.some((dir) => path.startsWith(dir)) || /\/deno\/(npm|remote|gen)\//.test(path)) {
+        continue;
+      }
+      found.add(path);
+    }
+  }
+  return [...found];
+}
+
+/**
  * The reference run of a lesson (the solution's results, cached by content):
  * the list of tests a submission is graded on.
  *
@@ -247,6 +279,17 @@ export async function gradeLesson(
     extraFlags: [`--preload=${ROOT}tools/lockdown.ts`],
   });
   const violations = violationsOf(result, limits.timeoutMs, limits.memoryMb, limits.outputBytes);
+  const foreign = foreignFiles(result, [target.dir, ROOT]);
+  if (foreign.length) {
+    // A file loaded as code shows its contents in the compiler's message: keep them out of the report.
+    violations.push(
+      ...foreign.map((path) => `tried to load ${path} from outside its folder: denied`),
+    );
+    result.problem &&= "could not run: it loaded a file from outside its folder (details withheld)";
+    for (const t of result.tests) {
+      t.message = t.passed ? t.message : "details withheld (see the violation)";
+    }
+  }
   const byName = new Map<string, typeof result.tests>();
   for (const t of result.tests) byName.set(t.name, [...(byName.get(t.name) ?? []), t]);
   const extra = [...byName.keys()].filter((n) => !names.includes(n));

@@ -43,12 +43,13 @@ function runServer(port: number, listening: Partial<ListeningLine> & { awaiting:
 
 Deno.test("broadcastAddress: sets every host bit of the subnet to 1", () => {
   const cases: [string, number, string][] = [
-    ["192.168.1.23", 24, "192.168.1.255"],
+    // Documentation addresses (RFC 5737) and arithmetic only: nothing is sent to them.
+    ["198.51.100.23", 24, "198.51.100.255"],
     ["127.0.0.1", 8, "127.255.255.255"],
-    ["10.1.2.3", 8, "10.255.255.255"],
+    ["203.1.2.3", 8, "203.255.255.255"],
     ["172.16.5.4", 12, "172.31.255.255"],
-    ["192.168.1.21", 30, "192.168.1.23"],
-    ["192.168.1.21", 32, "192.168.1.21"],
+    ["198.51.100.21", 30, "198.51.100.23"],
+    ["198.51.100.21", 32, "198.51.100.21"],
   ];
   for (const [address, prefix, expected] of cases) {
     const got = broadcastAddress(address, prefix);
