@@ -31,7 +31,14 @@ type Command = "run" | "hint" | "next" | "quit";
 /** Reads single key presses (terminal) or lines (pipe) from stdin as commands. */
 async function* keys(): AsyncGenerator<Command> {
   const terminal = Deno.stdin.isTerminal();
-  if (terminal) Deno.stdin.setRaw(true, { cbreak: true });
+  if (terminal) {
+    Deno.stdin.setRaw(true, { cbreak: true });
+    // Ctrl-C still interrupts in cbreak mode: give the terminal back before leaving.
+    Deno.addSignalListener("SIGINT", () => {
+      Deno.stdin.setRaw(false);
+      Deno.exit(130);
+    });
+  }
   const map: Record<string, Command> = {
     r: "run",
     h: "hint",
