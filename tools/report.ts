@@ -137,7 +137,7 @@ export function reproduceLines(lesson: string): string[] {
   return [
     "  Reproduce it by hand, in two terminals:",
     `    deno task run ${lesson} server               # yours`,
-    `    deno task run ${lesson} client --solutions   # the reference client, against it`,
+    `    deno task run ${lesson} client --solutions   # the reference client`,
     `  (or: deno task run ${lesson} server --solutions, then your client)`,
   ];
 }
@@ -170,11 +170,11 @@ export function renderSuite(
   let detailed = 0;
   for (const test of result.tests) {
     if (test.skipped) {
-      out.push(yellow(`  - ${test.name}`) + dim(" (skipped)"));
+      out.push(wrap(yellow(`  - ${test.name}`) + dim(" (skipped)")));
     } else if (test.passed) {
-      out.push(green(`  ✓ `) + test.name + dim(` (${test.ms} ms)`));
+      out.push(wrap(green(`  ✓ `) + test.name + dim(` (${test.ms} ms)`)));
     } else {
-      out.push(red(`  ✗ `) + test.name);
+      out.push(wrap(red(`  ✗ `) + test.name));
       if (isStubFailure(test) && !options.verbose) {
         const at = thrownAt(test);
         out.push(dim(`      ${test.message.split("\n")[0]}${at ? `  (${at})` : ""}`));
@@ -223,7 +223,7 @@ export function renderFocused(
   );
   const [first, ...rest] = failed;
   if (first) {
-    out.push(red(`✗ ${first.name}`));
+    out.push(wrap(red(`✗ ${first.name}`)));
     out.push(
       indent(
         relativize(isStubFailure(first) ? first.message.split("\n")[0] : first.message),

@@ -28,6 +28,9 @@ export interface WireEvent {
   note?: string;
 }
 
+/** The width a transcript line keeps to (failure messages indent it by about ten columns). */
+export const LINE_WIDTH = 68;
+
 /** How many events a transcript shows at most (the last ones). */
 export const TRANSCRIPT_EVENTS = 12;
 
@@ -96,10 +99,11 @@ export class WireLog {
       const what = typeof e.data === "string"
         ? `[${e.data}]`
         : `${quote(e.data, 32)} (${e.data.length} bytes)`;
-      lines.push(
-        `+${e.at.toFixed(0).padStart(4)} ms ${e.transport} ${e.from} → ${e.to}  ${what}` +
-          (e.note ? ` (${e.note})` : ""),
-      );
+      const head = `+${e.at.toFixed(0).padStart(4)} ms ${e.transport} ${e.from} → ${e.to}`;
+      const body = what + (e.note ? ` (${e.note})` : "");
+      // Keep within 80 columns once indented in a failure message: long payloads get their own line.
+      if (head.length + body.length + 2 <= LINE_WIDTH) lines.push(`${head}  ${body}`);
+      else lines.push(head, `         ${body}`);
       if (typeof e.data !== "string" && !isPrintable(e.data)) {
         lines.push(`         hex ${hex(e.data, 16)}`);
       }
