@@ -14,7 +14,9 @@
  *   lesson 09's reference UDP request rate.
  *
  * Prints a markdown table (median and min–max) with the machine it ran on,
- * and writes the same as JSON (default `.course/bench.json`).
+ * each timed row judged against its goal from `tools/course.json` (a lesson's
+ * suite, the check, grading one submission), and writes the same as JSON
+ * (default `.course/bench.json`). Exits 1 when a goal was missed.
  *
  * @module
  */
@@ -53,13 +55,36 @@ interface Row {
   peakMb?: number[];
   /** A remark for the table. */
   note?: string;
+  /** The most the median may be, in seconds, where the course sets a goal. */
+  goal?: number;
+}
+
+/**
+ * Judges a row's median against its goal: `under 1 s: met`, or `MISSED`;
+ * empty when the row has no goal.
+ *
+ * @example
+ * ```ts
+ * import { verdict } from "./bench.ts";
+ * verdict({ unit: "s", values: [0.4, 0.5, 0.6], goal: 1 }); // "under 1 s: met"
+ * ```
+ */
+export function verdict(row: { unit: string; values: number[]; goal?: number }): string {
+  if (row.goal === undefined || !row.values.length) return "";
+  const met = median(row.values) < row.goal;
+  return `under ${row.goal} ${row.unit}: ${met ? "met" : "MISSED"}`;
 }
 
 async function timeTask(args: string[]): Promise<{ ms: number; peakMb: number }> {
   return await measureCommand(Deno.execPath(), ["task", "-q", ...args], { cwd: ROOT });
 }
 
-async function series(what: string, args: string[], runs: number, memory = false): Promise<Row> {
+async function series(
+  what: string,
+  args: string[],
+  runs: number,
+  options: { memory?: boolean; goal?: number } = {},
+): Promise<Row> {
   await timeTask(args); // warm-up: module and type-check caches
   const values: number[] = [];
   const peaks: number[] = [];
@@ -69,17 +94,21 @@ async function series(what: string, args: string[], runs: number, memory = false
     peaks.push(peakMb);
   }
   console.error(`${what}: ${median(values).toFixed(2)} s`);
-  return { what, unit: "s", values, ...(memory ? { peakMb: peaks } : {}) };
+  return {
+    what,
+    unit: "s",
+    values,
+    ...(options.memory ? { peakMb: peaks } : {}),
+    ...(options.goal ? { goal: options.goal } : {}),
+  };
 }
 
-function machine(): string {
-  const cpu = (() => {
-    try {
-      return Deno.readTextFileSync("/proc/cpuinfo").match(/model name\s*:\s*(.*)/)?.[1];
-    } catch {
-      return undefined;
-    }
-  })();
+/** The machine, for the table's caption: OS, cores, CPU model (Linux), Deno. */
+async function machine(): Promise<string> {
+  // Deno gates /proc behind --allow-all, so `cat` reads the CPU model.
+  const cpu = await new Deno.Command("cat", { args: ["/proc/cpuinfo"], stderr: "null" }).output()
+    .then((out) => new TextDecoder().decode(out.stdout).match(/model name\s*:\s*(.*)/)?.[1])
+    .catch(() => undefined);
   return `${Deno.build.os} ${Deno.build.arch}, ${CORES} cores${
     cpu ? ` (${cpu})` : ""
   }, Deno ${Deno.version.deno}`;
@@ -184,18 +213,25 @@ async function main(): Promise<number> {
         `deno task test ${lesson.id} --solutions`,
         ["test", lesson.id, "--solutions"],
         runs,
+        { goal: lesson.suiteGoalSeconds ?? catalog.goals.suiteSeconds },
       ),
     );
     rows.push(await series(`deno task test ${lesson.id} (the stub)`, ["test", lesson.id], runs));
   }
-  if (!skip.has("check")) rows.push(await series("deno task check (whole course)", ["check"], few));
+  if (!skip.has("check")) {
+    rows.push(
+      await series("deno task check (whole course)", ["check"], few, {
+        goal: catalog.goals.checkSeconds,
+      }),
+    );
+  }
   if (!skip.has("grade")) {
     rows.push(
       await series(
         "deno task grade solutions (one full submission)",
         ["grade", "solutions"],
         few,
-        true,
+        { memory: true, goal: catalog.goals.gradeSeconds },
       ),
     );
   }
@@ -208,7 +244,7 @@ async function main(): Promise<number> {
           "deno task grade --batch (20 submissions, concurrency 2)",
           ["grade", "--batch", `${dir}/subs`, "--concurrency", "2", "--out", `${dir}/out`],
           1,
-          true,
+          { memory: true },
         ),
       );
     });
@@ -216,24 +252,44 @@ async function main(): Promise<number> {
   if (!skip.has("throughput")) rows.push(...await throughput(few, 64));
 
   const date = new Date().toISOString().slice(0, 10);
+  const host = await machine();
   const lines = [
-    `Measured ${date} on ${machine()}; warm caches; median (min–max) of ${runs} runs ` +
+    `Measured ${date} on ${host}; warm caches; median (min–max) of ${runs} runs ` +
     `(${few} for the check, grading and throughput; 1 for the batch, after a warm-up run).`,
     "",
-    "| what | value | unit | peak memory (MiB) |",
-    "| ---- | ----: | ---- | ----------------: |",
+    "| what | value | unit | peak memory (MiB) | goal |",
+    "| ---- | ----: | ---- | ----------------: | ---- |",
     ...rows.map((r) =>
       `| ${r.what}${r.note ? ` (${r.note})` : ""} | ${
         cell(r.values, r.unit === "s" ? 2 : 0)
-      } | ${r.unit} | ${r.peakMb ? cell(r.peakMb, 0) : ""} |`
+      } | ${r.unit} | ${r.peakMb ? cell(r.peakMb, 0) : ""} | ${verdict(r)} |`
     ),
   ];
+  const judged = rows.filter((r) => verdict(r));
+  const missed = judged.filter((r) => verdict(r).endsWith("MISSED"));
+  lines.push(
+    "",
+    `Goals: ${judged.length - missed.length} of ${judged.length} met` +
+      (missed.length ? `; missed: ${missed.map((r) => r.what).join("; ")}.` : "."),
+  );
   console.log(lines.join("\n"));
   const out = flags.out ?? `${ROOT}.course/bench.json`;
   await Deno.mkdir(`${ROOT}.course`, { recursive: true });
-  await Deno.writeTextFile(out, JSON.stringify({ date, machine: machine(), rows }, null, 2));
+  await Deno.writeTextFile(
+    out,
+    JSON.stringify(
+      {
+        date,
+        machine: host,
+        goals: catalog.goals,
+        rows: rows.map((r) => ({ ...r, verdict: verdict(r) || undefined })),
+      },
+      null,
+      2,
+    ),
+  );
   console.error(`(JSON written to ${out})`);
-  return 0;
+  return missed.length ? 1 : 0;
 }
 
 if (import.meta.main) await runMain("bench", main);

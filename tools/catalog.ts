@@ -26,12 +26,27 @@ export interface Lesson {
   net: string[];
   /** The lesson's weight in grading: its points are multiplied by it (default 1). */
   weight?: number;
+  /**
+   * How long its suite may take, warm, on the solution, when the lesson's
+   * subject is a wait (backoff): overrides `goals.suiteSeconds`.
+   */
+  suiteGoalSeconds?: number;
 }
 
 /** How submissions are scored. */
 export interface Scoring {
   /** Points for each passing test, before the lesson's weight (default 1). */
   pointsPerTest: number;
+}
+
+/** How fast the course means to be; `deno task bench` reports against these. */
+export interface Goals {
+  /** A lesson's suite, warm, on the solution. */
+  suiteSeconds: number;
+  /** The whole `deno task check`. */
+  checkSeconds: number;
+  /** Grading one full submission. */
+  gradeSeconds: number;
 }
 
 /** The whole course. */
@@ -42,6 +57,8 @@ export interface Catalog {
   version: string;
   /** How submissions are scored. */
   scoring: Scoring;
+  /** Speed goals, in seconds. */
+  goals: Goals;
   /** Lessons in order. */
   lessons: Lesson[];
 }
@@ -69,6 +86,10 @@ export async function loadCatalog(path = `${ROOT}tools/course.json`): Promise<Ca
   if (!(data.scoring.pointsPerTest > 0)) {
     problems.push("scoring.pointsPerTest must be a positive number");
   }
+  data.goals = { suiteSeconds: 1, checkSeconds: 120, gradeSeconds: 30, ...data.goals };
+  for (const [key, value] of Object.entries(data.goals)) {
+    if (!((value as number) > 0)) problems.push(`goals.${key} must be a positive number`);
+  }
   for (const [i, l] of (data.lessons ?? []).entries()) {
     const where = `lessons[${i}]`;
     if (!/^lesson-\d\d$/.test(l.id)) problems.push(`${where}.id must look like lesson-NN`);
@@ -86,6 +107,9 @@ export async function loadCatalog(path = `${ROOT}tools/course.json`): Promise<Ca
     if (!Array.isArray(l.net)) problems.push(`${where}.net must list hosts`);
     if (l.weight !== undefined && !(l.weight >= 0)) {
       problems.push(`${where}.weight must be a number ≥ 0`);
+    }
+    if (l.suiteGoalSeconds !== undefined && !(l.suiteGoalSeconds > 0)) {
+      problems.push(`${where}.suiteGoalSeconds must be a positive number`);
     }
   }
   if (problems.length) throw new Error(`tools/course.json: ${problems.join("; ")}`);

@@ -26,8 +26,16 @@ Deno.test("catalog: a broken catalog is rejected with the reason", async () => {
       JSON.stringify({
         title: "t",
         version: "1",
+        goals: { checkSeconds: 0 },
         lessons: [
-          { id: "lesson-02", title: "b", notes: ["n"], files: ["b.ts"], net: [] },
+          {
+            id: "lesson-02",
+            title: "b",
+            notes: ["n"],
+            files: ["b.ts"],
+            net: [],
+            suiteGoalSeconds: -1,
+          },
           { id: "lesson-01", title: "a", notes: ["n"], files: ["a.ts"], program: "x.ts", net: [] },
         ],
       }),
@@ -35,6 +43,19 @@ Deno.test("catalog: a broken catalog is rejected with the reason", async () => {
     const error = await loadCatalog(path).then(() => undefined, (e: Error) => e);
     assertEquals(error?.message.includes("increasing order"), true, error?.message);
     assertEquals(error?.message.includes("program must be one of its files"), true, error?.message);
+    assertEquals(error?.message.includes("goals.checkSeconds must be"), true, error?.message);
+    assertEquals(error?.message.includes("suiteGoalSeconds must be"), true, error?.message);
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("catalog: speed goals default to 1 s per suite, 120 s for the check, 30 s to grade", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    await Deno.writeTextFile(path, JSON.stringify({ title: "t", version: "1", lessons: [] }));
+    const catalog = await loadCatalog(path);
+    assertEquals(catalog.goals, { suiteSeconds: 1, checkSeconds: 120, gradeSeconds: 30 });
   } finally {
     await Deno.remove(path);
   }

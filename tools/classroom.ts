@@ -24,7 +24,7 @@ export const STEP_TIMEOUT_MINUTES = 5;
  * ```ts
  * import { workflowYaml } from "./classroom.ts";
  * const yaml = workflowYaml(
- *   { title: "t", version: "1", scoring: { pointsPerTest: 1 }, lessons: [
+ *   { title: "t", version: "1", lessons: [
  *     { id: "lesson-01", title: "Bytes", notes: ["x"], files: ["a.ts"], net: [] },
  *   ] },
  *   new Map([["lesson-01", 9]]),
@@ -32,7 +32,10 @@ export const STEP_TIMEOUT_MINUTES = 5;
  * yaml.includes("max-score: 9"); // true
  * ```
  */
-export function workflowYaml(catalog: Catalog, points: Map<string, number>): string {
+export function workflowYaml(
+  catalog: Pick<Catalog, "title" | "version" | "lessons">,
+  points: Map<string, number>,
+): string {
   const id = (lesson: string) => lesson.replace("-", "");
   const steps = catalog.lessons.map((l) =>
     [
