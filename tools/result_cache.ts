@@ -8,9 +8,10 @@
  * @module
  */
 
+import { concat } from "@std/bytes/concat";
 import { type Lesson, ROOT } from "./catalog.ts";
 import type { Target } from "./import_map.ts";
-import { concatBytes, type SuiteResult } from "./suite.ts";
+import type { SuiteResult } from "./suite.ts";
 
 /** Where cached results are kept. */
 export const CACHE_FILE = `${ROOT}.course/results.json`;
@@ -51,7 +52,7 @@ export async function contentKey(lesson: Lesson, target: Target): Promise<string
     parts.push(new TextEncoder().encode(`\0${file}\0`));
     parts.push(await Deno.readFile(file).catch(() => new Uint8Array()));
   }
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", concatBytes(parts)));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", concat(parts)));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { concat } from "@std/bytes/concat";
 import { type Lesson, ROOT } from "./catalog.ts";
 import { importMapFor, type Target } from "./import_map.ts";
 import { parseJUnit, type TestResult } from "./junit.ts";
@@ -30,25 +31,6 @@ export interface SuiteOptions {
 
 /** How much of a suite's output is kept for diagnosis. */
 export const KEPT_OUTPUT = 64 * 1024;
-
-/**
- * Joins byte chunks into one array.
- *
- * @example
- * ```ts
- * import { concatBytes } from "./suite.ts";
- * concatBytes([new Uint8Array([1]), new Uint8Array([2])]).length; // 2
- * ```
- */
-export function concatBytes(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 /** What one run of a suite produced. */
 export interface SuiteResult {
@@ -142,7 +124,7 @@ export async function runSuite(
         }
         if (total > cap) stop("output");
       }
-      return new TextDecoder().decode(concatBytes(kept));
+      return new TextDecoder().decode(concat(kept));
     };
     const [stdout, stderr, status] = await Promise.all([
       collect(child.stdout),

@@ -4,9 +4,9 @@
  */
 
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
+import { concat } from "@std/bytes/concat";
 import { findLesson, loadCatalog, ROOT } from "./catalog.ts";
 import { gradeSubmission } from "./grading.ts";
-import { concatBytes } from "./suite.ts";
 import { escapesRoot, readZip } from "./zip.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -73,7 +73,7 @@ async function makeZip(
   ev.setUint16(10, files.length, true);
   ev.setUint32(12, centralSize, true);
   ev.setUint32(16, offset, true);
-  return concatBytes([...locals, ...centrals, end]);
+  return concat([...locals, ...centrals, end]);
 }
 
 const catalog = await loadCatalog();

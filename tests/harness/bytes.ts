@@ -6,6 +6,8 @@
  * @module
  */
 
+import { concat as concatBytes } from "@std/bytes/concat";
+
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
 
@@ -136,11 +138,5 @@ export function firstDifference(a: Uint8Array, b: Uint8Array): number {
  * ```
  */
 export function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks); // the standard library's, typed (deno-std on npm ships no types)
 }
