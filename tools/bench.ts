@@ -60,19 +60,22 @@ interface Row {
 }
 
 /**
- * Judges a row's median against its goal: `under 1 s: met`, or `MISSED`;
- * empty when the row has no goal.
+ * Whether a row's median meets its goal; `undefined` when it has none.
  *
  * @example
  * ```ts
- * import { verdict } from "./bench.ts";
- * verdict({ unit: "s", values: [0.4, 0.5, 0.6], goal: 1 }); // "under 1 s: met"
+ * import { goalMet } from "./bench.ts";
+ * goalMet({ values: [0.4, 0.5, 0.6], goal: 1 }); // true
  * ```
  */
-export function verdict(row: { unit: string; values: number[]; goal?: number }): string {
-  if (row.goal === undefined || !row.values.length) return "";
-  const met = median(row.values) < row.goal;
-  return `under ${row.goal} ${row.unit}: ${met ? "met" : "MISSED"}`;
+export function goalMet(row: { values: number[]; goal?: number }): boolean | undefined {
+  return row.goal === undefined || !row.values.length ? undefined : median(row.values) < row.goal;
+}
+
+/** The goal cell: `under 1 s: met`, `under 1 s: MISSED`, or empty. */
+function verdict(row: Row): string {
+  const met = goalMet(row);
+  return met === undefined ? "" : `under ${row.goal} ${row.unit}: ${met ? "met" : "MISSED"}`;
 }
 
 async function timeTask(args: string[]): Promise<{ ms: number; peakMb: number }> {
@@ -266,8 +269,8 @@ async function main(): Promise<number> {
       } | ${r.unit} | ${r.peakMb ? cell(r.peakMb, 0) : ""} | ${verdict(r)} |`
     ),
   ];
-  const judged = rows.filter((r) => verdict(r));
-  const missed = judged.filter((r) => verdict(r).endsWith("MISSED"));
+  const judged = rows.filter((r) => goalMet(r) !== undefined);
+  const missed = rows.filter((r) => goalMet(r) === false);
   lines.push(
     "",
     `Goals: ${judged.length - missed.length} of ${judged.length} met` +

@@ -76,17 +76,17 @@ const GLOBALS = [
 ];
 
 /**
- * Freezes `target` so that assigning its properties fails, while assigning
- * the same name on an object that merely inherits from it still works (an
- * Error subclass setting `this.name`): each data property becomes a getter
- * and a setter that defines an own property on such an heir.
- */
-/**
  * Properties left writable on purpose: tests pin `Math.random` to prove a
  * learner's IDs do not come from it (lesson 05), and no test relies on it.
  */
 const LEFT_WRITABLE = new Map<object, string[]>([[Math, ["random"]]]);
 
+/**
+ * Freezes `target` so that assigning its properties fails, while assigning
+ * the same name on an object that merely inherits from it still works (an
+ * Error subclass setting `this.name`): each data property becomes a getter
+ * and a setter that defines an own property on such an heir.
+ */
 function harden(target: object): void {
   if (!Object.isExtensible(target)) return;
   const exempt = LEFT_WRITABLE.get(target) ?? [];

@@ -12,6 +12,7 @@ import { parseArgs } from "@std/cli/parse-args";
 import { ROOT } from "./catalog.ts";
 import { formatDuration, Progress } from "./progress.ts";
 import { withScratch } from "./scratch.ts";
+import { runTask } from "./task_process.ts";
 import { runMain, UsageError } from "./usage_error.ts";
 
 /** One run of the check, as soak saw it. */
@@ -29,14 +30,7 @@ interface Run {
 async function checkOnce(label: string, work: string): Promise<Run> {
   const json = `${work}/${label.replace(/\s/g, "-")}.json`;
   const started = performance.now();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", "check", "--json", json],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const { err } = await runTask(["check", "--json", json]);
   const ms = performance.now() - started;
   try {
     const report = JSON.parse(await Deno.readTextFile(json));
@@ -44,7 +38,7 @@ async function checkOnce(label: string, work: string): Promise<Run> {
       .map((i: { group: string; name: string }) => `${i.group} › ${i.name}`);
     return { label, failures, items: report.items.length, ms };
   } catch {
-    const text = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" / ");
+    const text = err.trim().split("\n").slice(-3).join(" / ");
     return { label, failures: [`the check did not complete: ${text}`], items: 0, ms };
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Running a course command as a learner types it (`deno task -q NAME …`) in
  * a copy of the course, and collecting what it printed: used by the tooling's
- * own tests to drive the commands end to end.
+ * own tests to drive the commands end to end, and by `deno task soak`.
  *
  * @module
  */
