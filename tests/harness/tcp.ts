@@ -18,7 +18,7 @@ function received(conn: Deno.Conn, data: Uint8Array | string): void {
     transport: "tcp",
     from: hostPort(conn.remoteAddr),
     to: hostPort(conn.localAddr),
-    data: typeof data === "string" ? data : data.slice(),
+    data,
   });
 }
 

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { concat, describe } from "./bytes.ts";
+import { concat } from "./bytes.ts";
 import { pause } from "./deadline.ts";
 import { closeQuietly } from "./tcp.ts";
 import { hostPort, wire } from "./wire.ts";
@@ -153,24 +153,6 @@ export class TcpProxy implements AsyncDisposable {
       closeQuietly(from);
       closeQuietly(to);
     }
-  }
-
-  /**
-   * The exchange so far, one line per piece, for failure messages.
-   *
-   * @example
-   * ```ts ignore
-   * console.log(proxy.transcript());
-   * ```
-   */
-  transcript(): string {
-    if (!this.events.length) return "  wire: nothing crossed the proxy";
-    return this.events.map((e) => {
-      const arrow = e.direction === "request" ? "client → server" : "server → client";
-      return `  wire: +${e.at.toFixed(0).padStart(5)} ms  ${arrow}  ${
-        e.data ? describe(e.data) : "EOF (half-close)"
-      }`;
-    }).join("\n");
   }
 
   /** Closes the listener and every connection, and waits for the copies to end. */

@@ -22,17 +22,22 @@ export interface WireEvent {
   from: string;
   /** Who it was for, as `host:port`. */
   to: string;
-  /** The bytes, or what happened instead (`connect`, `EOF`, …). */
+  /** The bytes (a copy of the first {@linkcode KEPT_BYTES}), or what happened instead (`connect`, `EOF`, …). */
   data: Uint8Array | string;
+  /** How many bytes there were; 0 for a string event. */
+  size: number;
   /** What a fault proxy did with it (`dropped`, `held back`, …), if anything. */
   note?: string;
 }
 
 /** The width a transcript line keeps to (failure messages indent it by about ten columns). */
-export const LINE_WIDTH = 68;
+const LINE_WIDTH = 68;
 
 /** How many events a transcript shows at most (the last ones). */
-export const TRANSCRIPT_EVENTS = 12;
+const TRANSCRIPT_EVENTS = 12;
+
+/** How much of each payload an event keeps: more than a transcript line shows. */
+const KEPT_BYTES = 64;
 
 /**
  * Formats an address as `host:port`.
@@ -70,14 +75,17 @@ export class WireLog {
    * wire.record({ transport: "udp", from: "127.0.0.1:5000", to: "127.0.0.1:6000", data: new Uint8Array([104, 105]) });
    * ```
    */
-  record(event: Omit<WireEvent, "at">): void {
-    this.#events.push({ ...event, at: performance.now() - this.#started });
+  record(event: Omit<WireEvent, "at" | "size">): void {
+    const { data } = event;
+    this.#events.push({
+      ...event,
+      // A copy, so that a reused buffer cannot change it; only the start, since that is all a
+      // transcript shows, and a test may move megabytes.
+      data: typeof data === "string" ? data : data.slice(0, KEPT_BYTES),
+      size: typeof data === "string" ? 0 : data.length,
+      at: performance.now() - this.#started,
+    });
     if (this.#events.length > 500) this.#events.shift();
-  }
-
-  /** The events recorded since the test began. */
-  get events(): readonly WireEvent[] {
-    return this.#events;
   }
 
   /**
@@ -98,7 +106,7 @@ export class WireLog {
     for (const e of shown) {
       const what = typeof e.data === "string"
         ? `[${e.data}]`
-        : `${quote(e.data, 32)} (${e.data.length} bytes)`;
+        : `${quote(e.data, 32)} (${e.size} bytes)`;
       const head = `+${e.at.toFixed(0).padStart(4)} ms ${e.transport} ${e.from} → ${e.to}`;
       const body = what + (e.note ? ` (${e.note})` : "");
       // Keep within 80 columns once indented in a failure message: long payloads get their own line.

@@ -21,7 +21,20 @@ Deno.test("wire: a failure ends with what crossed the test's sockets, in order",
 });
 
 Deno.test("wire: each test starts with an empty log", () => {
-  assertEquals(wire.events.length, 0);
+  assertEquals(wire.transcript().length, 0);
   const message = new LessonFailure({ summary: "nothing sent", section }).message;
   assert(!message.includes("on the wire"), message);
+});
+
+Deno.test("wire: a big payload keeps only its start, and the transcript gives its full size", () => {
+  wire.record({
+    transport: "tcp",
+    from: "127.0.0.1:1",
+    to: "127.0.0.1:2",
+    data: new Uint8Array(1_000_000).fill(0x61),
+  });
+  assertStringIncludes(
+    wire.transcript().join("\n"),
+    '"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…" (1000000 bytes)',
+  );
 });

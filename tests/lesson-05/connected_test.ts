@@ -13,7 +13,7 @@ import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
 import { UdpPeer } from "../harness/udp.ts";
-import { hostPort as showAddr } from "../harness/wire.ts";
+import { hostPort } from "../harness/wire.ts";
 
 const section = sectionsOf("lesson-05");
 const decoder = new TextDecoder();
@@ -31,10 +31,10 @@ async function receiveAmongStrangers(
   const senders = new Map<string, string>();
   for (const [i, stranger] of strangers.entries()) {
     const text = `stray datagram #${i + 1}`;
-    senders.set(text, showAddr(stranger.addr));
+    senders.set(text, hostPort(stranger.addr));
     await stranger.send(text, client.addr);
   }
-  senders.set("from the peer", showAddr(peer.addr));
+  senders.set("from the peer", hostPort(peer.addr));
   await peer.send("from the peer", client.addr);
   const data = await within(receiving, {
     awaiting: "receive() to return the peer's datagram",
@@ -50,14 +50,14 @@ Deno.test("connectUdp: takes a socket name of its own and sends nothing by itsel
   using client = connectUdp(peer.addr);
   expectThat(
     client.addr.hostname === "127.0.0.1" && client.addr.port > 0,
-    `addr is ${showAddr(client.addr)}`,
+    `addr is ${hostPort(client.addr)}`,
     {
       what: "the connected socket's own name",
       expected: "127.0.0.1 and the port the OS picked (not 0)",
       section: section("Deno has no connect(): build it"),
     },
   );
-  expectEqual(showAddr(client.peer), showAddr(peer.addr), {
+  expectEqual(hostPort(client.peer), hostPort(peer.addr), {
     what: "the peer the socket is tied to",
     section: section("Deno has no connect(): build it"),
   });
@@ -111,7 +111,7 @@ Deno.test({
     const { text, from } = await receiveAmongStrangers(peer, [stranger]);
     expectEqual(text, "from the peer", {
       what: `receive() with a stray from ${
-        showAddr(stranger.addr)
+        hostPort(stranger.addr)
       } queued before the peer's datagram`,
       section: section("Same address means host and port"),
       mistake: `accepted a datagram from a stranger at another address (${from}): return only ` +
@@ -127,10 +127,10 @@ Deno.test("connected: skips datagrams from the peer's host on other ports", asyn
   const { text, from } = await receiveAmongStrangers(peer, [strangerA, strangerB]);
   expectEqual(text, "from the peer", {
     what: `receive() with strays from 127.0.0.1 (other ports) before the peer ${
-      showAddr(peer.addr)
+      hostPort(peer.addr)
     }`,
     section: section("Same address means host and port"),
-    mistake: `accepted a datagram from ${from}, not the peer ${showAddr(peer.addr)}: compare ` +
+    mistake: `accepted a datagram from ${from}, not the peer ${hostPort(peer.addr)}: compare ` +
       "the port as well as the host (two programs on one machine differ only by port)",
   });
 });
@@ -144,7 +144,7 @@ Deno.test("sameAddress: equal only when both host and port match", () => {
   ];
   for (const [b, want] of cases) {
     expectEqual(sameAddress(a, b), want, {
-      what: `sameAddress(127.0.0.1:1060, ${showAddr(b)})`,
+      what: `sameAddress(127.0.0.1:1060, ${hostPort(b)})`,
       section: section("Same address means host and port"),
       mistake: b.port !== a.port
         ? "compare the port as well as the host (two programs on one machine differ only by port)"

@@ -29,7 +29,7 @@ import { linuxLoopbackTest } from "../harness/platform.ts";
 import { stopServer } from "../harness/server_loop.ts";
 import { openUdpSocket } from "../harness/sockets.ts";
 import { UdpPeer } from "../harness/udp.ts";
-import { hostPort as showAddr } from "../harness/wire.ts";
+import { hostPort } from "../harness/wire.ts";
 
 const section = sectionsOf("lesson-06");
 /** How long a "nobody answers" check listens: short, and only for negative checks. */
@@ -76,11 +76,11 @@ async function expectAnswer(
   using peer = UdpPeer.open();
   await peer.send("hello", to);
   const got = await peer.receive({
-    awaiting: `a reply to a datagram sent to ${showAddr(to)}`,
+    awaiting: `a reply to a datagram sent to ${hostPort(to)}`,
     watch: crashed,
     ...check,
   });
-  expectBytes(got.data, bookReply(5), { what: `the reply from ${showAddr(to)}`, ...check });
+  expectBytes(got.data, bookReply(5), { what: `the reply from ${hostPort(to)}`, ...check });
   return got.addr;
 }
 
@@ -93,7 +93,7 @@ async function expectSilence(
   await peer.send("hello", to);
   const heard = await peer.collect(SILENCE_MS);
   expectEqual(heard.length, 0, {
-    what: `replies to a datagram sent to ${showAddr(to)}: ${check.what}`,
+    what: `replies to a datagram sent to ${hostPort(to)}: ${check.what}`,
     section: check.section,
     mistake: check.mistake,
   });
@@ -206,7 +206,7 @@ Deno.test({
         ]]
       ) {
         const exchange = await within(ask(server.addr, `from ${bind}`, { bind }), {
-          awaiting: `ask() bound to ${bind} to get a reply from ${showAddr(server.addr)}`,
+          awaiting: `ask() bound to ${bind} to get a reply from ${hostPort(server.addr)}`,
           watch: crashed,
           section: section("Reaching a server from any local address"),
         });
@@ -281,10 +281,10 @@ function bindError(
   const got = second.addr as Deno.NetAddr;
   second.close();
   return fail({
-    summary: `${check.what}: it bound ${showAddr(got)} instead of failing`,
+    summary: `${check.what}: it bound ${hostPort(got)} instead of failing`,
     section: check.section,
     expected: "an AddressInUseError",
-    got: `a socket bound to ${showAddr(got)}`,
+    got: `a socket bound to ${hostPort(got)}`,
     mistake: got.port !== port
       ? `silently moved to another port (${got.port}) instead of failing: the caller asked for ` +
         "this name and must be told it is taken"
@@ -397,7 +397,7 @@ Deno.test({
           const to = at(host, a.addr.port);
           await expectAnswer(to, crashed, { section: section("Same port, different addresses") });
           await log.next(/^The client at 127\.0\.0\.1:\d+ says "hello"$/, {
-            awaiting: `the server bound to ${host} to log the datagram sent to ${showAddr(to)}`,
+            awaiting: `the server bound to ${host} to log the datagram sent to ${hostPort(to)}`,
             section: section("Same port, different addresses"),
             mistake: "each datagram reaches the socket whose name matches its destination exactly",
           });
