@@ -9,6 +9,8 @@
  */
 
 import { type Awaiting, within } from "./deadline.ts";
+import { isNotImplemented } from "./expect.ts";
+import { fail } from "./failure.ts";
 
 /** A running server loop: `close()` ends it, `done` settles when it has ended. */
 export interface ServerLoop {
@@ -42,4 +44,44 @@ export interface ServerLoop {
 export async function stopServer(server: ServerLoop, wait: Awaiting): Promise<void> {
   server.close();
   await within(server.done.catch(() => {}), wait);
+}
+
+/**
+ * Calls `server.close()` and requires `server.done` to RESOLVE (bounded):
+ * closing a server is the normal way to stop it, not an error. A rejection
+ * fails the test, naming the error `done` rejected with.
+ *
+ * @example
+ * ```ts
+ * import { expectCleanStop } from "./server_loop.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const server = {
+ *   close: () => listener.close(),
+ *   done: (async () => {
+ *     for await (const conn of listener) conn.close();
+ *   })(),
+ * };
+ * await expectCleanStop(server, {
+ *   awaiting: "the server loop to end after close()",
+ *   section: { lesson: "lesson-10", heading: "The server" },
+ * });
+ * ```
+ */
+export async function expectCleanStop(server: ServerLoop, wait: Awaiting): Promise<void> {
+  server.close();
+  const outcome = await within(
+    server.done.then(() => undefined, (error: unknown) => ({ error })),
+    wait,
+  );
+  if (outcome === undefined) return;
+  const error = outcome.error;
+  if (isNotImplemented(error)) throw error;
+  fail({
+    summary: "done rejected after close(): stopping the server is not an error",
+    section: wait.section,
+    expected: "done resolves once the loop has ended",
+    got: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    mistake: "done rejected after close(): the receive (or accept) that close() " +
+      "interrupts throws; when closing, catch it and end the loop quietly",
+  });
 }

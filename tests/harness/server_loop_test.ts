@@ -1,6 +1,6 @@
 import { assertEquals, assertRejects } from "@std/assert";
 import { LessonFailure } from "./failure.ts";
-import { stopServer } from "./server_loop.ts";
+import { expectCleanStop, stopServer } from "./server_loop.ts";
 
 const wait = {
   awaiting: "the server loop to end after close()",
@@ -36,4 +36,21 @@ Deno.test("stopServer: a loop that does not end fails, naming what was awaited a
     "timed out after 50 ms awaiting the server loop to end after close()",
   );
   assertEquals(error.report.mistake, "close() must end the loop");
+});
+
+Deno.test("expectCleanStop: a done that resolves after close() passes", async () => {
+  let end = () => {};
+  const done = new Promise<void>((resolve) => end = resolve);
+  await expectCleanStop({ close: () => end(), done }, wait);
+});
+
+Deno.test("expectCleanStop: a done that rejects after close() fails, naming the error", async () => {
+  const done = Promise.reject(new Deno.errors.BadResource("Bad resource ID"));
+  done.catch(() => {});
+  const error = await assertRejects(
+    () => expectCleanStop({ close() {}, done }, wait),
+    LessonFailure,
+    "done rejected after close()",
+  );
+  assertEquals(error.report.got, "BadResource: Bad resource ID");
 });
