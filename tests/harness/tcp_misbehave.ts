@@ -1,0 +1,246 @@
+/**
+ * Misbehaving TCP clients, for tests of servers that must keep serving:
+ *
+ * - {@linkcode resetBeforeAccept}: a client that connects and resets (RST)
+ *   the connection before the server has accepted it, so that the server's
+ *   next `accept()` fails for that one connection (on Linux, Deno reports
+ *   `NotConnected (os error 107)`) while the listener is fine.
+ * - {@linkcode resetMidRequest}: a client that sends part of a request, then
+ *   resets instead of closing.
+ * - {@linkcode openIdle}: many connections that stay open and say nothing.
+ *
+ * Deno's own API cannot send a reset; Node compatibility's
+ * `socket.resetAndDestroy()` (SO_LINGER 0, then close) can. The reset before
+ * accept is deterministic, with no sleep: the server's accept loop runs on
+ * the test's thread, so the harness blocks that thread (`Atomics.wait`) while
+ * a worker connects and resets; the kernel completes the handshake without
+ * the server, and the server's `accept()` only runs once the reset is done.
+ *
+ * @module
+ */
+
+import net from "node:net";
+import { type Awaiting, within } from "./deadline.ts";
+import { isNotImplemented } from "./expect.ts";
+import { fail, type Section } from "./failure.ts";
+import { hostPort, wire } from "./wire.ts";
+
+/**
+ * The mistake named when a server stops serving after one connection failed
+ * before accept (the `caughtBy` phrase of the lessons' "rethrows accept
+ * errors" mistakes).
+ */
+export const RETHROWS_ACCEPT = "the accept loop rethrows accept errors: an accept() that " +
+  "fails for one connection (NotConnected: it was reset before accept) is logged and " +
+  "the loop accepts the next; only close() ends it";
+
+/** How long the blocked thread waits for the worker's reset, in milliseconds. */
+const RESET_WAIT_MS = 5000;
+
+/** Flag values, shared with tcp_misbehave_worker.ts. */
+const WAITING = 0;
+const RESET = 1;
+
+/**
+ * Connects to `server` from another thread and resets the connection before
+ * the server can accept it, blocking this thread (and so the server's accept
+ * loop, if it runs here) until the reset is done. The server's next
+ * `accept()` then fails for that connection. Fails the test, naming
+ * `section`, if the reset could not be made within 5 s.
+ *
+ * @example
+ * ```ts
+ * import { resetBeforeAccept } from "./tcp_misbehave.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * resetBeforeAccept(listener.addr, { lesson: "lesson-11", heading: "x" });
+ * await listener.accept().catch((error) => console.log(error.name)); // "NotConnected"
+ * listener.close();
+ * ```
+ */
+export function resetBeforeAccept(server: Deno.NetAddr, section: Section): void {
+  const flag = new SharedArrayBuffer(4);
+  const cell = new Int32Array(flag);
+  const worker = new Worker(new URL("./tcp_misbehave_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  try {
+    worker.postMessage({ port: server.port, flag });
+    Atomics.wait(cell, 0, WAITING, RESET_WAIT_MS);
+  } finally {
+    worker.terminate();
+  }
+  const outcome = Atomics.load(cell, 0);
+  if (outcome !== RESET) {
+    fail({
+      summary: outcome === WAITING
+        ? `a test client could not connect to ${
+          hostPort(server)
+        } and reset within ${RESET_WAIT_MS} ms`
+        : `a test client could not connect to ${hostPort(server)} to reset it`,
+      section,
+    });
+  }
+  wire.record({
+    transport: "tcp",
+    from: "127.0.0.1",
+    to: hostPort(server),
+    data: "connect, then reset (RST) before the server's accept()",
+  });
+}
+
+/**
+ * Resets a connection before `server` accepts it ({@linkcode resetBeforeAccept}),
+ * then runs `client`, one ordinary exchange with the same server, which must
+ * succeed. `client` gets a `watch` promise for its bounded waits: it fails,
+ * naming {@linkcode RETHROWS_ACCEPT}, as soon as the server's loop ends.
+ *
+ * @example
+ * ```ts
+ * import { expectServesAfterResetBeforeAccept } from "./tcp_misbehave.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const done = (async () => {
+ *   while (true) {
+ *     try {
+ *       (await listener.accept()).close();
+ *     } catch (error) {
+ *       if (error instanceof Deno.errors.BadResource) return; // close()d
+ *     }
+ *   }
+ * })();
+ * const section = { lesson: "lesson-11", heading: "x" };
+ * await expectServesAfterResetBeforeAccept({ addr: listener.addr, done }, section, async () => {
+ *   (await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port })).close();
+ * });
+ * listener.close();
+ * await done;
+ * ```
+ */
+export async function expectServesAfterResetBeforeAccept(
+  server: { addr: Deno.NetAddr; done: Promise<unknown> },
+  section: Section,
+  client: (watch: Promise<never>) => Promise<void>,
+): Promise<void> {
+  resetBeforeAccept(server.addr, section);
+  const watch = server.done.then(
+    (): never =>
+      fail({
+        summary: "the server stopped serving after a client reset before accept()",
+        section,
+        got: "done resolved, although close() was not called",
+        mistake: RETHROWS_ACCEPT,
+      }),
+    (error): never => {
+      if (isNotImplemented(error)) throw error;
+      fail({
+        summary: "the server stopped serving after a client reset before accept()",
+        section,
+        got: `done rejected: ${error instanceof Error ? `${error.name}: ${error.message}` : error}`,
+        mistake: RETHROWS_ACCEPT,
+      });
+    },
+  );
+  watch.catch(() => {});
+  await Promise.race([client(watch), watch]);
+}
+
+/**
+ * Connects to `server`, writes `request` (part of a request, say), then
+ * resets the connection instead of closing it; resolves once the socket is
+ * closed. Every step is bounded by `wait`.
+ *
+ * @example
+ * ```ts
+ * import { resetMidRequest } from "./tcp_misbehave.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const section = { lesson: "lesson-16", heading: "x" };
+ * const reset = resetMidRequest(listener.addr, "ECHO half a li", { awaiting: "a reset", section });
+ * const conn = await listener.accept();
+ * await reset;
+ * await conn.read(new Uint8Array(64)).catch((error) => console.log(error.name)); // "ConnectionReset"
+ * conn.close();
+ * listener.close();
+ * ```
+ */
+export async function resetMidRequest(
+  server: Deno.NetAddr,
+  request: string | Uint8Array,
+  wait: Awaiting,
+): Promise<void> {
+  const socket = net.connect({ host: server.hostname, port: server.port });
+  try {
+    const failed = new Promise<never>((_, reject) => socket.once("error", reject));
+    failed.catch(() => {});
+    await within(
+      Promise.race([new Promise<void>((resolve) => socket.once("connect", resolve)), failed]),
+      wait,
+    );
+    const from = `${socket.localAddress}:${socket.localPort}`;
+    const bytes = typeof request === "string" ? new TextEncoder().encode(request) : request;
+    await within(
+      Promise.race([new Promise<void>((resolve) => socket.write(bytes, () => resolve())), failed]),
+      wait,
+    );
+    wire.record({ transport: "tcp", from, to: hostPort(server), data: bytes });
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    socket.resetAndDestroy();
+    await within(closed, wait);
+    wire.record({ transport: "tcp", from, to: hostPort(server), data: "reset (RST)" });
+  } finally {
+    if (!socket.destroyed) socket.destroy();
+  }
+}
+
+/** Connections held open by {@linkcode openIdle}; disposing closes them all. */
+export interface IdleClients extends Disposable {
+  /** The open connections, in the order they connected. */
+  readonly conns: Deno.TcpConn[];
+}
+
+/**
+ * Opens `count` connections to `server` that say nothing and stay open
+ * until disposed (`using`). Each connect is bounded by `wait`.
+ *
+ * @example
+ * ```ts
+ * import { openIdle } from "./tcp_misbehave.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * {
+ *   using idle = await openIdle(listener.addr, 3, { awaiting: "3 connections", section: { lesson: "lesson-16", heading: "x" } });
+ *   console.log(idle.conns.length); // 3 (the kernel completes them before accept)
+ * }
+ * listener.close();
+ * ```
+ */
+export async function openIdle(
+  server: Deno.NetAddr,
+  count: number,
+  wait: Awaiting,
+): Promise<IdleClients> {
+  const conns: Deno.TcpConn[] = [];
+  const dispose = () => {
+    for (const conn of conns.splice(0)) {
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    }
+  };
+  try {
+    for (let i = 0; i < count; i++) {
+      conns.push(
+        await within(Deno.connect({ hostname: server.hostname, port: server.port }), wait),
+      );
+    }
+  } catch (error) {
+    dispose();
+    throw error;
+  }
+  wire.record({
+    transport: "tcp",
+    from: "127.0.0.1",
+    to: hostPort(server),
+    data: `${count} connections that stay silent`,
+  });
+  return { conns, [Symbol.dispose]: dispose };
+}
