@@ -24,7 +24,7 @@
 import { parseArgs } from "@std/cli/parse-args";
 import { findLesson, loadCatalog, ROOT } from "./catalog.ts";
 import { CORES } from "./pool.ts";
-import { measureCommand } from "./memory.ts";
+import { measureCommand } from "./grader/memory.ts";
 import { withScratch } from "./scratch.ts";
 import { runMain, UsageError } from "./usage_error.ts";
 

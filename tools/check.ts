@@ -17,7 +17,7 @@
 import { parseArgs } from "@std/cli/parse-args";
 import { dim, green, red } from "@std/fmt/colors";
 import { type Catalog, findLesson, type Lesson, loadCatalog, ROOT } from "./catalog.ts";
-import { DEFAULT_LIMITS, gradeLesson } from "./grading.ts";
+import { DEFAULT_LIMITS, gradeLesson } from "./grader/grading.ts";
 import { parseJUnit } from "./junit.ts";
 import { loadMistakes, type Mistake, variantTarget } from "./mistakes.ts";
 import { CORES, startPool } from "./pool.ts";
@@ -222,7 +222,7 @@ async function main(): Promise<number> {
         "--allow-net=127.0.0.1",
         "lessons/",
       ]),
-      testJob("grader tests", ["tools/grade_test.ts", "tools/zip_test.ts"]),
+      testJob("grader tests", ["tools/grader/"]),
       testJob("learner command tests", ["tools/learner_cli_test.ts", "tools/cli_test.ts"]),
       testJob("tooling and harness unit tests", [
         "tools/catalog_test.ts",

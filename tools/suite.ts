@@ -12,7 +12,7 @@ import { concat } from "@std/bytes/concat";
 import { type Lesson, ROOT } from "./catalog.ts";
 import { importMapFor, type Target } from "./import_map.ts";
 import { parseJUnit, type TestResult } from "./junit.ts";
-import { every, treeRssKb } from "./memory.ts";
+import { every, treeRssKb } from "./grader/memory.ts";
 import { withScratch } from "./scratch.ts";
 
 /** How a suite is run. */

@@ -8,7 +8,7 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { findLesson, loadCatalog, ROOT } from "./catalog.ts";
+import { findLesson, loadCatalog, ROOT } from "../catalog.ts";
 import {
   DEFAULT_LIMITS,
   type GradedLesson,
@@ -16,11 +16,11 @@ import {
   type Limits,
   referenceTests,
 } from "./grading.ts";
-import { jsonReport, junitReport, markdownReport } from "./grade_report.ts";
-import { applyEdits, loadMistakes } from "./mistakes.ts";
-import { runSuite } from "./suite.ts";
-import { SOLUTIONS } from "./targets.ts";
-import { UsageError } from "./usage_error.ts";
+import { jsonReport, junitReport, markdownReport } from "./report.ts";
+import { applyEdits, loadMistakes } from "../mistakes.ts";
+import { runSuite } from "../suite.ts";
+import { SOLUTIONS } from "../targets.ts";
+import { UsageError } from "../usage_error.ts";
 
 const catalog = await loadCatalog();
 const lesson03 = findLesson(catalog, "3");

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts ignore
- * // deno test --preload=tools/lockdown.ts …
+ * // deno test --preload=tools/grader/lockdown.ts …
  * ```
  *
  * @module

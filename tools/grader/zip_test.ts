@@ -5,10 +5,10 @@
 
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { concat } from "@std/bytes/concat";
-import { findLesson, loadCatalog, ROOT } from "./catalog.ts";
+import { findLesson, loadCatalog, ROOT } from "../catalog.ts";
 import { gradeSubmission } from "./grading.ts";
 import { escapesRoot, readZip } from "./zip.ts";
-import { UsageError } from "./usage_error.ts";
+import { UsageError } from "../usage_error.ts";
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;

@@ -1,6 +1,6 @@
 /**
  * Grade reports in the formats instructors' tools read: a text table, JSON
- * (schema in `tools/grade.schema.json`), JUnit XML, Markdown (fits
+ * (schema in `tools/grader/schema.json`), JUnit XML, Markdown (fits
  * `$GITHUB_STEP_SUMMARY`), and Exercism's `results.json` (version 3) per lesson.
  *
  * @module

@@ -10,7 +10,7 @@
 
 import { basename, join, relative, resolve } from "@std/path";
 import { extractZip, readZip } from "./zip.ts";
-import { UsageError } from "./usage_error.ts";
+import { UsageError } from "../usage_error.ts";
 
 /** A submission ready to be graded. */
 export interface OpenSubmission {

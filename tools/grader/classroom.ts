@@ -10,9 +10,9 @@
  */
 
 import { parseArgs } from "@std/cli/parse-args";
-import { type Catalog, loadCatalog } from "./catalog.ts";
+import { type Catalog, loadCatalog } from "../catalog.ts";
 import { referenceTests } from "./grading.ts";
-import { runMain, UsageError } from "./usage_error.ts";
+import { runMain, UsageError } from "../usage_error.ts";
 
 /** Per-lesson timeout for a Classroom step, in minutes. */
 export const STEP_TIMEOUT_MINUTES = 5;

@@ -8,7 +8,7 @@
  */
 
 import { dirname } from "@std/path";
-import { UsageError } from "./usage_error.ts";
+import { UsageError } from "../usage_error.ts";
 
 /** Limits that keep a hostile archive from filling the disk. */
 export const ZIP_LIMITS = { entries: 2000, bytes: 64 * 1024 * 1024 };

@@ -10,14 +10,14 @@
  * @module
  */
 
-import { type Catalog, type Lesson, ROOT } from "./catalog.ts";
-import type { Target } from "./import_map.ts";
-import { CORES, mapPool } from "./pool.ts";
-import { cachedResult, contentKey, storeResults } from "./result_cache.ts";
-import { withScratch } from "./scratch.ts";
+import { type Catalog, type Lesson, ROOT } from "../catalog.ts";
+import type { Target } from "../import_map.ts";
+import { CORES, mapPool } from "../pool.ts";
+import { cachedResult, contentKey, storeResults } from "../result_cache.ts";
+import { withScratch } from "../scratch.ts";
 import { openSubmission } from "./submission.ts";
-import { runSuite, type SuiteResult } from "./suite.ts";
-import { SOLUTIONS } from "./targets.ts";
+import { runSuite, type SuiteResult } from "../suite.ts";
+import { SOLUTIONS } from "../targets.ts";
 
 /** One test's grade. */
 export interface GradedTest {
@@ -276,7 +276,7 @@ export async function gradeLesson(
     timeoutMs: limits.timeoutMs,
     memoryCapMb: limits.memoryMb,
     outputCapBytes: limits.outputBytes,
-    extraFlags: [`--preload=${ROOT}tools/lockdown.ts`],
+    extraFlags: [`--preload=${ROOT}tools/grader/lockdown.ts`],
   });
   const violations = violationsOf(result, limits.timeoutMs, limits.memoryMb, limits.outputBytes);
   const foreign = foreignFiles(result, [target.dir, ROOT]);

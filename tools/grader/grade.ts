@@ -14,12 +14,12 @@
 
 import { parseArgs } from "@std/cli/parse-args";
 import { join, resolve } from "@std/path";
-import { type Catalog, findLesson, type Lesson, loadCatalog } from "./catalog.ts";
-import { type Format, FORMATS, jsonReport, render } from "./grade_report.ts";
+import { type Catalog, findLesson, type Lesson, loadCatalog } from "../catalog.ts";
+import { type Format, FORMATS, jsonReport, render } from "./report.ts";
 import { DEFAULT_LIMITS, type Grade, gradeSubmission, type Limits } from "./grading.ts";
-import { CORES, startPool } from "./pool.ts";
-import { Progress } from "./progress.ts";
-import { runMain, UsageError } from "./usage_error.ts";
+import { CORES, startPool } from "../pool.ts";
+import { Progress } from "../progress.ts";
+import { runMain, UsageError } from "../usage_error.ts";
 
 const USAGE = "usage: deno task grade SUBMISSION [--lessons 03,04] [--format " + FORMATS.join("|") +
   "] [--out FILE] [--strict]\n       deno task grade --batch DIR [--out FOLDER] [--concurrency N] [--lessons …]";
