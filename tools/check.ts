@@ -21,6 +21,7 @@ import { DEFAULT_LIMITS, gradeLesson } from "./grader/grading.ts";
 import { parseJUnit } from "./junit.ts";
 import { loadMistakes, type Mistake, variantTarget } from "./mistakes.ts";
 import { CORES, startPool } from "./pool.ts";
+import { staleEquivalents } from "./mutate/equivalents.ts";
 import { isStubFailure } from "./report.ts";
 import { currentStubIds, STUBS_FILE } from "./reset.ts";
 import { checkStructure } from "./structure.ts";
@@ -229,6 +230,7 @@ async function main(): Promise<number> {
         "tools/junit_test.ts",
         "tools/import_map_test.ts",
         "tools/mistakes_test.ts",
+        "tools/mutate/mutate_test.ts",
         "tests/harness/",
       ]),
     );
@@ -246,6 +248,13 @@ async function main(): Promise<number> {
       })),
     };
   });
+  jobs.push(async () => ({
+    title: "equivalent mutants still in the solutions (tools/mutate)",
+    items: await Promise.all(lessons.map(async (lesson) => {
+      const problems = await staleEquivalents(lesson);
+      return { name: lesson.id, ok: !problems.length, detail: problems.join("\n") || undefined };
+    })),
+  }));
   for (const lesson of lessons) {
     jobs.push(solutionJob(lesson), stubJob(lesson));
     for (const mistake of await loadMistakes(lesson)) {
