@@ -7,7 +7,7 @@
 
 import { decodeText, encodeText, hexBytes } from "../../exercises/lesson-01/bytes.ts";
 import { expectBytes, expectEqual, expectRejects } from "../harness/expect.ts";
-import { sectionsOf } from "../harness/failure.ts";
+import { fail, sectionsOf } from "../harness/failure.ts";
 
 const section = sectionsOf("lesson-01");
 
@@ -98,4 +98,60 @@ Deno.test("hexBytes: two lowercase hex digits per byte, separated by spaces", ()
         : undefined,
     });
   }
+});
+
+/**
+ * `bytes` as a view into the middle of a larger buffer, the way a received
+ * chunk often is: `byteOffset` is not 0 and the buffer holds other bytes
+ * (here `ff`, which is never UTF-8) on both sides.
+ */
+function viewInTheMiddle(hex: string): Uint8Array {
+  const inner = bytesOf(hex);
+  const buffer = new Uint8Array(inner.length + 6).fill(0xff);
+  buffer.set(inner, 3);
+  return buffer.subarray(3, 3 + inner.length);
+}
+
+/** Whether decodeText accepts the same bytes copied into a buffer of their own. */
+function decodesAlone(view: Uint8Array): boolean {
+  try {
+    decodeText(view.slice());
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const wholeBuffer = "read the whole underlying buffer (bytes.buffer) instead of the " +
+  "view: a Uint8Array may start at a byteOffset and end before the buffer does";
+
+Deno.test("decodeText and hexBytes: a view into a larger buffer means only its own bytes", () => {
+  const view = viewInTheMiddle("63 61 66 c3 a9");
+  let text: string | undefined;
+  let error: unknown;
+  try {
+    text = decodeText(view);
+  } catch (e) {
+    error = e;
+  }
+  if (error !== undefined) {
+    if (!(error instanceof TypeError)) throw error;
+    fail({
+      summary: "decodeText refused valid UTF-8 handed over as a view",
+      section: section("Decoding strictly"),
+      expected: '"café" (bytes 3 to 8 of an 11-byte buffer: 63 61 66 c3 a9)',
+      got: `${error.name}: ${error.message}`,
+      mistake: decodesAlone(view) ? wholeBuffer : undefined,
+    });
+  }
+  expectEqual(text, "café", {
+    what: "decodeText(bytes 3 to 8 of an 11-byte buffer: 63 61 66 c3 a9)",
+    section: section("Decoding strictly"),
+  });
+  const hex = hexBytes(view);
+  expectEqual(hex, "63 61 66 c3 a9", {
+    what: "hexBytes(bytes 3 to 8 of an 11-byte buffer)",
+    section: section("Bytes, not text"),
+    mistake: hex.startsWith("ff ff ff") ? wholeBuffer : undefined,
+  });
 });

@@ -15,7 +15,7 @@ import { describe } from "../harness/bytes.ts";
 import { background, pause, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
 import { fail, type Section, sectionsOf } from "../harness/failure.ts";
-import { stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import { unusedPort } from "../harness/sockets.ts";
 import { connect, FakeServer, readToEnd, writeAll } from "../harness/tcp.ts";
 
@@ -26,6 +26,9 @@ const section = sectionsOf("lesson-01");
  * injection only: a correct client waits for EOF however long this is.
  */
 const WITHHOLD_MS = 30;
+
+const aliased = "kept each chunk as a view of the one read buffer (subarray), so " +
+  "the next read() overwrote it: keep a copy of each chunk (slice)";
 
 const neverClosed =
   "the greeter never closed the connection, so the client waits for EOF forever: " +
@@ -204,9 +207,13 @@ Deno.test("fetchGreeting: keeps reading until the server closes (a reply sent in
     where,
   );
   if (result.error) throw result.error;
-  expectBytes(result.value ?? "", "Hello, 127.0.0.1:1060!\n", {
+  const value = result.value ?? "";
+  expectBytes(value, "Hello, 127.0.0.1:1060!\n", {
     what: "the greeting fetchGreeting returned",
     section: where,
+    // The second read overwrote the start of the first chunk: that chunk was
+    // kept as a view of the one read buffer.
+    mistake: value.startsWith("1060!\n") && value.length === 23 ? aliased : undefined,
   });
 });
 
@@ -318,4 +325,71 @@ Deno.test("fetchGreeting: a closed port is an error (ConnectionRefused), not an 
         : "do not catch connection errors and return a made-up greeting",
     },
   );
+});
+
+Deno.test("greeter: done resolves after close(), also once clients were served", async () => {
+  const greeter = startGreeter({ hostname: "127.0.0.1", port: 0 });
+  let stopped = false;
+  try {
+    await greetedAt(greeter, "the client");
+    await expectCleanStop(greeter, {
+      awaiting: "the greeter's done to settle after close()",
+      section: section("The server: listen, accept, answer, close"),
+      mistake: "close() must close the listener, so that the pending accept() ends the loop",
+    });
+    stopped = true;
+  } finally {
+    if (!stopped) {
+      await stopServer(greeter, {
+        awaiting: "the greeter's accept loop to end after close()",
+        section: section("The server: listen, accept, answer, close"),
+      });
+    }
+  }
+});
+
+Deno.test("fetchGreeting: a 2 MiB reply arrives whole, however many reads it takes", async () => {
+  const where = section("The client: read until the server closes");
+  const text = "Grüße, café ☕\n".repeat(Math.ceil(2 * 1024 * 1024 / 18));
+  const reply = new TextEncoder().encode(text);
+  using fake = FakeServer.open();
+  const fetching = background(fetchGreeting(fake.addr));
+  try {
+    const conn = await fake.accept({
+      awaiting: "fetchGreeting to connect",
+      watch: fetching,
+      section: where,
+    });
+    try {
+      await writeAll(conn, reply, {
+        awaiting: `the ${reply.length}-byte reply to be read by fetchGreeting`,
+        section: where,
+        watch: fetching,
+        mistake: "fetchGreeting stopped reading before EOF: read until read() returns null",
+      });
+    } finally {
+      conn.close();
+    }
+    const result = await within(outcome(fetching), {
+      awaiting: "fetchGreeting to return once the server closed the connection",
+      section: where,
+      mistake: "a fixed-size buffer filled up: read() into no room returns 0, " +
+        "forever; keep a copy of each chunk and read into the buffer again",
+    });
+    if (result.error) throw result.error;
+    const got = new TextEncoder().encode(result.value ?? "");
+    expectEqual(got.length, reply.length, {
+      what: `the length in bytes of the ${reply.length}-byte reply fetchGreeting returned`,
+      section: where,
+    });
+    expectThat(result.value === text, "the same length, but other text", {
+      what: `the ${reply.length}-byte reply fetchGreeting returned`,
+      expected: "the text the server sent, character for character",
+      section: where,
+      mistake: "a chunk was overwritten or reordered: keep a copy of each chunk, in order",
+    });
+  } finally {
+    fake.close();
+    await within(fetching.catch(() => {}), { awaiting: "fetchGreeting to end", section: where });
+  }
 });

@@ -123,4 +123,45 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: '"prompt" as allowed',
   },
+  {
+    id: "decode-whole-buffer",
+    summary: "decodeText decodes bytes.buffer, the whole underlying buffer, not the view",
+    file: "bytes.ts",
+    edits: [{
+      find: "return strict.decode(bytes);",
+      replace: "return strict.decode(bytes.buffer);",
+    }],
+    caughtBy: "read the whole underlying buffer",
+  },
+  {
+    id: "hex-whole-buffer",
+    summary: "hexBytes wraps bytes.buffer in a new Uint8Array, ignoring byteOffset and length",
+    file: "bytes.ts",
+    edits: [{
+      find: "Array.from(bytes, (b)",
+      replace: "Array.from(new Uint8Array(bytes.buffer), (b)",
+    }],
+    caughtBy: "read the whole underlying buffer",
+  },
+  {
+    id: "chunks-alias-read-buffer",
+    summary:
+      "fetchGreeting keeps subarray views of its one read buffer, so later reads overwrite them",
+    file: "greeter.ts",
+    edits: [{
+      find: "chunks.push(buffer.slice(0, n));",
+      replace: "chunks.push(buffer.subarray(0, n));",
+    }],
+    caughtBy: "kept each chunk as a view of the one read buffer",
+  },
+  {
+    id: "done-rejects-after-close",
+    summary: "the greeter rethrows the error of the accept() that close() interrupts",
+    file: "greeter.ts",
+    edits: [{
+      find: "        if (closing) return;\n        throw error;",
+      replace: "        throw error;",
+    }],
+    caughtBy: "done rejected after close()",
+  },
 ];
