@@ -132,6 +132,23 @@ Deno.test("parseHostPort: a port above 65535 is a RangeError", async () => {
   }
 });
 
+Deno.test("parseHostPort: a default port above 65535 is a RangeError too", async () => {
+  for (const defaultPort of [65536, -1, 1060.5]) {
+    const result = attempt(() => parseHostPort("localhost", defaultPort));
+    const returned = result.value;
+    await expectRejects(() => replay(result), {
+      kind: RangeError,
+      pattern: /65535/,
+      what: `parseHostPort("localhost", ${defaultPort})`,
+      section: section("Port numbers are 16 bits"),
+      mistake: returned
+        ? `returned the default port ${returned.port} unchecked: a default is a port ` +
+          "too, check it like one read from the text"
+        : undefined,
+    });
+  }
+});
+
 Deno.test("parseHostPort: malformed text is a TypeError that says what is wrong", async () => {
   const cases: [string, string, RegExp][] = [
     [":1060", "an empty host", /host/i],
@@ -144,6 +161,12 @@ Deno.test("parseHostPort: malformed text is a TypeError that says what is wrong"
     ["[::1", "a [ without ]", /\]/],
     ["[::1]1060", "no colon after ]", /:/],
     ["localhost", "no port and no default", /port/i],
+    ["127.0.0.1:1e3", "a port in exponent notation (Number gives 1000)", /port/i],
+    ["127.0.0.1:0x10", "a port in hex (Number and parseInt give 16)", /port/i],
+    ["127.0.0.1:+5", "a port with a plus sign", /port/i],
+    ["127.0.0.1:80\n", "a port with a newline after it", /port/i],
+    ["127.0.0.1:١٠٦٠", "a port in Arabic-Indic digits, not 0-9", /port/i],
+    ["[]:1060", "an empty host in brackets", /host/i],
   ];
   for (const [text, why, pattern] of cases) {
     const result = attempt(() => parseHostPort(text));
@@ -156,6 +179,9 @@ Deno.test("parseHostPort: malformed text is a TypeError that says what is wrong"
       mistake: text.endsWith("80abc") && returned?.port === 80
         ? 'parseInt stops at the first non-digit and returns 80 for "80abc": ' +
           "check the port is digits only (/^[0-9]+$/) before converting it"
+        : result.error instanceof RangeError && /port/i.test(pattern.source)
+        ? "converted text that is not digits 0-9 and range-checked the number: " +
+          "refuse the text itself as not a decimal number (/^[0-9]+$/)"
         : undefined,
     });
   }
@@ -167,6 +193,7 @@ Deno.test("formatHostPort: `host:port`, with brackets around an IPv6 address", (
     [{ hostname: "localhost", port: 80 }, "localhost:80"],
     [{ hostname: "::1", port: 1060 }, "[::1]:1060"],
     [{ hostname: "fe80::1:2", port: 0 }, "[fe80::1:2]:0"],
+    [{ hostname: "fe80:0:0:0:0:0:0:1", port: 65535 }, "[fe80:0:0:0:0:0:0:1]:65535"],
   ];
   for (const [addr, text] of cases) {
     const got = formatHostPort(addr);
@@ -207,6 +234,11 @@ Deno.test("isIPv4: refuses numbers over 255, the wrong count, empty parts and ot
     ["localhost", "a host name, not an address"],
     ["::1", "an IPv6 address"],
     ["", "nothing at all"],
+    ["0x7f.0.0.1", 'a number in hex (Number("0x7f") is 127)'],
+    ["1e2.0.0.1", 'a number in exponent notation (Number("1e2") is 100)'],
+    ["127.0.0.+1", "a plus sign"],
+    ["127.0.0.1\n", "a trailing newline"],
+    ["١٢٧.0.0.1", "digits other than 0-9 (Arabic-Indic)"],
   ];
   for (const [text, why] of cases) {
     expectEqual(isIPv4(text), false, {

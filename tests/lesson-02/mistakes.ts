@@ -103,4 +103,52 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "reported the port you asked for (0)",
   },
+  {
+    id: "default-port-unchecked",
+    summary: "parseHostPort returns the default port without checking it is 0 to 65535",
+    file: "addresses.ts",
+    edits: [{ find: "    checkPort(defaultPort);\n", replace: "" }],
+    caughtBy: "returned the default port",
+  },
+  {
+    id: "ipv4-number-coercion",
+    summary: "isIPv4 checks each part with Number(), which reads 0x7f and 1e2 as numbers",
+    file: "addresses.ts",
+    edits: [{
+      find: "/^(0|[1-9][0-9]{0,2})$/.test(quad) && Number(quad) <= 255",
+      replace: 'quad.trim() === quad && quad !== "" && !/^0[0-9]/.test(quad) && ' +
+        "Number.isInteger(Number(quad)) && Number(quad) >= 0 && Number(quad) <= 255",
+    }],
+    caughtBy: "accepted a number in hex",
+  },
+  {
+    id: "brackets-only-for-double-colon",
+    summary: "formatHostPort brackets a hostname only when it contains ::",
+    file: "addresses.ts",
+    edits: [{
+      find: 'return addr.hostname.includes(":")\n',
+      replace: 'return addr.hostname.includes("::")\n',
+    }],
+    caughtBy: "cannot be read back",
+  },
+  {
+    id: "port-unicode-digits",
+    summary: "parseHostPort accepts any Unicode digit (\\p{Nd}) as a port digit",
+    file: "addresses.ts",
+    edits: [{
+      find: "if (!/^[0-9]+$/.test(portText)) {",
+      replace: "if (!/^\\p{Nd}+$/u.test(portText)) {",
+    }],
+    caughtBy: "refuse the text itself as not a decimal number",
+  },
+  {
+    id: "empty-bracketed-host",
+    summary: "parseHostPort accepts [] as a host",
+    file: "addresses.ts",
+    edits: [{
+      find: 'if (hostname === "") throw',
+      replace: 'if (hostname === "" && !text.startsWith("[")) throw',
+    }],
+    caughtBy: "an empty host in brackets",
+  },
 ];
