@@ -27,6 +27,16 @@ export interface SuiteOptions {
   outputCapBytes?: number;
   /** Kill the process once its resident memory passes this many MiB (sampled with `ps`; default: no cap). */
   memoryCapMb?: number;
+  /**
+   * Wraps the `deno test` command line (the grader's sandbox): given Deno's
+   * path, the arguments and the run's scratch folder, what to spawn instead,
+   * with its whole environment (nothing is inherited then).
+   */
+  wrap?: (
+    deno: string,
+    args: string[],
+    work: string,
+  ) => { command: string; args: string[]; env: Record<string, string> };
 }
 
 /** How much of a suite's output is kept for diagnosis. */
@@ -87,10 +97,12 @@ export async function runSuite(
       `${ROOT}tests/${lesson.id}/`,
     ];
     const started = performance.now();
-    const child = new Deno.Command(Deno.execPath(), {
-      args,
+    const launch = options.wrap?.(Deno.execPath(), args, work);
+    const child = new Deno.Command(launch?.command ?? Deno.execPath(), {
+      args: launch?.args ?? args,
       cwd: ROOT,
-      env: { NO_COLOR: "1" },
+      clearEnv: launch !== undefined,
+      env: launch?.env ?? { NO_COLOR: "1" },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

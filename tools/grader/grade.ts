@@ -1,5 +1,5 @@
 /**
- * `deno task grade SUBMISSION [--lessons 03,04] [--format text|json|junit|markdown|exercism] [--out FILE] [--strict]`
+ * `deno task grade SUBMISSION [--lessons 03,04] [--format text|json|junit|markdown|exercism] [--out FILE] [--strict] [--require-sandbox | --sandbox deno]`
  * `deno task grade --batch DIR [--out FOLDER] [--concurrency N] [--lessons …] [--format …]`
  *
  * Grades a submission (a folder laid out like `exercises/`, a learner's
@@ -7,7 +7,12 @@
  * `--batch`, grades every submission in DIR with bounded concurrency and
  * writes a gradebook (CSV and JSON) plus one report per submission.
  *
- * Exit codes: 0 graded; 1 graded with failures, with `--strict`; 2 unusable input.
+ * Each lesson runs in the OS sandbox (bubblewrap) where it works, else under
+ * Deno's permissions alone; every report names which. `--require-sandbox`
+ * refuses to grade without the OS sandbox; `--sandbox deno` skips it.
+ *
+ * Exit codes: 0 graded; 1 graded with failures, with `--strict`; 2 unusable
+ * input, or no OS sandbox with `--require-sandbox`.
  *
  * @module
  */
@@ -15,14 +20,17 @@
 import { parseArgs } from "@std/cli/parse-args";
 import { join, resolve } from "@std/path";
 import { type Catalog, findLesson, type Lesson, loadCatalog } from "../catalog.ts";
+import { gradebookCsv } from "./gradebook.ts";
 import { type Format, FORMATS, jsonReport, render } from "./report.ts";
 import { DEFAULT_LIMITS, type Grade, gradeSubmission, type Limits } from "./grading.ts";
+import { detectSandbox, type Sandbox } from "./sandbox.ts";
 import { CORES, startPool } from "../pool.ts";
 import { Progress } from "../progress.ts";
 import { runMain, UsageError } from "../usage_error.ts";
 
 const USAGE = "usage: deno task grade SUBMISSION [--lessons 03,04] [--format " + FORMATS.join("|") +
-  "] [--out FILE] [--strict]\n       deno task grade --batch DIR [--out FOLDER] [--concurrency N] [--lessons …]";
+  "] [--out FILE] [--strict]\n       deno task grade --batch DIR [--out FOLDER] [--concurrency N] [--lessons …]" +
+  "\n       either form: [--require-sandbox | --sandbox deno] [--timeout S] [--memory MB]";
 
 const EXTENSIONS: Record<Format, string> = {
   text: "txt",
@@ -31,45 +39,6 @@ const EXTENSIONS: Record<Format, string> = {
   markdown: "md",
   exercism: "exercism.json",
 };
-
-/**
- * One gradebook row per submission, as CSV with a header.
- *
- * @example
- * ```ts ignore
- * await Deno.writeTextFile("gradebook.csv", gradebookCsv(grades, catalog.lessons));
- * ```
- */
-export function gradebookCsv(
-  rows: { name: string; grade?: Grade; error?: string }[],
-  lessons: Lesson[],
-): string {
-  const quote = (v: string | number) =>
-    /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v);
-  const header = [
-    "submission",
-    "points",
-    "max_points",
-    "percent",
-    ...lessons.map((l) => l.id),
-    "problems",
-  ];
-  const lines = rows.map(({ name, grade, error }) => {
-    if (!grade) return [name, 0, "", "", ...lessons.map(() => ""), `unusable: ${error}`];
-    const percent = grade.maxPoints ? Math.round((grade.points / grade.maxPoints) * 1000) / 10 : 0;
-    const problems = grade.lessons.flatMap((l) => l.violations.map((v) => `${l.lesson}: ${v}`))
-      .join("; ");
-    return [
-      name,
-      grade.points,
-      grade.maxPoints,
-      percent,
-      ...lessons.map((l) => grade.lessons.find((g) => g.lesson === l.id)?.points ?? ""),
-      problems,
-    ];
-  });
-  return [header, ...lines].map((row) => row.map(quote).join(",")).join("\n") + "\n";
-}
 
 function parseLimits(flags: { timeout?: string; memory?: string }): Limits {
   const number = (text: string | undefined, name: string, fallback: number) => {
@@ -93,6 +62,7 @@ async function gradeBatch(
   concurrency: number,
   out: string,
   format: Format,
+  sandbox: Sandbox,
 ): Promise<number> {
   const info = await Deno.stat(dir).catch(() => undefined);
   if (!info?.isDirectory) throw new UsageError(`batch folder not found: ${dir}`);
@@ -109,7 +79,7 @@ async function gradeBatch(
   const rows = await Promise.all(startPool(entries, concurrency, async (name) => {
     let row: { name: string; grade?: Grade; error?: string };
     try {
-      const grade = await gradeSubmission(catalog, join(dir, name), lessons, limits, 1);
+      const grade = await gradeSubmission(catalog, join(dir, name), lessons, limits, 1, sandbox);
       const base = join(out, "reports", grade.submission);
       await Deno.writeTextFile(`${base}.json`, JSON.stringify(jsonReport(grade), null, 2));
       if (format !== "json") {
@@ -144,7 +114,7 @@ async function gradeBatch(
   console.log(
     `Graded ${
       rows.filter((r) => r.grade).length
-    } of ${rows.length} submissions (course v${catalog.version}).`,
+    } of ${rows.length} submissions (course v${catalog.version}). Sandbox: ${sandbox.description}.`,
   );
   console.log(
     `Gradebook: ${join(out, "gradebook.csv")} and gradebook.json; reports in ${
@@ -156,8 +126,8 @@ async function gradeBatch(
 
 async function main(): Promise<number> {
   const flags = parseArgs(Deno.args, {
-    boolean: ["help", "strict"],
-    string: ["lessons", "format", "out", "batch", "concurrency", "timeout", "memory"],
+    boolean: ["help", "strict", "require-sandbox"],
+    string: ["lessons", "format", "out", "batch", "concurrency", "timeout", "memory", "sandbox"],
     default: { format: "text" },
     unknown: (arg: string) => {
       if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}\n${USAGE}`);
@@ -182,6 +152,19 @@ async function main(): Promise<number> {
     throw new UsageError("--concurrency takes a whole number ≥ 1");
   }
 
+  if (flags.sandbox !== undefined && flags.sandbox !== "deno") {
+    throw new UsageError(`--sandbox takes only "deno" (Deno permissions without the OS sandbox)`);
+  }
+  if (flags.sandbox && flags["require-sandbox"]) {
+    throw new UsageError("give either --require-sandbox or --sandbox deno");
+  }
+  const sandbox = await detectSandbox(flags.sandbox ? "deno-permissions" : "bubblewrap");
+  if (flags["require-sandbox"] && sandbox.kind !== "bubblewrap") {
+    throw new UsageError(
+      `no OS sandbox, so not grading (--require-sandbox): ${sandbox.description}`,
+    );
+  }
+
   if (flags.batch) {
     if (flags._.length) throw new UsageError(`give either SUBMISSION or --batch DIR\n${USAGE}`);
     return await gradeBatch(
@@ -192,10 +175,18 @@ async function main(): Promise<number> {
       concurrency,
       resolve(flags.out ?? "grades"),
       format,
+      sandbox,
     );
   }
   if (flags._.length !== 1) throw new UsageError(`name one submission folder or .zip\n${USAGE}`);
-  const grade = await gradeSubmission(catalog, String(flags._[0]), lessons, limits, concurrency);
+  const grade = await gradeSubmission(
+    catalog,
+    String(flags._[0]),
+    lessons,
+    limits,
+    concurrency,
+    sandbox,
+  );
   const text = render(grade, format);
   if (flags.out) await Deno.writeTextFile(flags.out, text.endsWith("\n") ? text : `${text}\n`);
   else console.log(text);

@@ -1,8 +1,10 @@
 /**
  * Grading one submission: every selected lesson's suite runs in its own
- * sandboxed `deno test` process (loopback network only, no read, write, env,
- * run, ffi or sys; the test API and built-ins frozen; the reference solutions
- * unimportable; bounded in time, memory and output), and each test's outcome
+ * sandboxed `deno test` process (an OS sandbox where bubblewrap works, see
+ * `sandbox.ts`; inside it Deno's permissions: loopback network only, no read,
+ * write, run, ffi or sys, no remote modules; the test realm hardened by
+ * `lockdown.ts`; the reference solutions out of sight; bounded in time,
+ * memory and output), and each test's outcome
  * is scored against the list of tests the reference solution passes. Anything
  * a submission does to get around the tests is one line in the report and
  * zeroes that lesson.
@@ -15,6 +17,7 @@ import type { Target } from "../import_map.ts";
 import { CORES, mapPool } from "../pool.ts";
 import { cachedResult, contentKey, storeResults } from "../result_cache.ts";
 import { withScratch } from "../scratch.ts";
+import { detectSandbox, gradedFlags, launchIn, type Sandbox, type SandboxKind } from "./sandbox.ts";
 import { openSubmission } from "./submission.ts";
 import { runSuite, type SuiteResult } from "../suite.ts";
 import { SOLUTIONS } from "../targets.ts";
@@ -53,6 +56,8 @@ export interface GradedLesson {
   violations: string[];
   /** Wall time in milliseconds. */
   ms: number;
+  /** The sandbox it ran in. */
+  sandbox: SandboxKind;
 }
 
 /** A whole submission's grade. */
@@ -69,6 +74,8 @@ export interface Grade {
   points: number;
   /** Points possible. */
   maxPoints: number;
+  /** The sandbox the lessons ran in, one line (see `sandbox.ts`). */
+  sandbox: string;
 }
 
 /** The sandbox's limits. */
@@ -156,6 +163,11 @@ export function violationsOf(
         }: denied`,
       );
     }
+    for (
+      const m of text.matchAll(
+        /(?:remote specifier was requested: |not found in cache: |package not found in cache: |Specifier not found in cache: )"?((?:https?|npm|jsr):[^"\s,]+)/g,
+      )
+    ) found.add(`tried to import ${m[1]}: denied (no remote code)`);
     if (text.includes("solutions-are-off-limits-to-submissions")) {
       found.add("tried to import the reference solution: denied");
     }
@@ -177,6 +189,8 @@ export function violationsOf(
  * ```
  */
 export function foreignFiles(result: SuiteResult, allowed: string[]): string[] {
+  // Deno's module cache: outside the OS sandbox it is under ~/.cache/deno, inside at /deno-dir.
+  const cache = /^\/deno-dir\/|\/deno\/(npm|remote|gen)\//;
   const texts = [
     result.problem ?? "",
     result.output ?? "",
@@ -186,7 +200,7 @@ export function foreignFiles(result: SuiteResult, allowed: string[]): string[] {
   for (const text of texts) {
     for (const m of text.matchAll(/file:\/\/(\/[^\s"'):]+)/g)) {
       const path = decodeURIComponent(m[1]);
-      if (allowed.some((dir) => path.startsWith(dir)) || /\/deno\/(npm|remote|gen)\//.test(path)) {
+      if (allowed.some((dir) => path.startsWith(dir)) || cache.test(path)) {
         continue;
       }
       found.add(path);
@@ -229,12 +243,14 @@ export async function gradeLesson(
   target: Target,
   limits: Limits,
   escapingLinks: string[],
+  sandbox?: Sandbox,
 ): Promise<GradedLesson> {
+  sandbox ??= await detectSandbox();
   const reference = await referenceTests(lesson);
   const perTest = catalog.scoring.pointsPerTest * (lesson.weight ?? 1);
   const names = reference.tests.map((t) => t.name);
   const maxPoints = reference.tests.filter((t) => !t.skipped).length * perTest;
-  const base = { lesson: lesson.id, title: lesson.title, maxPoints };
+  const base = { lesson: lesson.id, title: lesson.title, maxPoints, sandbox: sandbox.kind };
   const links = escapingLinks.filter((l) => l.startsWith(`${lesson.id}/`));
   const hasFolder = await Deno.stat(`${target.dir}/${lesson.id}`).then(
     (i) => i.isDirectory,
@@ -272,14 +288,25 @@ export async function gradeLesson(
     };
   }
   const ownSolutions = target.dir.startsWith(SOLUTIONS.dir);
-  const result = await runSuite(lesson, { ...target, blockSolutions: !ownSolutions }, {
+  const graded = { ...target, blockSolutions: !ownSolutions };
+  const result = await runSuite(lesson, graded, {
     timeoutMs: limits.timeoutMs,
     memoryCapMb: limits.memoryMb,
     outputCapBytes: limits.outputBytes,
-    extraFlags: [`--preload=${ROOT}tools/grader/lockdown.ts`],
+    extraFlags: gradedFlags(),
+    wrap: launchIn(sandbox, lesson, graded, {
+      memoryMb: limits.memoryMb,
+      fileBytes: 4 * limits.outputBytes,
+    }),
   });
   const violations = violationsOf(result, limits.timeoutMs, limits.memoryMb, limits.outputBytes);
-  const foreign = foreignFiles(result, [target.dir, ROOT]);
+  const foreign = foreignFiles(result, [
+    `${target.dir}/`,
+    ...(target.overlay ? [`${target.overlay.dir}/`] : []),
+    `${ROOT}tests/`,
+    `${ROOT}tools/program.ts`,
+    `${ROOT}tools/grader/lockdown.ts`,
+  ]);
   if (foreign.length) {
     // A file loaded as code shows its contents in the compiler's message: keep them out of the report.
     violations.push(
@@ -339,17 +366,20 @@ export async function gradeSubmission(
   lessons: Lesson[],
   limits: Limits = DEFAULT_LIMITS,
   concurrency = CORES,
+  sandbox?: Sandbox,
 ): Promise<Grade> {
+  const box = sandbox ?? await detectSandbox();
   return await withScratch("grade", async (scratch) => {
     const submission = await openSubmission(path, scratch);
     const target: Target = { label: submission.name, dir: submission.dir };
     const graded = await mapPool(
       lessons,
       concurrency,
-      (lesson) => gradeLesson(catalog, lesson, target, limits, submission.escapingLinks),
+      (lesson) => gradeLesson(catalog, lesson, target, limits, submission.escapingLinks, box),
     );
     return {
       submission: submission.name,
+      sandbox: box.description,
       courseVersion: catalog.version,
       gradedAt: new Date().toISOString(),
       lessons: graded,

@@ -1,138 +1,85 @@
 /**
  * Preloaded into every graded test process (`deno test --preload`), before
- * any submission code runs. It freezes the test API (`Deno.test` and the
- * whole `Deno` namespace) and the built-in objects the tests and their
- * assertions rely on (`Promise`, `Error`, `Uint8Array`, timers, …), so a
- * submission cannot patch its way to a passing score: an attempt throws a
- * TypeError, which the grader reports as "tried to patch …".
+ * any submission code runs. It hardens the whole test realm with `ses`
+ * (Hardened JavaScript): `lockdown()` freezes every intrinsic, including
+ * symbol-keyed and accessor properties (the array iterator,
+ * `Symbol.iterator`, typed-array `length`, `Promise`), then `harden(Deno)`
+ * freezes the test API and everything it reaches (Deno's internal
+ * test-sanitizer switches among it), and every global binding is made
+ * read-only, so the tests and the harness keep the references they compare
+ * with. A submission that tries to patch any of it gets a TypeError, which
+ * the grader reports as "tried to patch the test runtime".
+ *
+ * One property stays writable on purpose: `Math.random`, which lesson 05's
+ * tests pin to prove a learner's IDs do not come from it.
  *
  * It has no exports; importing it has the effect.
  *
  * @example
  * ```ts ignore
- * // deno test --preload=tools/grader/lockdown.ts …
+ * // deno test --preload=tools/grader/lockdown.ts --allow-env=LOCKDOWN_* …
  * ```
  *
  * @module
  */
 
-const GLOBALS = [
-  "Object",
-  "Function",
-  "Array",
-  "Promise",
-  "Error",
-  "TypeError",
-  "RangeError",
-  "SyntaxError",
-  "AggregateError",
-  "ArrayBuffer",
-  "SharedArrayBuffer",
-  "DataView",
-  "Uint8Array",
-  "Uint16Array",
-  "Uint32Array",
-  "Int8Array",
-  "Int16Array",
-  "Int32Array",
-  "Float32Array",
-  "Float64Array",
-  "BigInt64Array",
-  "BigUint64Array",
-  "Map",
-  "Set",
-  "WeakMap",
-  "WeakSet",
-  "String",
-  "Number",
-  "Boolean",
-  "Symbol",
-  "BigInt",
-  "RegExp",
-  "Date",
-  "JSON",
-  "Math",
-  "Reflect",
-  "Proxy",
-  "TextEncoder",
-  "TextDecoder",
-  "AbortController",
-  "AbortSignal",
-  "EventTarget",
-  "Event",
-  "ReadableStream",
-  "WritableStream",
-  "TransformStream",
-  "setTimeout",
-  "clearTimeout",
-  "setInterval",
-  "clearInterval",
-  "queueMicrotask",
-  "structuredClone",
-  "performance",
-  "crypto",
-  "console",
-  "Deno",
-];
+import "ses";
 
-/**
- * Properties left writable on purpose: tests pin `Math.random` to prove a
- * learner's IDs do not come from it (lesson 05), and no test relies on it.
- */
-const LEFT_WRITABLE = new Map<object, string[]>([[Math, ["random"]]]);
-
-/**
- * Freezes `target` so that assigning its properties fails, while assigning
- * the same name on an object that merely inherits from it still works (an
- * Error subclass setting `this.name`): each data property becomes a getter
- * and a setter that defines an own property on such an heir.
- */
-function harden(target: object): void {
-  if (!Object.isExtensible(target)) return;
-  const exempt = LEFT_WRITABLE.get(target) ?? [];
-  // Symbol-keyed properties stay as they are: Deno keeps its internals there and fills them lazily.
-  for (const key of Object.getOwnPropertyNames(target)) {
-    const descriptor = Object.getOwnPropertyDescriptor(target, key);
-    if (
-      !descriptor || !("value" in descriptor) || !descriptor.configurable || exempt.includes(key)
-    ) continue;
-    const value = descriptor.value;
-    Object.defineProperty(target, key, {
-      get: () => value,
-      set(this: object, next: unknown) {
-        if (this === target) {
-          throw new TypeError(
-            `Cannot assign to read only property '${String(key)}' of frozen ${describe(target)}`,
-          );
-        }
-        Object.defineProperty(this, key, {
-          value: next,
-          writable: true,
-          enumerable: true,
-          configurable: true,
-        });
-      },
-      enumerable: descriptor.enumerable,
-      configurable: false,
-    });
+// Deno defines many globals lazily (streams, fetch, …): load them all now, so
+// that no internal module is first loaded into a realm that is frozen.
+for (const key of Reflect.ownKeys(globalThis)) {
+  try {
+    (globalThis as Record<PropertyKey, unknown>)[key];
+  } catch {
+    // a global that needs a permission or flag it does not have: it stays unavailable
   }
-  Object.preventExtensions(target);
 }
 
-function describe(target: object): string {
-  const named = (target as { name?: unknown }).name;
-  if (typeof target === "function" && typeof named === "string") return `function '${named}'`;
-  const owner = (target as { constructor?: { name?: string } }).constructor?.name;
-  return `object '${owner ?? "Object"}'`;
+declare const lockdown: (options: Record<string, string>) => void;
+declare const harden: <T>(value: T) => T;
+
+lockdown({
+  // Keep what learners need to read their failures: real error stacks and console.
+  errorTaming: "unsafe",
+  stackFiltering: "verbose",
+  consoleTaming: "unsafe",
+  // Leave errors and rejections to the test runner, which reports them per test.
+  errorTrapping: "none",
+  unhandledRejectionTrapping: "none",
+  // Frozen prototypes must not stop ordinary code assigning `this.name` or `toString`.
+  overrideTaming: "severe",
+  evalTaming: "unsafe-eval",
+  localeTaming: "unsafe",
+  reporting: "none",
+});
+
+// Deno's namespace, then every global's value (web APIs such as TextDecoder,
+// streams, crypto and timers are not language intrinsics, so lockdown leaves them).
+// Symbol-keyed globals are Deno's own bookkeeping (event listeners, brands): they stay as they are.
+harden(Deno);
+for (const key of Object.getOwnPropertyNames(globalThis)) {
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, key);
+  if (descriptor && "value" in descriptor && descriptor.value !== globalThis) {
+    harden(descriptor.value);
+  }
 }
 
-const typedArray = Object.getPrototypeOf(Uint8Array);
-for (const root of [typedArray, typedArray.prototype]) harden(root);
-for (const name of GLOBALS) {
-  const value = (globalThis as Record<string, unknown>)[name];
-  if (value === undefined) continue;
-  harden(value as object);
-  const prototype = (value as { prototype?: unknown }).prototype;
-  if (prototype) harden(prototype as object);
-  Object.defineProperty(globalThis, name, { value, writable: false, configurable: false });
+// Math is frozen now; give the realm a frozen copy whose `random` alone can be pinned.
+const descriptors = Object.getOwnPropertyDescriptors(Math);
+descriptors.random = { ...descriptors.random, writable: true };
+const math = Object.preventExtensions(Object.create(Object.getPrototypeOf(Math), descriptors));
+Object.defineProperty(globalThis, "Math", {
+  value: math,
+  writable: false,
+  enumerable: false,
+  configurable: false,
+});
+
+// Every global binding read-only: `globalThis.Promise = …` must not reach the tests' code.
+for (const key of Object.getOwnPropertyNames(globalThis)) {
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, key);
+  if (!descriptor?.configurable) continue;
+  if ("value" in descriptor) descriptor.writable = false;
+  descriptor.configurable = false;
+  Object.defineProperty(globalThis, key, descriptor);
 }

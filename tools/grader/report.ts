@@ -53,6 +53,7 @@ export function textReport(grade: Grade): string {
   );
   return [
     `Submission: ${grade.submission}  (course v${grade.courseVersion}, graded ${grade.gradedAt})`,
+    `Sandbox: ${grade.sandbox}`,
     "",
     `${"lesson".padEnd(10)} ${"tests".padStart(6)} ${"points".padStart(7)}  first failure`,
     ...rows,
@@ -76,6 +77,7 @@ export function jsonReport(grade: Grade): Record<string, unknown> {
     submission: grade.submission,
     courseVersion: grade.courseVersion,
     gradedAt: grade.gradedAt,
+    sandbox: grade.sandbox,
     points: grade.points,
     maxPoints: grade.maxPoints,
     lessons: grade.lessons.map((l) => ({
@@ -169,10 +171,13 @@ export function junitReport(grade: Grade): string {
     const failures = l.tests.filter((t) => t.status === "fail").length +
       (l.violations.length ? 1 : 0);
     const skipped = l.tests.filter((t) => t.status === "skip").length;
+    const properties = `    <properties><property name="sandbox" value="${
+      xml(grade.sandbox)
+    }"/></properties>`;
     return `  <testsuite name="${l.lesson} · ${
       xml(l.title)
     }" tests="${cases.length}" failures="${failures}" ` +
-      `skipped="${skipped}" time="${(l.ms / 1000).toFixed(3)}">\n${
+      `skipped="${skipped}" time="${(l.ms / 1000).toFixed(3)}">\n${properties}\n${
         cases.join("\n")
       }\n  </testsuite>`;
   });
@@ -203,7 +208,7 @@ export function markdownReport(grade: Grade): string {
   return [
     `### ${cell(grade.submission)}: ${grade.points}/${grade.maxPoints} points`,
     "",
-    `Course v${grade.courseVersion}, graded ${grade.gradedAt}.`,
+    `Course v${grade.courseVersion}, graded ${grade.gradedAt}. Sandbox: ${cell(grade.sandbox)}.`,
     "",
     "| lesson | tests | points | first failure |",
     "| ------ | ----: | -----: | ------------- |",
