@@ -10,7 +10,9 @@ import {
   CounterClient,
   RequestTooLargeError,
   ServerDownError,
+  ServerError,
   type Sleep,
+  sleep as courseSleep,
 } from "../../exercises/lesson-09/client.ts";
 import { describe } from "../harness/bytes.ts";
 import { background, pause, within } from "../harness/deadline.ts";
@@ -176,4 +178,100 @@ Deno.test("client: refuses a request over the size limit before sending anything
       section: section("A size limit"),
     },
   );
+});
+
+Deno.test("client: a wait equal to limitMs is still waited; only the next one gives up", async () => {
+  using fake = UdpPeer.open();
+  const { sleep, waits } = recordingSleep();
+  using client = CounterClient.open(fake.addr, { initialMs: 10, factor: 2, limitMs: 80, sleep });
+  const error = await expectRejects(
+    () =>
+      within(client.increment("x"), {
+        awaiting: "increment() to give up on a server that never answers",
+        section: section("The client: backoff and matching replies"),
+      }),
+    {
+      kind: ServerDownError,
+      what: "increment() against a silent server (initialMs 10, factor 2, limitMs 80)",
+      section: section("The client: backoff and matching replies"),
+    },
+  );
+  const sent = await fake.collect(20);
+  expectEqual([waits.slice(0, 8), sent.length], [[10, 20, 40, 80], 4], {
+    what: "the waits, and how many sends the fake server saw",
+    section: section("The client: backoff and matching replies"),
+    mistake: waits.length === 3
+      ? "gave up one wait early: give up when the next wait would EXCEED " +
+        "limitMs; a wait equal to it is still waited"
+      : undefined,
+  });
+  expectEqual((error as ServerDownError).attempts, 4, {
+    what: "the ServerDownError's attempts",
+    section: section("The client: backoff and matching replies"),
+    mistake: "miscounted attempts: it is the number of times the request was sent",
+  });
+});
+
+Deno.test("client: a request of exactly maxRequestBytes is sent; one byte more is refused", async () => {
+  using fake = UdpPeer.open();
+  using client = CounterClient.open(fake.addr, { maxRequestBytes: 20, initialMs: 500 });
+  const calling = background(client.increment("abcdef")); // "<id> INCR abcdef": 20 bytes
+  const request = await nextRequest(fake, calling, "A size limit").catch((error) => {
+    if (isNotImplemented(error)) throw error;
+    fail({
+      summary: "a request of exactly 20 bytes (limit 20) never left",
+      section: section("A size limit"),
+      got: `it failed with ${(error as Error).name ?? String(error)}`,
+      mistake: "refused a request of exactly maxRequestBytes: only a longer " +
+        "one is too large",
+    });
+  });
+  await fake.send(`${request.id} OK 1`, request.from);
+  await within(calling, {
+    awaiting: "increment() to return its reply",
+    section: section("A size limit"),
+  });
+  await expectRejects(() => client.increment("abcdefg"), {
+    kind: RequestTooLargeError,
+    what: "increment() of a 21-byte request with maxRequestBytes 20",
+    section: section("A size limit"),
+  });
+});
+
+Deno.test("client: an `ERR` reply rejects with a ServerError that keeps the reason", async () => {
+  using fake = UdpPeer.open();
+  using client = CounterClient.open(fake.addr, { initialMs: 500, limitMs: 500 });
+  const calling = background(client.increment("x"));
+  const request = await nextRequest(fake, calling);
+  await fake.send(`${request.id} ERR bad request`, request.from);
+  const error = await expectRejects(
+    () =>
+      within(calling, {
+        awaiting: "increment() to fail on an ERR reply",
+        section: section("The client: backoff and matching replies"),
+      }),
+    {
+      kind: ServerError,
+      what: "increment() answered with `ERR bad request`",
+      section: section("The client: backoff and matching replies"),
+      mistake: "an ERR reply must reject with a ServerError, its own error kind",
+    },
+  );
+  expectEqual((error as ServerError).reason, "bad request", {
+    what: "the ServerError's reason",
+    section: section("The client: backoff and matching replies"),
+  });
+});
+
+Deno.test("client: sleep() ends at once when its signal aborts in the middle of a wait", async () => {
+  const stop = new AbortController();
+  const waiting = background(courseSleep(60_000, stop.signal));
+  await pause(5);
+  stop.abort();
+  await within(waiting, {
+    awaiting: "sleep(60000) to end after its signal aborted",
+    section: section("The client: backoff and matching replies"),
+    mistake: "sleep() ignored the abort: listen for the signal's abort event, " +
+      "clear the timer and resolve",
+  });
 });

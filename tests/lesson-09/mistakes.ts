@@ -122,4 +122,135 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "no size limit",
   },
+  {
+    id: "reply-value-unanchored",
+    summary: "parseReply's pattern has no `$` and takes any digits: `OK 12abc` reads as 12",
+    file: "protocol.ts",
+    edits: [{
+      find: "const REPLY = /^([0-9a-f]{8}) (?:OK (0|[1-9][0-9]*)|ERR (.+))$/;",
+      replace: "const REPLY = /^([0-9a-f]{8}) (?:OK (\\d+)|ERR (.+))/;",
+    }],
+    caughtBy: "accepted a malformed value",
+  },
+  {
+    id: "reply-value-parseint",
+    summary: "parseReply takes any word after OK and converts it with parseInt",
+    file: "protocol.ts",
+    edits: [
+      {
+        find: "const REPLY = /^([0-9a-f]{8}) (?:OK (0|[1-9][0-9]*)|ERR (.+))$/;",
+        replace: "const REPLY = /^([0-9a-f]{8}) (?:OK (\\S+)|ERR (.+))$/;",
+      },
+      { find: "value: Number(m[2])", replace: "value: parseInt(m[2])" },
+    ],
+    caughtBy: "accepted a malformed value",
+  },
+  {
+    id: "name-without-length-limit",
+    summary: "parseRequest accepts names of any length",
+    file: "protocol.ts",
+    edits: [{ find: "([A-Za-z0-9_.-]{1,64})$/", replace: "([A-Za-z0-9_.-]+)$/" }],
+    caughtBy: "accepted a name outside the rules",
+  },
+  {
+    id: "name-any-characters",
+    summary: "parseRequest accepts any non-space characters in a name, non-ASCII too",
+    file: "protocol.ts",
+    edits: [{ find: "([A-Za-z0-9_.-]{1,64})$/", replace: "(\\S{1,64})$/" }],
+    caughtBy: "accepted a name outside the rules",
+  },
+  {
+    id: "request-id-ignores-byte-offset",
+    summary: "requestId decodes the view's underlying buffer from byte 0",
+    file: "protocol.ts",
+    edits: [{
+      find: "const head = text(data.subarray(0, 9));",
+      replace: "const head = text(new Uint8Array(data.buffer, 0, 9));",
+    }],
+    caughtBy: "a subarray starts at its byteOffset",
+  },
+  {
+    id: "client-limit-off-by-one",
+    summary: "the client refuses a request of exactly maxRequestBytes",
+    file: "client.ts",
+    edits: [{
+      find: "if (request.length > maxRequestBytes) {",
+      replace: "if (request.length >= maxRequestBytes) {",
+    }],
+    caughtBy: "refused a request of exactly maxRequestBytes",
+  },
+  {
+    id: "server-limit-off-by-one",
+    summary: "the server answers `ERR too large` to a request of exactly maxRequestBytes",
+    file: "server.ts",
+    edits: [
+      {
+        find: "const request = data.length > maxBytes ? undefined",
+        replace: "const request = data.length >= maxBytes ? undefined",
+      },
+      {
+        find: 'reason: data.length > maxBytes ? "too large"',
+        replace: 'reason: data.length >= maxBytes ? "too large"',
+      },
+    ],
+    caughtBy: "refused a request of exactly maxRequestBytes",
+  },
+  {
+    id: "gives-up-one-wait-early",
+    summary: "the client gives up when the next wait equals limitMs, one send too few",
+    file: "client.ts",
+    edits: [{ find: "if (wait > limitMs) {", replace: "if (wait >= limitMs) {" }],
+    caughtBy: "gave up one wait early",
+  },
+  {
+    id: "attempts-miscounted",
+    summary: "ServerDownError.attempts counts the re-sends, not the sends",
+    file: "client.ts",
+    edits: [{
+      find: "          attempts,\n        );",
+      replace: "          attempts - 1,\n        );",
+    }],
+    caughtBy: "miscounted attempts",
+  },
+  {
+    id: "err-reply-plain-error",
+    summary: "an ERR reply rejects with a plain Error instead of a ServerError",
+    file: "client.ts",
+    edits: [{
+      find: "if (!reply.ok) throw new ServerError(reply.reason);",
+      replace: "if (!reply.ok) throw new Error(reply.reason);",
+    }],
+    caughtBy: "its own error kind",
+  },
+  {
+    id: "sleep-ignores-abort",
+    summary: "sleep() waits out its full time although its signal aborted",
+    file: "client.ts",
+    edits: [{
+      find: '    if (signal.aborted) done();\n    else signal.addEventListener("abort", done);\n',
+      replace: "",
+    }],
+    caughtBy: "sleep() ignored the abort",
+  },
+  {
+    id: "reply-cache-unbounded",
+    summary: "the server's reply cache never drops an entry",
+    file: "server.ts",
+    edits: [{
+      find: "    if (cache.size > cacheSize) cache.delete(cache.keys().next().value!);\n",
+      replace: "",
+    }],
+    caughtBy: "an unbounded reply cache",
+  },
+  {
+    id: "done-rejects-after-close",
+    summary: "the server's loop rethrows the error close() causes, so done rejects",
+    file: "server.ts",
+    edits: [{
+      find:
+        "      } catch (error) {\n        if (closing) return;\n        throw error;\n      }\n      const from",
+      replace: "      } catch (error) {\n        throw error;\n      }\n      const from",
+    }],
+    caughtBy: "done rejected after close()",
+  },
 ];

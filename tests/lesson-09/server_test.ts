@@ -10,7 +10,7 @@ import { startCounterServer } from "../../exercises/lesson-09/server.ts";
 import { describe } from "../harness/bytes.ts";
 import { expectBytes } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
-import { stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop } from "../harness/server_loop.ts";
 import { UdpPeer } from "../harness/udp.ts";
 
 const section = sectionsOf("lesson-09");
@@ -19,13 +19,13 @@ const decoder = new TextDecoder();
 /** Starts the learner's server and guarantees it is closed after `body`. */
 async function withServer(
   body: (addr: Deno.NetAddr) => Promise<void>,
-  options: { maxRequestBytes?: number } = {},
+  options: { maxRequestBytes?: number; cacheSize?: number } = {},
 ): Promise<void> {
   const running = startCounterServer({ hostname: "127.0.0.1", port: 0, ...options });
   try {
     await body(running.addr);
   } finally {
-    await stopServer(running, {
+    await expectCleanStop(running, {
       awaiting: "the server loop to end after close()",
       section: section("The server: each request once"),
     });
@@ -162,4 +162,49 @@ Deno.test("server: ignores datagrams without an id, answers bad requests with `E
       );
     }
   });
+});
+
+Deno.test("server: a request of exactly maxRequestBytes is served; one byte more is too large", async () => {
+  await withServer(async (addr) => {
+    using peer = UdpPeer.open();
+    const exact = `abcdef03 INCR ${"n".repeat(26)}`; // 40 bytes
+    const exactReply = await ask(peer, addr, exact);
+    expectBytes(exactReply, "abcdef03 OK 1", {
+      what: "the reply to a request of exactly 40 bytes (limit 40)",
+      section: section("A size limit"),
+      mistake: exactReply.endsWith("too large")
+        ? "refused a request of exactly maxRequestBytes: only a datagram that " +
+          "fills the maxRequestBytes + 1 buffer is too large"
+        : undefined,
+    });
+    const over = `abcdef04 INCR ${"n".repeat(27)}`; // 41 bytes
+    expectBytes(await ask(peer, addr, over), "abcdef04 ERR too large", {
+      what: "the reply to a request of 41 bytes (limit 40)",
+      section: section("A size limit"),
+    });
+  }, { maxRequestBytes: 40 });
+});
+
+Deno.test("server: the reply cache is bounded: the oldest entry is dropped first", async () => {
+  await withServer(async (addr) => {
+    using peer = UdpPeer.open();
+    for (const id of ["0000c001", "0000c002", "0000c003"]) {
+      await ask(peer, addr, `${id} INCR bounded`);
+    }
+    const again = await ask(peer, addr, "0000c003 INCR bounded");
+    expectBytes(again, "0000c003 OK 3", {
+      what: "a repeat of the newest request (cacheSize 2)",
+      section: section("The server: each request once"),
+      mistake: "executed a duplicated request twice: the newest reply must stay cached",
+    });
+    const oldest = await ask(peer, addr, "0000c001 INCR bounded");
+    expectBytes(oldest, "0000c001 OK 4", {
+      what: "a repeat of the oldest of three requests (cacheSize 2)",
+      section: section("The server: each request once"),
+      mistake: oldest === "0000c001 OK 1"
+        ? "an unbounded reply cache: with cacheSize 2 the oldest reply must be " +
+          "dropped once a third is stored, or memory grows forever"
+        : undefined,
+    });
+  }, { cacheSize: 2 });
 });

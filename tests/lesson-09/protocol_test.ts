@@ -1,0 +1,72 @@
+/**
+ * Lesson 09 — The protocol's parse functions on their own: junk values in a
+ * reply, names at the length limit and one past it, names outside ASCII,
+ * and a request id read from a view into a larger buffer.
+ *
+ * @module
+ */
+
+import { parseReply, parseRequest, requestId } from "../../exercises/lesson-09/protocol.ts";
+import { expectEqual } from "../harness/expect.ts";
+import { sectionsOf } from "../harness/failure.ts";
+
+const section = sectionsOf("lesson-09");
+const encoder = new TextEncoder();
+
+const JUNK_VALUE = "accepted a malformed value in an `OK` reply: the value is digits only, " +
+  "no sign, exponent, hex or space; anchor the pattern at both ends";
+const NAME_RULES = "accepted a name outside the rules: 1 to 64 of A-Z a-z 0-9 _ . -, " +
+  "anchored at both ends";
+
+Deno.test("protocol: parseReply refuses junk values (`12abc`, `-5`, `1e3`, ` 5`, `0x10`)", () => {
+  for (
+    const value of ["12abc", "-5", "", "1e3", " 5", "5 ", "+5", "0x10", "1.5", "05", "٣"]
+  ) {
+    const text = `0000abcd OK ${value}`;
+    const got = parseReply(encoder.encode(text));
+    expectEqual(got, undefined, {
+      what: `parseReply(${JSON.stringify(text)})`,
+      section: section("The protocol"),
+      mistake: JUNK_VALUE,
+    });
+  }
+  for (const [value, number] of [["0", 0], ["4294967296", 4294967296]] as const) {
+    const text = `0000abcd OK ${value}`;
+    expectEqual(parseReply(encoder.encode(text)), { id: "0000abcd", ok: true, value: number }, {
+      what: `parseReply(${JSON.stringify(text)})`,
+      section: section("The protocol"),
+    });
+  }
+});
+
+Deno.test("protocol: parseRequest takes a 64-byte name and refuses 65 bytes or non-ASCII", () => {
+  const longest = "n".repeat(64);
+  const parsed = parseRequest(encoder.encode(`0000abcd INCR ${longest}`));
+  expectEqual(parsed, { id: "0000abcd", op: "INCR", name: longest }, {
+    what: "parseRequest of a request whose name is exactly 64 bytes",
+    section: section("The protocol"),
+    mistake: parsed === undefined ? "the limit is 64 bytes inclusive: 64 is allowed" : undefined,
+  });
+  for (const name of ["n".repeat(65), "café", "名前", "a/b", "a\tb"]) {
+    const text = `0000abcd INCR ${name}`;
+    expectEqual(parseRequest(encoder.encode(text)), undefined, {
+      what: `parseRequest(${JSON.stringify(text.length > 40 ? `… ${name.length} n` : text)})`,
+      section: section("The protocol"),
+      mistake: NAME_RULES,
+    });
+  }
+});
+
+Deno.test("protocol: requestId reads a view that starts inside a larger buffer", () => {
+  const whole = encoder.encode("ffffffff junk 0000abcd INCR visits");
+  const view = whole.subarray(14); // byteOffset 14: "0000abcd INCR visits"
+  const id = requestId(view);
+  expectEqual(id, "0000abcd", {
+    what: "requestId of a subarray with byteOffset 14",
+    section: section("The protocol"),
+    mistake: id === "ffffffff"
+      ? "read the view's underlying buffer from byte 0: a subarray starts at " +
+        "its byteOffset; decode the Uint8Array itself"
+      : undefined,
+  });
+});
