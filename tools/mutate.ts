@@ -95,6 +95,9 @@ async function main(): Promise<number> {
         `  (${score.outcomes.length} mutants, ${equivalent} equivalent; ` +
         `${score.timeoutMs / 1000} s each at most; ${Math.round(score.ms / 1000)} s)`,
     );
+    for (const name of score.ignored) {
+      console.log(`  ignored (fails on the solution too): ${name}`);
+    }
     for (const o of score.outcomes.filter((o) => o.status === "survived")) {
       console.log(`  survived: ${describeMutant(o.mutant)}`);
     }

@@ -16,6 +16,7 @@ import { background, pause, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
 import { fail, type Section, sectionsOf } from "../harness/failure.ts";
 import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
+import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { unusedPort } from "../harness/sockets.ts";
 import { connect, FakeServer, readToEnd, writeAll } from "../harness/tcp.ts";
 
@@ -145,6 +146,14 @@ Deno.test("greeter: listens on 127.0.0.1 and an OS-chosen port; close() frees th
       mistake: "close() must close the listener, which gives the port back",
     });
   }
+});
+
+Deno.test("greeter: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {
+  await expectDefaultAddress(
+    (port) => startGreeter(port === undefined ? undefined : { port }),
+    "tcp",
+    section("The server: listen, accept, answer, close"),
+  );
 });
 
 /**

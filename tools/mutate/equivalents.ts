@@ -9,7 +9,7 @@
  */
 
 import { type Lesson, ROOT } from "../catalog.ts";
-import { generateMutants, type Mutant } from "./mutants.ts";
+import { generateMutants, givenConstants, type Mutant } from "./mutants.ts";
 
 /** One listed equivalent mutant. */
 export interface Equivalent {
@@ -68,7 +68,8 @@ export function matches(entry: Equivalent, mutant: Mutant): boolean {
 }
 
 /**
- * Every mutant of a lesson's reference solution, in file order.
+ * Every mutant of a lesson's reference solution, in file order, except in
+ * the constants the stub gives word for word (see {@linkcode givenConstants}).
  *
  * @example
  * ```ts ignore
@@ -79,7 +80,13 @@ export async function lessonMutants(lesson: Lesson): Promise<Mutant[]> {
   const all: Mutant[] = [];
   for (const file of lesson.files) {
     const source = await Deno.readTextFile(`${ROOT}solutions/${lesson.id}/${file}`);
-    all.push(...generateMutants(file, source));
+    const stub = await Deno.readTextFile(`${ROOT}exercises/${lesson.id}/${file}`).catch(() => "");
+    const given = givenConstants(source, stub);
+    all.push(
+      ...generateMutants(file, source).filter((m) =>
+        !given.some(([start, end]) => m.start >= start && m.end <= end)
+      ),
+    );
   }
   return all;
 }
