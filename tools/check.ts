@@ -24,6 +24,7 @@ import { CORES, startPool } from "./pool.ts";
 import { staleEquivalents } from "./mutate/equivalents.ts";
 import { isStubFailure } from "./report.ts";
 import { currentStubIds, STUBS_FILE } from "./reset.ts";
+import { checkMarkers } from "./facts.ts";
 import { checkStructure } from "./structure.ts";
 import { relativize, runSuite } from "./suite.ts";
 import { EXERCISES, SOLUTIONS } from "./targets.ts";
@@ -230,6 +231,7 @@ async function main(): Promise<number> {
         "tools/junit_test.ts",
         "tools/import_map_test.ts",
         "tools/mistakes_test.ts",
+        "tools/facts_test.ts",
         "tools/mutate/mutate_test.ts",
         "tests/harness/",
       ]),
@@ -252,6 +254,13 @@ async function main(): Promise<number> {
     title: "equivalent mutants still in the solutions (tools/mutate)",
     items: await Promise.all(lessons.map(async (lesson) => {
       const problems = await staleEquivalents(lesson);
+      return { name: lesson.id, ok: !problems.length, detail: problems.join("\n") || undefined };
+    })),
+  }));
+  jobs.push(async () => ({
+    title: "fact markers in the lesson READMEs (deno task facts re-measures them)",
+    items: await Promise.all(lessons.map(async (lesson) => {
+      const problems = await checkMarkers([`lessons/${lesson.id}/README.md`]);
       return { name: lesson.id, ok: !problems.length, detail: problems.join("\n") || undefined };
     })),
   }));

@@ -8,7 +8,9 @@
  * - `iperf3` on loopback, one direction, when it is installed;
  * - lesson 09's reference UDP request/response rate.
  *
- * Run by the bench as `deno run --allow-net=127.0.0.1 --allow-run=iperf3 tools/throughput.ts [MB]`.
+ * Run by the bench as `deno run --allow-net=127.0.0.1 --allow-run=iperf3 tools/throughput.ts [MB]`;
+ * `deno task facts` (tools/facts.ts) imports the same functions to re-check
+ * the figures the lessons quote.
  *
  * @module
  */
@@ -22,7 +24,15 @@ import { startCounterServer } from "../solutions/lesson-09/server.ts";
 
 const MB = 1_000_000;
 
-async function lesson13(bytes: number): Promise<number> {
+/**
+ * MB/s of payload through lesson 13's reference upper-casing echo, `bytes` sent.
+ *
+ * @example
+ * ```ts ignore
+ * const mbPerSecond = await lesson13(32_000_000);
+ * ```
+ */
+export async function lesson13(bytes: number): Promise<number> {
   const server = startCapitalizer();
   try {
     const result = await bulkTransfer({
@@ -37,7 +47,15 @@ async function lesson13(bytes: number): Promise<number> {
   }
 }
 
-async function pipeEcho(bytes: number): Promise<number> {
+/**
+ * MB/s of the same echo done by `readable.pipeTo(writable)`, `bytes` sent.
+ *
+ * @example
+ * ```ts ignore
+ * const mbPerSecond = await pipeEcho(32_000_000);
+ * ```
+ */
+export async function pipeEcho(bytes: number): Promise<number> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const serving = (async () => {
     const conn = await listener.accept();
@@ -97,7 +115,16 @@ async function iperf3(): Promise<number | string> {
   }
 }
 
-async function lesson09(requests: number): Promise<number> {
+/**
+ * Requests per second of lesson 09's reference client and server, one
+ * request after another.
+ *
+ * @example
+ * ```ts ignore
+ * const perSecond = await lesson09(2000);
+ * ```
+ */
+export async function lesson09(requests: number): Promise<number> {
   const server = startCounterServer();
   try {
     return (await benchmark(server.addr, { requests })).perSecond;
@@ -107,11 +134,13 @@ async function lesson09(requests: number): Promise<number> {
   }
 }
 
-const megabytes = Number(Deno.args[0] ?? "64");
-console.log(JSON.stringify({
-  megabytes,
-  lesson13MBps: await lesson13(megabytes * MB),
-  pipeToMBps: await pipeEcho(megabytes * MB),
-  iperf3MBps: await iperf3(),
-  lesson09RequestsPerSecond: await lesson09(2000),
-}));
+if (import.meta.main) {
+  const megabytes = Number(Deno.args[0] ?? "64");
+  console.log(JSON.stringify({
+    megabytes,
+    lesson13MBps: await lesson13(megabytes * MB),
+    pipeToMBps: await pipeEcho(megabytes * MB),
+    iperf3MBps: await iperf3(),
+    lesson09RequestsPerSecond: await lesson09(2000),
+  }));
+}
