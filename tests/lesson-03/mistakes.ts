@@ -73,4 +73,81 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "not closed",
   },
+  {
+    id: "done-rejects-after-close",
+    summary: "the server loop rethrows the error of the receive() that close() interrupts",
+    file: "udp_local.ts",
+    edits: [{
+      find: "        if (closing) return;\n        throw error;",
+      replace: "        throw error;",
+    }],
+    caughtBy: "done rejected after close()",
+  },
+  {
+    id: "buffer-64000",
+    summary: "receives into a 64,000-byte buffer: enough for most, not for a 65,507-byte datagram",
+    file: "udp_local.ts",
+    edits: [{
+      find: "const buffer = new Uint8Array(MAX_DATAGRAM);",
+      replace: "const buffer = new Uint8Array(64000);",
+    }],
+    caughtBy: "the receive buffer held only 64000 bytes",
+  },
+  {
+    id: "log-latin1",
+    summary: "the server logs the datagram decoded one character per byte (String.fromCharCode)",
+    file: "udp_local.ts",
+    edits: [{
+      find: "says ${JSON.stringify(decoder.decode(data))}",
+      replace: "says ${JSON.stringify(String.fromCharCode(...data))}",
+    }],
+    caughtBy: "decoded one character per byte",
+  },
+  {
+    id: "log-whole-buffer",
+    summary: "the server logs the whole receive buffer, stale bytes of longer datagrams included",
+    file: "udp_local.ts",
+    edits: [{
+      find: "says ${JSON.stringify(decoder.decode(data))}",
+      replace: 'says ${JSON.stringify(decoder.decode(buffer).replace(/\\0+$/, ""))}',
+    }],
+    caughtBy: "stale bytes of the",
+  },
+  {
+    id: "ask-decodes-latin1",
+    summary: "ask() turns the reply into text one character per byte",
+    file: "udp_local.ts",
+    edits: [{
+      find: "      reply: decoder.decode(data),",
+      replace: "      reply: String.fromCharCode(...data),",
+    }],
+    caughtBy: "decoded one character per byte",
+  },
+  {
+    id: "ask-small-buffer",
+    summary: "ask() receives the reply into a 1024-byte buffer",
+    file: "udp_local.ts",
+    edits: [{
+      find: "await socket.receive(new Uint8Array(MAX_DATAGRAM));",
+      replace: "await socket.receive(new Uint8Array(1024));",
+    }],
+    caughtBy: "the client's receive buffer held only",
+  },
+  {
+    id: "ask-leaks-on-error",
+    summary: "ask() closes its socket only on success, so a failed send leaks it",
+    file: "udp_local.ts",
+    edits: [
+      {
+        find: "  try {\n    await socket.send(encoder.encode(text), server);",
+        replace: "  {\n    await socket.send(encoder.encode(text), server);",
+      },
+      { find: "  } finally {\n    socket.close();\n  }\n}", replace: "  }\n}" },
+      {
+        find: "    return {\n      reply: decoder.decode(data),",
+        replace: "    socket.close();\n    return {\n      reply: decoder.decode(data),",
+      },
+    ],
+    caughtBy: "not closed",
+  },
 ];
