@@ -18,7 +18,7 @@ import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
-import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
+import { stopServer } from "../harness/server_loop.ts";
 import { UdpPeer } from "../harness/udp.ts";
 
 const section = sectionsOf("lesson-03");
