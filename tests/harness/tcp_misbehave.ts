@@ -13,7 +13,7 @@
  * `socket.resetAndDestroy()` (SO_LINGER 0, then close) can. The reset before
  * accept is deterministic, with no sleep: the server's accept loop runs on
  * the test's thread, so the harness blocks that thread (`Atomics.wait`) while
- * a worker connects and resets; the kernel completes the handshake without
+ * a worker (another thread) connects and resets; the kernel completes the handshake without
  * the server, and the server's `accept()` only runs once the reset is done.
  *
  * @module
@@ -37,9 +37,34 @@ export const RETHROWS_ACCEPT = "the accept loop rethrows accept errors: an accep
 /** How long the blocked thread waits for the worker's reset, in milliseconds. */
 const RESET_WAIT_MS = 5000;
 
-/** Flag values, shared with tcp_misbehave_worker.ts. */
+/** What the worker's shared flag says: still waiting, reset done, or connect failed. */
 const WAITING = 0;
 const RESET = 1;
+const FAILED = 2;
+
+/**
+ * The worker behind {@linkcode resetBeforeAccept}, as module source: told a
+ * port and a shared flag, it connects to 127.0.0.1:port, aborts the
+ * connection with a reset (SO_LINGER 0, then close: an RST, not a FIN), and
+ * raises the flag once its socket is closed. It runs from a `blob:` URL, so
+ * starting it reads no file (tests run without `--allow-read`).
+ */
+const WORKER_SOURCE = `import net from "node:net";
+addEventListener("message", (event) => {
+  const { port, flag } = event.data;
+  const cell = new Int32Array(flag);
+  const finish = (value) => {
+    Atomics.store(cell, 0, value);
+    Atomics.notify(cell, 0);
+  };
+  const socket = net.connect({ host: "127.0.0.1", port });
+  socket.once("error", () => finish(${FAILED}));
+  socket.once("connect", () => {
+    socket.once("close", () => finish(${RESET}));
+    socket.resetAndDestroy();
+  });
+});
+`;
 
 /**
  * Connects to `server` from another thread and resets the connection before
@@ -60,14 +85,14 @@ const RESET = 1;
 export function resetBeforeAccept(server: Deno.NetAddr, section: Section): void {
   const flag = new SharedArrayBuffer(4);
   const cell = new Int32Array(flag);
-  const worker = new Worker(new URL("./tcp_misbehave_worker.ts", import.meta.url), {
-    type: "module",
-  });
+  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
+  const worker = new Worker(url, { type: "module" });
   try {
     worker.postMessage({ port: server.port, flag });
     Atomics.wait(cell, 0, WAITING, RESET_WAIT_MS);
   } finally {
     worker.terminate();
+    URL.revokeObjectURL(url);
   }
   const outcome = Atomics.load(cell, 0);
   if (outcome !== RESET) {
@@ -134,7 +159,7 @@ export async function expectServesAfterResetBeforeAccept(
       fail({
         summary: "the server stopped serving after a client reset before accept()",
         section,
-        got: `done rejected: ${error instanceof Error ? `${error.name}: ${error.message}` : error}`,
+        got: `done rejected: ${error instanceof Error ? error.name : String(error)}`,
         mistake: RETHROWS_ACCEPT,
       });
     },
