@@ -17,13 +17,16 @@
 
 import type { ProgramOptions } from "@course/program";
 import { LineReader, type Source } from "./line_reader.ts";
-import { ERR_IDLE, ERR_TOO_LONG, MAX_LINE_BYTES, respond } from "./protocol.ts";
+import { ERR_BUSY, ERR_IDLE, ERR_TOO_LONG, MAX_LINE_BYTES, respond } from "./protocol.ts";
 
 /** The port the book's examples use. */
 export const DEFAULT_PORT = 1060;
 
 /** How long a client may stay silent by default, in milliseconds. */
 export const DEFAULT_IDLE_MS = 30_000;
+
+/** How many connections the server serves at once by default. */
+export const DEFAULT_MAX_CONNECTIONS = 256;
 
 /** The lines the `client` role sends when the command line names none. */
 export const DEMO_LINES: readonly string[] = ["ECHO Hello, server", "UPPER please shout this"];
@@ -38,6 +41,11 @@ export interface LineServerOptions {
   maxLineBytes?: number;
   /** Close a connection that sent nothing for this long (default {@linkcode DEFAULT_IDLE_MS}). */
   idleMs?: number;
+  /**
+   * How many connections are served at once (default {@linkcode DEFAULT_MAX_CONNECTIONS}); one
+   * more is answered {@linkcode ERR_BUSY} and closed.
+   */
+  maxConnections?: number;
   /** Called with one line per event: connections, disconnections, time-outs, failures. */
   log?: (line: string) => void;
 }
@@ -59,11 +67,16 @@ export function formatAddr(addr: Deno.NetAddr): string {
 
 /**
  * Starts the server. Every connection is served in its own task.
- * ("Many clients at once", "Hostile clients", "Idle clients", "Shutting down cleanly")
+ * ("Many clients at once", "An accept loop that keeps serving", "Hostile clients",
+ * "Idle clients", "Shutting down cleanly")
  */
 export function startLineServer(options: LineServerOptions = {}): LineServer {
   // TODO: Deno.listen; defaults: 127.0.0.1, port 0, MAX_LINE_BYTES, DEFAULT_IDLE_MS.
-  // TODO: an accept loop that starts handle(conn) per connection WITHOUT awaiting it.
+  // TODO: an accept loop that starts handle(conn) per connection WITHOUT awaiting it,
+  // TODO:   and survives a failed accept(): unless close() was called, log it, rest
+  // TODO:   ~100 ms if out of file descriptors (os error 23/24), and accept the next.
+  // TODO: at most maxConnections handled at once (default DEFAULT_MAX_CONNECTIONS):
+  // TODO:   one more gets ERR_BUSY + "\n" and is closed; a slot frees when a handler ends.
   // TODO: handle(conn): a LineReader over a Source whose read() rejects after idleMs of silence
   // TODO:   (setTimeout + clearTimeout around conn.read); for each result:
   // TODO:   line → respond() and write reply.line + "\n" (close after BYE);

@@ -22,6 +22,8 @@ export const ERR_UTF8 = "ERR invalid UTF-8";
 export const ERR_TOO_LONG = "ERR line too long";
 /** The last line to a client that said nothing for too long. */
 export const ERR_IDLE = "ERR idle timeout";
+/** The only line to a client that connects while the server is at its connection bound. */
+export const ERR_BUSY = "ERR server busy";
 /** The reply to `QUIT`, after which the server closes the connection. */
 export const BYE = "BYE";
 

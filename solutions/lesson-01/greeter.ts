@@ -12,6 +12,12 @@
 
 import { decodeText, encodeText } from "./bytes.ts";
 
+/** accept() failed because the process (24) or the system (23) ran out of file descriptors. */
+const OUT_OF_DESCRIPTORS = /\(os error 2[34]\)/;
+
+/** How long the accept loop rests after running out of file descriptors, in milliseconds. */
+const ACCEPT_BACKOFF_MS = 100;
+
 /** Where to find a server: a host name or address, and a port. */
 export interface HostPort {
   /** e.g. `127.0.0.1`. */
@@ -26,6 +32,8 @@ export interface GreeterOptions {
   hostname?: string;
   /** Port to listen on (default 0: the OS picks a free one). */
   port?: number;
+  /** Called with a line when something goes wrong, e.g. an accept() that failed. */
+  log?: (line: string) => void;
 }
 
 /** A running greeter. */
@@ -71,6 +79,7 @@ export function startGreeter(options: GreeterOptions = {}): Greeter {
     port: options.port ?? 0,
     transport: "tcp",
   });
+  const log = options.log ?? (() => {});
   let closing = false;
 
   async function loop(): Promise<void> {
@@ -79,8 +88,14 @@ export function startGreeter(options: GreeterOptions = {}): Greeter {
       try {
         conn = await listener.accept();
       } catch (error) {
-        if (closing) return;
-        throw error;
+        if (closing || error instanceof Deno.errors.BadResource) return;
+        // One pending connection failed (reset before accept: NotConnected), or
+        // the process ran out of file descriptors: the listener is fine, go on.
+        log(`accept() failed: ${(error as Error).message}`);
+        if (OUT_OF_DESCRIPTORS.test((error as Error).message)) {
+          await new Promise((resolve) => setTimeout(resolve, ACCEPT_BACKOFF_MS));
+        }
+        continue;
       }
       try {
         const bytes = encodeText(greetingFor(conn.remoteAddr));

@@ -13,6 +13,12 @@
 
 import type { ProgramOptions } from "@course/program";
 
+/** accept() failed because the process (24) or the system (23) ran out of file descriptors. */
+const OUT_OF_DESCRIPTORS = /\(os error 2[34]\)/;
+
+/** How long the accept loop rests after running out of file descriptors, in milliseconds. */
+const ACCEPT_BACKOFF_MS = 100;
+
 /** The port the book's examples use. */
 export const DEFAULT_PORT = 1060;
 
@@ -200,8 +206,14 @@ export function startServer(options: ServerOptions = {}): TcpServer {
       try {
         current = await listener.accept();
       } catch (error) {
-        if (closing) return;
-        throw error;
+        if (closing || error instanceof Deno.errors.BadResource) return;
+        // One pending connection failed (reset before accept: NotConnected), or
+        // the process ran out of file descriptors: the listener is fine, go on.
+        log(`accept() failed: ${(error as Error).message}`);
+        if (OUT_OF_DESCRIPTORS.test((error as Error).message)) {
+          await new Promise((resolve) => setTimeout(resolve, ACCEPT_BACKOFF_MS));
+        }
+        continue;
       }
       await serve(current);
       current = undefined;

@@ -10,6 +10,12 @@
  * @module
  */
 
+/** accept() failed because the process (24) or the system (23) ran out of file descriptors. */
+const OUT_OF_DESCRIPTORS = /\(os error 2[34]\)/;
+
+/** How long the accept loop rests after running out of file descriptors, in milliseconds. */
+const ACCEPT_BACKOFF_MS = 100;
+
 /** A running counting server. */
 export interface CountServer {
   /** The socket name the server listens on (port 0 becomes the OS's choice). */
@@ -158,8 +164,14 @@ export function startCountServer(options: ServerOptions = {}): CountServer {
       try {
         conn = await listener.accept();
       } catch (error) {
-        if (closing) return;
-        throw error;
+        if (closing || error instanceof Deno.errors.BadResource) return;
+        // One pending connection failed (reset before accept: NotConnected), or
+        // the process ran out of file descriptors: the listener is fine, go on.
+        options.log?.(`accept() failed: ${(error as Error).message}`);
+        if (OUT_OF_DESCRIPTORS.test((error as Error).message)) {
+          await new Promise((resolve) => setTimeout(resolve, ACCEPT_BACKOFF_MS));
+        }
+        continue;
       }
       open.add(conn);
       const handler = handle(conn);

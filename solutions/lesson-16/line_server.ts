@@ -15,13 +15,22 @@
 
 import type { ProgramOptions } from "@course/program";
 import { LineReader, type Source } from "./line_reader.ts";
-import { ERR_IDLE, ERR_TOO_LONG, MAX_LINE_BYTES, respond } from "./protocol.ts";
+import { ERR_BUSY, ERR_IDLE, ERR_TOO_LONG, MAX_LINE_BYTES, respond } from "./protocol.ts";
 
 /** The port the book's examples use. */
 export const DEFAULT_PORT = 1060;
 
 /** How long a client may stay silent by default, in milliseconds. */
 export const DEFAULT_IDLE_MS = 30_000;
+
+/** accept() failed because the process (24) or the system (23) ran out of file descriptors. */
+const OUT_OF_DESCRIPTORS = /\(os error 2[34]\)/;
+
+/** How long the accept loop rests after running out of file descriptors, in milliseconds. */
+const ACCEPT_BACKOFF_MS = 100;
+
+/** How many connections the server serves at once by default. */
+export const DEFAULT_MAX_CONNECTIONS = 256;
 
 /** The lines the `client` role sends when the command line names none. */
 export const DEMO_LINES: readonly string[] = ["ECHO Hello, server", "UPPER please shout this"];
@@ -36,6 +45,11 @@ export interface LineServerOptions {
   maxLineBytes?: number;
   /** Close a connection that sent nothing for this long (default {@linkcode DEFAULT_IDLE_MS}). */
   idleMs?: number;
+  /**
+   * How many connections are served at once (default {@linkcode DEFAULT_MAX_CONNECTIONS}); one
+   * more is answered {@linkcode ERR_BUSY} and closed.
+   */
+  maxConnections?: number;
   /** Called with one line per event: connections, disconnections, time-outs, failures. */
   log?: (line: string) => void;
 }
@@ -91,10 +105,13 @@ export function startLineServer(options: LineServerOptions = {}): LineServer {
   });
   const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const log = options.log ?? (() => {});
   const open = new Set<Deno.Conn>();
   const handlers = new Set<Promise<void>>();
+  let served = 0;
   let closing = false;
+  let wake = () => {};
 
   /** A source whose every read fails with IdleTimeout after idleMs without bytes. */
   function idleLimited(conn: Deno.Conn): Source {
@@ -113,6 +130,7 @@ export function startLineServer(options: LineServerOptions = {}): LineServer {
   }
 
   async function handle(conn: Deno.Conn): Promise<void> {
+    served++;
     const peer = formatAddr(conn.remoteAddr as Deno.NetAddr);
     log(`${peer} connected`);
     const reader = new LineReader(idleLimited(conn), maxLineBytes);
@@ -146,6 +164,35 @@ export function startLineServer(options: LineServerOptions = {}): LineServer {
         log(`${peer} failed: ${(error as Error).message}`);
       }
     } finally {
+      served--;
+      open.delete(conn);
+      try {
+        conn.close();
+      } catch {
+        // already closed by close()
+      }
+    }
+  }
+
+  /** Waits `ms`, or less if close() comes first. */
+  function rest(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** Tells a client over the bound that the server is busy, and closes it. */
+  async function turnAway(conn: Deno.Conn): Promise<void> {
+    log(`${formatAddr(conn.remoteAddr as Deno.NetAddr)} turned away: ${maxConnections} open`);
+    try {
+      await sendLine(conn, ERR_BUSY);
+    } catch {
+      // it left already
+    } finally {
       open.delete(conn);
       try {
         conn.close();
@@ -156,16 +203,22 @@ export function startLineServer(options: LineServerOptions = {}): LineServer {
   }
 
   async function acceptLoop(): Promise<void> {
-    while (true) {
+    while (!closing) {
       let conn: Deno.Conn;
       try {
         conn = await listener.accept();
       } catch (error) {
-        if (closing) return;
-        throw error;
+        // Only the listener's own closing ends the loop.
+        if (closing || error instanceof Deno.errors.BadResource) return;
+        // Anything else failed for one pending connection (it was reset before we
+        // took it: NotConnected, ConnectionAborted), or the process is out of file
+        // descriptors: log it, rest a moment if out of descriptors, accept the next.
+        log(`accept() failed: ${(error as Error).message}`);
+        if (OUT_OF_DESCRIPTORS.test((error as Error).message)) await rest(ACCEPT_BACKOFF_MS);
+        continue;
       }
       open.add(conn);
-      const handler = handle(conn);
+      const handler = served < maxConnections ? handle(conn) : turnAway(conn);
       handlers.add(handler);
       handler.finally(() => handlers.delete(handler));
     }
@@ -183,6 +236,7 @@ export function startLineServer(options: LineServerOptions = {}): LineServer {
       if (closing) return;
       closing = true;
       listener.close();
+      wake();
       for (const conn of open) {
         try {
           conn.close();

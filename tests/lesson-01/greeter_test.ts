@@ -19,6 +19,7 @@ import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { unusedPort } from "../harness/sockets.ts";
 import { connect, FakeServer, readToEnd, writeAll } from "../harness/tcp.ts";
+import { expectServesAfterResetBeforeAccept, RETHROWS_ACCEPT } from "../harness/tcp_misbehave.ts";
 
 const section = sectionsOf("lesson-01");
 
@@ -121,6 +122,29 @@ Deno.test("greeter: serves several clients one after another, each by its own po
           : "the greeter served one client and stopped: accept() belongs in a loop",
       );
     }
+  });
+});
+
+Deno.test("greeter: keeps serving after a client resets before accept()", async () => {
+  await withGreeter(async (greeter) => {
+    const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
+    await expectServesAfterResetBeforeAccept(greeter, reread, async (watch) => {
+      using conn = await connect(greeter.addr, {
+        awaiting: "the next client to connect",
+        section: reread,
+        watch,
+      });
+      const got = await readToEnd(conn, {
+        awaiting: "the next client's greeting and then EOF",
+        section: reread,
+        mistake: RETHROWS_ACCEPT,
+        watch,
+      });
+      expectBytes(got, `Hello, 127.0.0.1:${conn.localAddr.port}!\n`, {
+        what: "the greeting for the client after the one that reset",
+        section: section("The greeter on the wire"),
+      });
+    });
   });
 });
 

@@ -159,9 +159,20 @@ export const mistakes: Mistake[] = [
     summary: "the greeter rethrows the error of the accept() that close() interrupts",
     file: "greeter.ts",
     edits: [{
-      find: "        if (closing) return;\n        throw error;",
-      replace: "        throw error;",
+      find: "        if (closing || error instanceof Deno.errors.BadResource) return;\n",
+      replace: "        throw error;\n",
     }],
     caughtBy: "done rejected after close()",
+  },
+  {
+    id: "rethrows-accept-errors",
+    summary: "the accept loop rethrows every accept() error that is not a shutdown, so one " +
+      "client that resets before it is accepted (NotConnected) stops the server",
+    file: "greeter.ts",
+    edits: [{
+      find: "        if (closing || error instanceof Deno.errors.BadResource) return;\n",
+      replace: "        if (closing) return;\n        throw error;\n",
+    }],
+    caughtBy: "rethrows accept errors",
   },
 ];

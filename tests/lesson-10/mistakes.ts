@@ -94,4 +94,15 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "not closed",
   },
+  {
+    id: "rethrows-accept-errors",
+    summary: "the accept loop rethrows every accept() error that is not a shutdown, so one " +
+      "client that resets before it is accepted (NotConnected) stops the server",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "        if (closing || error instanceof Deno.errors.BadResource) return;\n",
+      replace: "        if (closing) return;\n        throw error;\n",
+    }],
+    caughtBy: "rethrows accept errors",
+  },
 ];

@@ -39,6 +39,7 @@ import {
 } from "../harness/tcp.ts";
 import { TcpPair } from "../harness/tcp_pair.ts";
 import { TcpProxy } from "../harness/tcp_proxy.ts";
+import { expectServesAfterResetBeforeAccept, RETHROWS_ACCEPT } from "../harness/tcp_misbehave.ts";
 
 const section = sectionsOf("lesson-10");
 
@@ -351,6 +352,40 @@ Deno.test("server: a client that sends 5 bytes and hangs up is reported, and the
       next.close();
     }
   });
+});
+
+Deno.test("server: keeps serving after a client resets before accept()", async () => {
+  const running = startServer({ hostname: "127.0.0.1", port: 0 });
+  const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
+  try {
+    await expectServesAfterResetBeforeAccept(running, reread, async (watch) => {
+      using conn = await connect(running.addr, {
+        awaiting: "the next client to connect",
+        section: reread,
+        watch,
+      });
+      await writeBounded(conn, "Hi there, server", {
+        awaiting: "the next client's request to be sent",
+        section: section("The sixteen-byte protocol"),
+      });
+      const reply = await readToEnd(conn, {
+        awaiting: "the next client's reply and then EOF",
+        section: reread,
+        mistake: RETHROWS_ACCEPT,
+        watch,
+      });
+      expectBytes(reply, "Farewell, client", {
+        what: "the reply to the client after the one that reset",
+        section: section("The sixteen-byte protocol"),
+      });
+    });
+  } finally {
+    await stopServer(running, {
+      awaiting: "the server loop to end after close()",
+      section: section("The server"),
+      mistake: "close() must close the listener so that the pending accept() ends the loop",
+    });
+  }
 });
 
 Deno.test("client: ask() sends exactly 16 bytes and reads a reply that arrives one byte at a time", async () => {

@@ -22,6 +22,7 @@ import { startServerRole } from "../harness/program.ts";
 import { stopServer } from "../harness/server_loop.ts";
 import { unusedPort } from "../harness/sockets.ts";
 import { closeQuietly, connect, readExactly, readToEnd, writeAll } from "../harness/tcp.ts";
+import { expectServesAfterResetBeforeAccept, RETHROWS_ACCEPT } from "../harness/tcp_misbehave.ts";
 
 const section = sectionsOf("lesson-11");
 
@@ -375,6 +376,23 @@ Deno.test("server: a client that resets its connection ends only its own convers
       steady.close();
     }
   });
+});
+
+Deno.test("server: keeps serving after a client resets before accept()", async () => {
+  const running = startServer({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const reread = section("When accept() fails for one connection");
+    await expectServesAfterResetBeforeAccept(running, reread, async (watch) => {
+      const next = await greeted(running.addr, "the client after the one that reset", watch);
+      next.close();
+    });
+  } finally {
+    await stopServer(running, {
+      awaiting: "the server to end after close()",
+      section: section("One socket per conversation"),
+      mistake: "close() must close the listener and every open conversation, so that done settles",
+    });
+  }
 });
 
 Deno.test("connectTo: the handshake completes before the server calls accept()", async () => {

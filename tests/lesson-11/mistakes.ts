@@ -75,4 +75,15 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "keep the error's kind",
   },
+  {
+    id: "rethrows-accept-errors",
+    summary: "the accept loop rethrows every accept() error that is not a shutdown, so one " +
+      "client that resets before it is accepted (NotConnected) stops the server",
+    file: "conversations.ts",
+    edits: [{
+      find: "        if (closing || error instanceof Deno.errors.BadResource) break;\n",
+      replace: "        if (closing) break;\n        throw error;\n",
+    }],
+    caughtBy: "rethrows accept errors",
+  },
 ];

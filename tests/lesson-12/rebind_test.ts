@@ -24,6 +24,7 @@ import { startServerRole } from "../harness/program.ts";
 import { stopServer } from "../harness/server_loop.ts";
 import { connect, expectRefused, readToEnd } from "../harness/tcp.ts";
 
+import { expectServesAfterResetBeforeAccept } from "../harness/tcp_misbehave.ts";
 const section = sectionsOf("lesson-12");
 
 const NOT_CLOSED =
@@ -269,6 +270,28 @@ Deno.test({
       await stop(greeter);
     }
   },
+});
+
+Deno.test("greeter: keeps serving after a client resets before accept()", async () => {
+  const greeter = start({ hostname: "127.0.0.1", port: 0 });
+  try {
+    await expectServesAfterResetBeforeAccept(
+      greeter,
+      sectionsOf("lesson-11")("When accept() fails for one connection"),
+      async (watch) => {
+        expectEqual(
+          await greetingAt(greeter.addr, watch),
+          `This is 127.0.0.1:${greeter.addr.port}\n`,
+          {
+            what: "the greeting for the client after the one that reset",
+            section: section("The greeter protocol"),
+          },
+        );
+      },
+    );
+  } finally {
+    await stop(greeter);
+  }
 });
 
 Deno.test("program: `server` listens; a second copy on the same port fails with a clear AddrInUse", async () => {

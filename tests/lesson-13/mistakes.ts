@@ -77,4 +77,15 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "close the connection at EOF",
   },
+  {
+    id: "rethrows-accept-errors",
+    summary: "the accept loop rethrows every accept() error that is not a shutdown, so one " +
+      "client that resets before it is accepted (NotConnected) stops the server",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "        if (closing || error instanceof Deno.errors.BadResource) break;\n",
+      replace: "        if (closing) break;\n        throw error;\n",
+    }],
+    caughtBy: "rethrows accept errors",
+  },
 ];

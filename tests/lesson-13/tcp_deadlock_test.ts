@@ -30,6 +30,7 @@ import { stopServer } from "../harness/server_loop.ts";
 import { closeQuietly, connect, readToEnd, writeAll } from "../harness/tcp.ts";
 import { TcpProxy } from "../harness/tcp_proxy.ts";
 
+import { expectServesAfterResetBeforeAccept } from "../harness/tcp_misbehave.ts";
 const section = sectionsOf("lesson-13");
 
 /** Big enough to deadlock a write-then-read client (4× what fills the buffers on Linux loopback). */
@@ -404,6 +405,32 @@ Deno.test("server: the book's 16 bytes, `capitalize this!` → `CAPITALIZE THIS!
       watch,
     });
   });
+});
+
+Deno.test("server: keeps serving after a client resets before accept()", async () => {
+  const running = startServer({ hostname: "127.0.0.1", port: 0 });
+  try {
+    await expectServesAfterResetBeforeAccept(
+      running,
+      sectionsOf("lesson-11")("When accept() fails for one connection"),
+      async (watch) => {
+        const { bytes } = await talkTo(running.addr, encoder.encode("capitalize this!"), {
+          keep: true,
+          watch,
+        });
+        expectBytes(bytes, "CAPITALIZE THIS!", {
+          what: "what the server sent back to the client after the one that reset",
+          section: section("The capitalizing protocol"),
+        });
+      },
+    );
+  } finally {
+    await stopServer(running, {
+      awaiting: "the server to end after close()",
+      section: section("The server"),
+      mistake: "close() must close the listener and every open connection",
+    });
+  }
 });
 
 Deno.test("server: passes non-ASCII and invalid UTF-8 through unchanged, reports it, serves the next", async () => {

@@ -24,6 +24,7 @@ import {
 import { TcpPair } from "../harness/tcp_pair.ts";
 import { TcpProxy } from "../harness/tcp_proxy.ts";
 
+import { expectServesAfterResetBeforeAccept, RETHROWS_ACCEPT } from "../harness/tcp_misbehave.ts";
 const section = sectionsOf("lesson-14");
 
 /** The reply the protocol prescribes, written out here: never trust the code under test. */
@@ -126,6 +127,40 @@ Deno.test("server: reads the request to EOF, answers `Your data was 16 bytes lon
       section: section("A protocol that ends with EOF"),
     });
   });
+});
+
+Deno.test("server: keeps serving after a client resets before accept()", async () => {
+  const server = startCountServer({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
+    await expectServesAfterResetBeforeAccept(server, reread, async (watch) => {
+      using conn = await connect(server.addr, {
+        awaiting: "the next client to connect",
+        section: reread,
+        watch,
+      });
+      await send(conn, "Hi there, server", {
+        awaiting: "the next client's request",
+        section: section("A protocol that ends with EOF"),
+      });
+      await conn.closeWrite();
+      const got = await drain(conn, {
+        awaiting: "the next client's reply and then EOF",
+        section: reread,
+        mistake: RETHROWS_ACCEPT,
+        watch,
+      });
+      expectBytes(got, reply(16), {
+        what: "the reply to the client after the one that reset",
+        section: section("A protocol that ends with EOF"),
+      });
+    });
+  } finally {
+    await stopServer(server, {
+      awaiting: "done to settle after close()",
+      section: section("Closing a server"),
+    });
+  }
 });
 
 Deno.test("server: waits for EOF, not for the first read(): a request in pieces is counted whole", async () => {

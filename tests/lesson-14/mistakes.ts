@@ -84,4 +84,15 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "the first write after the peer closed is usually accepted",
   },
+  {
+    id: "rethrows-accept-errors",
+    summary: "the accept loop rethrows every accept() error that is not a shutdown, so one " +
+      "client that resets before it is accepted (NotConnected) stops the server",
+    file: "half_close.ts",
+    edits: [{
+      find: "        if (closing || error instanceof Deno.errors.BadResource) return;\n",
+      replace: "        if (closing) return;\n        throw error;\n",
+    }],
+    caughtBy: "rethrows accept errors",
+  },
 ];

@@ -106,4 +106,15 @@ export const mistakes: Mistake[] = [
     edits: [{ find: "  await writer.close();", replace: "  // forgot writer.close()" }],
     caughtBy: "gzip trailer only when its input is closed",
   },
+  {
+    id: "rethrows-accept-errors",
+    summary: "the accept loop rethrows every accept() error that is not a shutdown, so one " +
+      "client that resets before it is accepted (NotConnected) stops the server",
+    file: "ndjson.ts",
+    edits: [{
+      find: "        if (closing || error instanceof Deno.errors.BadResource) return;\n",
+      replace: "        if (closing) return;\n        throw error;\n",
+    }],
+    caughtBy: "rethrows accept errors",
+  },
 ];

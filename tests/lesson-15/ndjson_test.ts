@@ -31,6 +31,7 @@ import {
 import { TcpPair } from "../harness/tcp_pair.ts";
 import { type Shaping, TcpProxy } from "../harness/tcp_proxy.ts";
 
+import { expectServesAfterResetBeforeAccept, RETHROWS_ACCEPT } from "../harness/tcp_misbehave.ts";
 const section = sectionsOf("lesson-15");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -205,6 +206,38 @@ Deno.test("server: answers one message after another on one connection, one line
       conn.close();
     }
   });
+});
+
+Deno.test("server: keeps serving after a client resets before accept()", async () => {
+  const server = serveNdjson(echo, { hostname: "127.0.0.1", port: 0 });
+  try {
+    const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
+    await expectServesAfterResetBeforeAccept(server, reread, async (watch) => {
+      using conn = await connect(server.addr, {
+        awaiting: "the next client to connect",
+        section: reread,
+        watch,
+      });
+      await send(conn, '{"n":1}\n', { awaiting: "the next client's message", section: reread });
+      const expected = '{"echo":{"n":1}}\n';
+      const got = await readExactly(conn, expected.length, {
+        awaiting: "the reply to the client after the one that reset",
+        section: reread,
+        mistake: RETHROWS_ACCEPT,
+        watch,
+      });
+      expectBytes(got, expected, {
+        what: "the reply to the client after the one that reset",
+        section: section("One JSON value per line"),
+      });
+    });
+  } finally {
+    await stopServer(server, {
+      awaiting: "done to settle after close()",
+      section: section("An NDJSON server"),
+      mistake: "close() must close the listener and every open connection",
+    });
+  }
 });
 
 Deno.test("server: pipelined messages and a half-close get every reply, in order, then EOF", async () => {

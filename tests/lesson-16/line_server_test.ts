@@ -28,6 +28,12 @@ import {
   writeAll as send,
 } from "../harness/tcp.ts";
 
+import { ERR_BUSY } from "../../exercises/lesson-16/protocol.ts";
+import {
+  expectServesAfterResetBeforeAccept,
+  resetMidRequest,
+  RETHROWS_ACCEPT,
+} from "../harness/tcp_misbehave.ts";
 const section = sectionsOf("lesson-16");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -330,6 +336,118 @@ Deno.test("server: hostile and well-behaved clients at once: the well-behaved on
       }
     } finally {
       for (const conn of hostile) closeQuietly(conn);
+    }
+  });
+});
+
+Deno.test("server: keeps serving after a client resets before accept()", async () => {
+  const running = startLineServer({ hostname: "127.0.0.1", port: 0, idleMs: 5_000 });
+  try {
+    const reread = section("An accept loop that keeps serving");
+    await expectServesAfterResetBeforeAccept(running, reread, async (watch) => {
+      using conn = await connect(running.addr, {
+        awaiting: "the next client to connect",
+        section: reread,
+        watch,
+      });
+      await send(conn, "ECHO still here\nQUIT\n", {
+        awaiting: "the next request",
+        section: reread,
+      });
+      const got = await drain(conn, {
+        awaiting: "the replies to the client after the one that reset",
+        section: reread,
+        mistake: RETHROWS_ACCEPT,
+        watch,
+      });
+      expectBytes(got, "OK still here\nBYE\n", {
+        what: "the replies to the client after the one that reset",
+        section: section("The protocol"),
+      });
+    });
+  } finally {
+    await stopServer(running, {
+      awaiting: "done to settle after close()",
+      section: section("Shutting down cleanly"),
+      mistake: LEFT_OPEN,
+    });
+  }
+});
+
+Deno.test("server: a client that resets mid-line is dropped; the next client is served", async () => {
+  await withServer({}, async (addr) => {
+    await resetMidRequest(addr, "ECHO half a li", {
+      awaiting: "a client to send half a line and reset",
+      section: section("Hostile clients"),
+    });
+    expectEqual(await converse(addr, "ECHO whole\nQUIT\n"), "OK whole\nBYE\n", {
+      what: "the replies to the client after the one that reset mid-line",
+      section: section("Hostile clients"),
+      mistake: "one client's reset must end only its own connection",
+    });
+  });
+});
+
+Deno.test("server: at its connection bound a flood gets `ERR server busy`; a freed slot serves", async () => {
+  const BOUND = 3;
+  const FLOOD = 12;
+  const reread = section("An accept loop that keeps serving");
+  const wait = (awaiting: string, mistake?: string) => ({ awaiting, section: reread, mistake });
+  await withServer({ maxConnections: BOUND }, async (addr) => {
+    const held: Deno.TcpConn[] = [];
+    try {
+      for (let i = 0; i < BOUND; i++) {
+        const conn = await connect(addr, wait(`held client ${i + 1} to connect`));
+        held.push(conn);
+        await send(conn, `ECHO held ${i + 1}\n`, wait(`held client ${i + 1}'s request`));
+        expectBytes(
+          await readExactly(
+            conn,
+            `OK held ${i + 1}\n`.length,
+            wait(`held client ${i + 1}'s reply`),
+          ),
+          `OK held ${i + 1}\n`,
+          { what: `the reply to held client ${i + 1} (within the bound)`, section: reread },
+        );
+      }
+      for (let i = 0; i < FLOOD; i++) {
+        const conn = await connect(addr, wait(`flood client ${i + 1} to connect`));
+        try {
+          const got = await drain(
+            conn,
+            wait(
+              `\`${ERR_BUSY}\` and EOF for flood client ${i + 1}`,
+              "no connection bound (or one that leaves clients waiting): at maxConnections, " +
+                `answer \`${ERR_BUSY}\` and close at once`,
+            ),
+          );
+          expectBytes(got, `${ERR_BUSY}\n`, {
+            what: `what flood client ${i + 1} got with ${BOUND} connections open`,
+            section: reread,
+            mistake: "no connection bound: with maxConnections open, answer the next client " +
+              `\`${ERR_BUSY}\` and close it`,
+          });
+        } finally {
+          conn.close();
+        }
+      }
+      const first = held.shift()!;
+      try {
+        await send(first, "QUIT\n", wait("held client 1's QUIT"));
+        expectBytes(await drain(first, wait("BYE and EOF for held client 1")), "BYE\n", {
+          what: "the reply to held client 1's QUIT",
+          section: section("The protocol"),
+        });
+      } finally {
+        first.close();
+      }
+      expectEqual(await converse(addr, "ECHO freed\nQUIT\n"), "OK freed\nBYE\n", {
+        what: "the replies to a client once a slot is free again",
+        section: reread,
+        mistake: "a connection that ends must free its slot: count only open connections",
+      });
+    } finally {
+      for (const conn of held) conn.close();
     }
   });
 });

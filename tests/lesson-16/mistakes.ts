@@ -14,8 +14,8 @@ export const mistakes: Mistake[] = [
     summary: "the accept loop awaits each connection's handler, so one silent client blocks all",
     file: "line_server.ts",
     edits: [{
-      find: "      const handler = handle(conn);\n",
-      replace: "      await handle(conn);\n      const handler = Promise.resolve();\n",
+      find: "? handle(conn) : turnAway(conn);\n",
+      replace: "? handle(conn) : turnAway(conn);\n      await handler;\n",
     }],
     caughtBy: "serves one client at a time",
   },
@@ -83,5 +83,37 @@ export const mistakes: Mistake[] = [
       replace: "      listener.close();\n      for (const conn of [] as Deno.Conn[]) {",
     }],
     caughtBy: "close() left connections open",
+  },
+  {
+    id: "rethrows-accept-errors",
+    summary: "the accept loop rethrows every accept() error that is not a shutdown, so one " +
+      "client that resets before it is accepted (NotConnected) stops the server",
+    file: "line_server.ts",
+    edits: [{
+      find: "        if (closing || error instanceof Deno.errors.BadResource) return;\n",
+      replace: "        if (closing) return;\n        throw error;\n",
+    }],
+    caughtBy: "rethrows accept errors",
+  },
+  {
+    id: "no-connection-bound",
+    summary: "the server handles every connection it accepts, however many are open",
+    file: "line_server.ts",
+    edits: [{
+      find: "      const handler = served < maxConnections ? handle(conn) : turnAway(conn);",
+      replace: "      const handler = handle(conn);",
+    }],
+    caughtBy: "no connection bound",
+  },
+  {
+    id: "bound-never-frees",
+    summary:
+      "a handler that ends never gives its slot back, so the server ends up turning everyone away",
+    file: "line_server.ts",
+    edits: [{
+      find: "      served--;\n",
+      replace: "",
+    }],
+    caughtBy: "a connection that ends must free its slot",
   },
 ];
