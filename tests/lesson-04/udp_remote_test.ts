@@ -33,6 +33,8 @@ import { seeded } from "../harness/random.ts";
 import { stopServer } from "../harness/server_loop.ts";
 import { UdpPeer } from "../harness/udp.ts";
 import { dropAll, dropFirst, script, UdpRelay } from "../harness/udp_relay.ts";
+import { expectDefaultAddress } from "../harness/server_defaults.ts";
+import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 
 const section = sectionsOf("lesson-04");
 
@@ -735,5 +737,57 @@ Deno.test("program: `client` stops waiting, and closes everything, when its sign
     what: "how client() ends when its signal is aborted mid-wait",
     expected: "it rejects with the signal's AbortError (and its socket and timer are gone)",
     section: section("Running it as a program"),
+  });
+});
+
+Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {
+  await expectDefaultAddress(
+    (port) => startServer(port === undefined ? {} : { port }),
+    "udp",
+    section("The remote server drops datagrams"),
+  );
+});
+
+Deno.test("client: two requests at once send from two ports the OS picks", async () => {
+  using fake = UdpPeer.open();
+  const options = { initialMs: 5_000, factor: 2, limitMs: 5_000 };
+  const asking = [background(request(fake.addr, options)), background(request(fake.addr, options))];
+  const watch = Promise.race(asking);
+  const where = section("The protocol on the wire");
+  const first = await fake.receive({
+    awaiting: "the first client's datagram",
+    watch,
+    section: where,
+  });
+  const second = await fake.receive({
+    awaiting: "the second client's datagram",
+    watch,
+    section: where,
+  });
+  await fake.send(BOOK_REPLY, first.addr);
+  await fake.send(BOOK_REPLY, second.addr);
+  await within(Promise.all(asking), { awaiting: "both requests to return", section: where });
+  expectThat(first.addr.port !== second.addr.port, `both came from port ${first.addr.port}`, {
+    what: "the source ports of two requests running at once",
+    expected: "two different ports, each picked by the OS (bind port 0)",
+    section: where,
+  });
+});
+
+Deno.test("program: `server` runs until its signal is aborted, and stops at once if it was", async () => {
+  await expectServerRoleLifecycle(server, { section: section("Running it as a program") });
+});
+
+Deno.test("waitsFor: the RangeError for a factor of 1 or less names that factor", () => {
+  let message = "it returned";
+  try {
+    waitsFor({ initialMs: 100, factor: 0.5, limitMs: 2000 });
+  } catch (error) {
+    message = error instanceof RangeError ? error.message : String(error);
+  }
+  expectThat(/factor/.test(message) && message.includes("0.5"), JSON.stringify(message), {
+    what: "the message of waitsFor({ initialMs: 100, factor: 0.5, limitMs: 2000 })'s error",
+    expected: "a RangeError saying the factor, 0.5, must be greater than 1",
+    section: section("Backoff: waits that rise"),
   });
 });

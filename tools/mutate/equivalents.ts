@@ -9,7 +9,7 @@
  */
 
 import { type Lesson, ROOT } from "../catalog.ts";
-import { generateMutants, givenConstants, type Mutant } from "./mutants.ts";
+import { generateMutants, givenStatements, type Mutant } from "./mutants.ts";
 
 /** One listed equivalent mutant. */
 export interface Equivalent {
@@ -69,7 +69,7 @@ export function matches(entry: Equivalent, mutant: Mutant): boolean {
 
 /**
  * Every mutant of a lesson's reference solution, in file order, except in
- * the constants the stub gives word for word (see {@linkcode givenConstants}).
+ * the statements the stub gives word for word (see {@linkcode givenStatements}).
  *
  * @example
  * ```ts ignore
@@ -81,7 +81,7 @@ export async function lessonMutants(lesson: Lesson): Promise<Mutant[]> {
   for (const file of lesson.files) {
     const source = await Deno.readTextFile(`${ROOT}solutions/${lesson.id}/${file}`);
     const stub = await Deno.readTextFile(`${ROOT}exercises/${lesson.id}/${file}`).catch(() => "");
-    const given = givenConstants(source, stub);
+    const given = givenStatements(source, stub);
     all.push(
       ...generateMutants(file, source).filter((m) =>
         !given.some(([start, end]) => m.start >= start && m.end <= end)

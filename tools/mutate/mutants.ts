@@ -196,27 +196,28 @@ export function generateMutants(file: string, source: string): Mutant[] {
 }
 
 /**
- * The top-level constants of `source` that the learner's stub already
- * declares word for word (`export const DEFAULT_PORT = 1060;`): given code,
- * not the learner's work, so not mutated. Returns their offset ranges.
+ * The top-level statements of `source` (constants, classes, functions) that
+ * the learner's stub already holds word for word (`export const
+ * DEFAULT_PORT = 1060;`, an error class the stub gives): given code, not the
+ * learner's work, so not mutated. Returns their offset ranges.
  *
  * @example
  * ```ts
- * import { givenConstants } from "./mutants.ts";
- * givenConstants("export const A = 1;\nexport const B = 2;\n", "export const A = 1;\n");
+ * import { givenStatements } from "./mutants.ts";
+ * givenStatements("export const A = 1;\nexport const B = 2;\n", "export const A = 1;\n");
  * // [[0, 19]]
  * ```
  */
-export function givenConstants(source: string, stub: string): [number, number][] {
-  const constants = (text: string) => {
+export function givenStatements(source: string, stub: string): [number, number][] {
+  const statements = (text: string) => {
     const sf = ts.createSourceFile("f.ts", text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-    return sf.statements.filter(ts.isVariableStatement).map((s) => ({
+    return sf.statements.map((s) => ({
       range: [s.getStart(sf), s.getEnd()] as [number, number],
       text: s.getText(sf).replace(/\s+/g, " "),
     }));
   };
-  const given = new Set(constants(stub).map((c) => c.text));
-  return constants(source).filter((c) => given.has(c.text)).map((c) => c.range);
+  const given = new Set(statements(stub).map((c) => c.text));
+  return statements(source).filter((c) => given.has(c.text)).map((c) => c.range);
 }
 
 /**
