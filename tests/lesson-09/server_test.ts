@@ -10,7 +10,7 @@ import { startCounterServer } from "../../exercises/lesson-09/server.ts";
 import { describe } from "../harness/bytes.ts";
 import { expectBytes } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
-import { expectCleanStop } from "../harness/server_loop.ts";
+import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import { UdpPeer } from "../harness/udp.ts";
 
 const section = sectionsOf("lesson-09");
@@ -22,10 +22,13 @@ async function withServer(
   options: { maxRequestBytes?: number; cacheSize?: number } = {},
 ): Promise<void> {
   const running = startCounterServer({ hostname: "127.0.0.1", port: 0, ...options });
+  let passed = false;
   try {
     await body(running.addr);
+    passed = true;
   } finally {
-    await expectCleanStop(running, {
+    // A failure in the body is the one to report; done is judged only after a pass.
+    await (passed ? expectCleanStop : stopServer)(running, {
       awaiting: "the server loop to end after close()",
       section: section("The server: each request once"),
     });

@@ -105,4 +105,90 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "rethrows accept errors",
   },
+  {
+    id: "sequence-masked",
+    summary: "nextSequence wraps with `& 0xffffffff`, a signed 32-bit result",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "return (seq + length) % 2 ** 32;",
+      replace: "return (seq + length) & 0xffffffff;",
+    }],
+    caughtBy: "unsigned 32-bit",
+  },
+  {
+    id: "sequence-or-zero",
+    summary: "nextSequence wraps with `| 0`",
+    file: "tcp_sixteen.ts",
+    edits: [{ find: "return (seq + length) % 2 ** 32;", replace: "return (seq + length) | 0;" }],
+    caughtBy: "unsigned 32-bit",
+  },
+  {
+    id: "sequence-wraps-past-2-32",
+    summary: "nextSequence subtracts 2^32 only when the sum is greater, so 2^32 stays",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "return (seq + length) % 2 ** 32;",
+      replace: "const s = seq + length;\n  return s > 2 ** 32 ? s - 2 ** 32 : s;",
+    }],
+    caughtBy: "must wrap to 0",
+  },
+  {
+    id: "rereads-whole-buffer",
+    summary: "readExactly loops, but reads into the whole buffer each time",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "const more = await conn.read(buffer.subarray(got));",
+      replace: "const more = await conn.read(buffer);",
+    }],
+    caughtBy: "only the unfilled part",
+  },
+  {
+    id: "reuses-one-buffer",
+    summary: "readExactly reads into one module-level buffer and returns it",
+    file: "tcp_sixteen.ts",
+    edits: [
+      {
+        find: "  const buffer = new Uint8Array(n);\n  let got = 0;",
+        replace: "  if (shared.length !== n) shared = new Uint8Array(n);\n" +
+          "  const buffer = shared;\n  let got = 0;",
+      },
+      {
+        find: "const encoder = new TextEncoder();",
+        replace: "let shared = new Uint8Array(0);\nconst encoder = new TextEncoder();",
+      },
+    ],
+    caughtBy: "reused one buffer",
+  },
+  {
+    id: "close-leaves-client-open",
+    summary: "close() closes the listener but not the connection being served",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "      listener.close();\n      try {\n        current?.close();\n      } catch {\n" +
+        "        // already closed\n      }",
+      replace: "      listener.close();",
+    }],
+    caughtBy: "close() must also close the connection being served",
+  },
+  {
+    id: "writes-all-but-last-byte",
+    summary: "writeAll loops while sent < data.length - 1",
+    file: "tcp_sixteen.ts",
+    edits: [{ find: "while (sent < data.length) {", replace: "while (sent < data.length - 1) {" }],
+    caughtBy: "writeAll() stopped after",
+  },
+  {
+    id: "client-closes-only-on-success",
+    summary: "ask() closes its connection after a reply, not when reading fails",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "    const reply = await readExactly(conn, MESSAGE_LENGTH);\n" +
+        "    return { reply: decoder.decode(reply), local: conn.localAddr };\n" +
+        "  } finally {\n    conn.close();\n  }",
+      replace: "    const reply = await readExactly(conn, MESSAGE_LENGTH);\n    conn.close();\n" +
+        "    return { reply: decoder.decode(reply), local: conn.localAddr };\n" +
+        "  } finally {\n    // closed above\n  }",
+    }],
+    caughtBy: "not closed",
+  },
 ];

@@ -28,7 +28,7 @@ import {
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
-import { stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import {
   closeQuietly,
   connect,
@@ -55,6 +55,26 @@ const WRITE_AGAIN =
   "after a short write, pass write() only the rest (data.subarray(sent)), not the whole buffer again";
 const DIES =
   "a client that hangs up early must not stop the server: log it, close that connection, accept the next";
+
+const REREAD =
+  "each read() went to the start of the buffer, over the bytes already in: pass read() only the unfilled part, buffer.subarray(got)";
+const ALIASED =
+  "readExactly reused one buffer: the first result changed when the second call read into it; return a new Uint8Array per call";
+const UNSIGNED =
+  "sequence numbers are unsigned 32-bit: `& 0xffffffff` and `| 0` give negative numbers from 2^31 up; use % 2 ** 32";
+
+/**
+ * The likely mistake behind a wrong result of reading `expected` when it
+ * arrived one byte at a time: the first byte alone (one read), or a later
+ * byte at the start (every read into the start of the buffer).
+ */
+function readMistake(got: Uint8Array, expected: string): string | undefined {
+  const want = new TextEncoder().encode(expected);
+  const restEmpty = got.subarray(1).every((b) => b === 0);
+  if (got.length !== want.length || !restEmpty) return undefined;
+  if (got[0] === want[0]) return SINGLE_READ;
+  return want.includes(got[0]) ? REREAD : undefined;
+}
 
 /** A 16 MiB test pattern: byte i is i mod 251, so a repeated or missing stretch shows. */
 function pattern(size: number): Uint8Array {
@@ -86,10 +106,13 @@ async function withServer(
         mistake: DIES,
       }),
   ));
+  let passed = false;
   try {
     await body(running.addr, log, watch);
+    passed = true;
   } finally {
-    await stopServer(running, {
+    // A failure in the body is the one to report; done is judged only after a pass.
+    await (passed ? expectCleanStop : stopServer)(running, {
       awaiting: "the server loop to end after close()",
       section: section("The server"),
       mistake: "close() must close the listener so that the pending accept() ends the loop",
@@ -111,6 +134,29 @@ Deno.test("sequence numbers: a 1024-byte segment at 7200 is followed by 8224, wr
   });
 });
 
+Deno.test("sequence numbers: unsigned across 2^31, and exactly 2^32 wraps to 0", () => {
+  const cases: [number, number, number][] = [
+    [2 ** 31 - 10, 20, 2 ** 31 + 10],
+    [2 ** 31, 0, 2 ** 31],
+    [4294967290, 5, 4294967295],
+    [4294967290, 6, 0],
+    [4294967295, 1, 0],
+    [0xfffffff0, 0x20, 0x10],
+  ];
+  for (const [seq, length, expected] of cases) {
+    const next = nextSequence(seq, length);
+    expectEqual(next, expected, {
+      what: `nextSequence(${seq}, ${length})`,
+      section: section("Sequence numbers count bytes"),
+      mistake: next < 0
+        ? UNSIGNED
+        : next >= 2 ** 32
+        ? "a sum of exactly 2^32 must wrap to 0: use % 2 ** 32, not a > test"
+        : undefined,
+    });
+  }
+});
+
 Deno.test("readExactly: collects 16 bytes that arrive one byte at a time", async () => {
   await using pair = await TcpPair.open({
     section: section("Reading exactly n bytes"),
@@ -128,7 +174,7 @@ Deno.test("readExactly: collects 16 bytes that arrive one byte at a time", async
   expectBytes(got, "Hi there, server", {
     what: "readExactly(conn, 16) of a message that arrives one byte at a time",
     section: section("Reading exactly n bytes"),
-    mistake: SINGLE_READ,
+    mistake: readMistake(got, "Hi there, server"),
   });
 });
 
@@ -172,6 +218,11 @@ Deno.test("readExactly: takes only its 16 bytes and leaves the next message for 
     what: "the second readExactly(conn, 16)",
     section: section("Reading exactly n bytes"),
     mistake: READ_PAST,
+  });
+  expectBytes(first, "Hi there, server", {
+    what: "the first result, looked at again after the second readExactly(conn, 16)",
+    section: section("Reading exactly n bytes"),
+    mistake: ALIASED,
   });
 });
 
@@ -289,7 +340,11 @@ Deno.test("server: reads the whole request although it arrives one byte at a tim
       expectEqual(line[1], JSON.stringify("Hi there, server"), {
         what: "the message the server logged, read from a stream that delivered one byte at a time",
         section: section("Reading exactly n bytes"),
-        mistake: SINGLE_READ,
+        mistake: line[1].startsWith('"H\\u0000')
+          ? SINGLE_READ
+          : line[1].startsWith('"r\\u0000')
+          ? REREAD
+          : undefined,
       });
       const reply = await readBounded(conn, 16, {
         awaiting: "the 16-byte reply",
@@ -380,7 +435,7 @@ Deno.test("server: keeps serving after a client resets before accept()", async (
       });
     });
   } finally {
-    await stopServer(running, {
+    await expectCleanStop(running, {
       awaiting: "the server loop to end after close()",
       section: section("The server"),
       mistake: "close() must close the listener so that the pending accept() ends the loop",
@@ -414,12 +469,12 @@ Deno.test("client: ask() sends exactly 16 bytes and reads a reply that arrives o
   const result = await within(asking, {
     awaiting: "ask() to return after the reply arrived one byte at a time",
     section: section("The client"),
-    mistake: SINGLE_READ,
+    mistake: "ask() must return as soon as the 16 bytes of the reply are in",
   });
   expectEqual(result.reply, "Farewell, client", {
     what: "the reply ask() returned, which arrived one byte at a time",
     section: section("Reading exactly n bytes"),
-    mistake: SINGLE_READ,
+    mistake: readMistake(new TextEncoder().encode(result.reply), "Farewell, client"),
   });
   expectThat(
     result.local.hostname === "127.0.0.1" && result.local.port > 0 &&
@@ -546,4 +601,65 @@ Deno.test("program: `client` sends `Hi there, server` and prints the reply", asy
     awaiting: 'the line `The server said "Farewell, client"`',
     section: section("Running it as a program"),
   });
+});
+
+Deno.test("writeAll: a writer that takes one byte per write() gets every byte, each call the rest", async () => {
+  const data = new TextEncoder().encode("Grüße, café ☕ — Farewell");
+  const seen: number[] = [];
+  const offered: number[] = [];
+  const writer = {
+    write(p: Uint8Array): Promise<number> {
+      offered.push(p.length);
+      if (p.length) seen.push(p[0]);
+      return Promise.resolve(Math.min(1, p.length));
+    },
+  };
+  await within(writeAll(writer, data), {
+    awaiting: "writeAll() to a writer that takes 1 byte per call",
+    section: section("Writing everything"),
+    mistake: "writeAll() kept calling write() after every byte was taken",
+  });
+  expectBytes(new Uint8Array(seen), data, {
+    what: `the bytes taken by ${offered.length} write() calls of 1 byte each`,
+    section: section("Writing everything"),
+    mistake: seen.length < data.length
+      ? `writeAll() stopped after ${seen.length} of ${data.length} bytes: loop ` +
+        "while sent < data.length"
+      : WRITE_AGAIN,
+  });
+});
+
+Deno.test("server: close() while a silent client is connected ends the loop and that connection", async () => {
+  const log = new LogLines();
+  const running = startServer({ hostname: "127.0.0.1", port: 0, log: log.push });
+  let conn: Deno.TcpConn | undefined;
+  try {
+    conn = await connect(running.addr, {
+      awaiting: "a connection to the server",
+      section: section("The server"),
+    });
+    await log.next(/^We have accepted a connection/, {
+      awaiting: "the log line `We have accepted a connection …`",
+      section: section("The server"),
+    });
+    await expectCleanStop(running, {
+      awaiting: "done to settle after close(), while a client that sends nothing is connected",
+      section: section("The server"),
+      mistake: "close() must also close the connection being served: the loop " +
+        "is waiting in its read(), not in accept()",
+    });
+    const rest = await readToEnd(conn, {
+      awaiting: "EOF on the silent client's connection after close()",
+      section: section("The server"),
+      mistake: "close() must also close the connection being served",
+    });
+    expectEqual(rest.length, 0, {
+      what: "bytes the silent client received before EOF",
+      section: section("The server"),
+    });
+  } finally {
+    if (conn) closeQuietly(conn);
+    running.close();
+    await running.done.catch(() => {});
+  }
 });
