@@ -101,4 +101,73 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "drop when random() is below dropProbability",
   },
+  {
+    id: "abort-reported-as-server-down",
+    summary: "an abort during the last wait ends in ServerDownError instead of the abort",
+    file: "udp_remote.ts",
+    edits: [{
+      find: "    options.signal?.throwIfAborted();\n    throw new ServerDownError(waits);",
+      replace: "    throw new ServerDownError(waits);",
+    }],
+    caughtBy: "reported the server down although the caller aborted",
+  },
+  {
+    id: "abort-not-passed-to-wait",
+    summary: "the caller's signal is checked between sends but never ends a wait",
+    file: "udp_remote.ts",
+    edits: [{
+      find: "      const stop = options.signal ? AbortSignal.any([timer.signal, options.signal]) " +
+        ": timer.signal;",
+      replace: "      const stop = timer.signal;",
+    }],
+    caughtBy: "the caller's signal never reached the wait",
+  },
+  {
+    id: "send-error-retried",
+    summary: "a failing send is caught and retried as if the datagram were lost",
+    file: "udp_remote.ts",
+    edits: [{
+      find: "      await socket.send(bytes, server);\n      attempts++;",
+      replace: "      try {\n        await socket.send(bytes, server);\n      } catch {\n" +
+        "        // try again after the wait\n      }\n      attempts++;",
+    }],
+    caughtBy: "caught the send's error and carried on",
+  },
+  {
+    id: "attempts-start-at-one",
+    summary: "attempts starts at 1 and is incremented on every send, so one send counts as 2",
+    file: "udp_remote.ts",
+    edits: [{ find: "    let attempts = 0;", replace: "    let attempts = 1;" }],
+    caughtBy: "miscounted",
+  },
+  {
+    id: "reply-small-buffer",
+    summary: "the client receives into a 4096-byte buffer",
+    file: "udp_remote.ts",
+    edits: [{
+      find: "      pending ??= socket.receive(new Uint8Array(MAX_DATAGRAM));",
+      replace: "      pending ??= socket.receive(new Uint8Array(4096));",
+    }],
+    caughtBy: "silently cut",
+  },
+  {
+    id: "server-counts-characters",
+    summary: "the server replies with the decoded string's length",
+    file: "udp_remote.ts",
+    edits: [{
+      find: "encoder.encode(replyFor(data.length))",
+      replace: "encoder.encode(replyFor(decoder.decode(data).length))",
+    }],
+    caughtBy: "counted characters",
+  },
+  {
+    id: "done-rejects-after-close",
+    summary: "the server loop rethrows the error of the receive() that close() interrupts",
+    file: "udp_remote.ts",
+    edits: [{
+      find: "        if (closing) return;\n        throw error;",
+      replace: "        throw error;",
+    }],
+    caughtBy: "done rejected after close()",
+  },
 ];

@@ -30,11 +30,11 @@ import { fail, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
 import { seeded } from "../harness/random.ts";
-import { stopServer } from "../harness/server_loop.ts";
-import { UdpPeer } from "../harness/udp.ts";
-import { dropAll, dropFirst, script, UdpRelay } from "../harness/udp_relay.ts";
+import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
+import { UdpPeer } from "../harness/udp.ts";
+import { dropAll, dropFirst, script, UdpRelay } from "../harness/udp_relay.ts";
 
 const section = sectionsOf("lesson-04");
 
@@ -293,12 +293,13 @@ Deno.test("client: sends `This is another message` once, returns the reply and c
     what: "the reply request() returned",
     section: section("Racing receive() against a timer"),
   });
+  const extra = answer.attempts === 1 ? [] : await fake.collect(20);
   expectEqual(answer.attempts, 1, {
-    what: "attempts when the first send was answered",
+    what: `attempts when the first send was answered (sends seen: ${1 + extra.length})`,
     section: section("Re-sending the same bytes"),
-    mistake: answer.attempts > 1
+    mistake: extra.length
       ? "kept re-sending after the reply arrived: return as soon as one comes in"
-      : undefined,
+      : "miscounted: the request went out once, so attempts is 1; count each send",
   });
   expectEqual(answer.local.port, sent.addr.port, {
     what: "the client's own port as request() reports it",
@@ -495,12 +496,153 @@ Deno.test("client: stops at the first reply; a duplicated reply changes nothing"
   expectEqual(answer.attempts, 1, {
     what: "attempts when the first send was answered (twice)",
     section: section("Re-sending the same bytes"),
-    mistake: "kept re-sending after the reply arrived: return as soon as one comes in",
+    mistake: more.length
+      ? "kept re-sending after the reply arrived: return as soon as one comes in"
+      : "counted the duplicated reply, or miscounted: the request went out once",
   });
   expectEqual(answer.reply, BOOK_REPLY, {
     what: "the reply request() returned",
     section: section("Racing receive() against a timer"),
   });
+});
+
+/** The outcome of `running` as one line: `returned …` or `NAME: message`. */
+function settledAs(running: Promise<unknown>): Promise<string> {
+  return running.then(
+    (value) => `returned ${JSON.stringify(value)}`,
+    (e: unknown) => {
+      if (isNotImplemented(e)) throw e;
+      return e instanceof Error || e instanceof DOMException
+        ? `${e.name}: ${e.message}`
+        : String(e);
+    },
+  );
+}
+
+Deno.test("client: an abort in the middle of a wait ends request() at once, as an AbortError", async () => {
+  using fake = UdpPeer.open();
+  const clock = new ManualClock();
+  const stop = new AbortController();
+  const asking = background(request(fake.addr, { sleep: clock.sleep, signal: stop.signal }));
+  const waiting = await clock.next({
+    awaiting: "the client's first wait",
+    watch: asking,
+    section: section("Injected time"),
+  });
+  stop.abort(); // the clock never fires: only the abort can end this wait
+  const outcome = await within(settledAs(asking), {
+    awaiting: "request() to end once its signal was aborted mid-wait (the clock never fired)",
+    section: section("Racing receive() against a timer"),
+    mistake: waiting.signal?.aborted
+      ? undefined
+      : "the caller's signal never reached the wait: pass AbortSignal.any([timer, " +
+        "options.signal]) to sleep, so an abort ends the wait at once",
+  });
+  expectThat(outcome.startsWith("AbortError"), outcome, {
+    what: "how request() ends when its signal is aborted in the middle of a wait",
+    expected: "it rejects with the signal's AbortError",
+    section: section("Racing receive() against a timer"),
+  });
+});
+
+Deno.test("client: aborted during the last wait, it is the abort, not `server is down`", async () => {
+  using server = UdpPeer.open();
+  await using relay = UdpRelay.open(server.addr, dropAll());
+  const clock = new ManualClock();
+  const stop = new AbortController();
+  const asking = background(
+    request(relay.addr, {
+      initialMs: 10,
+      factor: 3,
+      limitMs: 90,
+      sleep: clock.sleep,
+      signal: stop.signal,
+    }),
+  );
+  for (const ms of [10, 30, 90]) {
+    const waiting = await clock.next({
+      awaiting: `the ${ms} ms wait`,
+      watch: asking,
+      section: section("Backoff: waits that rise"),
+    });
+    if (ms === 90) stop.abort(); // the last wait: aborted, not over
+    else waiting.fire();
+  }
+  const outcome = await within(settledAs(asking), {
+    awaiting: "request() to end once its signal was aborted in its last wait",
+    section: section("Giving up"),
+  });
+  expectThat(outcome.startsWith("AbortError"), outcome, {
+    what: "how request() ends when its signal is aborted during the last wait",
+    expected: "the signal's AbortError: the caller gave up, the server was not proven down",
+    section: section("Giving up"),
+    mistake: outcome.startsWith("ServerDownError")
+      ? "reported the server down although the caller aborted: check the signal " +
+        "(throwIfAborted) before throwing ServerDownError"
+      : undefined,
+  });
+});
+
+Deno.test("client: a send that fails is that error, not a lost datagram to retry", async () => {
+  using fake = UdpPeer.open();
+  const clock = new ManualClock();
+  const payload = new Uint8Array(70_000); // over 65,507: no datagram can carry it
+  const asking = background(request(fake.addr, { sleep: clock.sleep, payload }));
+  const first = await within(Promise.race([settledAs(asking), clock.upcoming()]), {
+    awaiting: "request() with a 70,000-byte payload to fail, or to wait",
+    section: section("Giving up"),
+  });
+  if (typeof first !== "string") {
+    first.fire();
+    fail({
+      summary: "request() waited to retry after its send had failed",
+      section: section("Giving up"),
+      expected: "the send's own error (Message too long), at once",
+      got: `a ${first.ms} ms wait`,
+      mistake: "caught the send's error and carried on: a failed send is not a lost " +
+        "datagram, and no retry can fix it; let the error out",
+    });
+  }
+  expectThat(/too long/i.test(first) && !first.startsWith("ServerDownError"), first, {
+    what: "how request() ends when its payload does not fit in a datagram",
+    expected: "the send's own error (Message too long)",
+    section: section("Giving up"),
+  });
+});
+
+Deno.test("client: a UTF-8 reply and a 5,000-byte reply come back whole", async () => {
+  for (const text of ["Grüße, café ☕", "y".repeat(5000)]) {
+    using fake = UdpPeer.open();
+    const clock = new ManualClock();
+    const asking = background(request(fake.addr, { sleep: clock.sleep }));
+    const sent = await fake.receive({
+      awaiting: "the client's datagram",
+      watch: asking,
+      section: section("The protocol on the wire"),
+    });
+    await fake.send(text, sent.addr);
+    const answer = await within(asking, {
+      awaiting: "request() to return once the reply arrived",
+      section: section("Racing receive() against a timer"),
+    });
+    const what = text.length > 100
+      ? `the 5,000-byte reply request() returned (${answer.reply.length} characters)`
+      : "the UTF-8 reply request() returned";
+    expectEqual(
+      text.length > 100 ? answer.reply.length : answer.reply,
+      text.length > 100 ? 5000 : text,
+      {
+        what,
+        section: section("The protocol on the wire"),
+        mistake: answer.reply.includes("Ã")
+          ? "decoded one character per byte (String.fromCharCode): decode as UTF-8"
+          : answer.reply.length < text.length
+          ? `the receive buffer held only ${answer.reply.length} bytes and UDP silently cut ` +
+            "off the rest: receive into a buffer of 65535 bytes"
+          : undefined,
+      },
+    );
+  }
 });
 
 Deno.test("client: with the real timer and tiny waits, gives up quickly and leaves nothing open", async () => {
@@ -627,6 +769,39 @@ Deno.test("server: dropProbability defaults to the book's 0.5; 0 keeps all, 1 dr
           : "drop when random() is below dropProbability, keep otherwise",
       });
     } finally {
+      await stopServer(running, {
+        awaiting: "the server loop to end after close()",
+        section: section("The remote server drops datagrams"),
+      });
+    }
+  }
+});
+
+Deno.test("server: counts UTF-8 bytes; done resolves after close()", async () => {
+  const running = startServer({ dropProbability: 0, random: () => 0.5 });
+  let stopped = false;
+  try {
+    using peer = UdpPeer.open();
+    await peer.send("Grüße, café ☕", running.addr); // 18 bytes, 13 characters
+    const reply = await peer.receive({
+      awaiting: "the reply to an 18-byte datagram of 13 characters",
+      watch: running.done,
+      section: section("The protocol on the wire"),
+    });
+    expectBytes(reply.data, bookReply(18), {
+      what: "the reply to the 18 bytes of 13 characters",
+      section: section("The protocol on the wire"),
+      mistake: new TextDecoder().decode(reply.data) === bookReply(13)
+        ? "counted characters (the decoded string's length) instead of the bytes received"
+        : undefined,
+    });
+    await expectCleanStop(running, {
+      awaiting: "done to settle after close()",
+      section: section("The remote server drops datagrams"),
+    });
+    stopped = true;
+  } finally {
+    if (!stopped) {
       await stopServer(running, {
         awaiting: "the server loop to end after close()",
         section: section("The remote server drops datagrams"),
