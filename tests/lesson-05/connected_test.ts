@@ -173,3 +173,81 @@ Deno.test("connected: close() ends a pending receive() and frees the socket", as
   });
   client.close(); // a second close() is harmless
 });
+
+Deno.test("connectUdp: two connected sockets at once get two ports the OS picks", () => {
+  using server = UdpPeer.open();
+  using a = connectUdp(server.addr);
+  using b = connectUdp(server.addr);
+  expectThat(a.addr.port !== b.addr.port && a.addr.port > 0, `${a.addr.port} and ${b.addr.port}`, {
+    what: "the local ports of two connected sockets open at once",
+    expected: "two different ports, each picked by the OS (bind port 0)",
+    section: section("Deno has no connect(): build it"),
+  });
+});
+
+Deno.test("connected: send() rejects when the datagram cannot be sent", async () => {
+  using server = UdpPeer.open();
+  using client = connectUdp(server.addr);
+  const outcome = await within(
+    client.send(new Uint8Array(70_000)).then(() => "it resolved", (e: Error) => e.name),
+    {
+      awaiting: "send() of 70,000 bytes to settle",
+      section: section("Deno has no connect(): build it"),
+    },
+  );
+  expectThat(outcome !== "it resolved", outcome, {
+    what: "send() of a 70,000-byte datagram (more than UDP can carry)",
+    expected: "a rejection with the socket's error, not a send that seems to succeed",
+    section: section("Deno has no connect(): build it"),
+    mistake: "send() did not wait for the socket's send: await it (return its promise)",
+  });
+});
+
+Deno.test("connected: what receive() returned stays intact after the next receive()", async () => {
+  using peer = UdpPeer.open();
+  using client = connectUdp(peer.addr);
+  const first = background(client.receive());
+  await peer.send("the first, longer datagram", client.addr);
+  const a = await within(first, {
+    awaiting: "the first receive() to return",
+    section: section("Deno has no connect(): build it"),
+  });
+  const second = background(client.receive());
+  await peer.send("2nd", client.addr);
+  await within(second, {
+    awaiting: "the second receive() to return",
+    section: section("Deno has no connect(): build it"),
+  });
+  expectBytes(a, "the first, longer datagram", {
+    what: "the first datagram, as receive() returned it, after a second receive()",
+    section: section("Deno has no connect(): build it"),
+    mistake: decoder.decode(a).startsWith("2nd")
+      ? "returned a view of a receive buffer that the next receive() reuses, so it was " +
+        "overwritten: return a copy (data.slice())"
+      : undefined,
+  });
+});
+
+Deno.test({
+  ...linuxLoopbackTest("connectUdp: binds the hostname asked (127.0.0.2), not always 127.0.0.1"),
+  async fn() {
+    using peer = UdpPeer.open();
+    using client = connectUdp(peer.addr, { hostname: "127.0.0.2" });
+    await client.send("hello");
+    const got = await peer.receive({
+      awaiting: "the client's datagram",
+      section: section("Deno has no connect(): build it"),
+    });
+    expectEqual(
+      `${got.addr.hostname} (addr says ${client.addr.hostname})`,
+      "127.0.0.2 (addr says 127.0.0.2)",
+      {
+        what: "where the datagram came from, with options.hostname 127.0.0.2",
+        section: section("Deno has no connect(): build it"),
+        mistake: got.addr.hostname === "127.0.0.1"
+          ? "ignored options.hostname: bind the socket to the address asked"
+          : undefined,
+      },
+    );
+  },
+});

@@ -17,7 +17,8 @@ import { describe, hex } from "../harness/bytes.ts";
 import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
 import { fail, LessonFailure, sectionsOf } from "../harness/failure.ts";
-import { stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
+import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { type Datagram, UdpPeer } from "../harness/udp.ts";
 import { script, UdpRelay } from "../harness/udp_relay.ts";
 
@@ -359,6 +360,49 @@ Deno.test("server: answers with the request's ID, then `Your data was N bytes lo
   }
 });
 
+Deno.test("server: counts UTF-8 bytes, serves two clients at once, done resolves after close()", async () => {
+  const { server, crashed } = startWatched();
+  let stopped = false;
+  try {
+    using alice = UdpPeer.open();
+    using bob = UdpPeer.open();
+    using silent = UdpPeer.open(); // sends one request, then never reads its reply
+    await silent.send(wire(7, "ignored"), server.addr);
+    await alice.send(wire(0xffffffff, "Grüße, café ☕"), server.addr); // 18 bytes, 13 characters
+    await bob.send(wire(0x80000000, "x".repeat(60_000)), server.addr);
+    const expected: [UdpPeer, string, number, number][] = [
+      [alice, "alice", 0xffffffff, 18],
+      [bob, "bob", 0x80000000, 60_000],
+    ];
+    for (const [peer, who, id, n] of expected) {
+      const got = await peer.receive({
+        awaiting: `the reply to ${who}'s request ${showId(id)}`,
+        section: section("The server side"),
+        watch: crashed,
+      });
+      expectBytes(got.data, wire(id, `Your data was ${n} bytes long`), {
+        what: `the reply to ${who}'s request ${showId(id)} (${n} bytes of payload)`,
+        section: section("The server side"),
+        mistake: decoder.decode(got.data.subarray(4)) === "Your data was 13 bytes long"
+          ? "counted characters (the decoded string's length) instead of the payload's bytes"
+          : undefined,
+      });
+    }
+    await expectCleanStop(server, {
+      awaiting: "done to settle after close()",
+      section: section("The server side"),
+    });
+    stopped = true;
+  } finally {
+    if (!stopped) {
+      await stopServer(server, {
+        awaiting: "the server loop to end after close()",
+        section: section("The server side"),
+      });
+    }
+  }
+});
+
 Deno.test("client and server: replies duplicated and delayed by a relay still match their requests", async () => {
   const { server, crashed } = startWatched();
   try {
@@ -391,4 +435,46 @@ Deno.test("client and server: replies duplicated and delayed by a relay still ma
       section: section("The server side"),
     });
   }
+});
+
+Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {
+  await expectDefaultAddress(
+    (port) => startServer(port === undefined ? undefined : { port }),
+    "udp",
+    section("The server side"),
+  );
+});
+
+Deno.test("server: done resolves (never rejects) after close(), also after serving", async () => {
+  const running = startServer({ hostname: "127.0.0.1", port: 0 });
+  try {
+    using client = openClient(running.addr, { nextId: () => 7 });
+    await within(client.request("hi"), {
+      awaiting: "the reply to request 7",
+      section: section("The server side"),
+    });
+  } finally {
+    await expectCleanStop(running, {
+      awaiting: "done to resolve after close()",
+      section: section("The server side"),
+    });
+  }
+});
+
+Deno.test("client: a request that cannot be sent rejects with the socket's error", async () => {
+  using server = UdpPeer.open();
+  using client = openClient(server.addr, { nextId: () => 1 });
+  const outcome = await within(
+    client.request(new Uint8Array(70_000)).then(() => "it resolved", (e: Error) => e.name),
+    {
+      awaiting: "request() of 70,000 bytes to settle",
+      section: section("Matching replies to requests"),
+    },
+  );
+  expectThat(outcome !== "it resolved", outcome, {
+    what: "request() of a 70,000-byte payload (more than a datagram can carry)",
+    expected: "a rejection with the socket's error",
+    section: section("Matching replies to requests"),
+    mistake: "request() did not wait for its send: await it, so its error reaches the caller",
+  });
 });
