@@ -235,8 +235,8 @@ export function startLineServer(options: LineServerOptions = {}): LineServer {
     close() {
       if (closing) return;
       closing = true;
-      listener.close();
       wake();
+      listener.close();
       for (const conn of open) {
         try {
           conn.close();
