@@ -1,11 +1,14 @@
 /**
  * Bare sockets and ports a test hands to the code under test: a UDP socket
- * that `using` closes (Deno's `DatagramConn` is not disposable), and a port
- * that nobody holds, for code that must bind a given port or for a
- * connection that must be refused.
+ * that `using` closes (Deno's `DatagramConn` is not disposable) and, if
+ * told whom it talks to, receives from that peer only; and a port that
+ * nobody holds, for code that must bind a given port or for a connection
+ * that must be refused.
  *
  * @module
  */
+
+import { isFrom, type Peer, recordStranger } from "./udp.ts";
 
 /** Where to bind a UDP socket: 127.0.0.1, port 0 and no `reuseAddress` unless given. */
 export interface UdpSocketOptions {
@@ -15,6 +18,11 @@ export interface UdpSocketOptions {
   port?: number;
   /** Let other sockets bind the same port too (SO_REUSEADDR). */
   reuseAddress?: boolean;
+  /**
+   * Receive only from this peer: `receive()` records a datagram from anyone
+   * else in the wire transcript as a stranger and waits for the next one.
+   */
+  from?: Peer;
 }
 
 /**
@@ -34,7 +42,22 @@ export function openUdpSocket(options: UdpSocketOptions = {}): Deno.DatagramConn
     transport: "udp",
     reuseAddress: options.reuseAddress ?? false,
   });
-  return Object.assign(socket, { [Symbol.dispose]: () => socket.close() });
+  const from = options.from;
+  if (from) {
+    const receive = socket.receive.bind(socket);
+    // An own property: the frozen prototype's `receive` cannot be assigned over.
+    Object.defineProperty(socket, "receive", {
+      value: async (buffer?: Uint8Array): Promise<[Uint8Array, Deno.Addr]> => {
+        while (true) {
+          const got = await receive(buffer);
+          if (isFrom(got[1], from)) return got;
+          recordStranger(got[1], socket.addr, got[0], from);
+        }
+      },
+    });
+  }
+  Object.defineProperty(socket, Symbol.dispose, { value: () => socket.close() });
+  return socket as Deno.DatagramConn & Disposable;
 }
 
 /**

@@ -1,7 +1,11 @@
 /**
  * A UDP peer for tests: a loopback socket on an OS-chosen port whose every
  * receive is bounded, which records what it sent and received, and which
- * closes cleanly (also via `using`).
+ * closes cleanly (also via `using`). A receive can name the peer it expects
+ * (`from`, or {@linkcode UdpPeer.expectFrom}): a datagram from anyone else
+ * is a stranger, recorded in the wire transcript and never taken as the
+ * answer, so another program on the same loopback cannot answer for the
+ * code under test.
  *
  * @module
  */
@@ -18,11 +22,73 @@ export interface Datagram {
   addr: Deno.NetAddr;
 }
 
+/** Whom a receive accepts datagrams from: one address, or (without a port) any port on a host. */
+export interface Peer {
+  /** The host; a wildcard (`0.0.0.0`, `::`) stands for any loopback host. */
+  hostname: string;
+  /** The port; 0 or absent: any. */
+  port?: number;
+}
+
+/** A bounded wait for a datagram, optionally only from an expected peer. */
+export interface Receiving extends Awaiting {
+  /** Accept only datagrams from this peer; others are recorded as strangers and skipped. */
+  from?: Peer;
+}
+
+/**
+ * Whether `addr` is `peer` (any port when `peer` names none; any host when
+ * it names a wildcard).
+ *
+ * @example
+ * ```ts
+ * import { isFrom } from "./udp.ts";
+ * isFrom({ transport: "udp", hostname: "127.0.0.1", port: 5000 }, { hostname: "127.0.0.1" }); // true
+ * isFrom({ transport: "udp", hostname: "127.0.0.1", port: 5000 }, { hostname: "127.0.0.1", port: 6000 }); // false
+ * ```
+ */
+export function isFrom(addr: Deno.Addr, peer: Peer): boolean {
+  if (addr.transport !== "udp" && addr.transport !== "tcp") return false;
+  const anyHost = /^(0\.0\.0\.0|::|\[::\])$/.test(peer.hostname);
+  return (anyHost || addr.hostname === peer.hostname) && (!peer.port || addr.port === peer.port);
+}
+
+/**
+ * Records a datagram from a stranger in the wire transcript, marked as ignored.
+ *
+ * @example
+ * ```ts
+ * import { recordStranger } from "./udp.ts";
+ * recordStranger(
+ *   { transport: "udp", hostname: "127.0.0.1", port: 9 },
+ *   { transport: "udp", hostname: "127.0.0.1", port: 5000 },
+ *   new Uint8Array([1]),
+ *   { hostname: "127.0.0.1", port: 6000 },
+ * );
+ * ```
+ */
+export function recordStranger(
+  from: Deno.Addr,
+  to: Deno.Addr,
+  data: Uint8Array,
+  expected: Peer,
+): void {
+  const want = expected.port ? `${expected.hostname}:${expected.port}` : expected.hostname;
+  wire.record({
+    transport: "udp",
+    from: hostPort(from),
+    to: hostPort(to),
+    data,
+    note: `a stranger, not ${want}: ignored`,
+  });
+}
+
 /** A test's own UDP socket. Create with {@linkcode UdpPeer.open}. */
 export class UdpPeer implements Disposable {
   readonly #socket: Deno.DatagramConn;
   #pending: Promise<[Uint8Array, Deno.Addr]> | undefined;
   #closed = false;
+  #expected: Peer | undefined;
   /** The address the OS gave this peer. */
   readonly addr: Deno.NetAddr;
 
@@ -63,8 +129,26 @@ export class UdpPeer implements Disposable {
   }
 
   /**
+   * From now on, receive only from `peer` unless a receive names another
+   * (`undefined`: from anyone again). Returns the peer itself.
+   *
+   * @example
+   * ```ts
+   * import { UdpPeer } from "./udp.ts";
+   * using server = UdpPeer.open();
+   * using client = UdpPeer.open().expectFrom(server.addr);
+   * ```
+   */
+  expectFrom(peer: Peer | undefined): this {
+    this.#expected = peer;
+    return this;
+  }
+
+  /**
    * Receives the next datagram, failing the test if none arrives in time.
-   * A datagram that arrives after a timeout is kept for the next call.
+   * With `from` (or {@linkcode UdpPeer.expectFrom}), datagrams from anyone
+   * else are recorded as strangers and skipped. A datagram that arrives after
+   * a timeout is kept for the next call.
    *
    * @example
    * ```ts
@@ -72,15 +156,47 @@ export class UdpPeer implements Disposable {
    * using a = UdpPeer.open();
    * using b = UdpPeer.open();
    * await a.send("hello", b.addr);
-   * const got = await b.receive({ awaiting: "hello", section: { lesson: "lesson-03", heading: "Sockets" } });
+   * const got = await b.receive({
+   *   awaiting: "hello",
+   *   from: a.addr,
+   *   section: { lesson: "lesson-03", heading: "Sockets" },
+   * });
    * ```
    */
-  async receive(wait: Awaiting): Promise<Datagram> {
-    this.#pending ??= this.#socket.receive(new Uint8Array(65536));
-    const [data, addr] = await within(this.#pending, wait);
-    this.#pending = undefined;
-    wire.record({ transport: "udp", from: hostPort(addr), to: hostPort(this.addr), data });
-    return { data, addr: addr as Deno.NetAddr };
+  async receive(wait: Receiving): Promise<Datagram> {
+    const expected = wait.from ?? this.#expected;
+    let abandoned = false;
+    let strangers = 0;
+    const next = async (): Promise<Datagram> => {
+      while (true) {
+        this.#pending ??= this.#socket.receive(new Uint8Array(65536));
+        const [data, addr] = await this.#pending;
+        if (abandoned) return { data, addr: addr as Deno.NetAddr }; // kept for the next call
+        this.#pending = undefined;
+        if (expected && !isFrom(addr, expected)) {
+          strangers++;
+          recordStranger(addr, this.addr, data, expected);
+          continue;
+        }
+        wire.record({ transport: "udp", from: hostPort(addr), to: hostPort(this.addr), data });
+        return { data, addr: addr as Deno.NetAddr };
+      }
+    };
+    const receiving = next();
+    receiving.catch(() => {}); // a receive abandoned at a timeout settles when the socket closes
+    try {
+      return await within(receiving, wait);
+    } catch (error) {
+      if (strangers && error instanceof Error) {
+        error.message = error.message.replace(
+          "\n",
+          `\n  (${strangers} datagram(s) from other addresses were ignored)\n`,
+        );
+      }
+      throw error;
+    } finally {
+      abandoned = true;
+    }
   }
 
   /**
@@ -94,8 +210,11 @@ export class UdpPeer implements Disposable {
    * using peer = UdpPeer.open();
    * const extra = await peer.collect(20); // []
    * ```
+   *
+   * With `from` (or {@linkcode UdpPeer.expectFrom}), datagrams from anyone
+   * else are recorded as strangers and left out.
    */
-  async collect(ms: number): Promise<Datagram[]> {
+  async collect(ms: number, from: Peer | undefined = this.#expected): Promise<Datagram[]> {
     const got: Datagram[] = [];
     const window = pause(ms).then(() => "done" as const);
     while (true) {
@@ -103,6 +222,10 @@ export class UdpPeer implements Disposable {
       const next = await Promise.race([this.#pending, window]);
       if (next === "done") return got;
       this.#pending = undefined;
+      if (from && !isFrom(next[1], from)) {
+        recordStranger(next[1], this.addr, next[0], from);
+        continue;
+      }
       wire.record({
         transport: "udp",
         from: hostPort(next[1]),

@@ -5,6 +5,9 @@
  * plan that drops, duplicates, delays or holds back datagrams by their index.
  * Loss and reordering come from the plan (or a seed), never from chance, and
  * every datagram is recorded with its time for assertions and transcripts.
+ * The relay's side towards the server accepts datagrams from the server
+ * only: anything else reaching it is a stranger, recorded in the wire
+ * transcript and never passed on as a reply.
  *
  * @module
  */
@@ -13,6 +16,7 @@ import { type Awaiting, pause, within } from "./deadline.ts";
 import { seeded } from "./random.ts";
 import { describe } from "./bytes.ts";
 import { hostPort, wire } from "./wire.ts";
+import { isFrom, recordStranger } from "./udp.ts";
 
 /** Which way a datagram travels through the relay. */
 export type Direction = "request" | "reply";
@@ -209,6 +213,10 @@ export class UdpRelay implements Disposable {
         [data, from] = await socket.receive(new Uint8Array(65536));
       } catch {
         return; // closed
+      }
+      if (direction === "reply" && !isFrom(from, this.#upstream)) {
+        recordStranger(from, socket.addr, data, this.#upstream);
+        continue;
       }
       const peer = client ?? (from as Deno.NetAddr);
       const index = this.#counts[direction]++;

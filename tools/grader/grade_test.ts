@@ -1,10 +1,9 @@
 /**
- * The grader against a corpus of submissions: the solutions (full marks),
- * the stubs (zero), each of lesson 03's known mistakes (loses exactly the
- * tests the suite fails on it), hostile submissions covering every safety
- * rule (zero for the lesson, one line naming what was tried), and unusable
- * input. Hostile submissions are lesson 03's solution plus one hostile
- * snippet, built in a temporary folder from the table below.
+ * The grader on honest input: the solutions (full marks), the stubs (zero),
+ * each of lesson 03's known mistakes (loses exactly the tests the suite
+ * fails on it, never flagged as hostile), a syntax error, unusable input,
+ * reports, the sandbox flags, Classroom. Hostile submissions are in
+ * corpus_test.ts.
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
@@ -21,6 +20,7 @@ import { applyEdits, loadMistakes } from "../mistakes.ts";
 import { runSuite } from "../suite.ts";
 import { SOLUTIONS } from "../targets.ts";
 import { UsageError } from "../usage_error.ts";
+import { BWRAP_VARIABLE } from "./sandbox.ts";
 
 const catalog = await loadCatalog();
 const lesson03 = findLesson(catalog, "3");
@@ -42,101 +42,12 @@ async function submission(
 
 async function grade03(dir: string): Promise<GradedLesson> {
   try {
-    return (await gradeSubmission(catalog, dir, [lesson03], LIMITS)).lessons[0];
+    // The default limits: a mistake that makes tests wait out their timeouts must still finish.
+    return (await gradeSubmission(catalog, dir, [lesson03], DEFAULT_LIMITS)).lessons[0];
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 }
-
-/** Hostile submissions: what they add to a passing solution, and what the report must say. */
-const HOSTILE: {
-  name: string;
-  code: string;
-  says?: RegExp;
-  setup?: (dir: string) => Promise<void>;
-}[] = [
-  {
-    name: "prints fake results",
-    code: `console.log("ok | 11 passed | 0 failed");
-      Deno.stdout.writeSync(new TextEncoder().encode('<testcase name="x"></testcase>\\nok | 11 passed\\n'));`,
-    // no `says`: printing cannot change a score; it is graded on its (passing) tests alone
-  },
-  { name: "exits early", code: "Deno.exit(0);", says: /never ran|ran no test|exited/ },
-  {
-    name: "replaces the test API",
-    code: "(Deno as unknown as { test: unknown }).test = () => {};",
-    says: /tried to patch the test runtime/,
-  },
-  {
-    name: "patches a built-in the assertions use",
-    code: "(Promise as unknown as { race: unknown }).race = (ps: Promise<unknown>[]) => ps[0];",
-    says: /tried to patch the test runtime/,
-  },
-  {
-    name: "registers a fake passing copy of a course test",
-    code: 'Deno.test("server: counts bytes on the wire, not characters", () => {});',
-    says: /registered a course test twice/,
-  },
-  {
-    name: "loops forever",
-    code: "export function _spin() {} while (Date.now() > 0) { /* forever */ }",
-    says: /timed out after 3 s/,
-  },
-  {
-    name: "exhausts memory",
-    code: "const hog: number[][] = []; while (true) hog.push(new Array(1_000_000).fill(7));",
-    says: /memory/,
-  },
-  {
-    name: "floods the output",
-    code: "const junk = new Uint8Array(65536).fill(120); " +
-      "for (let i = 0; i < 300; i++) { Deno.stderr.writeSync(junk); console.log(junk); }",
-    // no `says`: deno test captures what code under test prints; the output cap guards the rest
-  },
-  {
-    name: "spawns a process",
-    code: 'new Deno.Command("sh", { args: ["-c", "echo pwned"] }).outputSync();',
-    says: /tried to run sh: denied/,
-  },
-  {
-    name: "reads a file outside its folder",
-    code: 'Deno.readTextFileSync("/etc/passwd");',
-    says: /tried to read \/etc\/passwd: denied/,
-  },
-  {
-    name: "overwrites the course's tests",
-    code: `Deno.writeTextFileSync(${
-      JSON.stringify(`${ROOT}tests/lesson-03/udp_local_test.ts`)
-    }, "");`,
-    says: /tried to write .*udp_local_test\.ts: denied/,
-  },
-  {
-    name: "reads the environment",
-    code: 'Deno.env.get("HOME");',
-    says: /tried to read the environment variable HOME: denied/,
-  },
-  {
-    name: "queries the system",
-    code: "Deno.hostname();",
-    says: /tried to query the system for hostname: denied/,
-  },
-  {
-    name: "talks to a non-allowed address",
-    code: 'await Deno.connect({ hostname: "127.0.0.3", port: 9 }).catch((e) => { throw e; });',
-    says: /tried to reach 127\.0\.0\.3:9: denied/,
-  },
-  {
-    name: "imports the reference solution",
-    code: `export * from ${JSON.stringify(`file://${ROOT}solutions/lesson-03/udp_local.ts`)};`,
-    says: /tried to import the reference solution: denied/,
-  },
-  {
-    name: "reads through a symlink",
-    code: "",
-    setup: (dir) => Deno.symlink("/etc/passwd", `${dir}/lesson-03/notes.txt`),
-    says: /tried to read \/etc\/passwd through a symlink: denied/,
-  },
-];
 
 Deno.test("grade: the solutions get full marks, the stubs zero, on every lesson", async () => {
   const full = await gradeSubmission(catalog, `${ROOT}solutions`, catalog.lessons, DEFAULT_LIMITS);
@@ -162,44 +73,6 @@ Deno.test("grade: each lesson 03 mistake loses exactly the tests the suite fails
     );
     assertEquals(graded.points, graded.maxPoints - failing.length, mistake.id);
     assert(failing.length > 0, mistake.id);
-  }
-});
-
-for (const hostile of HOSTILE) {
-  const verdict = hostile.says ? "earns nothing and is named" : "gains nothing by it";
-  Deno.test(`grade: a hostile submission that ${hostile.name} ${verdict}`, async () => {
-    const source = hostile.name === "reads through a symlink"
-      ? solution03
-      : `${hostile.code}\n${solution03}`;
-    const graded = await grade03(await submission(source, hostile.setup));
-    if (!hostile.says) {
-      // Printing cannot change a score: the honest tests still decide it.
-      assertEquals(graded.violations, []);
-      assertEquals(graded.points, graded.maxPoints);
-      return;
-    }
-    assertEquals(graded.points, 0, JSON.stringify(graded.violations));
-    const said = [...graded.violations, graded.problem ?? ""].join("\n");
-    assertMatch(said, hostile.says);
-  });
-}
-
-Deno.test("grade: a submission that loads a file from outside its folder as code earns nothing, and the file's text stays out of the report", async () => {
-  const secret = await Deno.makeTempFile({ suffix: ".txt" });
-  await Deno.writeTextFile(secret, "TOP SECRET launch codes\n");
-  try {
-    const graded = await grade03(
-      await submission(`import ${JSON.stringify(`file://${secret}`)};\n${solution03}`),
-    );
-    assertEquals(graded.points, 0);
-    assertStringIncludes(
-      graded.violations.join("\n"),
-      `tried to load ${secret} from outside its folder: denied`,
-    );
-    const report = JSON.stringify(graded);
-    assert(!report.includes("SECRET"), report);
-  } finally {
-    await Deno.remove(secret);
   }
 });
 
@@ -284,4 +157,21 @@ Deno.test("classroom: one grader step per lesson worth its points, then the repo
     yaml,
     `runners: ${catalog.lessons.map((l) => l.id.replace("-", "")).join(",")}`,
   );
+});
+
+Deno.test("grade --require-sandbox: without the OS sandbox, one line and exit 2, nothing graded", async () => {
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "-q", "grade", "solutions", "--lessons", "3", "--require-sandbox"],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", [BWRAP_VARIABLE]: "/nonexistent/bwrap" },
+    stdin: "null",
+  }).output();
+  const stderr = new TextDecoder().decode(run.stderr);
+  assertEquals(run.code, 2, stderr);
+  assertEquals(
+    stderr,
+    "grade: no OS sandbox, so not grading (--require-sandbox): Deno permissions only " +
+      "(bubblewrap is not installed)\n",
+  );
+  assertEquals(run.stdout.length, 0);
 });

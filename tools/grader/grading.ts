@@ -110,6 +110,31 @@ const KINDS: Record<string, string> = {
 };
 
 /**
+ * Remote code a run tried to load (`https:`, `npm:`, `jsr:`), from Deno's
+ * refusals under `--no-remote` and `--cached-only`.
+ *
+ * @example
+ * ```ts
+ * import { remoteImports } from "./grading.ts";
+ * remoteImports('TypeError: Failed loading https://registry.npmjs.org/left-pad for package "left-pad"');
+ * // ["npm:left-pad"]
+ * ```
+ */
+export function remoteImports(text: string): string[] {
+  const found = new Set<string>();
+  for (const m of text.matchAll(/remote specifier was requested: "((?:https?|jsr):[^"]+)"/g)) {
+    // A JSR import shows as the manifest it needed; name the package instead.
+    if (!m[1].includes("/meta.json")) found.add(m[1]);
+  }
+  for (const m of text.matchAll(/for package "([^"]+)"/g)) found.add(`npm:${m[1]}`);
+  for (const m of text.matchAll(/JSR package manifest for '([^']+)'/g)) found.add(`jsr:${m[1]}`);
+  for (const m of text.matchAll(/not found in cache: "?((?:npm|jsr|https?):[^"\s,]+)/g)) {
+    found.add(m[1]);
+  }
+  return [...found];
+}
+
+/**
  * Turns what a sandboxed run shows into one-line violation reports.
  *
  * @example
@@ -142,6 +167,13 @@ export function violationsOf(
     ...result.tests.map((t) => `${t.message}\n${t.detail}`),
   ];
   for (const text of texts) {
+    if (/Requires env access, run again/.test(text)) {
+      found.add("tried to read the whole environment: denied");
+    }
+    // In the OS sandbox there is no program to find, so the spawn fails before the permission check.
+    for (const m of text.matchAll(/Failed to spawn '([^']+)'/g)) {
+      found.add(`tried to run ${m[1]}: denied`);
+    }
     for (
       const m of text.matchAll(/Requires (\w+) access to "?([^",\n]*?)"?(?:,|\s+run again|$)/gm)
     ) {
@@ -163,11 +195,9 @@ export function violationsOf(
         }: denied`,
       );
     }
-    for (
-      const m of text.matchAll(
-        /(?:remote specifier was requested: |not found in cache: |package not found in cache: |Specifier not found in cache: )"?((?:https?|npm|jsr):[^"\s,]+)/g,
-      )
-    ) found.add(`tried to import ${m[1]}: denied (no remote code)`);
+    for (const remote of remoteImports(text)) {
+      found.add(`tried to import ${remote}: denied (no remote code)`);
+    }
     if (text.includes("solutions-are-off-limits-to-submissions")) {
       found.add("tried to import the reference solution: denied");
     }
@@ -251,7 +281,10 @@ export async function gradeLesson(
   const names = reference.tests.map((t) => t.name);
   const maxPoints = reference.tests.filter((t) => !t.skipped).length * perTest;
   const base = { lesson: lesson.id, title: lesson.title, maxPoints, sandbox: sandbox.kind };
-  const links = escapingLinks.filter((l) => l.startsWith(`${lesson.id}/`));
+  // The lesson folder itself may be the link (`lesson-03 → …`), or hold one (`lesson-03/x.ts → …`).
+  const links = escapingLinks.filter((l) =>
+    l.startsWith(`${lesson.id}/`) || l.startsWith(`${lesson.id} → `)
+  );
   const hasFolder = await Deno.stat(`${target.dir}/${lesson.id}`).then(
     (i) => i.isDirectory,
     () => false,

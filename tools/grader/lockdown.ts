@@ -25,13 +25,19 @@
 
 import "ses";
 
-// Deno defines many globals lazily (streams, fetch, …): load them all now, so
-// that no internal module is first loaded into a realm that is frozen.
-for (const key of Reflect.ownKeys(globalThis)) {
-  try {
-    (globalThis as Record<PropertyKey, unknown>)[key];
-  } catch {
-    // a global that needs a permission or flag it does not have: it stays unavailable
+// Deno defines many globals and `Deno.*` members lazily (streams, fetch,
+// Deno.Command, …): load them all now, so that no internal module is first
+// loaded into a realm that is frozen.
+const internal = (Deno as unknown as Record<symbol, object>)[
+  (Deno as unknown as { internal: symbol }).internal
+];
+for (const owner of [globalThis, Deno, internal]) {
+  for (const key of Reflect.ownKeys(owner ?? {})) {
+    try {
+      (owner as Record<PropertyKey, unknown>)[key];
+    } catch {
+      // one that needs a permission or flag it does not have: it stays unavailable
+    }
   }
 }
 

@@ -9,7 +9,7 @@
  */
 
 import { basename, join, relative, resolve } from "@std/path";
-import { extractZip, readZip } from "./zip.ts";
+import { extractZip, readZip, ZIP_LIMITS } from "./zip.ts";
 import { UsageError } from "../usage_error.ts";
 
 /** A submission ready to be graded. */
@@ -97,12 +97,20 @@ export async function openSubmission(path: string, scratch: string): Promise<Ope
     if (!/\.zip$/i.test(full)) {
       throw new UsageError(`submission must be a folder or a .zip file: ${path}`);
     }
-    const entries = await readZip(await Deno.readFile(full)).catch((e) => {
+    let entries;
+    try {
+      if (info.size > ZIP_LIMITS.archiveBytes) {
+        throw new UsageError(`the archive is larger than ${ZIP_LIMITS.archiveBytes} bytes`);
+      }
+      entries = readZip(await Deno.readFile(full));
+    } catch (e) {
       throw new UsageError(`${path}: ${(e as Error).message}`);
-    });
+    }
     dir = join(scratch, "unpacked");
     await Deno.mkdir(dir);
-    await extractZip(entries, dir);
+    await extractZip(entries, dir).catch((e) => {
+      throw new UsageError(`${path}: ${(e as Error).message}`);
+    });
   } else if (!info.isDirectory) {
     throw new UsageError(`submission must be a folder or a .zip file: ${path}`);
   }

@@ -1,0 +1,80 @@
+import { assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
+import { LessonFailure } from "./failure.ts";
+import { openUdpSocket } from "./sockets.ts";
+import { UdpPeer } from "./udp.ts";
+import { UdpRelay } from "./udp_relay.ts";
+import { wire } from "./wire.ts";
+
+const section = { lesson: "lesson-03", heading: "harness" };
+const text = (data: Uint8Array) => new TextDecoder().decode(data);
+
+Deno.test("peer: a receive that names its peer skips a stranger and records it on the wire", async () => {
+  using server = UdpPeer.open();
+  using stranger = UdpPeer.open();
+  using client = UdpPeer.open();
+  await stranger.send("Your data was 99 bytes long", client.addr);
+  await server.send("Your data was 5 bytes long", client.addr);
+  const got = await client.receive({ awaiting: "the reply", from: server.addr, section });
+  assertEquals(text(got.data), "Your data was 5 bytes long");
+  assertEquals(got.addr.port, server.addr.port);
+  assertStringIncludes(wire.transcript().join("\n"), "a stranger, not 127.0.0.1:");
+});
+
+Deno.test("peer: expectFrom filters every later receive and collect", async () => {
+  using server = UdpPeer.open();
+  using stranger = UdpPeer.open();
+  using client = UdpPeer.open().expectFrom(server.addr);
+  await stranger.send("noise", client.addr);
+  await server.send("one", client.addr);
+  assertEquals(text((await client.receive({ awaiting: "one", section })).data), "one");
+  await stranger.send("more noise", client.addr);
+  await server.send("two", client.addr);
+  await client.receive({ awaiting: "two", section });
+  await stranger.send("late noise", client.addr);
+  assertEquals(await client.collect(30), []);
+});
+
+Deno.test("peer: only strangers before the deadline is a timeout that says they were ignored", async () => {
+  using server = UdpPeer.open();
+  using stranger = UdpPeer.open();
+  using client = UdpPeer.open();
+  await stranger.send("noise", client.addr);
+  const error = await assertRejects(
+    () => client.receive({ awaiting: "the reply", from: server.addr, ms: 50, section }),
+    LessonFailure,
+  );
+  assertStringIncludes(error.message, "1 datagram(s) from other addresses were ignored");
+});
+
+Deno.test("peer: without a named peer, anyone is still accepted (as before)", async () => {
+  using a = UdpPeer.open();
+  using b = UdpPeer.open();
+  await a.send("hello", b.addr);
+  assertEquals(text((await b.receive({ awaiting: "hello", section })).data), "hello");
+});
+
+Deno.test("relay: a datagram reaching its server side from a stranger is not passed on", async () => {
+  using server = UdpPeer.open();
+  using client = UdpPeer.open();
+  using stranger = UdpPeer.open();
+  await using relay = UdpRelay.open(server.addr);
+  await client.send("request", relay.addr);
+  const request = await server.receive({ awaiting: "the request", section });
+  await stranger.send("forged reply", request.addr);
+  await server.send("real reply", request.addr);
+  const reply = await client.receive({ awaiting: "the reply", from: relay.addr, section });
+  assertEquals(text(reply.data), "real reply");
+  assertEquals(relay.seen("reply").map((e) => text(e.data)), ["real reply"]);
+});
+
+Deno.test("openUdpSocket: with `from`, receive() skips strangers", async () => {
+  using server = UdpPeer.open();
+  using stranger = UdpPeer.open();
+  using socket = openUdpSocket({ from: server.addr });
+  const to = socket.addr as Deno.NetAddr;
+  await stranger.send("noise", to);
+  await server.send("signal", to);
+  const [data, from] = await socket.receive();
+  assertEquals(text(data), "signal");
+  assertEquals((from as Deno.NetAddr).port, server.addr.port);
+});
