@@ -26,7 +26,8 @@ import {
 import { fail, type Section, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
-import { stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
+import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { openUdpSocket } from "../harness/sockets.ts";
 import { UdpPeer } from "../harness/udp.ts";
 import { hostPort } from "../harness/wire.ts";
@@ -410,4 +411,78 @@ Deno.test({
       }
     });
   },
+});
+
+Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {
+  await expectDefaultAddress(
+    (port) => startServer(port === undefined ? undefined : { port }),
+    "udp",
+    section("Binding to one interface"),
+  );
+});
+
+Deno.test("server: done resolves (never rejects) after close(), also after serving", async () => {
+  const running = startServer({ hostname: "127.0.0.1", port: 0 });
+  try {
+    await within(ask(running.addr, "hi"), {
+      awaiting: "the reply to ask()",
+      section: section("Binding to one interface"),
+    });
+  } finally {
+    await expectCleanStop(running, {
+      awaiting: "done to resolve after close()",
+      section: section("Binding to one interface"),
+    });
+  }
+});
+
+Deno.test("client: without `bind`, two ask() calls at once use 127.0.0.1 and two OS-picked ports", async () => {
+  using fake = UdpPeer.open();
+  const asking = [background(ask(fake.addr, "one")), background(ask(fake.addr, "two"))];
+  const watch = Promise.race(asking);
+  const where = section("The client's name");
+  const first = await fake.receive({
+    awaiting: "the first client's datagram",
+    watch,
+    section: where,
+  });
+  const second = await fake.receive({
+    awaiting: "the second client's datagram",
+    watch,
+    section: where,
+  });
+  await fake.send("Your data was 3 bytes long", first.addr);
+  await fake.send("Your data was 3 bytes long", second.addr);
+  const [a, b] = await within(Promise.all(asking), {
+    awaiting: "both ask() calls to return",
+    section: where,
+  });
+  const names = `${hostPort(a.local)} and ${hostPort(b.local)}`;
+  expectThat(
+    a.local.hostname === "127.0.0.1" && b.local.hostname === "127.0.0.1" &&
+      a.local.port !== b.local.port,
+    names,
+    {
+      what: "the names two ask() calls without `bind` report, running at once",
+      expected: "127.0.0.1 (the default) with two different ports the OS picked",
+      section: where,
+    },
+  );
+});
+
+Deno.test("client: ask() with text too long for a datagram rejects with the socket's error", async () => {
+  using fake = UdpPeer.open();
+  const outcome = await within(
+    ask(fake.addr, "x".repeat(70_000)).then(() => "it resolved", (e: Error) => {
+      if (isNotImplemented(e)) throw e;
+      return `${e.name}: ${e.message}`;
+    }),
+    { awaiting: "ask() of 70,000 bytes to settle", section: section("The client's name") },
+  );
+  expectThat(outcome !== "it resolved", outcome, {
+    what: "ask() of a 70,000-byte text (more than a datagram can carry)",
+    expected: "a rejection with the socket's error",
+    section: section("The client's name"),
+    mistake: "ask() did not wait for its send: await it, so its error reaches the caller",
+  });
 });
