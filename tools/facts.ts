@@ -7,7 +7,7 @@
  * `"Message too long (os error 90)"<!-- fact:udp-too-long-error -->`,
  * `3.9 MB<!-- fact:tcp-one-write-accepted -->`. The quoted figure is what
  * stands right before the marker: a `code span`, a "quoted string", or a
- * number with an optional unit (MB, MB/s, kB, bytes).
+ * number with an optional unit (MB, MB/s, kB, bytes, ms).
  *
  * Exact facts (a limit, an error text) must match exactly. Variable ones
  * (sizes that depend on kernel buffers, rates) must lie within the band
@@ -125,6 +125,50 @@ async function deadlockBytes(): Promise<number> {
   return sent;
 }
 
+/**
+ * Milliseconds per round of write-write-read on loopback with Deno's
+ * defaults (Nagle on): the client writes a 5-byte header and a 5-byte body,
+ * then reads a 1-byte answer the server sends once it has both. The second
+ * write waits for the ACK of the first, which the server delays (Linux: at
+ * least 40 ms). Median of 10 rounds.
+ */
+async function nagleStall(): Promise<number> {
+  const rounds = 10;
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    const conn = await listener.accept();
+    const buffer = new Uint8Array(64);
+    try {
+      for (let round = 0; round < rounds; round++) {
+        for (let got = 0; got < 10;) {
+          const n = await conn.read(buffer.subarray(got));
+          if (n === null) return;
+          got += n;
+        }
+        await conn.write(new Uint8Array(1));
+      }
+    } finally {
+      conn.close();
+    }
+  })();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const times: number[] = [];
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const started = performance.now();
+      await conn.write(new Uint8Array(5));
+      await conn.write(new Uint8Array(5));
+      await conn.read(new Uint8Array(1));
+      times.push(performance.now() - started);
+    }
+  } finally {
+    conn.close();
+    await serving;
+    listener.close();
+  }
+  return times.sort((a, b) => a - b)[rounds >> 1];
+}
+
 /** Best of three runs of a rate. */
 async function best(run: () => Promise<number>): Promise<number> {
   let top = 0;
@@ -159,6 +203,13 @@ export const FACTS: Record<string, Fact> = {
     band: [0.67, 1.5],
     measure: deadlockBytes,
     format: (v) => `${Math.round(Number(v) / MB)} MB`,
+  },
+  "nagle-stall-ms": {
+    description: "ms per write-write-read round on loopback with Nagle on (Deno's default)",
+    kind: "band",
+    band: [0.67, 1.5],
+    measure: nagleStall,
+    format: (v) => `${Math.round(Number(v))} ms`,
   },
   "udp-requests-per-second": {
     description: "lesson 09 reference request/response rate (2000 INCRs)",
@@ -200,7 +251,14 @@ export interface Marker {
 
 const MARKER = /<!--\s*fact:([a-z0-9-]+)\s*-->/g;
 const ANY_FACT_COMMENT = /<!--[^>]*?fact[^>]*?-->/g;
-const UNITS: Record<string, number> = { "MB/s": 1, "MB": MB, "kB": 1000, "bytes": 1, "": 1 };
+const UNITS: Record<string, number> = {
+  "MB/s": 1,
+  "MB": MB,
+  "kB": 1000,
+  "bytes": 1,
+  "ms": 1,
+  "": 1,
+};
 
 /**
  * The figure that stands right before a marker: a `code span`, a "quoted
@@ -217,7 +275,7 @@ export function quotedBefore(text: string): string | undefined {
   const tail = text.replace(/\s+/g, " ");
   const code = tail.match(/`([^`]+)`$/) ?? tail.match(/"([^"]+)"$/);
   if (code) return code[1];
-  const number = tail.match(/(\d[\d,]*(?:\.\d+)?)(?: ?(MB\/s|MB|kB|bytes))?$/);
+  const number = tail.match(/(\d[\d,]*(?:\.\d+)?)(?: ?(MB\/s|MB|kB|bytes|ms))?$/);
   return number ? (number[2] ? `${number[1]} ${number[2]}` : number[1]) : undefined;
 }
 
@@ -276,7 +334,7 @@ export function findMarkers(markdown: string, file: string): {
  * ```
  */
 export function quotedNumber(quoted: string): number {
-  const m = quoted.match(/^(\d[\d,]*(?:\.\d+)?)(?: (MB\/s|MB|kB|bytes))?$/);
+  const m = quoted.match(/^(\d[\d,]*(?:\.\d+)?)(?: (MB\/s|MB|kB|bytes|ms))?$/);
   if (!m) return NaN;
   return Number(m[1].replaceAll(",", "")) * UNITS[m[2] ?? ""];
 }

@@ -87,3 +87,8 @@ Deno.test("facts: the exact UDP facts measure what lesson 07 teaches", async () 
   assertEquals(await FACTS["udp-max-ipv4-payload"].measure(), 65_507);
   assertEquals(await FACTS["udp-too-long-error"].measure(), "Message too long (os error 90)");
 });
+
+Deno.test("facts: milliseconds are a unit too", () => {
+  assertEquals(quotedBefore("stalls about 40\nms"), "40 ms");
+  assertEquals(quotedNumber("40 ms"), 40);
+});
