@@ -112,4 +112,72 @@ export const mistakes: Mistake[] = [
     edits: [{ find: "  if (datagram.length < ID_BYTES) return undefined;\n", replace: "" }],
     caughtBy: "a datagram shorter than 4 bytes holds no ID",
   },
+  {
+    id: "dataview-ignores-byteoffset",
+    summary: "decodeMessage builds new DataView(datagram.buffer), reading from the buffer's start",
+    file: "request_ids.ts",
+    edits: [{
+      find: "new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength)",
+      replace: "new DataView(datagram.buffer)",
+    }],
+    caughtBy: "read from the start of the whole buffer",
+  },
+  {
+    id: "four-bytes-too-short",
+    summary: "decodeMessage refuses a datagram of exactly 4 bytes (an ID, no payload)",
+    file: "request_ids.ts",
+    edits: [{
+      find: "if (datagram.length < ID_BYTES) return undefined;",
+      replace: "if (datagram.length <= ID_BYTES) return undefined;",
+    }],
+    caughtBy: "off by one: 4 bytes hold an ID",
+  },
+  {
+    id: "receive-returns-reused-buffer",
+    summary: "connectUdp's receive() reuses one buffer and returns a view of it, not a copy",
+    file: "connected.ts",
+    edits: [
+      {
+        find: "    async receive() {\n      const buffer = new Uint8Array(MAX_DATAGRAM);\n",
+        replace: "    async receive() {\n",
+      },
+      {
+        find: "  let closed = false;\n",
+        replace: "  let closed = false;\n  const buffer = new Uint8Array(MAX_DATAGRAM);\n",
+      },
+      { find: "return data.slice();", replace: "return data;" },
+    ],
+    caughtBy: "the next receive() reuses",
+  },
+  {
+    id: "server-counts-characters",
+    summary: "the server counts the payload's characters, not its bytes",
+    file: "request_ids.ts",
+    edits: [{
+      find: "const reply = `Your data was ${request.payload.length} bytes long`;",
+      replace: "const reply = `Your data was ${new TextDecoder().decode(request.payload).length} " +
+        "bytes long`;",
+    }],
+    caughtBy: "counted characters",
+  },
+  {
+    id: "done-rejects-after-close",
+    summary: "the server loop rethrows the error of the receive() that close() interrupts",
+    file: "request_ids.ts",
+    edits: [{
+      find: "        if (closing) return;\n        throw error;",
+      replace: "        throw error;",
+    }],
+    caughtBy: "done rejected after close()",
+  },
+  {
+    id: "ignores-hostname-option",
+    summary: "connectUdp always binds 127.0.0.1, whatever options.hostname says",
+    file: "connected.ts",
+    edits: [{
+      find: 'hostname: options.hostname ?? "127.0.0.1",',
+      replace: 'hostname: "127.0.0.1",',
+    }],
+    caughtBy: "ignored options.hostname",
+  },
 ];

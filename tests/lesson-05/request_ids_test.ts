@@ -130,6 +130,44 @@ Deno.test("wire: a message is the 4-byte big-endian ID, then the payload", () =>
   });
 });
 
+Deno.test("wire: decodeMessage reads a view into a larger buffer at its own offset", () => {
+  // A datagram inside a bigger buffer, the way a receive() into a reused
+  // buffer returns it: byteOffset 5, with other bytes before and after.
+  const buffer = new Uint8Array([
+    ...[0x11, 0x22, 0x33, 0x44, 0x55],
+    ...[0xca, 0xfe, 0xba, 0xbe, 0x68, 0x69],
+    ...[0x99, 0x99, 0x99],
+  ]);
+  const view = buffer.subarray(5, 11);
+  const decoded = decodeMessage(view);
+  const offsetMistake = "read from the start of the whole buffer (new DataView(bytes.buffer)): " +
+    "a Uint8Array may be a view at a byteOffset; pass byteOffset and byteLength too";
+  expectEqual(decoded ? showId(decoded.id) : "undefined", "0xcafebabe", {
+    what: "the ID decodeMessage read from bytes 5 to 11 of a 14-byte buffer (ca fe ba be 68 69)",
+    section: section("The wire format"),
+    mistake: decoded?.id === 0x11223344 ? offsetMistake : undefined,
+  });
+  expectBytes(decoded?.payload ?? "", "hi", {
+    what: "the payload decodeMessage returned for that view",
+    section: section("The wire format"),
+    mistake: decoded && decoded.payload.length > 2 ? offsetMistake : undefined,
+  });
+  const bare = decodeMessage(new Uint8Array([0x80, 0, 0, 0]));
+  expectEqual(
+    bare ? { id: showId(bare.id), payload: bare.payload.length } : "undefined",
+    { id: "0x80000000", payload: 0 },
+    {
+      what: "decodeMessage of exactly 4 bytes (80 00 00 00): an ID and an empty payload",
+      section: section("The wire format"),
+      mistake: bare === undefined
+        ? "off by one: 4 bytes hold an ID; only fewer than 4 are too short"
+        : bare.id < 0
+        ? "read the ID as unsigned (getUint32): IDs go up to 2³² − 1"
+        : undefined,
+    },
+  );
+});
+
 Deno.test("randomId: 2000 IDs spread over all 32 bits, not sequential", () => {
   const ids = Array.from({ length: 2000 }, () => randomId());
   const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= 2 ** 32);
