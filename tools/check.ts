@@ -18,7 +18,10 @@ import { parseArgs } from "@std/cli/parse-args";
 import { dim, green, red } from "@std/fmt/colors";
 import { type Catalog, findLesson, type Lesson, loadCatalog, ROOT } from "./catalog.ts";
 import { DEFAULT_LIMITS, gradeLesson } from "./grader/grading.ts";
+import { detectSandbox } from "./grader/sandbox.ts";
 import { parseJUnit } from "./junit.ts";
+import { checkSnapshot, failureOutput } from "./failure_snapshot.ts";
+import { type BatchOptions, gradeVariant, runBatch, type VariantGrade } from "./mistake_batch.ts";
 import { loadMistakes, type Mistake, variantTarget } from "./mistakes.ts";
 import { CORES, startPool } from "./pool.ts";
 import { staleEquivalents } from "./mutate/equivalents.ts";
@@ -26,7 +29,7 @@ import { isStubFailure } from "./report.ts";
 import { currentStubIds, STUBS_FILE } from "./reset.ts";
 import { checkMarkers } from "./facts.ts";
 import { checkStructure } from "./structure.ts";
-import { relativize, runSuite } from "./suite.ts";
+import { relativize, runSuite, type SuiteResult } from "./suite.ts";
 import { EXERCISES, SOLUTIONS } from "./targets.ts";
 import { runMain, UsageError } from "./usage_error.ts";
 import { withScratch } from "./scratch.ts";
@@ -42,9 +45,20 @@ interface Item {
 interface Group {
   title: string;
   items: Item[];
+  /** Wall time of the job that produced it (on a job's first group). */
+  ms?: number;
 }
 
-type Job = () => Promise<Group>;
+/** What kind of work a group's job was, for the time summary. */
+function kindOf(title: string): string {
+  if (/ solutions pass/.test(title)) return "solutions";
+  if (/ stubs fail/.test(title)) return "stubs";
+  if (/ rejects /.test(title)) return "known mistakes";
+  if (/tests$/.test(title)) return "tooling tests";
+  return "static checks";
+}
+
+type Job = () => Promise<Group[]>;
 
 const decoder = new TextDecoder();
 
@@ -58,10 +72,10 @@ function denoJob(title: string, args: string[]): Job {
       stdin: "null",
     }).output();
     const text = decoder.decode(out.stdout) + decoder.decode(out.stderr);
-    return {
+    return [{
       title,
       items: [{ name: title, ok: out.success, detail: out.success ? undefined : tail(text, 40) }],
-    };
+    }];
   };
 }
 
@@ -95,28 +109,13 @@ function testJob(title: string, paths: string[]): Job {
         const text = decoder.decode(out.stdout) + decoder.decode(out.stderr);
         items.push({ name: `${paths.join(" ")} ran`, ok: false, detail: tail(text, 40) });
       }
-      return { title, items };
+      return [{ title, items }];
     });
 }
 
 function tail(text: string, lines: number): string {
   const all = relativize(text.trim()).split("\n");
   return (all.length > lines ? ["…", ...all.slice(-lines)] : all).join("\n");
-}
-
-function solutionJob(lesson: Lesson): Job {
-  return async () => {
-    const result = await runSuite(lesson, SOLUTIONS);
-    const items: Item[] = result.tests.filter((t) => !t.skipped).map((t) => ({
-      name: `solution passes: ${t.name}`,
-      ok: t.passed,
-      detail: t.passed ? undefined : t.message,
-    }));
-    if (result.problem) {
-      items.push({ name: "solution suite runs", ok: false, detail: result.problem });
-    }
-    return { title: `${lesson.id} solutions pass (${(result.ms / 1000).toFixed(1)} s)`, items };
-  };
 }
 
 function stubJob(lesson: Lesson): Job {
@@ -132,51 +131,139 @@ function stubJob(lesson: Lesson): Job {
         : `(fails, though not with "not implemented": ${t.message.split("\n")[0]})`,
     }));
     if (result.problem) items.push({ name: "stub suite runs", ok: false, detail: result.problem });
-    return { title: `${lesson.id} stubs fail every test`, items };
+    return [{ title: `${lesson.id} stubs fail every test`, items }];
   };
 }
 
-/**
- * A known mistake, run the way the grader runs a submission (sandboxed,
- * test runtime frozen): it must fail at least one test whose message names
- * it, and it must lose points only for those failures, never be flagged as
- * hostile.
- */
-function mistakeJob(catalog: Catalog, lesson: Lesson, mistake: Mistake): Job {
-  const title = `${lesson.id} rejects ${mistake.id}`;
-  const name = `mistake ${mistake.id} (${mistake.summary})`;
-  return () =>
-    withScratch("mistake", async (work) => {
-      const target = await variantTarget(lesson, mistake, work);
-      const graded = await gradeLesson(catalog, lesson, target, DEFAULT_LIMITS, []);
-      const failed = graded.tests.filter((t) => t.status === "fail");
-      const naming = failed.find((t) => t.message.includes(mistake.caughtBy));
-      let detail: string | undefined;
-      if (graded.problem) detail = `the variant did not run: ${graded.problem}`;
-      else if (graded.violations.length) {
-        detail = `the grader took this honest mistake for cheating: ${
-          graded.violations.join("; ")
-        }`;
-      } else if (!failed.length) detail = "every test passed: this mistake survives the suite";
-      else if (!naming) {
-        detail = `caught by ${failed.map((t) => `"${t.name}"`).join(", ")}, ` +
-          `but no message says "${mistake.caughtBy}":\n${
-            failed.map((t) => t.message).join("\n---\n")
-          }`;
-      }
-      const shown = naming
-        ? `${name}: caught by "${naming.name}"; graded ${graded.points}/${graded.maxPoints}`
-        : name;
-      return { title, items: [{ name: shown, ok: !detail, detail }] };
-    }).catch((error) => ({
-      title,
-      items: [{ name, ok: false, detail: (error as Error).message }],
+/** The time zone and locale the solutions are checked under: far from UTC, odd offset, decimal comma. */
+export const FOREIGN_ENV = { TZ: "Pacific/Chatham", LANG: "tr_TR.UTF-8", LC_ALL: "tr_TR.UTF-8" };
+
+function solutionJob(lesson: Lesson, run: () => Promise<SuiteResult>): Job {
+  return async () => {
+    const result = await run();
+    const items: Item[] = result.tests.filter((t) => !t.skipped).map((t) => ({
+      name: `solution passes: ${t.name}`,
+      ok: t.passed,
+      detail: t.passed ? undefined : t.message,
     }));
+    if (result.problem) {
+      items.push({ name: "solution suite runs", ok: false, detail: result.problem });
+    }
+    return [{
+      title: `${lesson.id} solutions pass, TZ=${FOREIGN_ENV.TZ} ${FOREIGN_ENV.LANG} (${
+        (result.ms / 1000).toFixed(1)
+      } s)`,
+      items,
+    }];
+  };
+}
+
+/** The grader's hardening for a known mistake: its sandbox, its limits. */
+async function mistakeRun(): Promise<BatchOptions> {
+  return { sandbox: await detectSandbox(), ...DEFAULT_LIMITS };
+}
+
+/** A solo run of one variant by the grader itself, for what a batch cannot vouch for. */
+async function gradeAlone(
+  catalog: Catalog,
+  lesson: Lesson,
+  mistake: Mistake,
+): Promise<VariantGrade> {
+  return await withScratch("mistake", async (work) => {
+    const target = await variantTarget(lesson, mistake, work);
+    const graded = await gradeLesson(catalog, lesson, target, DEFAULT_LIMITS, []);
+    return {
+      failed: graded.tests.filter((t) => t.status === "fail"),
+      points: graded.points,
+      maxPoints: graded.maxPoints,
+      violations: graded.violations,
+      problem: graded.problem,
+    };
+  });
+}
+
+/**
+ * A lesson's known mistakes, all in one sandboxed process (tools/mistake_batch.ts),
+ * each reported as its own group: it must fail at least one test whose
+ * message names it, lose points only for those failures, never be flagged
+ * as hostile, and print exactly its pinned failure output.
+ */
+function mistakesJob(
+  catalog: Catalog,
+  lesson: Lesson,
+  mistakes: Mistake[],
+  reference: () => Promise<SuiteResult>,
+  update: boolean,
+): Job {
+  return () =>
+    withScratch("mistakes", async (work) => {
+      const ref = await reference();
+      const perTest = catalog.scoring.pointsPerTest * (lesson.weight ?? 1);
+      const options = await mistakeRun();
+      const runs = ref.problem
+        ? mistakes.map((mistake) => ({ mistake, result: undefined }))
+        : await runBatch(lesson, mistakes, ref, work, options);
+      const groups: Group[] = [];
+      for (const { mistake, result } of runs) {
+        const title = `${lesson.id} rejects ${mistake.id}${result ? "" : " (run alone)"}`;
+        const name = `mistake ${mistake.id} (${mistake.summary})`;
+        try {
+          const graded = result
+            ? gradeVariant(result, ref, perTest, options, work)
+            : await gradeAlone(catalog, lesson, mistake);
+          groups.push({ title, items: await mistakeItems(lesson, mistake, graded, update) });
+        } catch (error) {
+          groups.push({ title, items: [{ name, ok: false, detail: (error as Error).message }] });
+        }
+      }
+      return groups;
+    });
+}
+
+async function mistakeItems(
+  lesson: Lesson,
+  mistake: Mistake,
+  graded: VariantGrade,
+  update: boolean,
+): Promise<Item[]> {
+  const name = `mistake ${mistake.id} (${mistake.summary})`;
+  const { failed } = graded;
+  const naming = failed.find((t) => t.message.includes(mistake.caughtBy));
+  let detail: string | undefined;
+  if (graded.problem) detail = `the variant did not run: ${graded.problem}`;
+  else if (graded.violations.length) {
+    detail = `the grader took this honest mistake for cheating: ${graded.violations.join("; ")}`;
+  } else if (!failed.length) detail = "every test passed: this mistake survives the suite";
+  else if (!naming) {
+    detail = `caught by ${failed.map((t) => `"${t.name}"`).join(", ")}, ` +
+      `but no message says "${mistake.caughtBy}":\n${failed.map((t) => t.message).join("\n---\n")}`;
+  }
+  const shown = naming
+    ? `${name}: caught by "${naming.name}"; graded ${graded.points}/${graded.maxPoints}`
+    : name;
+  const items: Item[] = [{ name: shown, ok: !detail, detail }];
+  if (!detail) {
+    let differs: string | undefined;
+    try {
+      await checkSnapshot(lesson, mistake.id, failureOutput(failed), update);
+    } catch (error) {
+      differs =
+        `${(error as Error).message.replace(/To update snapshots[\s\S]*/, "").trimEnd()}\n` +
+        "if the change is meant: deno task check " +
+        `${lesson.id} --update-snapshots, and commit it`;
+    }
+    items.push({
+      name: `mistake ${mistake.id}: failure output as pinned`,
+      ok: !differs,
+      detail: differs,
+    });
+  }
+  return items;
 }
 
 async function main(): Promise<number> {
   const flags = parseArgs(Deno.args, {
-    boolean: ["verbose", "help", "record-stubs"],
+    boolean: ["verbose", "help", "record-stubs", "update-snapshots"],
     string: ["json"],
     unknown: (arg: string) => {
       if (arg.startsWith("-")) {
@@ -242,69 +329,89 @@ async function main(): Promise<number> {
     const rules = (await checkStructure(catalog)).filter((r) =>
       !only.length || lessons.some((l) => r.name.startsWith(l.id))
     );
-    return {
+    return [{
       title: "structure",
       items: rules.map((r) => ({
         name: r.name,
         ok: !r.problems.length,
         detail: r.problems.join("\n") || undefined,
       })),
-    };
+    }];
   });
-  jobs.push(async () => ({
+  jobs.push(async () => [{
     title: "equivalent mutants still in the solutions (tools/mutate)",
     items: await Promise.all(lessons.map(async (lesson) => {
       const problems = await staleEquivalents(lesson);
       return { name: lesson.id, ok: !problems.length, detail: problems.join("\n") || undefined };
     })),
-  }));
-  jobs.push(async () => ({
+  }]);
+  jobs.push(async () => [{
     title: "fact markers in the lesson READMEs (deno task facts re-measures them)",
     items: await Promise.all(lessons.map(async (lesson) => {
       const problems = await checkMarkers([`lessons/${lesson.id}/README.md`]);
       return { name: lesson.id, ok: !problems.length, detail: problems.join("\n") || undefined };
     })),
-  }));
+  }]);
   for (const lesson of lessons) {
-    jobs.push(solutionJob(lesson), stubJob(lesson));
-    for (const mistake of await loadMistakes(lesson)) {
-      jobs.push(mistakeJob(catalog, lesson, mistake));
+    let started: Promise<SuiteResult> | undefined;
+    const reference = () => started ??= runSuite(lesson, SOLUTIONS, { env: FOREIGN_ENV });
+    jobs.push(solutionJob(lesson, reference), stubJob(lesson));
+    const mistakes = await loadMistakes(lesson);
+    if (mistakes.length) {
+      jobs.push(mistakesJob(catalog, lesson, mistakes, reference, flags["update-snapshots"]));
     }
   }
 
   const groups = startPool(
     jobs,
     CORES,
-    (job) =>
-      job().catch((e): Group => ({
+    async (job) => {
+      const jobStarted = performance.now();
+      const done = await job().catch((e): Group[] => [{
         title: "internal error",
         items: [{ name: "job", ok: false, detail: String(e) }],
-      })),
+      }]);
+      if (done.length) done[0].ms = performance.now() - jobStarted;
+      return done;
+    },
   );
+  const spent = new Map<string, number>();
   let passed = 0;
   let failed = 0;
   const record: { group: string; name: string; ok: boolean }[] = [];
   for (const pending of groups) {
-    const group = await pending;
-    for (const item of group.items) {
-      record.push({ group: group.title, name: item.name, ok: item.ok });
-    }
-    const bad = group.items.filter((i) => !i.ok);
-    passed += group.items.length - bad.length;
-    failed += bad.length;
-    const mark = bad.length ? red("✗") : green("✓");
-    console.log(
-      `${mark} ${group.title} ${dim(`(${group.items.length - bad.length}/${group.items.length})`)}`,
-    );
-    for (const item of bad) {
-      console.log(red(`    ✗ ${item.name}`));
-      if (item.detail) console.log(item.detail.split("\n").map((l) => `        ${l}`).join("\n"));
-    }
-    if (flags.verbose) {
-      for (const item of group.items.filter((i) => i.ok)) console.log(dim(`    ✓ ${item.name}`));
+    for (const group of await pending) {
+      const kind = kindOf(group.title);
+      spent.set(kind, (spent.get(kind) ?? 0) + (group.ms ?? 0));
+      for (const item of group.items) {
+        record.push({ group: group.title, name: item.name, ok: item.ok });
+      }
+      const bad = group.items.filter((i) => !i.ok);
+      passed += group.items.length - bad.length;
+      failed += bad.length;
+      const mark = bad.length ? red("✗") : green("✓");
+      console.log(
+        `${mark} ${group.title} ${
+          dim(`(${group.items.length - bad.length}/${group.items.length})`)
+        }`,
+      );
+      for (const item of bad) {
+        console.log(red(`    ✗ ${item.name}`));
+        if (item.detail) console.log(item.detail.split("\n").map((l) => `        ${l}`).join("\n"));
+      }
+      if (flags.verbose) {
+        for (const item of group.items.filter((i) => i.ok)) console.log(dim(`    ✓ ${item.name}`));
+      }
     }
   }
   console.log(dim(`(${((performance.now() - started) / 1000).toFixed(1)} s on ${CORES} cores)`));
+  console.log(
+    dim(
+      `(job time by kind: ${
+        [...spent].map(([kind, ms]) => `${kind} ${(ms / 1000).toFixed(1)} s`).join(", ")
+      })`,
+    ),
+  );
   if (flags.json) {
     await Deno.writeTextFile(flags.json, JSON.stringify({ passed, failed, items: record }));
   }

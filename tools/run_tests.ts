@@ -47,7 +47,7 @@ async function main(): Promise<number> {
   let passed = 0;
   const results = await mapPool(lessons, single ? 1 : CORES, async (lesson) => {
     const result = await runSuite(lesson, target, { typeCheck: flags.check });
-    if (single) {
+    if (single && !result.missing) {
       console.log(renderSuite(result, {
         title: lesson.title,
         verbose: flags.verbose,
@@ -58,6 +58,8 @@ async function main(): Promise<number> {
     }
     return result;
   });
+  const missing = results.find((r) => r.missing);
+  if (missing) throw new UsageError(missing.problem!);
   for (const result of results) {
     const t = tally(result);
     passed += t.passed;

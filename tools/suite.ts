@@ -14,6 +14,7 @@ import { importMapFor, type Target } from "./import_map.ts";
 import { parseJUnit, type TestResult } from "./junit.ts";
 import { every, treeRssKb } from "./grader/memory.ts";
 import { withScratch } from "./scratch.ts";
+import { EXERCISES, lessonPath } from "./targets.ts";
 
 /** How a suite is run. */
 export interface SuiteOptions {
@@ -37,6 +38,10 @@ export interface SuiteOptions {
     args: string[],
     work: string,
   ) => { command: string; args: string[]; env: Record<string, string> };
+  /** The test modules or folders to run (default: the lesson's `tests/lesson-NN/`). */
+  paths?: string[];
+  /** Extra environment variables for the process (e.g. a time zone and locale). */
+  env?: Record<string, string>;
 }
 
 /** How much of a suite's output is kept for diagnosis. */
@@ -60,6 +65,8 @@ export interface SuiteResult {
   exit?: { code: number; signal: string | null };
   /** Why the runner stopped the process, if it did. */
   stopped?: "time" | "output" | "memory";
+  /** A file of the lesson is missing from the target: nothing ran, `problem` says which, in one line. */
+  missing?: boolean;
 }
 
 /**
@@ -79,6 +86,17 @@ export async function runSuite(
   target: Target,
   options: SuiteOptions = {},
 ): Promise<SuiteResult> {
+  const absent = options.paths ? undefined : await missingFile(lesson, target);
+  if (absent) {
+    return {
+      lesson: lesson.id,
+      target: target.label,
+      tests: [],
+      problem: absent,
+      ms: 0,
+      missing: true,
+    };
+  }
   return await withScratch("suite", async (work) => {
     const mapPath = `${work}/import_map.json`;
     const junitPath = `${work}/junit.xml`;
@@ -94,7 +112,7 @@ export async function runSuite(
       ...(options.typeCheck ? [] : ["--no-check"]),
       ...(options.memoryCapMb ? [`--v8-flags=--max-old-space-size=${options.memoryCapMb}`] : []),
       ...(options.extraFlags ?? []),
-      `${ROOT}tests/${lesson.id}/`,
+      ...(options.paths ?? [`${ROOT}tests/${lesson.id}/`]),
     ];
     const started = performance.now();
     const launch = options.wrap?.(Deno.execPath(), args, work);
@@ -102,7 +120,7 @@ export async function runSuite(
       args: launch?.args ?? args,
       cwd: ROOT,
       clearEnv: launch !== undefined,
-      env: launch?.env ?? { NO_COLOR: "1" },
+      env: launch?.env ?? { ...options.env, NO_COLOR: "1" },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -187,6 +205,34 @@ export async function runSuite(
     if (tests.length) return { ...base, tests };
     return { ...base, tests, problem: explainCrash(stderr, target) };
   });
+}
+
+/**
+ * The one line to show when a file of the lesson is missing from the target
+ * (instead of a page of type errors from the tests that import it), or
+ * undefined when every file is there.
+ *
+ * @example
+ * ```ts ignore
+ * import { findLesson, loadCatalog } from "./catalog.ts";
+ * import { missingFile } from "./suite.ts";
+ * import { EXERCISES } from "./targets.ts";
+ * await missingFile(findLesson(await loadCatalog(), "10"), EXERCISES);
+ * // "exercises/lesson-10/tcp_sixteen.ts is missing: `deno task reset lesson-10` restores it"
+ * ```
+ */
+export async function missingFile(lesson: Lesson, target: Target): Promise<string | undefined> {
+  for (const file of lesson.files) {
+    const relative = `${lesson.id}/${file}`;
+    const dir = target.overlay?.files.includes(relative) ? target.overlay.dir : target.dir;
+    const there = await Deno.stat(`${dir}/${relative}`).then((i) => i.isFile, () => false);
+    if (there) continue;
+    const shown = `${lessonPath(target, lesson.id)}${file} is missing`;
+    return target.dir === EXERCISES.dir
+      ? `${shown}: \`deno task reset ${lesson.id}\` restores it`
+      : shown;
+  }
+  return undefined;
 }
 
 /** Replaces absolute file URLs and paths under the repository with relative paths. */

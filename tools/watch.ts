@@ -167,6 +167,12 @@ async function main(): Promise<number> {
     clear();
     console.log(dim(`running the tests of ${lesson.id}…`));
     const result = await runSuite(lesson, EXERCISES, { typeCheck: true });
+    if (result.missing) {
+      // One line and exit 2, as for any bad input; the terminal is given back first.
+      console.error(`watch: ${result.problem}`);
+      if (Deno.stdin.isTerminal()) Deno.stdin.setRaw(false);
+      Deno.exit(2);
+    }
     clear();
     console.log(
       renderFocused(result, { title: lesson.title, program: lesson.program !== undefined }),

@@ -1,0 +1,83 @@
+/**
+ * Golden failure output for the known mistakes: what a learner who made the
+ * mistake would read (each failing test's name and message), pinned in
+ * `tests/lesson-NN/__snapshots__/mistakes.ts.snap` with `@std/testing`'s
+ * snapshots, so a change to a message shows up in review. Values that
+ * differ between runs (ports the OS chose, timings, scratch paths) are
+ * replaced by placeholders first.
+ *
+ * `deno task check --update-snapshots` rewrites the files of the lessons it
+ * checked.
+ *
+ * @module
+ */
+
+import { assertSnapshot } from "@std/testing/snapshot";
+import { toFileUrl } from "@std/path";
+import { type Lesson, ROOT } from "./catalog.ts";
+
+/**
+ * Replaces what varies between runs with placeholders: ports, elapsed
+ * times, scratch folders.
+ *
+ * @example
+ * ```ts
+ * import { normalizeOutput } from "./failure_snapshot.ts";
+ * normalizeOutput("+  12 ms udp 127.0.0.1:52074 → 127.0.0.1:48402");
+ * // "+ N ms udp 127.0.0.1:PORT → 127.0.0.1:PORT"
+ * ```
+ */
+export function normalizeOutput(text: string): string {
+  return text
+    .replaceAll(ROOT, "")
+    .replace(/\.course\/tmp\/[^/\s]+\/v\d+\//g, "")
+    .replace(/((?:\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:]+\]|localhost):\d{2,5}\b/g, "$1:PORT")
+    .replace(/\bport \d{4,5}\b/g, "port PORT")
+    .replace(/\+\s*\d+ ms\b/g, "+ N ms")
+    .replace(/\b\d+(\.\d+)? ?(ms|µs)\b/g, "N $2");
+}
+
+/**
+ * The failure output of one variant, as pinned: one block per failing
+ * test, its name then its message, normalized.
+ *
+ * @example
+ * ```ts
+ * import { failureOutput } from "./failure_snapshot.ts";
+ * failureOutput([{ name: "t", message: "got 1\nexpected 2" }]);
+ * // "✗ t\n    got 1\n    expected 2"
+ * ```
+ */
+export function failureOutput(failed: { name: string; message: string }[]): string {
+  return failed.map((f) =>
+    [`✗ ${f.name}`, ...normalizeOutput(f.message).split("\n").map((l) => `    ${l}`)].join("\n")
+  ).join("\n\n").replace(/[ \t]+$/gm, "");
+}
+
+/**
+ * Compares `output` with the snapshot named `name` in the lesson's snapshot
+ * file; in update mode, records it instead (written when the process exits).
+ * Throws an `AssertionError` with a diff on a mismatch.
+ *
+ * @example
+ * ```ts ignore
+ * await checkSnapshot(lesson, "single-read", output, false);
+ * ```
+ */
+export async function checkSnapshot(
+  lesson: Lesson,
+  name: string,
+  output: string,
+  update: boolean,
+): Promise<void> {
+  const file = `tests/${lesson.id}/__snapshots__/mistakes.ts.snap`;
+  if (!update && !await Deno.stat(`${ROOT}${file}`).then(() => true, () => false)) {
+    throw new Error(`no failure output pinned yet (${file} is missing)`);
+  }
+  const origin = toFileUrl(`${ROOT}tests/${lesson.id}/mistakes.ts`).href;
+  const context = { name, origin } as unknown as Deno.TestContext;
+  await assertSnapshot(context, output, {
+    mode: update ? "update" : "assert",
+    serializer: (value: unknown) => String(value),
+  });
+}

@@ -1,0 +1,296 @@
+/**
+ * All of a lesson's known mistakes in one `deno test` process. Each variant
+ * gets a folder of its own in a scratch directory: the lesson's solution
+ * files with the mistake applied, and a copy of the lesson's test modules
+ * whose imports of `exercises/lesson-NN/…` lead to that folder (every other
+ * relative import is made absolute, so the harness is loaded once). One
+ * start-up and one module graph then serve every variant, run with the
+ * grader's hardening (its preload freezing the test runtime, loopback-only
+ * network, no other permission). Results are split back per variant by test
+ * module path.
+ *
+ * A run that cannot be split cleanly (the process was stopped, printed
+ * something that looks like a violation, or a variant's tests did not all
+ * report) is not trusted: the caller re-runs those variants one process
+ * each, the way the grader runs a submission.
+ *
+ * @module
+ */
+
+import { dirname, relative, toFileUrl } from "@std/path";
+import { type Lesson, ROOT } from "./catalog.ts";
+import { foreignFiles, violationsOf } from "./grader/grading.ts";
+import { gradedFlags, launchIn, type Sandbox } from "./grader/sandbox.ts";
+import type { Target } from "./import_map.ts";
+import type { TestResult } from "./junit.ts";
+import { applyEdits, type Mistake } from "./mistakes.ts";
+import { runSuite, type SuiteOptions, type SuiteResult } from "./suite.ts";
+
+/** What one variant's tests did in the shared process. */
+export interface VariantRun {
+  /** The mistake. */
+  mistake: Mistake;
+  /** Its tests, by the names the lesson's tests have; undefined when the batch cannot vouch for them. */
+  result?: SuiteResult;
+}
+
+/** How a batch is run: the grader's sandbox and limits. */
+export interface BatchOptions {
+  /** The sandbox graded runs use on this machine. */
+  sandbox: Sandbox;
+  /** Time limit per variant in milliseconds (the batch gets this times the variant count). */
+  timeoutMs: number;
+  /** Heap cap per test worker in MiB. */
+  memoryMb: number;
+  /** Output cap per variant in bytes. */
+  outputBytes: number;
+}
+
+/**
+ * Test workers per batch process (`deno test --parallel`): a caught mistake
+ * often costs a test's bounded wait, idle time that overlaps across workers.
+ */
+const WORKERS = 4;
+
+type Wrap = NonNullable<SuiteOptions["wrap"]>;
+
+const SPECIFIER = /(\bfrom\s*|\bimport\s*\(?\s*)(["'])(\.{1,2}\/[^"']+)\2/g;
+
+/**
+ * Rewrites the relative import specifiers of a module that is moved from
+ * `from` (a file URL) to `to`: a specifier that `map` knows goes where it
+ * says; any other becomes the absolute URL it pointed at.
+ *
+ * @example
+ * ```ts
+ * import { rewriteImports } from "./mistake_batch.ts";
+ * rewriteImports(
+ *   'import { f } from "../../exercises/lesson-03/a.ts";\nimport { g } from "../harness/b.ts";',
+ *   "file:///c/tests/lesson-03/a_test.ts",
+ *   (url) => url.startsWith("file:///c/exercises/") ? "../v0/a.ts" : undefined,
+ * );
+ * // 'import { f } from "../v0/a.ts";\nimport { g } from "file:///c/tests/harness/b.ts";'
+ * ```
+ */
+export function rewriteImports(
+  source: string,
+  from: string,
+  map: (url: string) => string | undefined,
+): string {
+  return source.replace(SPECIFIER, (_whole, lead: string, quote: string, specifier: string) => {
+    const url = new URL(specifier, from).href;
+    return `${lead}${quote}${map(url) ?? url}${quote}`;
+  });
+}
+
+async function lessonFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isFile && entry.name.endsWith(".ts")) out.push(entry.name);
+  }
+  return out.sort();
+}
+
+/**
+ * Writes variant `index` of `lesson` under `work`: `v<index>/<lesson>/…`
+ * (the solution with the mistake applied) and `v<index>/tests/…` (the
+ * lesson's test modules, retargeted). Returns the variant's test modules
+ * (named one by one: `deno test` skips hidden folders such as `.course/`).
+ *
+ * @example
+ * ```ts ignore
+ * const tests = await writeVariant(lesson, mistake, 0, work);
+ * ```
+ */
+export async function writeVariant(
+  lesson: Lesson,
+  mistake: Mistake,
+  index: number,
+  work: string,
+): Promise<string[]> {
+  const root = `${work}/v${index}`;
+  const code = `${root}/${lesson.id}`;
+  const tests = `${root}/tests`;
+  await Deno.mkdir(code, { recursive: true });
+  await Deno.mkdir(tests, { recursive: true });
+  const solutionDir = `${ROOT}solutions/${lesson.id}`;
+  const testDir = `${ROOT}tests/${lesson.id}`;
+  const exercisesUrl = toFileUrl(`${ROOT}exercises/${lesson.id}/`).href;
+  const solutionUrl = toFileUrl(`${solutionDir}/`).href;
+  const testUrl = toFileUrl(`${testDir}/`).href;
+  const intoCode = (base: string) => (url: string) => {
+    for (const prefix of [exercisesUrl, solutionUrl]) {
+      if (url.startsWith(prefix)) {
+        return "./" + relative(base, `${code}/${url.slice(prefix.length)}`);
+      }
+    }
+    if (url.startsWith(testUrl)) {
+      return "./" + relative(base, `${tests}/${url.slice(testUrl.length)}`);
+    }
+    return undefined;
+  };
+  for (const name of await lessonFiles(solutionDir)) {
+    let source = await Deno.readTextFile(`${solutionDir}/${name}`);
+    if (name === mistake.file) source = applyEdits(source, mistake.edits, mistake.id);
+    const from = toFileUrl(`${solutionDir}/${name}`).href;
+    await Deno.writeTextFile(`${code}/${name}`, rewriteImports(source, from, intoCode(code)));
+  }
+  const modules: string[] = [];
+  for (const name of await lessonFiles(testDir)) {
+    if (name === "mistakes.ts") continue;
+    if (name.endsWith("_test.ts")) modules.push(`${tests}/${name}`);
+    const source = await Deno.readTextFile(`${testDir}/${name}`);
+    const from = toFileUrl(`${testDir}/${name}`).href;
+    await Deno.writeTextFile(
+      `${tests}/${name}`,
+      rewriteImports(source, from, intoCode(dirname(`${tests}/${name}`))),
+    );
+  }
+  return modules;
+}
+
+/** Sets `DENO_JOBS` (the test workers of `--parallel`) inside the grader's launch. */
+function withJobs(wrap: Wrap, jobs: number): Wrap {
+  return (deno, args, work) => {
+    const launch = wrap(deno, args, work);
+    return launch.command === deno
+      ? { ...launch, env: { ...launch.env, DENO_JOBS: String(jobs) } }
+      : { ...launch, args: ["--setenv", "DENO_JOBS", String(jobs), ...launch.args] };
+  };
+}
+
+/** Which variant a test module of the batch belongs to (`…/v3/tests/x_test.ts` → 3). */
+function variantOf(test: TestResult): number | undefined {
+  const m = test.file.match(/\/v(\d+)\/tests\/[^/]+$/);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Runs every mistake of `lesson` in one `deno test` process under `work`,
+ * and splits the results per variant. A variant whose result is undefined
+ * must be run on its own.
+ *
+ * @example
+ * ```ts ignore
+ * const runs = await runBatch(lesson, mistakes, reference, work, options);
+ * ```
+ */
+export async function runBatch(
+  lesson: Lesson,
+  mistakes: Mistake[],
+  reference: SuiteResult,
+  work: string,
+  options: BatchOptions,
+): Promise<VariantRun[]> {
+  const paths = (await Promise.all(mistakes.map((m, i) => writeVariant(lesson, m, i, work))))
+    .flat();
+  // The variants' folder stands where a submission would: the sandbox shows it read-only.
+  const target: Target = { label: "mistakes", dir: work };
+  const memoryMb = options.memoryMb * WORKERS;
+  const batch = await runSuite(lesson, target, {
+    paths,
+    extraFlags: [...gradedFlags(), "--parallel"],
+    timeoutMs: options.timeoutMs * mistakes.length,
+    memoryCapMb: memoryMb,
+    outputCapBytes: options.outputBytes * mistakes.length,
+    wrap: withJobs(
+      launchIn(options.sandbox, lesson, target, {
+        memoryMb,
+        fileBytes: 4 * options.outputBytes * mistakes.length,
+      }),
+      Math.min(WORKERS, mistakes.length),
+    ),
+  });
+  const expected = reference.tests.length;
+  const runs = mistakes.map((mistake, index): VariantRun => {
+    const tests = batch.tests.filter((t) => variantOf(t) === index);
+    if (batch.stopped || batch.problem || tests.length !== expected) return { mistake };
+    return {
+      mistake,
+      result: {
+        lesson: lesson.id,
+        target: `mistake ${mistake.id}`,
+        tests: tests.map((t) => ({ ...t, file: `tests/${lesson.id}/${t.file.split("/").at(-1)}` })),
+        ms: tests.reduce((n, t) => n + t.ms, 0),
+        exit: { code: tests.every((t) => t.passed || t.skipped) ? 0 : 1, signal: null },
+      },
+    };
+  });
+  // What the process printed outside the tests' reports cannot be pinned on one variant:
+  // a violation seen there and in no variant's own tests sends every variant to a run of its own.
+  const ofTests = new Set(
+    runs.flatMap((r) => r.result ? violationsIn(r.result, options, work) : []),
+  );
+  const ofProcess = violationsIn({ ...batch, tests: [], stopped: undefined }, options, work);
+  if (ofProcess.some((v) => !ofTests.has(v))) return mistakes.map((mistake) => ({ mistake }));
+  return runs;
+}
+
+function violationsIn(result: SuiteResult, options: BatchOptions, work: string): string[] {
+  return [
+    ...violationsOf(result, options.timeoutMs, options.memoryMb, options.outputBytes),
+    ...foreignFiles(result, [
+      `${work}/`,
+      `${ROOT}tests/`,
+      `${ROOT}tools/program.ts`,
+      `${ROOT}tools/grader/lockdown.ts`,
+    ]),
+  ];
+}
+
+/** One variant's grade, as the grader would give it. */
+export interface VariantGrade {
+  /** Failed tests with their messages, in the reference's order. */
+  failed: { name: string; message: string }[];
+  /** Points earned (0 with a violation). */
+  points: number;
+  /** Points possible. */
+  maxPoints: number;
+  /** What the grader would report as an attempt to cheat. */
+  violations: string[];
+  /** Why the suite could not run. */
+  problem?: string;
+}
+
+/**
+ * Grades one variant's result the way the grader grades a submission's
+ * lesson: against the reference's tests, with its violations.
+ *
+ * @example
+ * ```ts ignore
+ * const grade = gradeVariant(result, reference, 1, options, work);
+ * ```
+ */
+export function gradeVariant(
+  result: SuiteResult,
+  reference: SuiteResult,
+  perTest: number,
+  options: BatchOptions,
+  work: string,
+): VariantGrade {
+  const violations = violationsIn(result, options, work);
+  const byName = new Map<string, TestResult[]>();
+  for (const t of result.tests) byName.set(t.name, [...(byName.get(t.name) ?? []), t]);
+  const names = new Set(reference.tests.map((t) => t.name));
+  if ([...byName.keys()].some((n) => !names.has(n))) violations.push("registered tests of its own");
+  if ([...byName.values()].some((list) => list.length > 1)) {
+    violations.push("registered a test twice");
+  }
+  const failed: VariantGrade["failed"] = [];
+  let points = 0;
+  let maxPoints = 0;
+  for (const ref of reference.tests) {
+    const got = byName.get(ref.name)?.[0];
+    if (ref.skipped || got?.skipped) continue;
+    maxPoints += perTest;
+    if (got?.passed) points += perTest;
+    else failed.push({ name: ref.name, message: got?.message ?? result.problem ?? "never ran" });
+  }
+  return {
+    failed,
+    points: violations.length ? 0 : points,
+    maxPoints,
+    violations,
+    problem: result.problem,
+  };
+}
