@@ -5,7 +5,8 @@
  * it gets a private `/tmp`, private PID, IPC, UTS, user and network
  * namespaces (its own loopback, so submissions graded at once cannot reach
  * each other), no inherited environment, and resource limits (`prlimit`:
- * tasks, file size, data segment, address space, open files, no core dumps).
+ * tasks, file size, data segment, open files, no core dumps; not the address
+ * space, of which V8 reserves 16–64 GiB per isolate before using any).
  * Deno's permission flags stay on inside as a second layer, with
  * `--no-remote` and `--cached-only`. Where bubblewrap is missing or does not
  * work, the same run happens under Deno's permissions alone, and the grade
@@ -45,7 +46,7 @@ export interface Launch {
 
 /** Resource limits inside the OS sandbox. */
 export interface SandboxLimits {
-  /** Memory cap in MiB: the data segment may use twice this. */
+  /** Memory cap in MiB: the data segment may use four times this (V8 maps more than it uses). */
   memoryMb: number;
   /** Largest file the process may write, in bytes (its JUnit report). */
   fileBytes: number;
