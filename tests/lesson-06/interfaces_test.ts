@@ -334,6 +334,132 @@ Deno.test("bindUdp: a second socket on a name in use fails with a clear AddressI
   again.close();
 });
 
+Deno.test("bindUdp: AddressInUseError keeps Deno's AddrInUse as its cause and is named so", () => {
+  using first = openUdpSocket();
+  const { port } = first.addr as Deno.NetAddr;
+  const check = {
+    what: `bindUdp("127.0.0.1", ${port}) while another socket holds 127.0.0.1:${port}`,
+    section: section("One socket per name"),
+  };
+  const error = bindError("127.0.0.1", port, check) as AddressInUseError;
+  expectAddressInUse(error, `127.0.0.1:${port}`, check);
+  expectThat(error.cause instanceof Deno.errors.AddrInUse, `cause: ${String(error.cause)}`, {
+    what: "the AddressInUseError's cause",
+    expected: "Deno's AddrInUse error, the original, kept as { cause }",
+    section: section("One socket per name"),
+    mistake: "dropped the original error: pass { cause: error } to the new error, so that " +
+      "whoever debugs it still sees what the OS said",
+  });
+  expectEqual(error.name, "AddressInUseError", {
+    what: "the AddressInUseError's name (what a stack trace and String(error) show)",
+    section: section("One socket per name"),
+    mistake: 'set this.name = "AddressInUseError" in the constructor',
+  });
+});
+
+Deno.test("bindUdp: another failure is not AddressInUseError: port 70000 fails as Deno says", () => {
+  let error: unknown;
+  try {
+    bindUdp("127.0.0.1", 70_000).close();
+  } catch (e) {
+    if (isNotImplemented(e)) throw e;
+    error = e;
+  }
+  expectThat(
+    error !== undefined && !(error instanceof AddressInUseError),
+    error === undefined
+      ? "it bound a socket"
+      : `${(error as Error).name}: ${(error as Error).message}`,
+    {
+      what: 'bindUdp("127.0.0.1", 70000): no such port, nothing to do with a name in use',
+      expected: "Deno's own error for the bad port, passed on unchanged",
+      section: section("One socket per name"),
+      mistake: error instanceof AddressInUseError
+        ? "turned every bind failure into AddressInUseError: translate only AddrInUse, " +
+          "and rethrow anything else as it is"
+        : undefined,
+    },
+  );
+});
+
+Deno.test("server: counts and logs UTF-8 bytes, and takes a 65,507-byte datagram whole", async () => {
+  const log = new LogLines();
+  await withServer({ hostname: "127.0.0.1", log: log.push }, async (server, crashed) => {
+    using peer = UdpPeer.open();
+    await peer.send("Grüße ☕", server.addr);
+    const line = await log.next(/^The client at \S+ says (.*)$/, {
+      awaiting: 'the server\'s log line for the datagram "Grüße ☕"',
+      section: section("Binding to one interface"),
+    });
+    expectEqual(line[1], JSON.stringify("Grüße ☕"), {
+      what: 'what the log line quotes for the datagram "Grüße ☕"',
+      section: section("Binding to one interface"),
+      mistake: line[1].includes("Ã")
+        ? "decoded one character per byte (String.fromCharCode): decode as UTF-8"
+        : undefined,
+    });
+    await peer.receive({
+      awaiting: 'the reply to "Grüße ☕"',
+      watch: crashed,
+      section: section("Binding to one interface"),
+    });
+    const cases: [string | Uint8Array, number, string][] = [
+      ["Grüße, café ☕", 18, "18 bytes, 13 characters"],
+      [new Uint8Array(65_507).fill(0x61), 65_507, "65,507 bytes, the most IPv4 carries"],
+    ];
+    for (const [payload, n, what] of cases) {
+      await peer.send(payload, server.addr);
+      const got = await peer.receive({
+        awaiting: `the reply to a datagram of ${what}`,
+        watch: crashed,
+        section: section("Binding to one interface"),
+      });
+      const text = new TextDecoder().decode(got.data);
+      const counted = Number(text.match(/\d+/)?.[0]);
+      expectBytes(got.data, bookReply(n), {
+        what: `the reply to a datagram of ${what}`,
+        section: section("Binding to one interface"),
+        mistake: n === 18 && counted === 13
+          ? "counted characters (the decoded string's length) instead of the bytes received"
+          : counted < n
+          ? `the receive buffer held only ${counted} bytes and UDP silently cut off the ` +
+            "rest: receive into a buffer of 65535 bytes"
+          : undefined,
+      });
+    }
+  });
+});
+
+Deno.test("client: ask() returns a UTF-8 reply and a 2,000-byte reply whole", async () => {
+  for (const text of ["Grüße, café ☕", "z".repeat(2000)]) {
+    using fake = UdpPeer.open();
+    const asking = background(ask(fake.addr, "hello"));
+    const request = await fake.receive({
+      awaiting: "the client's datagram",
+      watch: asking,
+      section: section("The client's name"),
+    });
+    await fake.send(text, request.addr);
+    const result = await within(asking, {
+      awaiting: "ask() to return after the reply arrived",
+      section: section("The client's name"),
+    });
+    const long = text.length > 100;
+    expectEqual(long ? result.reply.length : result.reply, long ? 2000 : text, {
+      what: long
+        ? "the length of the 2,000-byte reply ask() returned"
+        : "the UTF-8 reply ask() returned",
+      section: section("The client's name"),
+      mistake: result.reply.includes("Ã")
+        ? "decoded one character per byte (String.fromCharCode): decode as UTF-8"
+        : result.reply.length < text.length
+        ? `the client's receive buffer held only ${result.reply.length} bytes and UDP ` +
+          "silently cut off the rest: receive into a buffer of 65535 bytes"
+        : undefined,
+    });
+  }
+});
+
 Deno.test("server: two servers asked for the same name: the second fails with AddressInUseError", async () => {
   await withServer({ hostname: "127.0.0.1" }, async (server) => {
     await expectRejects(

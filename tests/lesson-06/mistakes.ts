@@ -84,4 +84,86 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "put it in brackets",
   },
+  {
+    id: "drops-the-cause",
+    summary: "AddressInUseError is thrown without { cause }, so Deno's original error is lost",
+    file: "interfaces.ts",
+    edits: [{
+      find: 'socketName({ transport: "udp", hostname, port }), {\n        cause: error,\n      });',
+      replace: 'socketName({ transport: "udp", hostname, port }));',
+    }],
+    caughtBy: "dropped the original error",
+  },
+  {
+    id: "every-error-is-address-in-use",
+    summary: "bindUdp turns every bind failure into AddressInUseError",
+    file: "interfaces.ts",
+    edits: [{
+      find:
+        "    if (error instanceof Deno.errors.AddrInUse) {\n      throw new AddressInUseError(" +
+        'socketName({ transport: "udp", hostname, port }), {\n        cause: error,\n' +
+        "      });\n    }\n    throw error;",
+      replace:
+        '    throw new AddressInUseError(socketName({ transport: "udp", hostname, port }), {\n' +
+        "      cause: error,\n    });",
+    }],
+    caughtBy: "turned every bind failure into AddressInUseError",
+  },
+  {
+    id: "error-unnamed",
+    summary: "AddressInUseError never sets this.name, so it shows as a plain Error",
+    file: "interfaces.ts",
+    edits: [{ find: '    this.name = "AddressInUseError";\n', replace: "" }],
+    caughtBy: 'set this.name = "AddressInUseError"',
+  },
+  {
+    id: "server-counts-characters",
+    summary: "the server replies with the decoded string's length",
+    file: "interfaces.ts",
+    edits: [{
+      find: "encoder.encode(replyFor(data.length))",
+      replace: "encoder.encode(replyFor(decoder.decode(data).length))",
+    }],
+    caughtBy: "counted characters",
+  },
+  {
+    id: "server-buffer-8192",
+    summary: "the server receives into an 8192-byte buffer, cutting off bigger datagrams",
+    file: "interfaces.ts",
+    edits: [{
+      find: "    const buffer = new Uint8Array(MAX_DATAGRAM);\n    while",
+      replace: "    const buffer = new Uint8Array(8192);\n    while",
+    }],
+    caughtBy: "the receive buffer held only 8192 bytes",
+  },
+  {
+    id: "ask-decodes-latin1",
+    summary: "ask() turns the reply into text one character per byte",
+    file: "interfaces.ts",
+    edits: [{
+      find: "      reply: decoder.decode(data),",
+      replace: "      reply: String.fromCharCode(...data),",
+    }],
+    caughtBy: "decoded one character per byte",
+  },
+  {
+    id: "log-latin1",
+    summary: "the server logs the datagram decoded one character per byte",
+    file: "interfaces.ts",
+    edits: [{
+      find: "says ${JSON.stringify(decoder.decode(data))}",
+      replace: "says ${JSON.stringify(String.fromCharCode(...data))}",
+    }],
+    caughtBy: "decoded one character per byte",
+  },
+  {
+    id: "done-rejects-after-close",
+    summary: "the server loop rethrows the error of the receive() that close() interrupts",
+    file: "interfaces.ts",
+    edits: [{
+      find: "        if (closing) return;\n        throw error;",
+      replace: "        throw error;",
+    }],
+    caughtBy: "done rejected after close()",
+  },
 ];
