@@ -8,7 +8,20 @@
  */
 
 import { parseArgs } from "@std/cli/parse-args";
-import { bold, dim } from "@std/fmt/colors";
+import {
+  blue,
+  bold,
+  dim,
+  gray,
+  green,
+  italic,
+  stripAnsiCode,
+  underline,
+  yellow,
+} from "@std/fmt/colors";
+import { Marked, type MarkedExtension, type Tokens } from "marked";
+import { markedTerminal } from "marked-terminal";
+import wrapAnsi from "wrap-ansi";
 import { findLesson, type Lesson, loadCatalog, ROOT } from "./catalog.ts";
 import { runMain, UsageError } from "./usage_error.ts";
 
@@ -38,6 +51,86 @@ export function parseHints(readme: string): Hint[] {
     .map((m) => ({ title: m[1].trim(), body: m[2].trim() }));
 }
 
+/** How markdown is drawn for the terminal. */
+export interface RenderOptions {
+  /** Colours and bold (ANSI); off under `NO_COLOR` or when stdout is not a terminal. */
+  color: boolean;
+  /** Columns no line may exceed (code lines aside). */
+  width: number;
+}
+
+/** The terminal's own settings: colour unless `NO_COLOR`, at most 80 columns. */
+export function terminalOptions(): RenderOptions {
+  const terminal = Deno.stdout.isTerminal();
+  const columns = terminal ? Deno.consoleSize().columns : 0;
+  // A pseudo-terminal may report 0 columns; narrower than 40 is not worth wrapping for.
+  return { color: terminal && !Deno.noColor, width: columns >= 40 ? Math.min(80, columns) : 80 };
+}
+
+/**
+ * Markdown drawn for a terminal with `marked` and `marked-terminal`:
+ * paragraphs and list items wrapped to `width`, code blocks indented and
+ * (in colour) highlighted, a fence's extra words such as `ts ignore` dropped.
+ *
+ * @example
+ * ```ts
+ * import { renderMarkdown } from "./hints.ts";
+ * const text = renderMarkdown("Use `Deno.listenDatagram`.\n\n```ts ignore\nconst a = 1;\n```", {
+ *   color: false,
+ *   width: 80,
+ * });
+ * text.includes("```"); // false
+ * ```
+ */
+export function renderMarkdown(markdown: string, options: RenderOptions): string {
+  const { width } = options;
+  const marked = new Marked();
+  marked.use(markedTerminal({
+    width,
+    reflowText: true,
+    tab: 2,
+    showSectionPrefix: false,
+    // The course's own colours (off under NO_COLOR), not the terminal guesses of marked-terminal's.
+    code: yellow,
+    codespan: yellow,
+    strong: bold,
+    em: italic,
+    link: blue,
+    href: (text: string) => blue(underline(text)),
+    blockquote: (text: string) => gray(italic(text)),
+    heading: (text: string) => green(bold(text)),
+    // marked-terminal wraps paragraphs only; list items are wrapped here, inside their indent.
+    listitem: (text: string) => wrapAnsi(text, width - 5, { hard: true }),
+  }) as MarkedExtension);
+  marked.use({
+    // Inline code and emphasis inside a tight list item (marked-terminal prints them raw).
+    renderer: {
+      text(token: Tokens.Text | Tokens.Escape) {
+        return "tokens" in token && token.tokens ? this.parser.parseInline(token.tokens) : false;
+      },
+    },
+    // "```ts ignore" names the language "ts"; the highlighter knows no "ts ignore".
+    walkTokens(token) {
+      if (token.type === "code") token.lang = token.lang?.split(/\s+/)[0] || undefined;
+    },
+  });
+  const text = (marked.parse(markdown, { async: false }) as string).replace(/\n+$/, "");
+  const fitted = text.split("\n").map((line) => fitLine(line, width)).join("\n");
+  return options.color ? fitted : stripAnsiCode(fitted);
+}
+
+/** A line too wide (a long code line) broken at spaces, continuations indented 2 more. */
+function fitLine(line: string, width: number): string {
+  if (stripAnsiCode(line).length <= width) return line;
+  const indent = " ".repeat(
+    stripAnsiCode(line).length - stripAnsiCode(line).trimStart().length + 2,
+  );
+  const [first, ...rest] = wrapAnsi(line, width, { hard: true, trim: false }).split("\n");
+  if (!rest.length) return first;
+  const tail = rest.map((part) => part.trimStart()).join(" ");
+  return `${first.trimEnd()}\n${fitLine(indent + tail, width)}`;
+}
+
 async function readSeen(): Promise<Record<string, number>> {
   try {
     return JSON.parse(await Deno.readTextFile(SEEN_FILE));
@@ -52,10 +145,20 @@ async function readSeen(): Promise<Record<string, number>> {
  *
  * @example
  * ```ts ignore
- * console.log(await revealHints(lesson));
+ * console.log(await revealHints(lesson)); // "… 2 more: run deno task hint lesson-03 again …"
+ * console.log(await revealHints(lesson, false, { nextStep: "press h" })); // inside watch
  * ```
  */
-export async function revealHints(lesson: Lesson, all = false): Promise<string> {
+export async function revealHints(
+  lesson: Lesson,
+  all = false,
+  { render = terminalOptions(), nextStep = `run deno task hint ${lesson.id} again` }: {
+    /** How to draw the hints' markdown. */
+    render?: RenderOptions;
+    /** What the learner does for the next hint, e.g. `press h` inside watch. */
+    nextStep?: string;
+  } = {},
+): Promise<string> {
   const hints = parseHints(await Deno.readTextFile(`${ROOT}lessons/${lesson.id}/README.md`));
   if (!hints.length) throw new UsageError(`${lesson.id} has no hints`);
   const seen = await readSeen();
@@ -69,14 +172,15 @@ export async function revealHints(lesson: Lesson, all = false): Promise<string> 
     out.push(
       fresh ? bold(`${lesson.id} · ${hint.title}`) : dim(`${lesson.id} · ${hint.title} (seen)`),
     );
-    out.push(fresh ? hint.body : dim(hint.body), "");
+    const body = renderMarkdown(hint.body, render);
+    out.push(fresh ? body : dim(stripAnsiCode(body)), "");
   }
   out.push(
     upTo < hints.length
-      ? dim(`${hints.length - upTo} more: run deno task hint ${lesson.id} again for the next one.`)
+      ? dim(`${hints.length - upTo} more: ${nextStep} for the next one.`)
       : dim(`That was the last hint. The reference solution is solutions/${lesson.id}/.`),
   );
-  return out.join("\n");
+  return render.color ? out.join("\n") : stripAnsiCode(out.join("\n"));
 }
 
 async function writeSeen(seen: Record<string, number>): Promise<void> {

@@ -86,6 +86,8 @@ Deno.test("hint: one level at a time, remembered, then all", async () => {
     const first = await task(dir, "hint", "3");
     assertStringIncludes(first.out, "lesson-03 · Hint 1 — nudge");
     assert(!first.out.includes("Hint 2"), first.out);
+    assertStringIncludes(first.out, "2 more: run deno task hint lesson-03 again for the next one.");
+    assert(!first.out.includes("```"), first.out); // markdown rendered, not printed raw
     const second = await task(dir, "hint", "lesson-03");
     assertStringIncludes(second.out, "Hint 1 — nudge (seen)");
     assertStringIncludes(second.out, "lesson-03 · Hint 2 — approach");
@@ -162,7 +164,7 @@ for (const manual of [false, true]) {
       await waitFor(reader, seen, /✓ lesson-03 done!/);
       assertStringIncludes(seen.text, "Compare with the reference: solutions/lesson-03/");
       await writer.write(new TextEncoder().encode("h\n"));
-      await waitFor(reader, seen, /Hint 1 — nudge/);
+      await waitFor(reader, seen, /Hint 1 — nudge[\s\S]*2 more: press h for the next one/);
       await writer.write(new TextEncoder().encode("q\n"));
       assertEquals((await child.status).code, 0);
     } finally {

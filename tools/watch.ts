@@ -201,8 +201,9 @@ async function main(): Promise<number> {
   function run(command: Command): Promise<void> {
     running = running.then(async () => {
       if (command === "run") await once();
-      else if (command === "hint") console.log(`\n${await revealHints(lesson)}\n${footer()}`);
-      else if (command === "next") {
+      else if (command === "hint") {
+        console.log(`\n${await revealHints(lesson, false, { nextStep: "press h" })}\n${footer()}`);
+      } else if (command === "next") {
         const following = next();
         if (!following) console.log("This is the last lesson.");
         else {
