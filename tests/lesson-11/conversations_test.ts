@@ -19,9 +19,10 @@ import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
 import { startServerRole } from "../harness/program.ts";
-import { stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import { unusedPort } from "../harness/sockets.ts";
 import { closeQuietly, connect, readExactly, readToEnd, writeAll } from "../harness/tcp.ts";
+import { TcpProxy } from "../harness/tcp_proxy.ts";
 import { expectServesAfterResetBeforeAccept, RETHROWS_ACCEPT } from "../harness/tcp_misbehave.ts";
 
 const section = sectionsOf("lesson-11");
@@ -446,6 +447,17 @@ Deno.test("connectTo: a refused connection becomes an error naming the address",
       mistake: "the bare OS message does not say where: name the address and what refused means",
     },
   );
+  expectThat(
+    error.cause instanceof Deno.errors.ConnectionRefused,
+    error.cause === undefined ? "no cause" : String(error.cause),
+    {
+      what: "the refused connection's error cause",
+      expected: "the original ConnectionRefused, as the new error's cause",
+      section: section("When connect() fails"),
+      mistake: "keep the original error as cause: new Deno.errors.ConnectionRefused(" +
+        "message, { cause: error })",
+    },
+  );
 });
 
 Deno.test("program: `server` prints where it listens and greets a client", async () => {
@@ -459,4 +471,228 @@ Deno.test("program: `server` prints where it listens and greets a client", async
   }
   await eventLoopTurn();
   unhandled.check();
+});
+
+/** A test pattern: byte i is (i * 7 + seed) mod 251, so a repeated or missing stretch shows. */
+function pattern(size: number, seed: number): Uint8Array {
+  const data = new Uint8Array(size);
+  for (let i = 0; i < size; i++) data[i] = (i * 7 + seed) % 251;
+  return data;
+}
+
+const SHORT_ECHO = "lost bytes in the echo: write() may take only part of the bytes; " +
+  "call it again with the rest (writeAll)";
+
+Deno.test("server: echoes 4 MiB to each of two clients at once while a third stays silent", async () => {
+  await withServer(async (addr, _log, watch) => {
+    const silent = await greeted(addr, "a silent client", watch, ONE_AT_A_TIME);
+    const busy: Deno.TcpConn[] = [];
+    try {
+      for (const which of ["client A", "client B"]) {
+        busy.push(await greeted(addr, which, watch, ONE_AT_A_TIME));
+      }
+      const sent = busy.map((_, i) => pattern(4 * 1024 * 1024, i * 100));
+      const echoes = busy.map((conn, i) =>
+        background(readExactly(conn, sent[i].length, {
+          awaiting: `the echo of 4 MiB to client ${"AB"[i]}`,
+          section: section("Serving many clients at once"),
+          mistake: SHORT_ECHO,
+          ms: 5000,
+          watch,
+        }))
+      );
+      await within(
+        Promise.all(busy.map((conn, i) =>
+          writeAll(conn, sent[i], {
+            awaiting: `4 MiB from client ${"AB"[i]}`,
+            section: section("Serving many clients at once"),
+            ms: 5000,
+          })
+        )),
+        {
+          awaiting: "both clients' 4 MiB to be sent while the echoes are read",
+          section: section("Serving many clients at once"),
+          ms: 5000,
+          watch: Promise.race(echoes),
+        },
+      );
+      for (const [i, echo] of echoes.entries()) {
+        const got = await echo;
+        const at = got.findIndex((b, k) => b !== sent[i][k]);
+        expectThat(at === -1, `a different byte at offset ${at}`, {
+          what: `the echo of 4 MiB to client ${"AB"[i]}`,
+          expected: "the same bytes, in the same order",
+          section: section("One socket per conversation"),
+          mistake: "the echo mixed another client's bytes in: give each conversation " +
+            "its own buffer, not one shared by all",
+        });
+      }
+    } finally {
+      for (const conn of busy) closeQuietly(conn);
+      closeQuietly(silent);
+    }
+  });
+});
+
+Deno.test("server: echoes non-ASCII split inside a character, and logs the count in bytes", async () => {
+  await withServer(async (addr, log, watch) => {
+    await using proxy = TcpProxy.open(addr, { request: { chunk: 1, delayMs: 1 } });
+    const conn = await connect(proxy.addr, {
+      awaiting: "a connection through the proxy",
+      section: section("The conversation protocol"),
+      watch,
+    });
+    const text = "Grüße, café ☕"; // 18 bytes, 13 characters
+    const bytes = new TextEncoder().encode(text);
+    try {
+      await writeAll(conn, bytes, {
+        awaiting: "18 bytes of UTF-8 to be sent, one byte per piece",
+        section: section("The conversation protocol"),
+      });
+      await conn.closeWrite();
+      const all = await readToEnd(conn, {
+        awaiting: "the greeting, the echo and EOF",
+        section: section("The conversation protocol"),
+        watch,
+      });
+      const echo = all.subarray(all.indexOf(10) + 1);
+      expectBytes(echo, bytes, {
+        what: "the echo of UTF-8 that arrived one byte at a time",
+        section: section("The conversation protocol"),
+        mistake: echo.includes(0xbd)
+          ? "decoded each read() to text and encoded it again: a character split " +
+            "across reads becomes U+FFFD; echo the bytes as they are"
+          : undefined,
+      });
+      const line = await log.next(/^Closed \(.*\) after (\d+) bytes/, {
+        awaiting: "the line `Closed (…) after 18 bytes`",
+        section: section("The conversation protocol"),
+        watch,
+      });
+      expectEqual(Number(line[1]), bytes.length, {
+        what: "the byte count logged for 18 bytes of UTF-8 that came in 18 pieces",
+        section: section("The conversation protocol"),
+        mistake: Number(line[1]) === 1
+          ? "kept only the last read()'s count: add each read()'s count to the total"
+          : undefined,
+      });
+    } finally {
+      conn.close();
+    }
+    await using whole = TcpProxy.open(addr, { request: { gather: 18 } });
+    const again = await connect(whole.addr, {
+      awaiting: "a connection through the proxy",
+      section: section("The conversation protocol"),
+      watch,
+    });
+    try {
+      await writeAll(again, bytes, {
+        awaiting: "18 bytes of UTF-8 to be sent in one piece",
+        section: section("The conversation protocol"),
+      });
+      await again.closeWrite();
+      await readToEnd(again, {
+        awaiting: "the greeting, the echo and EOF",
+        section: section("The conversation protocol"),
+        watch,
+      });
+      const line = await log.next(/^Closed \(.*\) after (\d+) bytes/, {
+        awaiting: "the line `Closed (…) after 18 bytes`",
+        section: section("The conversation protocol"),
+        watch,
+      });
+      expectEqual(Number(line[1]), bytes.length, {
+        what: "the byte count logged for 18 bytes of UTF-8 (13 characters)",
+        section: section("The conversation protocol"),
+        mistake: Number(line[1]) === 13
+          ? "counted characters (the decoded text's length) instead of the bytes received"
+          : undefined,
+      });
+    } finally {
+      again.close();
+    }
+  });
+});
+
+Deno.test("server: close() with clients connected ends every conversation, and done resolves", async () => {
+  const running = startServer({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.TcpConn[] = [];
+  try {
+    for (const which of ["a talking client", "a silent client"]) {
+      conns.push(await greeted(running.addr, which, running.done, ONE_AT_A_TIME));
+    }
+    await writeAll(conns[0], "ping", {
+      awaiting: "the talking client's request",
+      section: section("The conversation protocol"),
+    });
+    await readExactly(conns[0], 4, {
+      awaiting: "the echo of `ping`",
+      section: section("The conversation protocol"),
+    });
+    await expectCleanStop(running, {
+      awaiting: "done to settle after close(), with two clients connected",
+      section: section("One socket per conversation"),
+      mistake: "close() must close the listener and every open conversation, so " +
+        "that done settles",
+    });
+    for (const [i, conn] of conns.entries()) {
+      const rest = await readToEnd(conn, {
+        awaiting: `EOF on client ${i + 1}'s connection after close()`,
+        section: section("One socket per conversation"),
+        mistake: "close() must close every open conversation, not only the listener",
+      });
+      expectEqual(rest.length, 0, {
+        what: `bytes client ${i + 1} received after close()`,
+        section: section("One socket per conversation"),
+      });
+    }
+  } finally {
+    for (const conn of conns) closeQuietly(conn);
+    running.close();
+    await running.done.catch(() => {});
+  }
+});
+
+Deno.test("server: echoes 2 MiB whole to a client that reads slower than the server writes", async () => {
+  await withServer(async (addr, _log, watch) => {
+    await using proxy = TcpProxy.open(addr, { reply: { chunk: 16 * 1024, delayMs: 1 } });
+    const conn = await connect(proxy.addr, {
+      awaiting: "a connection through the slow-reading proxy",
+      section: section("The conversation protocol"),
+      watch,
+    });
+    try {
+      const sent = pattern(2 * 1024 * 1024, 3);
+      const reading = background(readToEnd(conn, {
+        awaiting: "the greeting, the echo of 2 MiB, and EOF",
+        section: section("The conversation protocol"),
+        mistake: SHORT_ECHO,
+        ms: 5000,
+        watch,
+      }));
+      await within(
+        writeAll(conn, sent, {
+          awaiting: "2 MiB to be sent",
+          section: section("The conversation protocol"),
+          ms: 5000,
+        }),
+        {
+          awaiting: "2 MiB to be sent while the echo is read slowly",
+          section: section("The conversation protocol"),
+          ms: 5000,
+          watch: reading,
+        },
+      );
+      await conn.closeWrite();
+      const all = await reading;
+      const echo = all.subarray(all.indexOf(10) + 1);
+      expectEqual(echo.length, sent.length, {
+        what: "how many bytes were echoed of 2 MiB, to a slow reader",
+        section: section("The conversation protocol"),
+        mistake: echo.length < sent.length ? SHORT_ECHO : undefined,
+      });
+    } finally {
+      conn.close();
+    }
+  });
 });

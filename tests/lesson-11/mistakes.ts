@@ -86,4 +86,63 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "rethrows accept errors",
   },
+  {
+    id: "one-buffer-for-all-conversations",
+    summary: "the echo buffer is one module-level array shared by every conversation",
+    file: "conversations.ts",
+    edits: [
+      { find: "      const buffer = new Uint8Array(64 * 1024);\n", replace: "" },
+      {
+        find: "const encoder = new TextEncoder();",
+        replace: "const encoder = new TextEncoder();\nconst buffer = new Uint8Array(64 * 1024);",
+      },
+    ],
+    caughtBy: "its own buffer",
+  },
+  {
+    id: "close-only-the-listener",
+    summary: "close() closes the listener but leaves open conversations running",
+    file: "conversations.ts",
+    edits: [{
+      find: "      listener.close();\n      for (const conn of open) {\n        try {\n" +
+        "          conn.close();\n        } catch {\n          // already closed\n        }\n      }",
+      replace: "      listener.close();",
+    }],
+    caughtBy: "every open conversation",
+  },
+  {
+    id: "refused-without-cause",
+    summary: "connectTo's friendlier ConnectionRefused drops the original error",
+    file: "conversations.ts",
+    edits: [{ find: "        { cause: error },\n", replace: "" }],
+    caughtBy: "keep the original error as cause",
+  },
+  {
+    id: "counts-characters",
+    summary: "the byte count in the log adds the decoded text's length",
+    file: "conversations.ts",
+    edits: [{
+      find: "        bytes += n;",
+      replace: "        bytes += new TextDecoder().decode(buffer.subarray(0, n)).length;",
+    }],
+    caughtBy: "counted characters",
+  },
+  {
+    id: "echo-through-text",
+    summary: "the echo decodes each read() to text and encodes it again",
+    file: "conversations.ts",
+    edits: [{
+      find: "        await writeAll(conn, buffer.subarray(0, n));",
+      replace: "        await writeAll(conn, encoder.encode(new TextDecoder().decode(" +
+        "buffer.subarray(0, n))));",
+    }],
+    caughtBy: "becomes U+FFFD",
+  },
+  {
+    id: "count-keeps-last-read",
+    summary: "the byte count is set to each read()'s count instead of adding it",
+    file: "conversations.ts",
+    edits: [{ find: "        bytes += n;", replace: "        bytes = n;" }],
+    caughtBy: "kept only the last read()'s count",
+  },
 ];
