@@ -39,7 +39,11 @@ import {
 } from "../harness/tcp.ts";
 import { TcpPair } from "../harness/tcp_pair.ts";
 import { TcpProxy } from "../harness/tcp_proxy.ts";
-import { expectServesAfterResetBeforeAccept, RETHROWS_ACCEPT } from "../harness/tcp_misbehave.ts";
+import {
+  expectServesAfterResetBeforeAccept,
+  resetMidRequest,
+  RETHROWS_ACCEPT,
+} from "../harness/tcp_misbehave.ts";
 
 const section = sectionsOf("lesson-10");
 
@@ -403,6 +407,48 @@ Deno.test("server: a client that sends 5 bytes and hangs up is reported, and the
         what: "the reply to the client after the one that hung up",
         section: section("A client that hangs up early"),
       });
+    } finally {
+      next.close();
+    }
+  });
+});
+
+Deno.test("server: a client that resets after 5 bytes is reported, and the next one is served", async () => {
+  await withServer(async (addr, log, watch) => {
+    await resetMidRequest(addr, "Hi th", {
+      awaiting: "a client to send 5 bytes and reset",
+      section: section("A client that hangs up early"),
+      watch,
+    });
+    await log.next(/Client hung up early/, {
+      awaiting: "a log line reporting the client that reset after 5 of 16 bytes",
+      section: section("A client that hangs up early"),
+      mistake: DIES,
+      watch,
+    });
+    const next = await connect(addr, {
+      awaiting: "a second connection after the reset",
+      section: section("A client that hangs up early"),
+      watch,
+    });
+    try {
+      await writeBounded(next, "Hi there, server", {
+        awaiting: "the second client's request to be sent",
+        section: section("A client that hangs up early"),
+      });
+      expectBytes(
+        await readBounded(next, 16, {
+          awaiting: "the reply to the client after the one that reset",
+          section: section("A client that hangs up early"),
+          mistake: DIES,
+          watch,
+        }),
+        "Farewell, client",
+        {
+          what: "the reply to the client after the one that reset",
+          section: section("A client that hangs up early"),
+        },
+      );
     } finally {
       next.close();
     }

@@ -30,7 +30,7 @@ import { stopServer } from "../harness/server_loop.ts";
 import { closeQuietly, connect, readToEnd, writeAll } from "../harness/tcp.ts";
 import { TcpProxy } from "../harness/tcp_proxy.ts";
 
-import { expectServesAfterResetBeforeAccept } from "../harness/tcp_misbehave.ts";
+import { expectServesAfterResetBeforeAccept, resetMidRequest } from "../harness/tcp_misbehave.ts";
 const section = sectionsOf("lesson-13");
 
 /** Big enough to deadlock a write-then-read client (4× what fills the buffers on Linux loopback). */
@@ -431,6 +431,21 @@ Deno.test("server: keeps serving after a client resets before accept()", async (
       mistake: "close() must close the listener and every open connection",
     });
   }
+});
+
+Deno.test("server: a client that resets mid-stream ends only its own connection", async () => {
+  await withServer(async (addr, _log, watch) => {
+    await resetMidRequest(addr, "capitalize th", {
+      awaiting: "a client to send 13 bytes and reset",
+      section: section("The server"),
+      watch,
+    });
+    const { bytes } = await talkTo(addr, encoder.encode("capitalize this!"), { keep: true, watch });
+    expectBytes(bytes, "CAPITALIZE THIS!", {
+      what: "what the server sent back to the client after the one that reset",
+      section: section("The capitalizing protocol"),
+    });
+  });
 });
 
 Deno.test("server: passes non-ASCII and invalid UTF-8 through unchanged, reports it, serves the next", async () => {

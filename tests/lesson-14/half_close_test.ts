@@ -24,7 +24,11 @@ import {
 import { TcpPair } from "../harness/tcp_pair.ts";
 import { TcpProxy } from "../harness/tcp_proxy.ts";
 
-import { expectServesAfterResetBeforeAccept, RETHROWS_ACCEPT } from "../harness/tcp_misbehave.ts";
+import {
+  expectServesAfterResetBeforeAccept,
+  resetMidRequest,
+  RETHROWS_ACCEPT,
+} from "../harness/tcp_misbehave.ts";
 const section = sectionsOf("lesson-14");
 
 /** The reply the protocol prescribes, written out here: never trust the code under test. */
@@ -161,6 +165,20 @@ Deno.test("server: keeps serving after a client resets before accept()", async (
       section: section("Closing a server"),
     });
   }
+});
+
+Deno.test("server: a client that resets before its EOF ends only its own connection", async () => {
+  await withServer(async (addr) => {
+    await resetMidRequest(addr, "Hi there", {
+      awaiting: "a client to send 8 bytes and reset",
+      section: section("A protocol that ends with EOF"),
+    });
+    expectBytes(await exchange(addr, "Hi there, server"), reply(16), {
+      what: "the reply to the client after the one that reset",
+      section: section("A protocol that ends with EOF"),
+      mistake: "one connection's error must end that connection only: catch it in its handler",
+    });
+  });
 });
 
 Deno.test("server: waits for EOF, not for the first read(): a request in pieces is counted whole", async () => {

@@ -31,7 +31,11 @@ import {
 import { TcpPair } from "../harness/tcp_pair.ts";
 import { type Shaping, TcpProxy } from "../harness/tcp_proxy.ts";
 
-import { expectServesAfterResetBeforeAccept, RETHROWS_ACCEPT } from "../harness/tcp_misbehave.ts";
+import {
+  expectServesAfterResetBeforeAccept,
+  resetMidRequest,
+  RETHROWS_ACCEPT,
+} from "../harness/tcp_misbehave.ts";
 const section = sectionsOf("lesson-15");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -238,6 +242,33 @@ Deno.test("server: keeps serving after a client resets before accept()", async (
       mistake: "close() must close the listener and every open connection",
     });
   }
+});
+
+Deno.test("server: a client that resets mid-line ends only its own connection", async () => {
+  await withServer(async (addr) => {
+    await resetMidRequest(addr, '{"n":', {
+      awaiting: "a client to send half a line and reset",
+      section: section("An NDJSON server"),
+    });
+    const conn = await connect(addr, {
+      awaiting: "the next client",
+      section: section("An NDJSON server"),
+    });
+    try {
+      await send(conn, '{"n":2}\n', {
+        awaiting: "the next message",
+        section: section("An NDJSON server"),
+      });
+      await expectReply(
+        conn,
+        '{"echo":{"n":2}}\n',
+        "the reply to the client after the one that reset",
+        "one connection's error must end that connection only: catch it in its handler",
+      );
+    } finally {
+      conn.close();
+    }
+  });
 });
 
 Deno.test("server: pipelined messages and a half-close get every reply, in order, then EOF", async () => {
