@@ -92,3 +92,22 @@ Deno.test("facts: milliseconds are a unit too", () => {
   assertEquals(quotedBefore("stalls about 40\nms"), "40 ms");
   assertEquals(quotedNumber("40 ms"), 40);
 });
+
+Deno.test("facts: bad usage is one line and exit 2", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-net=127.0.0.1",
+      "--allow-sys=loadavg",
+      "tools/facts.ts",
+      "--bogus",
+    ],
+    cwd: new URL("..", import.meta.url),
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 2);
+  assertEquals(text.trim().split("\n").length, 1);
+  assertMatch(text, /--bogus/);
+});
