@@ -18,7 +18,8 @@ import { type Lesson, ROOT } from "./catalog.ts";
 
 /**
  * Replaces what varies between runs with placeholders: ports, elapsed
- * times, scratch folders.
+ * times, scratch folders, and numbers of six digits or more (byte counts at
+ * a stall depend on the kernel's buffers).
  *
  * @example
  * ```ts
@@ -34,7 +35,9 @@ export function normalizeOutput(text: string): string {
     .replace(/((?:\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:]+\]|localhost):\d{2,5}\b/g, "$1:PORT")
     .replace(/\bport \d{4,5}\b/g, "port PORT")
     .replace(/\+\s*\d+ ms\b/g, "+ N ms")
-    .replace(/\b\d+(\.\d+)? ?(ms|µs)\b/g, "N $2");
+    .replace(/\b\d+(\.\d+)? ?(ms|µs)\b/g, "N $2")
+    // Byte counts in the millions depend on how full the kernel's buffers were.
+    .replace(/\b\d{6,}\b/g, "N");
 }
 
 /**

@@ -175,9 +175,15 @@ export function startServer(options: ServerOptions = {}): CapitalizeServer {
       while (true) {
         const n = await conn.read(buffer);
         if (n === null) break;
-        const chunk = buffer.subarray(0, n);
-        for (const b of chunk) if (b >= 0x80) nonAscii++;
-        await writeAll(conn, upperAscii(chunk));
+        // What upperAscii does, in place and in one indexed pass that also counts
+        // non-ASCII bytes: no new array per chunk, no for…of iterator (several
+        // times slower here). See "Going deeper" in the lesson for the figures.
+        for (let i = 0; i < n; i++) {
+          const b = buffer[i];
+          if (b >= 0x80) nonAscii++;
+          else if (b >= 0x61 && b <= 0x7a) buffer[i] = b - 0x20;
+        }
+        await writeAll(conn, buffer.subarray(0, n));
         processed += n;
       }
       const report = nonAscii ? ` (${nonAscii} non-ASCII, passed through unchanged)` : "";

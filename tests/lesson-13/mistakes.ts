@@ -41,8 +41,8 @@ export const mistakes: Mistake[] = [
     summary: "the server writes each chunk back with one write() and ignores the count",
     file: "tcp_deadlock.ts",
     edits: [{
-      find: "        await writeAll(conn, upperAscii(chunk));\n",
-      replace: "        await conn.write(upperAscii(chunk));\n",
+      find: "        await writeAll(conn, buffer.subarray(0, n));\n",
+      replace: "        await conn.write(buffer.subarray(0, n));\n",
     }],
     caughtBy: "ignored the count write() returned",
   },

@@ -201,7 +201,13 @@ class BookServer implements AsyncDisposable {
 
 /** Upper-cases a–z, byte by byte (the test's own, so it never trusts the code under test). */
 function upper(bytes: Uint8Array): Uint8Array {
-  return bytes.map((b) => (b >= 0x61 && b <= 0x7a ? b - 0x20 : b));
+  // An indexed loop: map() with a callback per byte cost ~0.3 s on the 32 MB test.
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    out[i] = b >= 0x61 && b <= 0x7a ? b - 0x20 : b;
+  }
+  return out;
 }
 
 /**
