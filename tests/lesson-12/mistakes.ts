@@ -88,4 +88,41 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "rethrows accept errors",
   },
+  {
+    id: "addr-in-use-without-cause",
+    summary: "listenOn's clearer AddrInUse drops the original error",
+    file: "rebind.ts",
+    edits: [{ find: "        { cause: error },\n", replace: "" }],
+    caughtBy: "keep the original error as cause",
+  },
+  {
+    id: "port-zero-replaced",
+    summary: "listenOn replaces port 0 with the book's 1060",
+    file: "rebind.ts",
+    edits: [{
+      find: 'return Deno.listen({ hostname, port, transport: "tcp" });',
+      replace: 'return Deno.listen({ hostname, port: port || 1060, transport: "tcp" });',
+    }],
+    caughtBy: "do not replace it with a fixed port",
+  },
+  {
+    id: "done-rejects-after-close",
+    summary: "the accept loop rethrows the BadResource that close() causes, so done rejects",
+    file: "rebind.ts",
+    edits: [{
+      find: "        if (closing || error instanceof Deno.errors.BadResource) return;",
+      replace: "        if (error instanceof Deno.errors.BadResource) throw error;",
+    }],
+    caughtBy: "done rejected after close()",
+  },
+  {
+    id: "log-addresses-swapped",
+    summary: "the greeter logs `Accepted SERVER on CLIENT`",
+    file: "rebind.ts",
+    edits: [{
+      find: "log(`Accepted ${formatAddr(conn.remoteAddr)} on ${formatAddr(conn.localAddr)}`);",
+      replace: "log(`Accepted ${formatAddr(conn.localAddr)} on ${formatAddr(conn.remoteAddr)}`);",
+    }],
+    caughtBy: "two addresses swapped",
+  },
 ];

@@ -21,7 +21,7 @@ import { fail, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
 import { startServerRole } from "../harness/program.ts";
-import { stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import { connect, expectRefused, readToEnd } from "../harness/tcp.ts";
 
 import { expectServesAfterResetBeforeAccept } from "../harness/tcp_misbehave.ts";
@@ -119,8 +119,49 @@ Deno.test("listenOn: a second listener on a live address gets AddrInUse naming t
         mistake: "the bare OS message does not say which address: name it, and what to do",
       },
     );
+    expectThat(
+      error.cause instanceof Deno.errors.AddrInUse,
+      error.cause === undefined ? "no cause" : String(error.cause),
+      {
+        what: "the AddrInUse error's cause",
+        expected: "the original AddrInUse, as the new error's cause",
+        section: section("Address already in use"),
+        mistake: "keep the original error as cause: new Deno.errors.AddrInUse(" +
+          "message, { cause: error })",
+      },
+    );
   } finally {
     first.close();
+  }
+});
+
+Deno.test("listenOn: port 0 twice gives two different free ports, both listening", () => {
+  const listeners: Deno.TcpListener[] = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      try {
+        listeners.push(listenOn("127.0.0.1", 0));
+      } catch (error) {
+        if (isNotImplemented(error)) throw error;
+        fail({
+          summary: `listenOn("127.0.0.1", 0) failed the ${i ? "second" : "first"} time`,
+          section: section("Socket names"),
+          got: `${(error as Error).name}`,
+          mistake: "port 0 asks the OS for a free port: pass 0 on, do not " +
+            "replace it with a fixed port",
+        });
+      }
+    }
+    const [a, b] = listeners.map((l) => l.addr.port);
+    expectThat(a > 0 && b > 0 && a !== b, `ports ${a} and ${b}`, {
+      what: "the ports of two listeners opened with port 0",
+      expected: "two different non-zero ports",
+      section: section("Socket names"),
+      mistake: "port 0 asks the OS for a free port: pass 0 on, do not replace " +
+        "it with a fixed port",
+    });
+  } finally {
+    for (const l of listeners) l.close();
   }
 });
 
@@ -264,7 +305,12 @@ Deno.test({
       expectEqual(first[2], `127.0.0.1:${port}`, {
         what: "where the first connection the greeter ever accepted was addressed",
         section: section("Binding to interfaces"),
-        mistake: "the refused connection must never reach the application",
+        mistake: first[1] === `127.0.0.1:${port}`
+          ? "the log line has its two addresses swapped: `Accepted CLIENT on " +
+            "SERVER`, the client's address (remoteAddr) first"
+          : first[2].startsWith("127.0.0.2:")
+          ? "the refused connection must never reach the application"
+          : undefined,
       });
     } finally {
       await stop(greeter);
@@ -331,4 +377,32 @@ Deno.test("program: `server` listens; a second copy on the same port fails with 
       section: section("Running it as a program"),
     },
   );
+});
+
+Deno.test("greeter: after serving two clients, close() frees the port and done resolves", async () => {
+  const greeter = start({ hostname: "127.0.0.1", port: 0 });
+  const port = greeter.addr.port;
+  let stopped = false;
+  try {
+    const both = await within(
+      Promise.all([greetingAt(greeter.addr, greeter.done), greetingAt(greeter.addr, greeter.done)]),
+      { awaiting: "two clients' greetings", section: section("The greeter protocol") },
+    );
+    expectEqual(both, [`This is 127.0.0.1:${port}\n`, `This is 127.0.0.1:${port}\n`], {
+      what: "the greetings of two clients that connected at once",
+      section: section("The greeter protocol"),
+    });
+    stopped = true;
+    await expectCleanStop(greeter, {
+      awaiting: "the greeter's loop to end after close()",
+      section: section("Restarting a server"),
+    });
+    await expectRefused({ port }, {
+      what: `connecting to 127.0.0.1:${port} after close()`,
+      section: section("Restarting a server"),
+      mistake: NOT_CLOSED,
+    });
+  } finally {
+    if (!stopped) await stop(greeter);
+  }
 });
