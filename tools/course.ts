@@ -15,7 +15,7 @@ import { type Catalog, type Lesson, loadCatalog } from "./catalog.ts";
 import { CORES, mapPool } from "./pool.ts";
 import { isStubFailure } from "./report.ts";
 import { cachedResult, contentKey, storeResults } from "./result_cache.ts";
-import { runSuite, type SuiteResult } from "./suite.ts";
+import { runSuite, type SuiteResult, typeCheckLessons } from "./suite.ts";
 import { EXERCISES, targetFromFlags } from "./targets.ts";
 import { runMain, UsageError } from "./usage_error.ts";
 
@@ -102,12 +102,18 @@ async function main(): Promise<number> {
   const target = await targetFromFlags(flags);
   const fresh = new Map<string, SuiteResult>();
   let fromCache = 0;
-  const results = await mapPool(catalog.lessons, CORES, async (lesson: Lesson) => {
-    const key = await contentKey(lesson, target);
-    const cached = flags.fresh ? undefined : await cachedResult(key);
-    if (cached) fromCache++;
-    const result = cached ?? await runSuite(lesson, target, { typeCheck: true });
-    fresh.set(key, result);
+  const keys = await Promise.all(catalog.lessons.map((lesson) => contentKey(lesson, target)));
+  const cached = await Promise.all(
+    keys.map((key) => flags.fresh ? undefined : cachedResult(key)),
+  );
+  // One type-check for every lesson that has to run; only lessons with errors check again alone.
+  const toCheck = catalog.lessons.filter((_, i) => !cached[i]);
+  const withErrors = await typeCheckLessons(toCheck, target);
+  const results = await mapPool(catalog.lessons, CORES, async (lesson: Lesson, i) => {
+    if (cached[i]) fromCache++;
+    const result = cached[i] ??
+      await runSuite(lesson, target, { typeCheck: withErrors.has(lesson.id) });
+    fresh.set(keys[i], result);
     return result;
   });
   if (target === EXERCISES) await storeResults(fresh);

@@ -235,6 +235,45 @@ export async function missingFile(lesson: Lesson, target: Target): Promise<strin
   return undefined;
 }
 
+/**
+ * Type-checks several lessons' tests against `target` in one `deno check`
+ * (one process, one type-check, instead of one per lesson), and returns the
+ * IDs of the lessons whose files the errors name: only those need a suite
+ * run with type-checking, to report their errors; the others can run with
+ * `--no-check`. An error that names no lesson (in the shared harness, say)
+ * counts against every lesson.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadCatalog } from "./catalog.ts";
+ * import { typeCheckLessons } from "./suite.ts";
+ * import { EXERCISES } from "./targets.ts";
+ * const failing = await typeCheckLessons((await loadCatalog()).lessons, EXERCISES);
+ * ```
+ */
+export async function typeCheckLessons(lessons: Lesson[], target: Target): Promise<Set<string>> {
+  if (!lessons.length) return new Set();
+  return await withScratch("typecheck", async (work) => {
+    const mapPath = `${work}/import_map.json`;
+    await Deno.writeTextFile(mapPath, JSON.stringify(await importMapFor(target)));
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "check",
+        `--config=${ROOT}deno.json`,
+        `--import-map=${mapPath}`,
+        ...lessons.map((l) => `${ROOT}tests/${l.id}/`),
+      ],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+    }).output();
+    if (out.success) return new Set<string>();
+    const text = new TextDecoder().decode(out.stderr);
+    const named = lessons.filter((l) => text.includes(`/${l.id}/`)).map((l) => l.id);
+    return new Set(named.length ? named : lessons.map((l) => l.id));
+  });
+}
+
 /** Replaces absolute file URLs and paths under the repository with relative paths. */
 export function relativize(text: string, target?: Target): string {
   let out = text.replaceAll(`file://${ROOT}`, "").replaceAll(ROOT, "");
