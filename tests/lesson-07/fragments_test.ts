@@ -10,7 +10,6 @@ import {
   decodeFragment,
   encodeFragment,
   IncompleteMessageError,
-  randomMessageId,
   Reassembler,
   type ReceivedMessage,
   receiveMessage,
@@ -18,7 +17,7 @@ import {
   splitMessage,
 } from "../../exercises/lesson-07/fragments.ts";
 import { describe, toBytes } from "../harness/bytes.ts";
-import { background, within } from "../harness/deadline.ts";
+import { background, pause, within } from "../harness/deadline.ts";
 import {
   expectBytes,
   expectEqual,
@@ -35,7 +34,12 @@ import { type Plan, script, UdpRelay } from "../harness/udp_relay.ts";
 const section = sectionsOf("lesson-07");
 
 /** A fragment written byte by byte here, so no test trusts the code under test's encoder. */
-function frag(id: number, index: number, count: number, payload: string | Uint8Array): Uint8Array {
+function frag(
+  id: number,
+  index: number,
+  count: number,
+  payload: string | Uint8Array,
+): Uint8Array {
   const body = toBytes(payload);
   const out = new Uint8Array(8 + body.length);
   const view = new DataView(out.buffer);
@@ -48,7 +52,11 @@ function frag(id: number, index: number, count: number, payload: string | Uint8A
 
 /** The id, index and count in a datagram's first 8 bytes. */
 function header(datagram: Uint8Array): [number, number, number] {
-  const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
+  const view = new DataView(
+    datagram.buffer,
+    datagram.byteOffset,
+    datagram.byteLength,
+  );
   return [view.getUint32(0), view.getUint16(4), view.getUint16(6)];
 }
 
@@ -57,6 +65,31 @@ function seededBytes(seed: number, length: number): Uint8Array {
   const random = seeded(seed);
   return Uint8Array.from({ length }, () => Math.floor(random() * 256));
 }
+
+/**
+ * Whether a reassembled message shows the mark of payloads kept as views of
+ * one reused receive buffer: every piece's slot starts with the payload that
+ * arrived LAST (each later receive() overwrote the pieces kept before).
+ */
+function overwritten(
+  got: Uint8Array,
+  sizes: number[],
+  lastArrived: string,
+): boolean {
+  const last = toBytes(lastArrived);
+  if (got.length !== sizes.reduce((a, b) => a + b, 0)) return false;
+  let at = 0;
+  for (const size of sizes) {
+    const n = Math.min(size, last.length);
+    if (!got.subarray(at, at + n).every((b, i) => b === last[i])) return false;
+    at += size;
+  }
+  return true;
+}
+
+const reusedBuffer =
+  "kept each payload as a view of the receive buffer, and the next " +
+  "receive() overwrote it: copy the payload (slice) before keeping it";
 
 /**
  * Runs the learner's receiveMessage() on a fresh socket behind a relay with
@@ -90,14 +123,18 @@ Deno.test("splitMessage: datagrams no bigger than the limit, header included, in
   const message = toBytes("abcdefghijklmnopqrst"); // 20 bytes
   const datagrams = splitMessage(message, 0xc0ffee01, 16);
   const sizes = datagrams.map((d) => d.length);
-  expectThat(sizes.every((n) => n <= 16), `datagram sizes ${JSON.stringify(sizes)}`, {
-    what: "splitMessage(20 bytes, id, 16): every datagram fits in 16 bytes",
-    expected: "each at most 16",
-    section: section("Splitting a message"),
-    mistake: sizes.some((n) => n === 24)
-      ? "forgot the 8-byte header: each datagram has room for maxDatagram - 8 bytes of message"
-      : undefined,
-  });
+  expectThat(
+    sizes.every((n) => n <= 16),
+    `datagram sizes ${JSON.stringify(sizes)}`,
+    {
+      what: "splitMessage(20 bytes, id, 16): every datagram fits in 16 bytes",
+      expected: "each at most 16",
+      section: section("Splitting a message"),
+      mistake: sizes.some((n) => n === 24)
+        ? "forgot the 8-byte header: each datagram has room for maxDatagram - 8 bytes of message"
+        : undefined,
+    },
+  );
   const expected = [
     frag(0xc0ffee01, 0, 3, "abcdefgh"),
     frag(0xc0ffee01, 1, 3, "ijklmnop"),
@@ -113,20 +150,35 @@ Deno.test("splitMessage: datagrams no bigger than the limit, header included, in
       section: section("A header for each piece"),
     });
   }
-  expectBytes(splitMessage(new Uint8Array(0), 7, 16)[0] ?? new Uint8Array(0), frag(7, 0, 1, ""), {
-    what: "the single datagram of an empty message",
-    section: section("Splitting a message"),
-  });
+  expectBytes(
+    splitMessage(new Uint8Array(0), 7, 16)[0] ?? new Uint8Array(0),
+    frag(7, 0, 1, ""),
+    {
+      what: "the single datagram of an empty message",
+      section: section("Splitting a message"),
+    },
+  );
 });
 
 Deno.test("encodeFragment/decodeFragment: the header round-trips; a datagram too short or out of range is refused", async () => {
-  const bytes = encodeFragment({ id: 0xdeadbeef, index: 2, count: 5, payload: toBytes("xyz") });
+  const bytes = encodeFragment({
+    id: 0xdeadbeef,
+    index: 2,
+    count: 5,
+    payload: toBytes("xyz"),
+  });
   expectBytes(bytes, frag(0xdeadbeef, 2, 5, "xyz"), {
-    what: 'encodeFragment({ id: 0xdeadbeef, index: 2, count: 5, payload: "xyz" })',
+    what:
+      'encodeFragment({ id: 0xdeadbeef, index: 2, count: 5, payload: "xyz" })',
     section: section("A header for each piece"),
   });
   const back = decodeFragment(frag(42, 1, 3, "hello"));
-  expectEqual([back.id, back.index, back.count, new TextDecoder().decode(back.payload)], [
+  expectEqual([
+    back.id,
+    back.index,
+    back.count,
+    new TextDecoder().decode(back.payload),
+  ], [
     42,
     1,
     3,
@@ -150,16 +202,90 @@ Deno.test("encodeFragment/decodeFragment: the header round-trips; a datagram too
   }
 });
 
+Deno.test("decodeFragment: reads a view into a larger buffer at its own offset", () => {
+  // The fragment sits at byteOffset 6 of a buffer with other bytes around it,
+  // the way a receive() into a reused buffer may hand it over.
+  const inner = frag(0xfedcba98, 1, 2, "ok");
+  const buffer = new Uint8Array(6 + inner.length + 4).fill(0x11);
+  buffer.set(inner, 6);
+  const got = decodeFragment(buffer.subarray(6, 6 + inner.length));
+  expectEqual(
+    [
+      got.id.toString(16),
+      got.index,
+      got.count,
+      new TextDecoder().decode(got.payload),
+    ],
+    ["fedcba98", 1, 2, "ok"],
+    {
+      what:
+        'decodeFragment of bytes 6 to 16 of a 20-byte buffer (id fedcba98, 1 of 2, "ok")',
+      section: section("A header for each piece"),
+      mistake: got.id === 0x11111111
+        ? "read from the start of the whole buffer (new DataView(bytes.buffer)): a " +
+          "Uint8Array may be a view at a byteOffset; pass byteOffset and byteLength too"
+        : undefined,
+    },
+  );
+});
+
+Deno.test("receiveMessage: the idle limit counts from the last fragment, not from the start", async () => {
+  using receiver = openUdpSocket();
+  using sender = UdpPeer.open();
+  const pieces = ["one ", "two ", "three ", "four ", "five ", "six"];
+  const receiving = background(
+    receiveMessage(receiver, { idleMs: 400 }),
+  );
+  // Fault injection: a slow sender, 100 ms between fragments, 500 ms in all.
+  // No gap comes near the 400 ms idle limit; the whole message takes longer.
+  for (const [i, piece] of pieces.entries()) {
+    if (i > 0) await pause(100);
+    await sender.send(
+      frag(77, i, pieces.length, piece),
+      receiver.addr as Deno.NetAddr,
+    );
+  }
+  const outcome = await within(
+    receiving.then((v) => v, (e: unknown) => {
+      if (isNotImplemented(e)) throw e;
+      return e as Error;
+    }),
+    {
+      awaiting: "receiveMessage() to return the slowly sent message",
+      section: section("Reassembly: order, duplicates, loss"),
+    },
+  );
+  if (outcome instanceof Error) {
+    fail({
+      summary:
+        "receiveMessage() gave up on a message whose fragments kept coming",
+      section: section("Reassembly: order, duplicates, loss"),
+      expected:
+        '"one two three four five six", after 500 ms (gaps of 100 ms, limit 400)',
+      got: `${outcome.name}: ${outcome.message}`,
+      mistake: outcome.name === "IncompleteMessageError"
+        ? "timed the whole message, not the silence: the idle limit restarts with " +
+          "every fragment that arrives"
+        : undefined,
+    });
+  }
+  expectBytes(outcome.message, pieces.join(""), {
+    what: "the slowly sent message",
+    section: section("Reassembly: order, duplicates, loss"),
+  });
+});
+
 Deno.test("Reassembler: fills in by index, ignores duplicates, keeps messages apart", () => {
   const r = new Reassembler();
-  const steps: [string, number, number, number, string, string | undefined][] = [
-    ["message 1, piece 2 of 3", 1, 2, 3, "ccc", undefined],
-    ["message 2, piece 1 of 2", 2, 1, 2, "YY", undefined],
-    ["message 1, piece 0 of 3", 1, 0, 3, "aaa", undefined],
-    ["message 1, piece 0 again (a duplicate)", 1, 0, 3, "aaa", undefined],
-    ["message 1, piece 1 of 3", 1, 1, 3, "bbb", "aaabbbccc"],
-    ["message 2, piece 0 of 2", 2, 0, 2, "XX", "XXYY"],
-  ];
+  const steps: [string, number, number, number, string, string | undefined][] =
+    [
+      ["message 1, piece 2 of 3", 1, 2, 3, "ccc", undefined],
+      ["message 2, piece 1 of 2", 2, 1, 2, "YY", undefined],
+      ["message 1, piece 0 of 3", 1, 0, 3, "aaa", undefined],
+      ["message 1, piece 0 again (a duplicate)", 1, 0, 3, "aaa", undefined],
+      ["message 1, piece 1 of 3", 1, 1, 3, "bbb", "aaabbbccc"],
+      ["message 2, piece 0 of 2", 2, 0, 2, "XX", "XXYY"],
+    ];
   for (const [what, id, index, count, payload, expected] of steps) {
     let result: Uint8Array | undefined;
     try {
@@ -170,7 +296,8 @@ Deno.test("Reassembler: fills in by index, ignores duplicates, keeps messages ap
         summary: `Reassembler.add(${what}) threw`,
         section: section("Reassembly: order, duplicates, loss"),
         got: String(error),
-        mistake: "counted a duplicate fragment as new, so the message looked complete " +
+        mistake:
+          "counted a duplicate fragment as new, so the message looked complete " +
           "with a piece still missing: count distinct indexes",
       });
     }
@@ -208,9 +335,12 @@ Deno.test("receiveMessage: reassembles fragments that arrive out of order", asyn
   if (error) throw error;
   const got = value!.message;
   expectBytes(got, "The quick brown fox jumps", {
-    what: "the message put back together from fragments that arrived as #2, #0, #1, #4, #3",
+    what:
+      "the message put back together from fragments that arrived as #2, #0, #1, #4, #3",
     section: section("Reassembly: order, duplicates, loss"),
-    mistake: got.length === 25
+    mistake: overwritten(got, pieces.map((p) => p.length), "fox ")
+      ? reusedBuffer
+      : new TextDecoder().decode(got) === "brown The quick jumpsfox "
       ? "assumed datagrams arrive in order: put each payload at the index in its header"
       : undefined,
   });
@@ -221,7 +351,9 @@ Deno.test("receiveMessage: reassembles fragments that arrive out of order", asyn
 });
 
 Deno.test("receiveMessage: duplicated fragments do no harm", async () => {
-  const datagrams = ["AAAA", "BBBB", "CCCC", "DD"].map((p, i) => frag(99, i, 4, p));
+  const datagrams = ["AAAA", "BBBB", "CCCC", "DD"].map((p, i) =>
+    frag(99, i, 4, p)
+  );
   const { value, error, relay } = await deliver(
     script(["duplicate", "duplicate", "forward", "duplicate"]),
     datagrams,
@@ -233,11 +365,13 @@ Deno.test("receiveMessage: duplicated fragments do no harm", async () => {
   );
   if (error && !isNotImplemented(error)) {
     fail({
-      summary: "receiveMessage() failed on a message whose fragments were each sent twice",
+      summary:
+        "receiveMessage() failed on a message whose fragments were each sent twice",
       section: section("Reassembly: order, duplicates, loss"),
       got: String(error),
       detail: relay.split("\n"),
-      mistake: "counted a duplicate fragment as new: the message looked complete " +
+      mistake:
+        "counted a duplicate fragment as new: the message looked complete " +
         "with a piece still missing",
     });
   }
@@ -245,37 +379,48 @@ Deno.test("receiveMessage: duplicated fragments do no harm", async () => {
   expectBytes(value!.message, "AAAABBBBCCCCDD", {
     what: "the message reassembled from duplicated fragments",
     section: section("Reassembly: order, duplicates, loss"),
-    mistake: "counted a duplicate fragment as new: keep one payload per index",
+    mistake: overwritten(value!.message, [4, 4, 4, 2], "DD")
+      ? reusedBuffer
+      : value!.message.length < 14
+      ? "counted a duplicate fragment as new: keep one payload per index"
+      : undefined,
   });
 });
 
 Deno.test("receiveMessage: a lost fragment is reported as an IncompleteMessageError, not waited on forever", async () => {
-  const datagrams = ["one-", "two-", "three-", "four"].map((p, i) => frag(0xabcdef, i, 4, p));
+  const datagrams = ["one-", "two-", "three-", "four"].map((p, i) =>
+    frag(0xabcdef, i, 4, p)
+  );
   const { value, error, relay } = await deliver(
     script(["forward", "duplicate", "forward", "drop"]),
     datagrams,
     80,
     {
-      awaiting: "receiveMessage() to give up on a message whose fragment #3 was lost " +
+      awaiting:
+        "receiveMessage() to give up on a message whose fragment #3 was lost " +
         "(idleMs: 80)",
       heading: "Giving up on a missing piece",
-      mistake: "hung waiting for a lost fragment: when nothing arrives for idleMs, " +
+      mistake:
+        "hung waiting for a lost fragment: when nothing arrives for idleMs, " +
         "throw an IncompleteMessageError",
     },
   );
   if (value) {
     fail({
-      summary: "receiveMessage() returned a message whose fragment #3 never arrived",
+      summary:
+        "receiveMessage() returned a message whose fragment #3 never arrived",
       section: section("Reassembly: order, duplicates, loss"),
       got: describe(value.message),
       detail: relay.split("\n"),
-      mistake: "counted a duplicate fragment as new: #1 arrived twice, so 4 arrivals " +
+      mistake:
+        "counted a duplicate fragment as new: #1 arrived twice, so 4 arrivals " +
         "looked like 4 of 4 pieces",
     });
   }
   if (!(error instanceof IncompleteMessageError)) {
     fail({
-      summary: "receiveMessage() failed, but not with an IncompleteMessageError",
+      summary:
+        "receiveMessage() failed, but not with an IncompleteMessageError",
       section: section("Giving up on a missing piece"),
       got: String(error),
       detail: relay.split("\n"),
@@ -311,7 +456,8 @@ Deno.test("receiveMessage: gives up when nothing at all arrives", async () => {
     error instanceof IncompleteMessageError,
     value ? "it returned a message" : String(error),
     {
-      what: "receiveMessage() with no datagram at all rejects with an IncompleteMessageError",
+      what:
+        "receiveMessage() with no datagram at all rejects with an IncompleteMessageError",
       expected: "IncompleteMessageError",
       section: section("Giving up on a missing piece"),
     },
@@ -347,7 +493,9 @@ Deno.test("receiveMessage: keeps two messages apart by id and skips what is not 
     section: section("Reassembly: order, duplicates, loss"),
     mistake: got.includes("stale")
       ? "mixed fragments of different messages: keep partial messages apart by id"
-      : got.length === 11
+      : overwritten(value!.message, [5, 6], "hello")
+      ? reusedBuffer
+      : got === "-worldhello"
       ? "assumed datagrams arrive in order: put each payload at the index in its header"
       : undefined,
   });
@@ -358,28 +506,44 @@ Deno.test("sendMessage → receiveMessage: 20,000 bytes in datagrams of at most 
   using sending = openUdpSocket();
   await using relay = UdpRelay.open(
     receiver.addr as Deno.NetAddr,
-    script(["forward", "hold", "duplicate", "forward", "hold", "hold", "forward"]),
+    script([
+      "forward",
+      "hold",
+      "duplicate",
+      "forward",
+      "hold",
+      "hold",
+      "forward",
+    ]),
   );
   const message = seededBytes(7, 20_000);
   const receiving = background(receiveMessage(receiver, { idleMs: 300 }));
-  const sent = await within(sendMessage(sending, message, relay.addr, { maxDatagram: 1472 }), {
-    awaiting: "sendMessage() of 20,000 bytes",
-    section: section("Splitting a message"),
-    watch: receiving,
-  });
+  const sent = await within(
+    sendMessage(sending, message, relay.addr, { maxDatagram: 1472 }),
+    {
+      awaiting: "sendMessage() of 20,000 bytes",
+      section: section("Splitting a message"),
+      watch: receiving,
+    },
+  );
   const got = await within(receiving, {
     awaiting: "receiveMessage() to return the 20,000-byte message",
     section: section("Reassembly: order, duplicates, loss"),
   });
   const wire = relay.seen("request");
   const sizes = wire.map((e) => e.data.length);
-  expectThat(sizes.every((n) => n <= 1472), `datagram sizes ${JSON.stringify(sizes)}`, {
-    what: "every datagram on the wire fits the 1,472-byte budget",
-    expected: "each at most 1472",
-    section: section("Splitting a message"),
-  });
+  expectThat(
+    sizes.every((n) => n <= 1472),
+    `datagram sizes ${JSON.stringify(sizes)}`,
+    {
+      what: "every datagram on the wire fits the 1,472-byte budget",
+      expected: "each at most 1472",
+      section: section("Splitting a message"),
+    },
+  );
   expectEqual([sent, wire.length], [14, 14], {
-    what: "[datagrams sendMessage() reported, datagrams on the wire] for 20,000 bytes at " +
+    what:
+      "[datagrams sendMessage() reported, datagrams on the wire] for 20,000 bytes at " +
       "1,464 bytes of payload each",
     section: section("Splitting a message"),
   });
@@ -391,136 +555,5 @@ Deno.test("sendMessage → receiveMessage: 20,000 bytes in datagrams of at most 
   expectBytes(got.message, message, {
     what: "the 20,000 bytes after the round trip",
     section: section("Reassembly: order, duplicates, loss"),
-  });
-});
-
-Deno.test("decodeFragment, splitMessage: exactly at their limits, and one past", () => {
-  const outcome = (run: () => unknown) => {
-    try {
-      const value = run();
-      return Array.isArray(value) ? `${value.length} datagrams` : "decoded";
-    } catch (error) {
-      if (isNotImplemented(error)) throw error;
-      return error instanceof RangeError ? `RangeError ${error.message}` : String(error);
-    }
-  };
-  const cases: [string, () => unknown, RegExp][] = [
-    ["decodeFragment(header only, 8 bytes)", () => decodeFragment(frag(1, 0, 1, "")), /^decoded$/],
-    ["decodeFragment(5 bytes)", () => decodeFragment(new Uint8Array(5)), /^RangeError .*5/],
-    ["decodeFragment(fragment 0 of 1)", () => decodeFragment(frag(1, 0, 1, "x")), /^decoded$/],
-    [
-      "decodeFragment(fragment 3 of 3)",
-      () => decodeFragment(frag(1, 3, 3, "x")),
-      /^RangeError .*3/,
-    ],
-    [
-      "splitMessage(1 byte, datagrams of 9)",
-      () => splitMessage(new Uint8Array(1), 1, 9),
-      /^1 datagrams$/,
-    ],
-    [
-      "splitMessage(empty, datagrams of 8)",
-      () => splitMessage(new Uint8Array(0), 1, 8),
-      /^RangeError .*8/,
-    ],
-    [
-      "splitMessage(65,535 bytes, datagrams of 9)",
-      () => splitMessage(new Uint8Array(65_535), 1, 9),
-      /^65535 datagrams$/,
-    ],
-    [
-      "splitMessage(65,536 bytes, datagrams of 9)",
-      () => splitMessage(new Uint8Array(65_536), 1, 9),
-      /^RangeError .*65536/,
-    ],
-  ];
-  for (const [call, run, expected] of cases) {
-    const got = outcome(run);
-    expectThat(expected.test(got), got, {
-      what: call,
-      expected: String(expected),
-      section: section("A header for each piece"),
-    });
-  }
-});
-
-Deno.test("Reassembler: a finished message is forgotten, and its late duplicates are ignored", () => {
-  const reassembler = new Reassembler();
-  const first = reassembler.add(decodeFragment(frag(9, 0, 1, "solo")));
-  const again = reassembler.add(decodeFragment(frag(9, 0, 1, "solo")));
-  const left = JSON.stringify(reassembler.incomplete());
-  expectEqual([first ? describe(first) : "nothing", again ? describe(again) : "nothing", left], [
-    describe("solo"),
-    "nothing",
-    "[]",
-  ], {
-    what: "[first add, the duplicate's add, incomplete()] for a one-fragment message",
-    section: section("Reassembly: order, duplicates, loss"),
-    mistake: "a message is delivered once: remember its id as finished, and drop its entry",
-  });
-});
-
-Deno.test("sendMessage: uses the id it is given; an over-size datagram is an error", async () => {
-  using socket = openUdpSocket();
-  using peer = UdpPeer.open();
-  await sendMessage(socket, new Uint8Array(20), peer.addr, { maxDatagram: 100, id: 7 });
-  const got = await peer.receive({
-    awaiting: "the one fragment",
-    section: section("A header for each piece"),
-  });
-  expectEqual(header(got.data), [7, 0, 1], {
-    what: "[id, index, count] of sendMessage(20 bytes, { id: 7 })",
-    section: section("A header for each piece"),
-  });
-  await expectRejects(
-    () => sendMessage(socket, new Uint8Array(69_000), peer.addr, { maxDatagram: 70_000, id: 8 }),
-    {
-      kind: Error,
-      what: "sendMessage() of one 69,008-byte datagram (over UDP's 65,507)",
-      section: section("Message too long"),
-      mistake: "await each send, so that its error reaches the caller",
-    },
-  );
-});
-
-Deno.test("IncompleteMessageError: named so; says which id and which fragments are missing", async () => {
-  const { error } = await deliver(
-    script([]),
-    [frag(5, 0, 4, "a"), frag(5, 3, 4, "d")],
-    40,
-    {
-      awaiting: "receiveMessage() to give up on message 5",
-      heading: "Giving up on a missing piece",
-    },
-  );
-  const e = error as IncompleteMessageError;
-  const seen = error instanceof Error
-    ? `${e.name}; id ${e.id}; missing ${e.missing}; ${/\b5\b/.test(e.message)}; ${
-      /1, 2/.test(e.message)
-    }`
-    : String(error);
-  expectEqual(seen, "IncompleteMessageError; id 5; missing 1,2; true; true", {
-    what: "name; id; missing; the message names 5; it lists `1, 2`",
-    section: section("Giving up on a missing piece"),
-  });
-  const { error: silent } = await deliver(script([]), [], 30, {
-    awaiting: "receiveMessage() to give up when nothing arrives",
-    heading: "Giving up on a missing piece",
-  });
-  const text = silent instanceof Error ? `${silent.name}: ${silent.message}` : String(silent);
-  expectThat(/^IncompleteMessageError: .*30 ms/.test(text), text, {
-    what: "receiveMessage({ idleMs: 30 }) when nothing arrives",
-    expected: "an IncompleteMessageError whose message names the 30 ms",
-    section: section("Giving up on a missing piece"),
-  });
-});
-
-Deno.test("randomMessageId: whole numbers from 0 to 2^32 - 1", () => {
-  const ids = Array.from({ length: 50 }, () => randomMessageId());
-  const bad = ids.findIndex((id) => !Number.isInteger(id) || id < 0 || id > 0xffff_ffff);
-  expectThat(bad === -1, `randomMessageId() returned ${ids[bad]}`, {
-    what: "50 ids from randomMessageId()",
-    expected: "each a whole number from 0 to 4294967295 (an unsigned 32-bit id)",
-    section: section("A header for each piece"),
   });
 });

@@ -105,4 +105,63 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "hung waiting for a lost fragment",
   },
+  {
+    id: "dataview-ignores-byteoffset",
+    summary: "decodeFragment builds new DataView(datagram.buffer), reading from the buffer's start",
+    file: "fragments.ts",
+    edits: [{
+      find: "const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);",
+      replace: "const view = new DataView(datagram.buffer);",
+    }],
+    caughtBy: "read from the start of the whole buffer",
+  },
+  {
+    id: "keeps-views-of-receive-buffer",
+    summary: "the Reassembler keeps each payload as a view of the reused receive buffer",
+    file: "fragments.ts",
+    edits: [{
+      find: "entry.parts[fragment.index] = fragment.payload.slice();",
+      replace: "entry.parts[fragment.index] = fragment.payload;",
+    }],
+    caughtBy: "kept each payload as a view of the receive buffer",
+  },
+  {
+    id: "drops-the-cause",
+    summary:
+      "sendChecked's DatagramTooLargeError drops the OS's error instead of keeping it as cause",
+    file: "datagram_size.ts",
+    edits: [{
+      find: "      MAX_UDP_PAYLOAD_IPV4,\n      { cause: error },\n    );",
+      replace: "      MAX_UDP_PAYLOAD_IPV4,\n    );",
+    }],
+    caughtBy: "dropped the original error",
+  },
+  {
+    id: "fragments-not-rounded-to-8",
+    summary:
+      "fragmentCount lets a fragment carry mtu - 20 bytes, not rounded down to a multiple of 8",
+    file: "datagram_size.ts",
+    edits: [{
+      find: "const perFragment = Math.floor((mtu - IPV4_HEADER_BYTES) / 8) * 8;",
+      replace: "const perFragment = mtu - IPV4_HEADER_BYTES;",
+    }],
+    caughtBy: "rounded down to 8",
+  },
+  {
+    id: "idle-limit-from-start",
+    summary: "receiveMessage gives the whole message idleMs, instead of each silence",
+    file: "fragments.ts",
+    edits: [
+      {
+        find: "  const buffer = new Uint8Array(65_536);\n  while (true) {",
+        replace: "  const buffer = new Uint8Array(65_536);\n" +
+          "  const deadline = Date.now() + options.idleMs;\n  while (true) {",
+      },
+      {
+        find: 'timer = setTimeout(() => resolve("idle"), options.idleMs);',
+        replace: 'timer = setTimeout(() => resolve("idle"), Math.max(0, deadline - Date.now()));',
+      },
+    ],
+    caughtBy: "timed the whole message, not the silence",
+  },
 ];
