@@ -1,31 +1,35 @@
 /**
- * `deno task bench [--runs N] [--lessons 03,04] [--skip check,grade,batch,throughput] [--out FILE]`
+ * `deno task bench [--runs N] [--lessons 03,04] [--skip course,check,grade,batch,throughput] [--out FILE]`
  *
- * How fast the course is, measured as its users meet it: every command is
- * spawned exactly as typed, once to warm the caches and then N times.
+ * How fast the course is, measured as its users meet it, each goal stated as
+ * a ratio to a baseline measured in the same run, so that the table holds on
+ * any machine:
  *
- * - the feedback loop: `deno task test lesson-NN --solutions`, and the same
- *   against the stub (how long a learner waits for "not implemented");
- * - `deno task check` end to end;
- * - grading one full submission, and a batch of 20 at concurrency 2, with
- *   the peak memory of the whole process tree;
- * - lesson 13's reference bulk transfer in MB/s next to Deno's raw
- *   `pipeTo` echo and `iperf3` on loopback (tools/throughput.ts), and
- *   lesson 09's reference UDP request rate.
+ * - the floor: `deno test` of a file with one empty test;
+ * - each lesson's suite on the solution (as the check runs it), against
+ *   the floor; a lesson whose subject is waiting (04) in seconds instead,
+ *   since its waits do not scale with the machine; the stub as the learner
+ *   runs it;
+ * - a newcomer's first `deno task course`, `deno task check`, grading one
+ *   full submission (peak memory too), against the floor; a batch of 20;
+ * - lesson 13's reference echo in MB/s against Deno's `pipeTo` echo, and
+ *   that against `iperf3` on loopback (tools/throughput.ts); lesson 09's
+ *   UDP request rate.
  *
- * Prints a markdown table (median and min–max) with the machine it ran on,
- * each timed row judged against its goal from `tools/course.json` (a lesson's
- * suite, the check, grading one submission), and writes the same as JSON
- * (default `.course/bench.json`). Exits 1 when a goal was missed.
+ * Prints a markdown table (median and min–max, ratio, verdict) with the
+ * machine it ran on, writes the same as JSON (default `.course/bench.json`),
+ * and exits 1 when a goal from `tools/course.json` was missed.
  *
  * @module
  */
 
 import { parseArgs } from "@std/cli/parse-args";
-import { findLesson, loadCatalog, ROOT } from "./catalog.ts";
+import { findLesson, type Goals, loadCatalog, ROOT } from "./catalog.ts";
 import { CORES } from "./pool.ts";
 import { measureCommand } from "./grader/memory.ts";
 import { withScratch } from "./scratch.ts";
+import { runSuite } from "./suite.ts";
+import { SOLUTIONS } from "./targets.ts";
 import { runMain, UsageError } from "./usage_error.ts";
 
 /**
@@ -43,7 +47,23 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** One timed measurement series for the table. */
+/** What a row is measured against, in the same run. */
+export interface Baseline {
+  /** Its name in the table: `floor`, `pipeTo`, `iperf3`. */
+  name: string;
+  /** Its median, in the row's unit. */
+  value: number;
+}
+
+/** A goal: the row's median as a ratio to its baseline (or in seconds, for waits). */
+export interface Goal {
+  /** `atMost` for times, `atLeast` for rates. */
+  kind: "atMost" | "atLeast";
+  /** The ratio to the baseline, or seconds when the row has no baseline. */
+  limit: number;
+}
+
+/** One measurement series for the table. */
 interface Row {
   /** What was measured. */
   what: string;
@@ -55,27 +75,54 @@ interface Row {
   peakMb?: number[];
   /** A remark for the table. */
   note?: string;
-  /** The most the median may be, in seconds, where the course sets a goal. */
-  goal?: number;
+  /** What the row is compared with. */
+  baseline?: Baseline;
+  /** Where the course sets one. */
+  goal?: Goal;
 }
 
 /**
- * Whether a row's median meets its goal; `undefined` when it has none.
+ * The row's median as a ratio to its baseline, if it has one.
+ *
+ * @example
+ * ```ts
+ * import { ratioOf } from "./bench.ts";
+ * ratioOf({ values: [0.2, 0.3, 0.4], baseline: { name: "floor", value: 0.1 } }); // 3
+ * ```
+ */
+export function ratioOf(row: { values: number[]; baseline?: Baseline }): number | undefined {
+  return row.baseline && row.values.length ? median(row.values) / row.baseline.value : undefined;
+}
+
+/**
+ * Whether a row meets its goal; `undefined` when it has none.
  *
  * @example
  * ```ts
  * import { goalMet } from "./bench.ts";
- * goalMet({ values: [0.4, 0.5, 0.6], goal: 1 }); // true
+ * goalMet({
+ *   values: [0.25, 0.3, 0.35],
+ *   baseline: { name: "floor", value: 0.13 },
+ *   goal: { kind: "atMost", limit: 3 },
+ * }); // true
+ * goalMet({ values: [0.4, 0.5], goal: { kind: "atMost", limit: 1 } }); // true (seconds)
  * ```
  */
-export function goalMet(row: { values: number[]; goal?: number }): boolean | undefined {
-  return row.goal === undefined || !row.values.length ? undefined : median(row.values) < row.goal;
+export function goalMet(
+  row: { values: number[]; baseline?: Baseline; goal?: Goal },
+): boolean | undefined {
+  if (!row.goal || !row.values.length) return undefined;
+  const value = row.baseline ? ratioOf(row)! : median(row.values);
+  return row.goal.kind === "atMost" ? value <= row.goal.limit : value >= row.goal.limit;
 }
 
-/** The goal cell: `under 1 s: met`, `under 1 s: MISSED`, or empty. */
+/** The goal cell, e.g. `≤ 3× floor: met`, `≥ 0.5× pipeTo: MISSED`, `≤ 1 s: met`. */
 function verdict(row: Row): string {
   const met = goalMet(row);
-  return met === undefined ? "" : `under ${row.goal} ${row.unit}: ${met ? "met" : "MISSED"}`;
+  if (met === undefined || !row.goal) return "";
+  const sign = row.goal.kind === "atMost" ? "≤" : "≥";
+  const what = row.baseline ? `${row.goal.limit}× ${row.baseline.name}` : `${row.goal.limit} s`;
+  return `${sign} ${what}: ${met ? "met" : "MISSED"}`;
 }
 
 async function timeTask(args: string[]): Promise<{ ms: number; peakMb: number }> {
@@ -86,7 +133,7 @@ async function series(
   what: string,
   args: string[],
   runs: number,
-  options: { memory?: boolean; goal?: number; warm?: boolean } = {},
+  options: { memory?: boolean; warm?: boolean } = {},
 ): Promise<Row> {
   if (options.warm !== false) await timeTask(args); // warm-up: module and type-check caches
   const values: number[] = [];
@@ -97,13 +144,30 @@ async function series(
     peaks.push(peakMb);
   }
   console.error(`${what}: ${median(values).toFixed(2)} s`);
-  return {
-    what,
-    unit: "s",
-    values,
-    ...(options.memory ? { peakMb: peaks } : {}),
-    ...(options.goal ? { goal: options.goal } : {}),
-  };
+  return { what, unit: "s", values, ...(options.memory ? { peakMb: peaks } : {}) };
+}
+
+/** Times `run` (which returns milliseconds) once to warm up, then `runs` times. */
+async function timed(what: string, runs: number, run: () => Promise<number>): Promise<Row> {
+  await run();
+  const values: number[] = [];
+  for (let i = 0; i < runs; i++) values.push(await run() / 1000);
+  console.error(`${what}: ${median(values).toFixed(2)} s`);
+  return { what, unit: "s", values };
+}
+
+/** The floor: `deno test` of a file with one empty test, run the way suites are. */
+async function floorRow(runs: number): Promise<Row> {
+  return await withScratch("bench-floor", async (dir) => {
+    const file = `${dir}/floor_test.ts`;
+    await Deno.writeTextFile(file, 'Deno.test("empty", () => {});\n');
+    const args = ["test", `--config=${ROOT}deno.json`, "--no-check", "--reporter=dot", file];
+    return await timed(
+      "the floor: deno test of one empty test",
+      runs,
+      async () => (await measureCommand(Deno.execPath(), args, { cwd: ROOT })).ms,
+    );
+  });
 }
 
 /** The machine, for the table's caption: OS, cores, CPU model (Linux), Deno. */
@@ -135,7 +199,7 @@ async function makeBatch(dir: string, count: number): Promise<void> {
   }
 }
 
-async function throughput(runs: number, megabytes: number): Promise<Row[]> {
+async function throughput(runs: number, megabytes: number, goals: Goals): Promise<Row[]> {
   const samples: Record<string, number>[] = [];
   let iperfNote: string | undefined;
   for (let i = 0; i < runs; i++) {
@@ -158,21 +222,26 @@ async function throughput(runs: number, megabytes: number): Promise<Row[]> {
     samples.push(result);
   }
   const pick = (key: string) => samples.map((s) => s[key]).filter((v) => typeof v === "number");
+  const pipeTo = pick("pipeToMBps");
+  const iperf = pick("iperf3MBps");
   return [
     {
-      what: `lesson 13 reference bulk transfer (${megabytes} MB echoed, upper-cased)`,
+      what: `lesson 13 reference echo (${megabytes} MB, upper-cased)`,
       unit: "MB/s",
       values: pick("lesson13MBps"),
+      baseline: pipeTo.length ? { name: "pipeTo", value: median(pipeTo) } : undefined,
+      goal: { kind: "atLeast", limit: goals.echoPipeToRatio },
     },
     {
-      what: `Deno readable.pipeTo echo (${megabytes} MB), the streams' ceiling`,
+      what: `Deno readable.pipeTo echo (${megabytes} MB)`,
       unit: "MB/s",
-      values: pick("pipeToMBps"),
+      values: pipeTo,
+      baseline: iperf.length ? { name: "iperf3", value: median(iperf) } : undefined,
     },
     {
       what: "iperf3 on loopback (one direction, 3 s)",
       unit: "MB/s",
-      values: pick("iperf3MBps"),
+      values: iperf,
       note: iperfNote,
     },
     {
@@ -185,7 +254,7 @@ async function throughput(runs: number, megabytes: number): Promise<Row[]> {
 
 async function main(): Promise<number> {
   const usage =
-    "usage: deno task bench [--runs N] [--lessons 03,04] [--skip check,grade,batch,throughput] [--out FILE]";
+    "usage: deno task bench [--runs N] [--lessons 03,04] [--skip course,check,grade,batch,throughput] [--out FILE]";
   const flags = parseArgs(Deno.args, {
     string: ["runs", "lessons", "out", "skip"],
     boolean: ["help"],
@@ -210,33 +279,43 @@ async function main(): Promise<number> {
   const few = Math.min(runs, 3);
 
   const rows: Row[] = [];
+  const goals = catalog.goals;
+  const floor = await floorRow(runs);
+  rows.push(floor);
+  const base: Baseline = { name: "floor", value: median(floor.values) };
+  const atMost = (limit: number): Goal => ({ kind: "atMost", limit });
   for (const lesson of lessons) {
+    const row = await timed(
+      `${lesson.id} suite on the solution (deno test, as the check runs it)`,
+      runs,
+      async () => (await runSuite(lesson, SOLUTIONS)).ms,
+    );
     rows.push(
-      await series(
-        `deno task test ${lesson.id} --solutions`,
-        ["test", lesson.id, "--solutions"],
-        runs,
-        { goal: lesson.suiteGoalSeconds ?? catalog.goals.suiteSeconds },
-      ),
+      lesson.suiteGoalSeconds
+        ? { ...row, goal: atMost(lesson.suiteGoalSeconds), note: "its subject is waiting" }
+        : { ...row, baseline: base, goal: atMost(goals.suiteFloorRatio) },
     );
     rows.push(await series(`deno task test ${lesson.id} (the stub)`, ["test", lesson.id], runs));
   }
+  if (!skip.has("course")) {
+    const row = await series("deno task course --fresh (a newcomer's first run)", [
+      "course",
+      "--fresh",
+    ], runs);
+    rows.push({ ...row, baseline: base, goal: atMost(goals.courseFloorRatio) });
+  }
   if (!skip.has("check")) {
-    rows.push(
-      await series("deno task check (whole course)", ["check"], few, {
-        goal: catalog.goals.checkSeconds,
-      }),
-    );
+    const row = await series("deno task check (whole course)", ["check"], few);
+    rows.push({ ...row, baseline: base, goal: atMost(goals.checkFloorRatio) });
   }
   if (!skip.has("grade")) {
-    rows.push(
-      await series(
-        "deno task grade solutions (one full submission)",
-        ["grade", "solutions"],
-        few,
-        { memory: true, goal: catalog.goals.gradeSeconds },
-      ),
+    const row = await series(
+      "deno task grade solutions (one full submission)",
+      ["grade", "solutions"],
+      few,
+      { memory: true },
     );
+    rows.push({ ...row, baseline: base, goal: atMost(goals.gradeFloorRatio) });
   }
   if (!skip.has("batch")) {
     await withScratch("bench-batch", async (dir) => {
@@ -253,7 +332,7 @@ async function main(): Promise<number> {
       );
     });
   }
-  if (!skip.has("throughput")) rows.push(...await throughput(few, 64));
+  if (!skip.has("throughput")) rows.push(...await throughput(few, 64, goals));
 
   const date = new Date().toISOString().slice(0, 10);
   const host = await machine();
@@ -261,12 +340,14 @@ async function main(): Promise<number> {
     `Measured ${date} on ${host}; warm caches; median (min–max) of ${runs} runs ` +
     `(${few} for the check, grading and throughput), each after a warm-up run.`,
     "",
-    "| what | value | unit | peak memory (MiB) | goal |",
-    "| ---- | ----: | ---- | ----------------: | ---- |",
+    "| what | value | unit | ratio to baseline | peak memory (MiB) | goal |",
+    "| ---- | ----: | ---- | ----------------: | ----------------: | ---- |",
     ...rows.map((r) =>
       `| ${r.what}${r.note ? ` (${r.note})` : ""} | ${
         cell(r.values, r.unit === "s" ? 2 : 0)
-      } | ${r.unit} | ${r.peakMb ? cell(r.peakMb, 0) : ""} | ${verdict(r)} |`
+      } | ${r.unit} | ${r.baseline ? `${ratioOf(r)!.toFixed(2)}× ${r.baseline.name}` : ""} | ${
+        r.peakMb ? cell(r.peakMb, 0) : ""
+      } | ${verdict(r)} |`
     ),
   ];
   const judged = rows.filter((r) => goalMet(r) !== undefined);
@@ -286,7 +367,7 @@ async function main(): Promise<number> {
         date,
         machine: host,
         goals: catalog.goals,
-        rows: rows.map((r) => ({ ...r, verdict: verdict(r) || undefined })),
+        rows: rows.map((r) => ({ ...r, ratio: ratioOf(r), verdict: verdict(r) || undefined })),
       },
       null,
       2,

@@ -27,8 +27,8 @@ export interface Lesson {
   /** The lesson's weight in grading: its points are multiplied by it (default 1). */
   weight?: number;
   /**
-   * How long its suite may take, warm, on the solution, when the lesson's
-   * subject is a wait (backoff): overrides `goals.suiteSeconds`.
+   * How long its suite may take, warm, on the solution, in seconds, when the
+   * lesson's subject is a wait (backoff): replaces `goals.suiteFloorRatio`.
    */
   suiteGoalSeconds?: number;
 }
@@ -39,14 +39,21 @@ export interface Scoring {
   pointsPerTest: number;
 }
 
-/** How fast the course means to be; `deno task bench` reports against these. */
+/**
+ * How fast the course means to be, as ratios to baselines `deno task bench`
+ * measures in the same run (the floor: `deno test` of one empty test).
+ */
 export interface Goals {
-  /** A lesson's suite, warm, on the solution. */
-  suiteSeconds: number;
-  /** The whole `deno task check`. */
-  checkSeconds: number;
-  /** Grading one full submission. */
-  gradeSeconds: number;
+  /** A lesson's suite, warm, on the solution: at most this many floors. */
+  suiteFloorRatio: number;
+  /** A newcomer's first `deno task course` (warm caches, no results): at most this many floors. */
+  courseFloorRatio: number;
+  /** The whole `deno task check`: at most this many floors. */
+  checkFloorRatio: number;
+  /** Grading one full submission: at most this many floors. */
+  gradeFloorRatio: number;
+  /** Lesson 13's reference echo: at least this fraction of Deno's `pipeTo` echo. */
+  echoPipeToRatio: number;
 }
 
 /** The whole course. */
@@ -57,7 +64,7 @@ export interface Catalog {
   version: string;
   /** How submissions are scored. */
   scoring: Scoring;
-  /** Speed goals, in seconds. */
+  /** Speed goals, as ratios to baselines. */
   goals: Goals;
   /** Lessons in order. */
   lessons: Lesson[];
@@ -86,7 +93,14 @@ export async function loadCatalog(path = `${ROOT}tools/course.json`): Promise<Ca
   if (!(data.scoring.pointsPerTest > 0)) {
     problems.push("scoring.pointsPerTest must be a positive number");
   }
-  data.goals = { suiteSeconds: 1, checkSeconds: 120, gradeSeconds: 30, ...data.goals };
+  data.goals = {
+    suiteFloorRatio: 3,
+    courseFloorRatio: 38,
+    checkFloorRatio: 460,
+    gradeFloorRatio: 230,
+    echoPipeToRatio: 0.5,
+    ...data.goals,
+  };
   for (const [key, value] of Object.entries(data.goals)) {
     if (!((value as number) > 0)) problems.push(`goals.${key} must be a positive number`);
   }

@@ -26,7 +26,7 @@ Deno.test("catalog: a broken catalog is rejected with the reason", async () => {
       JSON.stringify({
         title: "t",
         version: "1",
-        goals: { checkSeconds: 0 },
+        goals: { checkFloorRatio: 0 },
         lessons: [
           {
             id: "lesson-02",
@@ -43,19 +43,25 @@ Deno.test("catalog: a broken catalog is rejected with the reason", async () => {
     const error = await loadCatalog(path).then(() => undefined, (e: Error) => e);
     assertEquals(error?.message.includes("increasing order"), true, error?.message);
     assertEquals(error?.message.includes("program must be one of its files"), true, error?.message);
-    assertEquals(error?.message.includes("goals.checkSeconds must be"), true, error?.message);
+    assertEquals(error?.message.includes("goals.checkFloorRatio must be"), true, error?.message);
     assertEquals(error?.message.includes("suiteGoalSeconds must be"), true, error?.message);
   } finally {
     await Deno.remove(path);
   }
 });
 
-Deno.test("catalog: speed goals default to 1 s per suite, 120 s for the check, 30 s to grade", async () => {
+Deno.test("catalog: speed goals default to ratios: 3 floors per suite, half of pipeTo for the echo", async () => {
   const path = await Deno.makeTempFile({ suffix: ".json" });
   try {
     await Deno.writeTextFile(path, JSON.stringify({ title: "t", version: "1", lessons: [] }));
     const catalog = await loadCatalog(path);
-    assertEquals(catalog.goals, { suiteSeconds: 1, checkSeconds: 120, gradeSeconds: 30 });
+    assertEquals(catalog.goals, {
+      suiteFloorRatio: 3,
+      courseFloorRatio: 38,
+      checkFloorRatio: 460,
+      gradeFloorRatio: 230,
+      echoPipeToRatio: 0.5,
+    });
   } finally {
     await Deno.remove(path);
   }
