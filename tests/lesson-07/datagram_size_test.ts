@@ -229,3 +229,148 @@ Deno.test("deliveryProbability: every fragment must arrive, so it is (1 - p)^k",
     });
   }
 });
+
+Deno.test("DatagramTooLargeError: named so, with the size, the limit and a message naming both", async () => {
+  using socket = openUdpSocket();
+  using peer = UdpPeer.open();
+  const where = section("Refusing oversize datagrams up front");
+  const early = await expectRejects(
+    () => sendChecked(socket, new Uint8Array(1473), peer.addr, 1472),
+    {
+      kind: DatagramTooLargeError,
+      what: "sendChecked() of 1,473 bytes with a limit of 1,472",
+      section: where,
+    },
+  );
+  const late = await expectRejects(
+    () => sendChecked(socket, new Uint8Array(70_000), peer.addr, 100_000),
+    {
+      kind: DatagramTooLargeError,
+      what: "sendChecked() of 70,000 bytes, refused by the OS",
+      section: section("Message too long"),
+    },
+  );
+  const seen = (error: Error) => {
+    const e = error as DatagramTooLargeError;
+    const size = /1473|1,473|70000|70,000/.test(e.message);
+    const limit = /1472|1,472|65507|65,507/.test(e.message);
+    return `${e.name} size ${e.size} limit ${e.limit} ${size} ${limit}`;
+  };
+  expectEqual([seen(early), seen(late)], [
+    "DatagramTooLargeError size 1473 limit 1472 true true",
+    "DatagramTooLargeError size 70000 limit 65507 true true",
+  ], {
+    what: "[name, size, limit, message names size, message names limit] of both errors",
+    section: where,
+  });
+});
+
+Deno.test("sendChecked: any other send error is that error, not DatagramTooLargeError", async () => {
+  const socket = openUdpSocket();
+  socket.close();
+  using peer = UdpPeer.open();
+  let got: unknown = "it resolved";
+  try {
+    await sendChecked(socket, new Uint8Array(10), peer.addr);
+  } catch (error) {
+    if (isNotImplemented(error)) throw error;
+    got = error;
+  }
+  expectThat(
+    got instanceof Error && !(got instanceof DatagramTooLargeError),
+    got instanceof Error ? `${got.name}: ${got.message}` : String(got),
+    {
+      what: "sendChecked() on a closed socket",
+      expected: "the socket's own error (BadResource), unchanged",
+      section: section("Message too long"),
+      mistake: "only EMSGSIZE (Message too long) means the datagram was too big",
+    },
+  );
+});
+
+Deno.test("payloadBudget, fragmentCount, deliveryProbability: the limits of their input", () => {
+  const outcome = (run: () => number) => {
+    try {
+      return String(run());
+    } catch (error) {
+      if (isNotImplemented(error)) throw error;
+      return error instanceof RangeError ? `RangeError ${error.message}` : String(error);
+    }
+  };
+  const cases: [string, () => number, (got: string) => boolean, string][] = [
+    [
+      "payloadBudget(68)",
+      () => payloadBudget(68),
+      (g) => g === "40",
+      "40 (68 is the smallest IPv4 MTU)",
+    ],
+    [
+      "payloadBudget(67)",
+      () => payloadBudget(67),
+      (g) => /^RangeError .*67/.test(g),
+      "a RangeError naming 67",
+    ],
+    [
+      "payloadBudget(1500.5)",
+      () => payloadBudget(1500.5),
+      (g) => /^RangeError .*1500\.5/.test(g),
+      "a RangeError naming 1500.5",
+    ],
+    [
+      "fragmentCount(100, 67)",
+      () => fragmentCount(100, 67),
+      (g) => g.startsWith("RangeError"),
+      "a RangeError",
+    ],
+    ["deliveryProbability(1, 3)", () => deliveryProbability(1, 3), (g) => g === "0", "0"],
+    [
+      "deliveryProbability(-0.01, 3)",
+      () => deliveryProbability(-0.01, 3),
+      (g) => /^RangeError .*-0\.01/.test(g),
+      "a RangeError naming -0.01",
+    ],
+    [
+      "deliveryProbability(1.01, 3)",
+      () => deliveryProbability(1.01, 3),
+      (g) => /^RangeError .*1\.01/.test(g),
+      "a RangeError naming 1.01",
+    ],
+  ];
+  for (const [call, run, ok, expected] of cases) {
+    const got = outcome(run);
+    expectThat(ok(got), got, {
+      what: call,
+      expected,
+      section: section("MTU and path MTU discovery"),
+    });
+  }
+});
+
+Deno.test("receiveChecked: the error names the sender, the limit, and the truncation", async () => {
+  using socket = openUdpSocket();
+  using peer = UdpPeer.open();
+  await peer.send(new Uint8Array(600), socket.addr as Deno.NetAddr);
+  const error = await expectRejects(
+    () =>
+      within(receiveChecked(socket, 512), {
+        awaiting: "receiveChecked() to settle",
+        section: section("Silent truncation"),
+      }),
+    {
+      kind: DatagramTooLargeError,
+      what: "receiveChecked(socket, 512) of 600 bytes",
+      section: section("Silent truncation"),
+    },
+  );
+  const message = error.message;
+  expectThat(
+    message.includes(`127.0.0.1:${peer.addr.port}`) && message.includes("512") &&
+      /truncat/.test(message),
+    message,
+    {
+      what: "the message of receiveChecked()'s DatagramTooLargeError",
+      expected: `it names 127.0.0.1:${peer.addr.port}, the limit 512, and that it was truncated`,
+      section: section("Silent truncation"),
+    },
+  );
+});

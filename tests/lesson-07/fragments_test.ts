@@ -10,6 +10,7 @@ import {
   decodeFragment,
   encodeFragment,
   IncompleteMessageError,
+  randomMessageId,
   Reassembler,
   type ReceivedMessage,
   receiveMessage,
@@ -555,5 +556,136 @@ Deno.test("sendMessage → receiveMessage: 20,000 bytes in datagrams of at most 
   expectBytes(got.message, message, {
     what: "the 20,000 bytes after the round trip",
     section: section("Reassembly: order, duplicates, loss"),
+  });
+});
+
+Deno.test("decodeFragment, splitMessage: exactly at their limits, and one past", () => {
+  const outcome = (run: () => unknown) => {
+    try {
+      const value = run();
+      return Array.isArray(value) ? `${value.length} datagrams` : "decoded";
+    } catch (error) {
+      if (isNotImplemented(error)) throw error;
+      return error instanceof RangeError ? `RangeError ${error.message}` : String(error);
+    }
+  };
+  const cases: [string, () => unknown, RegExp][] = [
+    ["decodeFragment(header only, 8 bytes)", () => decodeFragment(frag(1, 0, 1, "")), /^decoded$/],
+    ["decodeFragment(5 bytes)", () => decodeFragment(new Uint8Array(5)), /^RangeError .*5/],
+    ["decodeFragment(fragment 0 of 1)", () => decodeFragment(frag(1, 0, 1, "x")), /^decoded$/],
+    [
+      "decodeFragment(fragment 3 of 3)",
+      () => decodeFragment(frag(1, 3, 3, "x")),
+      /^RangeError .*3/,
+    ],
+    [
+      "splitMessage(1 byte, datagrams of 9)",
+      () => splitMessage(new Uint8Array(1), 1, 9),
+      /^1 datagrams$/,
+    ],
+    [
+      "splitMessage(empty, datagrams of 8)",
+      () => splitMessage(new Uint8Array(0), 1, 8),
+      /^RangeError .*8/,
+    ],
+    [
+      "splitMessage(65,535 bytes, datagrams of 9)",
+      () => splitMessage(new Uint8Array(65_535), 1, 9),
+      /^65535 datagrams$/,
+    ],
+    [
+      "splitMessage(65,536 bytes, datagrams of 9)",
+      () => splitMessage(new Uint8Array(65_536), 1, 9),
+      /^RangeError .*65536/,
+    ],
+  ];
+  for (const [call, run, expected] of cases) {
+    const got = outcome(run);
+    expectThat(expected.test(got), got, {
+      what: call,
+      expected: String(expected),
+      section: section("A header for each piece"),
+    });
+  }
+});
+
+Deno.test("Reassembler: a finished message is forgotten, and its late duplicates are ignored", () => {
+  const reassembler = new Reassembler();
+  const first = reassembler.add(decodeFragment(frag(9, 0, 1, "solo")));
+  const again = reassembler.add(decodeFragment(frag(9, 0, 1, "solo")));
+  const left = JSON.stringify(reassembler.incomplete());
+  expectEqual([first ? describe(first) : "nothing", again ? describe(again) : "nothing", left], [
+    describe("solo"),
+    "nothing",
+    "[]",
+  ], {
+    what: "[first add, the duplicate's add, incomplete()] for a one-fragment message",
+    section: section("Reassembly: order, duplicates, loss"),
+    mistake: "a message is delivered once: remember its id as finished, and drop its entry",
+  });
+});
+
+Deno.test("sendMessage: uses the id it is given; an over-size datagram is an error", async () => {
+  using socket = openUdpSocket();
+  using peer = UdpPeer.open();
+  await sendMessage(socket, new Uint8Array(20), peer.addr, { maxDatagram: 100, id: 7 });
+  const got = await peer.receive({
+    awaiting: "the one fragment",
+    section: section("A header for each piece"),
+  });
+  expectEqual(header(got.data), [7, 0, 1], {
+    what: "[id, index, count] of sendMessage(20 bytes, { id: 7 })",
+    section: section("A header for each piece"),
+  });
+  await expectRejects(
+    () => sendMessage(socket, new Uint8Array(69_000), peer.addr, { maxDatagram: 70_000, id: 8 }),
+    {
+      kind: Error,
+      what: "sendMessage() of one 69,008-byte datagram (over UDP's 65,507)",
+      section: section("Message too long"),
+      mistake: "await each send, so that its error reaches the caller",
+    },
+  );
+});
+
+Deno.test("IncompleteMessageError: named so; says which id and which fragments are missing", async () => {
+  const { error } = await deliver(
+    script([]),
+    [frag(5, 0, 4, "a"), frag(5, 3, 4, "d")],
+    40,
+    {
+      awaiting: "receiveMessage() to give up on message 5",
+      heading: "Giving up on a missing piece",
+    },
+  );
+  const e = error as IncompleteMessageError;
+  const seen = error instanceof Error
+    ? `${e.name}; id ${e.id}; missing ${e.missing}; ${/\b5\b/.test(e.message)}; ${
+      /1, 2/.test(e.message)
+    }`
+    : String(error);
+  expectEqual(seen, "IncompleteMessageError; id 5; missing 1,2; true; true", {
+    what: "name; id; missing; the message names 5; it lists `1, 2`",
+    section: section("Giving up on a missing piece"),
+  });
+  const { error: silent } = await deliver(script([]), [], 30, {
+    awaiting: "receiveMessage() to give up when nothing arrives",
+    heading: "Giving up on a missing piece",
+  });
+  const text = silent instanceof Error ? `${silent.name}: ${silent.message}` : String(silent);
+  expectThat(/^IncompleteMessageError: .*30 ms/.test(text), text, {
+    what: "receiveMessage({ idleMs: 30 }) when nothing arrives",
+    expected: "an IncompleteMessageError whose message names the 30 ms",
+    section: section("Giving up on a missing piece"),
+  });
+});
+
+Deno.test("randomMessageId: whole numbers from 0 to 2^32 - 1", () => {
+  const ids = Array.from({ length: 50 }, () => randomMessageId());
+  const bad = ids.findIndex((id) => !Number.isInteger(id) || id < 0 || id > 0xffff_ffff);
+  expectThat(bad === -1, `randomMessageId() returned ${ids[bad]}`, {
+    what: "50 ids from randomMessageId()",
+    expected: "each a whole number from 0 to 4294967295 (an unsigned 32-bit id)",
+    section: section("A header for each piece"),
   });
 });
