@@ -88,4 +88,76 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "rethrows accept errors",
   },
+  {
+    id: "first-is-a-view",
+    summary: "exchange() keeps the first chunk as a view of the read buffer",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "if (received === 0) first = buffer.slice(0, n);",
+      replace: "if (received === 0) first = buffer.subarray(0, n);",
+    }],
+    caughtBy: "not a view the next read overwrites",
+  },
+  {
+    id: "close-only-the-listener",
+    summary: "close() closes the listener but leaves open connections running",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "      listener.close();\n      for (const conn of open) {\n        try {\n" +
+        "          conn.close();\n        } catch {\n          // already closed\n        }\n      }",
+      replace: "      listener.close();",
+    }],
+    caughtBy: "every open connection",
+  },
+  {
+    id: "upper-ascii-misses-z",
+    summary: "upperAscii compares with < 0x7a, so z stays lower case",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "out[i] = b >= 0x61 && b <= 0x7a ? b - 0x20 : b;",
+      replace: "out[i] = b >= 0x61 && b < 0x7a ? b - 0x20 : b;",
+    }],
+    caughtBy: "both ends included",
+  },
+  {
+    id: "server-misses-a",
+    summary: "the server's in-place loop compares with > 0x61, so a stays lower case",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "else if (b >= 0x61 && b <= 0x7a) buffer[i] = b - 0x20;",
+      replace: "else if (b > 0x61 && b <= 0x7a) buffer[i] = b - 0x20;",
+    }],
+    caughtBy: "both ends included",
+  },
+  {
+    id: "non-ascii-from-0x81",
+    summary: "the server counts bytes > 0x80 as non-ASCII, missing 0x80 itself",
+    file: "tcp_deadlock.ts",
+    edits: [{ find: "if (b >= 0x80) nonAscii++;", replace: "if (b > 0x80) nonAscii++;" }],
+    caughtBy: "(9 non-ASCII, passed through unchanged)",
+  },
+  {
+    id: "payload-block-too-many",
+    summary: "payload rounds with Math.floor + 1, one block too many for a multiple of 16",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "const total = Math.ceil(bytecount / message.length) * message.length;",
+      replace: "const total = (Math.floor(bytecount / message.length) + 1) * message.length;",
+    }],
+    caughtBy: "added a block too many",
+  },
+  {
+    id: "bulk-closes-only-on-success",
+    summary: "bulkTransfer closes its connection after a transfer, not when it fails",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "    const transfer = await exchange(conn, data);\n" +
+        "    return { ...transfer, ms: performance.now() - started };\n" +
+        "  } finally {\n    conn.close();\n  }",
+      replace: "    const transfer = await exchange(conn, data);\n    conn.close();\n" +
+        "    return { ...transfer, ms: performance.now() - started };\n" +
+        "  } finally {\n    // closed above\n  }",
+    }],
+    caughtBy: "not closed",
+  },
 ];

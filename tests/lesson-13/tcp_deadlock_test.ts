@@ -22,11 +22,11 @@ import {
 } from "../../exercises/lesson-13/tcp_deadlock.ts";
 import { concat, describe } from "../harness/bytes.ts";
 import { background, pause, within } from "../harness/deadline.ts";
-import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
+import { expectBytes, expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
 import { fail, LessonFailure, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
-import { stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import { closeQuietly, connect, readToEnd, writeAll } from "../harness/tcp.ts";
 import { TcpProxy } from "../harness/tcp_proxy.ts";
 
@@ -393,6 +393,9 @@ Deno.test("payload: `capitalize this!` repeated, the byte count rounded up to a 
       section: section("The capitalizing protocol"),
       mistake: got.length < blocks * 16
         ? "round the byte count UP to a multiple of 16, like the book: (n + 15) // 16 * 16"
+        : got.length > blocks * 16
+        ? "added a block too many: a count that is already a multiple of 16 " +
+          "needs no rounding (Math.ceil, not Math.floor + 1)"
         : undefined,
     });
   }
@@ -649,4 +652,119 @@ Deno.test("program: `client 127.0.0.1 100` sends 112 bytes and prints what came 
     what: "bytes the server received for a byte count of 100",
     section: section("The capitalizing protocol"),
   });
+});
+
+Deno.test("upperAscii: the letters at each end of a–z change, their neighbours do not, in a view", () => {
+  const whole = encoder.encode("XXXX`az{@AZ[~");
+  const view = whole.subarray(4); // byteOffset 4: "`az{@AZ[~"
+  const got = upperAscii(view);
+  expectBytes(got, "`AZ{@AZ[~", {
+    what: 'upperAscii of "`az{@AZ[~" (a view with byteOffset 4)',
+    section: section("Bytes, not text"),
+    mistake: got.length !== view.length
+      ? "the result has the view's length, not its underlying buffer's"
+      : got[1] === 0x61 || got[2] === 0x7a
+      ? "a–z is 0x61 to 0x7a, both ends included: compare with <= 0x7a and >= 0x61"
+      : got[0] !== 0x60 || got[3] !== 0x7b
+      ? "only a–z change: ` (0x60) and { (0x7b) sit just outside the range"
+      : undefined,
+  });
+  expectBytes(view, "`az{@AZ[~", {
+    what: "the input view after upperAscii",
+    section: section("Bytes, not text"),
+    mistake: "upperAscii changed its input: return a new array",
+  });
+});
+
+Deno.test("server: capitalizes the ends of a–z and leaves ` and { alone", async () => {
+  await withServer(async (addr, _log, watch) => {
+    const { bytes } = await talkTo(addr, encoder.encode("`az{@AZ[`az{@AZ["), { keep: true, watch });
+    expectBytes(bytes, "`AZ{@AZ[`AZ{@AZ[", {
+      what: 'the server\'s reply to "`az{@AZ[" twice',
+      section: section("Bytes, not text"),
+      mistake: bytes[1] === 0x61 || bytes[2] === 0x7a
+        ? "a–z is 0x61 to 0x7a, both ends included: compare with <= 0x7a and >= 0x61"
+        : undefined,
+    });
+  });
+});
+
+Deno.test("server: close() with a silent client and a busy one ends both, and done resolves", async () => {
+  const running = startServer({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.TcpConn[] = [];
+  try {
+    for (const which of ["a silent client", "a busy client"]) {
+      conns.push(
+        await connect(running.addr, {
+          awaiting: `${which} to connect`,
+          section: section("The server"),
+        }),
+      );
+    }
+    await writeAll(conns[1], "capitalize this!", {
+      awaiting: "the busy client's 16 bytes",
+      section: section("The server"),
+    });
+    const echo = new Uint8Array(16);
+    for (let got = 0; got < 16;) {
+      const n = await within(conns[1].read(echo.subarray(got)), {
+        awaiting: "the busy client's 16 capitalized bytes",
+        section: section("The server"),
+      });
+      if (n === null) break;
+      got += n;
+    }
+    await expectCleanStop(running, {
+      awaiting: "done to settle after close(), with two clients connected",
+      section: section("The server"),
+      mistake: "close() must close the listener and every open connection, so " +
+        "that done settles",
+    });
+    for (const [i, conn] of conns.entries()) {
+      await readToEnd(conn, {
+        awaiting: `EOF on client ${i + 1} after close()`,
+        section: section("The server"),
+        mistake: "close() must close every open connection, not only the listener",
+      });
+    }
+  } finally {
+    for (const conn of conns) closeQuietly(conn);
+    running.close();
+    await running.done.catch(() => {});
+  }
+});
+
+Deno.test("bulkTransfer: a server that resets mid-transfer makes it reject, and nothing leaks", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  // Read 16 bytes, then close with the rest unread: the kernel answers with a reset (RST).
+  const rude = (async () => {
+    const conn = await listener.accept();
+    try {
+      await conn.read(new Uint8Array(16));
+    } finally {
+      conn.close();
+    }
+  })();
+  try {
+    let error: unknown;
+    try {
+      await within(bulkTransfer({ hostname: "127.0.0.1", port, bytecount: 8_000_000 }), {
+        awaiting: "bulkTransfer() to fail when the server resets the connection",
+        section: section("Reading and writing at once"),
+        ms: BIG_MS,
+      });
+    } catch (e) {
+      error = e;
+    }
+    if (error instanceof LessonFailure || isNotImplemented(error)) throw error;
+    expectThat(error !== undefined, "it resolved", {
+      what: "bulkTransfer() against a server that reset the connection",
+      expected: "a rejection (the reset, ConnectionReset or BrokenPipe)",
+      section: section("Reading and writing at once"),
+    });
+  } finally {
+    listener.close();
+    await rude.catch(() => {});
+  }
 });
