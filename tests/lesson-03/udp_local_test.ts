@@ -18,7 +18,9 @@ import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
-import { stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
+import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
+import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { UdpPeer } from "../harness/udp.ts";
 
 const section = sectionsOf("lesson-03");
@@ -200,6 +202,58 @@ Deno.test("server: binds the address asked, port 0 becomes a real port, close() 
     awaiting: "the second server loop to end after close()",
     section: section("The server loop"),
   });
+});
+
+Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {
+  await expectDefaultAddress(
+    (port) => startServer(port === undefined ? undefined : { port }),
+    "udp",
+    section("Binding a socket name"),
+  );
+});
+
+Deno.test("server: done resolves (never rejects) after close(), also after serving", async () => {
+  const running = startServer({ hostname: "127.0.0.1", port: 0 });
+  try {
+    using peer = UdpPeer.open();
+    await exchange(peer, running.addr, "hi");
+  } finally {
+    await expectCleanStop(running, {
+      awaiting: "done to resolve after close()",
+      section: section("The server loop"),
+    });
+  }
+});
+
+Deno.test("client: two ask() calls at once bind two ports the OS picks", async () => {
+  using fake = UdpPeer.open();
+  const asking = [background(ask(fake.addr, "one")), background(ask(fake.addr, "two"))];
+  const watch = Promise.race(asking);
+  const first = await fake.receive({
+    awaiting: "the first client's datagram",
+    watch,
+    section: section("The client"),
+  });
+  const second = await fake.receive({
+    awaiting: "the second client's datagram",
+    watch,
+    section: section("The client"),
+  });
+  await fake.send("Your data was 3 bytes long", first.addr);
+  await fake.send("Your data was 3 bytes long", second.addr);
+  await within(Promise.all(asking), {
+    awaiting: "both ask() calls to return",
+    section: section("The client"),
+  });
+  expectThat(
+    first.addr.port !== second.addr.port,
+    `both datagrams came from port ${first.addr.port}`,
+    {
+      what: "the source ports of two clients running at once",
+      expected: "two different ports, each picked by the OS (bind port 0)",
+      section: section("Binding a socket name"),
+    },
+  );
 });
 
 Deno.test("client: sends the text as one datagram and returns the reply", async () => {
@@ -386,3 +440,6 @@ Deno.test("program: `client` sends `The time is …` and prints the reply", asyn
   );
 });
 
+Deno.test("program: `server` runs until its signal is aborted, and stops at once if it was", async () => {
+  await expectServerRoleLifecycle(server, { section: section("Running it as a program") });
+});
