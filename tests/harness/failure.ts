@@ -99,11 +99,63 @@ export class LessonFailure extends Error {
   }
 }
 
+/**
+ * Room for one line of a failure message: the runner indents the message by
+ * 6 columns and keeps its output within 80.
+ */
+const ROOM = 74;
+
+/**
+ * An `expected:`/`got:` line that fits in {@linkcode ROOM}: a long hex dump
+ * moves to a line of its own (returned in `hex`, shown after the caret, and
+ * wrapped there like prose); other long values break at spaces onto lines
+ * aligned under the value. The quoted text stays on the first line, so a
+ * caret under it still points at the right column.
+ */
+function valueLines(label: string, value: string): { lines: string[]; hex?: string } {
+  if (label.length + value.length <= ROOM) return { lines: [label + value] };
+  const dump = value.match(/^(.*) \((\d+ bytes?); hex (.*)\)$/s);
+  if (dump) {
+    return {
+      lines: [`${label}${dump[1]} (${dump[2]})`],
+      hex: `  ${label.trim().replace(/:$/, "")} in hex: ${dump[3]}`,
+    };
+  }
+  const lines: string[] = [];
+  let current = "";
+  for (const word of value.split(" ")) {
+    const lead = lines.length ? " ".repeat(label.length) : label;
+    if (current && (lead + current + " " + word).length > ROOM) {
+      lines.push(lead + current);
+      current = word;
+    } else current = current ? `${current} ${word}` : word;
+  }
+  lines.push((lines.length ? " ".repeat(label.length) : label) + current);
+  return { lines };
+}
+
+/**
+ * The line under `got:`; a caret far to the right gets its words on its
+ * left (`first difference at byte 70 ^`), so the line still fits.
+ */
+function markerLine(marker: string): string {
+  const line = `            ${marker}`;
+  const caret = marker.match(/^( *)\^ (.*)$/);
+  if (line.length <= ROOM || !caret || caret[2].length + 2 > 12 + caret[1].length) return line;
+  return " ".repeat(12 + caret[1].length - caret[2].length - 1) + `${caret[2]} ^`;
+}
+
 function render(r: FailureReport): string {
   const lines = [r.summary];
-  if (r.expected !== undefined) lines.push(`  expected: ${r.expected}`);
-  if (r.got !== undefined) lines.push(`  got:      ${r.got}`);
-  if (r.marker !== undefined) lines.push(`            ${r.marker}`);
+  const hex: string[] = [];
+  for (const [label, value] of [["  expected: ", r.expected], ["  got:      ", r.got]]) {
+    if (value === undefined) continue;
+    const shown = valueLines(label!, value);
+    lines.push(...shown.lines);
+    if (shown.hex) hex.push(shown.hex);
+  }
+  if (r.marker !== undefined) lines.push(markerLine(r.marker));
+  lines.push(...hex);
   for (const d of r.detail ?? []) lines.push(`  ${d}`);
   if (r.mistake !== undefined) lines.push(`  likely mistake: ${r.mistake}`);
   lines.push(`  reread: ${reread(r.section)}`);
