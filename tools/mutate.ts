@@ -9,7 +9,8 @@
  *
  * Options: `--concurrency N` (default: the cores), `--json FILE` (every
  * outcome), `--survivors FILE` (re-run only the mutants that survived in an
- * earlier `--json` report), `--list` (print the mutants, run nothing).
+ * earlier `--json` report, and those it does not know: code changed since),
+ * `--list` (print the mutants, run nothing).
  * Exit code 0 when every lesson scores at least 90 %, 1 otherwise, 2 for bad
  * input.
  *
@@ -56,7 +57,7 @@ async function main(): Promise<number> {
   }
   const catalog = await loadCatalog();
   const lessons = names.map((n) => findLesson(catalog, n));
-  let only: Set<string> | undefined;
+  let only: { has(key: string): boolean } | undefined;
   if (flags.survivors) {
     let report: LessonScore[];
     try {
@@ -64,10 +65,12 @@ async function main(): Promise<number> {
     } catch (e) {
       throw new UsageError(`cannot read ${flags.survivors}: ${(e as Error).message}`);
     }
-    only = new Set(
-      report.flatMap((l) => l.outcomes.filter((o) => o.status === "survived"))
-        .map((o) => keyOf(o.mutant)),
+    const outcomes = report.flatMap((l) => l.outcomes);
+    const known = new Set(outcomes.map((o) => keyOf(o.mutant)));
+    const survived = new Set(
+      outcomes.filter((o) => o.status === "survived").map((o) => keyOf(o.mutant)),
     );
+    only = { has: (key: string) => survived.has(key) || !known.has(key) };
   }
   if (flags.list) {
     for (const lesson of lessons) {
