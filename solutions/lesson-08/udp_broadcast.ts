@@ -40,9 +40,11 @@ const decoder = new TextDecoder();
  * ```
  */
 export function broadcastAddress(address: string, prefixLength: number): string {
-  const parts = address.split(".").map(Number);
+  const texts = address.split(".");
+  const parts = texts.map(Number);
   if (
-    parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255) ||
+    parts.length !== 4 || texts.some((t) => !/^[0-9]{1,3}$/.test(t)) ||
+    parts.some((p) => p > 255) ||
     !Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > 32
   ) {
     throw new RangeError(`not an IPv4 address and prefix length: ${address}/${prefixLength}`);

@@ -9,6 +9,7 @@
 
 import {
   discover,
+  discoveryId,
   type Found,
   parseAnswer,
   type Responder,
@@ -16,10 +17,10 @@ import {
 } from "../../exercises/lesson-08/discovery.ts";
 import { describe } from "../harness/bytes.ts";
 import { background, within } from "../harness/deadline.ts";
-import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
+import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
-import { stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import { openUdpSocket, unusedPort } from "../harness/sockets.ts";
 import { UdpPeer } from "../harness/udp.ts";
 
@@ -119,6 +120,13 @@ Deno.test("parseAnswer: accepts `HERE <id> <name>` for this id only", () => {
     ["here 0badcafe printer", undefined],
     ["DISCOVER 0badcafe", undefined],
     [new Uint8Array([0x48, 0x45, 0x52, 0x45, 0x20, 0xff, 0xfe]), undefined],
+    ["HERE 0badcafe Küche ☕", "Küche ☕"],
+    ["HERE 0badcafe printer\nHERE 0badcafe fake", undefined],
+    ["HERE 0badcafe printer\r", undefined],
+    [
+      new Uint8Array([...encoder.encode("HERE 0badcafe "), 0x70, 0xff, 0x72]), // p, ff, r
+      undefined,
+    ],
   ];
   for (const [datagram, expected] of cases) {
     const bytes = typeof datagram === "string" ? encoder.encode(datagram) : datagram;
@@ -126,7 +134,8 @@ Deno.test("parseAnswer: accepts `HERE <id> <name>` for this id only", () => {
       what: `parseAnswer(${describe(bytes)}, "${id}")`,
       section: section("A discovery protocol"),
       mistake: expected === undefined
-        ? "trusted a malformed or stale answer: accept exactly `HERE <this id> <non-empty name>`"
+        ? "trusted a malformed or stale answer: accept exactly `HERE <this id> <non-empty name>`" +
+          " in valid UTF-8, on one line"
         : undefined,
     });
   }
@@ -311,4 +320,68 @@ Deno.test({
         : undefined,
     });
   },
+});
+
+Deno.test("discoveryId: always exactly 8 lowercase hex digits, small numbers zero-padded", () => {
+  // 1 in 16 random 32-bit numbers is below 0x10000000 and needs padding:
+  // among 2000 draws, some are (a miss has probability (15/16)^2000 < 1e-55).
+  const ids = Array.from({ length: 2000 }, () => discoveryId());
+  const bad = ids.find((id) => !/^[0-9a-f]{8}$/.test(id));
+  expectThat(bad === undefined, JSON.stringify(bad), {
+    what: "discoveryId() over 2000 draws",
+    expected: "8 lowercase hex digits every time",
+    section: section("A discovery protocol"),
+    mistake: bad !== undefined && /^[0-9a-f]{1,7}$/.test(bad)
+      ? 'a small number printed fewer than 8 digits: padStart(8, "0")'
+      : undefined,
+  });
+});
+
+Deno.test({
+  ...linuxLoopbackTest("responder: done resolves after close(), also with requests in flight"),
+  async fn() {
+    const port = freePort();
+    const running = startResponder({ name: "alpha", port });
+    let stopped = false;
+    try {
+      using peer = UdpPeer.open();
+      await peer.send("DISCOVER 0123abcd", toBroadcast(port));
+      await peer.receive({
+        awaiting: "the responder's answer",
+        section: section("A discovery protocol"),
+      });
+      await peer.send("DISCOVER 89abcdef", toBroadcast(port)); // unanswered when closed
+      await expectCleanStop(running, {
+        awaiting: "the responder's done to settle after close()",
+        section: section("A discovery protocol"),
+      });
+      stopped = true;
+    } finally {
+      if (!stopped) {
+        await stopServer(running, {
+          awaiting: "the responder to stop after close()",
+          section: section("A discovery protocol"),
+        });
+      }
+    }
+  },
+});
+
+Deno.test("discover: a failed send rejects at once, clearing its window timer, closing its socket", async () => {
+  // Port 0 is no destination: the send fails (Invalid argument) before any window.
+  await expectRejects(
+    () =>
+      within(discover({ port: 0, windowMs: 60_000 }), {
+        awaiting: "discover() to fail at once when its broadcast cannot be sent",
+        section: section("Collecting answers in a window"),
+        mistake: "waited out the window although the broadcast was never sent: let the " +
+          "send's error out",
+      }),
+    {
+      pattern: /invalid argument/i,
+      what: "discover() to port 0 (the send is refused)",
+      section: section("Collecting answers in a window"),
+    },
+  );
+  // The op sanitizer fails this test if the 60 s window timer or the socket was left behind.
 });

@@ -113,4 +113,100 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "counted one responder twice",
   },
+  {
+    id: "shift-by-32",
+    summary:
+      "broadcastAddress builds the mask with 0xffffffff << (32 - prefix), which is no shift at /0",
+    file: "udp_broadcast.ts",
+    edits: [{
+      find: "  const value = parts.reduce((n, p) => n * 256 + p, 0);\n" +
+        "  const hostBits = 2 ** (32 - prefixLength) - 1; // as a number: 2 ** 32 - 1 fits exactly\n" +
+        "  const broadcast = (value - (value % (hostBits + 1))) + hostBits;\n" +
+        '  return [24, 16, 8, 0].map((shift) => Math.floor(broadcast / 2 ** shift) % 256).join(".");',
+      replace: "  const value = parts.reduce((n, p) => ((n << 8) | p) >>> 0, 0);\n" +
+        "  const mask = (0xffffffff << (32 - prefixLength)) >>> 0;\n" +
+        "  const broadcast = (value | ~mask) >>> 0;\n" +
+        '  return [24, 16, 8, 0].map((shift) => (broadcast >>> shift) & 255).join(".");',
+    }],
+    caughtBy: "shifted by 32",
+  },
+  {
+    id: "address-parts-by-number",
+    summary: "broadcastAddress checks each part with Number(), which reads 1e2 and 0x7f",
+    file: "udp_broadcast.ts",
+    edits: [{
+      find: "    parts.length !== 4 || texts.some((t) => !/^[0-9]{1,3}$/.test(t)) ||\n" +
+        "    parts.some((p) => p > 255) ||",
+      replace:
+        "    parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255) ||",
+    }],
+    caughtBy: "accepted a part in exponent notation",
+  },
+  {
+    id: "prefix-unchecked",
+    summary: "broadcastAddress accepts any prefix length, 33 and 8.5 included",
+    file: "udp_broadcast.ts",
+    edits: [{
+      find: "!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > 32",
+      replace: "false",
+    }],
+    caughtBy: "accepted a prefix over 32",
+  },
+  {
+    id: "line-latin1",
+    summary: "broadcastLine decodes the datagram one character per byte",
+    file: "udp_broadcast.ts",
+    edits: [{
+      find: "const text = JSON.stringify(decoder.decode(data))",
+      replace: "const text = JSON.stringify(String.fromCharCode(...data))",
+    }],
+    caughtBy: "decoded one character per byte",
+  },
+  {
+    id: "forgiving-answer-decoder",
+    summary: "parseAnswer decodes with a forgiving TextDecoder, so invalid bytes become U+FFFD",
+    file: "discovery.ts",
+    edits: [{
+      find: 'const strict = new TextDecoder("utf-8", { fatal: true });',
+      replace: 'const strict = new TextDecoder("utf-8");',
+    }],
+    caughtBy: "in valid UTF-8, on one line",
+  },
+  {
+    id: "answer-spans-lines",
+    summary: "parseAnswer accepts a name with a line break in it",
+    file: "discovery.ts",
+    edits: [{
+      find: "if (!name.trim() || /[\\r\\n]/.test(name)) return undefined;",
+      replace: "if (!name.trim()) return undefined;",
+    }],
+    caughtBy: "in valid UTF-8, on one line",
+  },
+  {
+    id: "id-unpadded",
+    summary: "discoveryId prints the number in hex without padding it to 8 digits",
+    file: "discovery.ts",
+    edits: [{
+      find: 'return n.toString(16).padStart(8, "0");',
+      replace: "return n.toString(16);",
+    }],
+    caughtBy: "padStart(8",
+  },
+  {
+    id: "responder-done-rejects",
+    summary: "the responder rethrows the error of the receive() that close() interrupts",
+    file: "discovery.ts",
+    edits: [{
+      find: "        if (closing) return;\n        throw error;\n      }\n      let text",
+      replace: "        throw error;\n      }\n      let text",
+    }],
+    caughtBy: "done rejected after close()",
+  },
+  {
+    id: "window-timer-not-cleared",
+    summary: "discover never clears its window timer, which outlives a failed send",
+    file: "discovery.ts",
+    edits: [{ find: "    clearTimeout(timer);\n", replace: "" }],
+    caughtBy: "never completed",
+  },
 ];

@@ -7,10 +7,20 @@
  * @module
  */
 
-import { broadcastAddress, client, server } from "../../exercises/lesson-08/udp_broadcast.ts";
+import {
+  broadcastAddress,
+  broadcastLine,
+  client,
+  server,
+} from "../../exercises/lesson-08/udp_broadcast.ts";
 import { describe } from "../harness/bytes.ts";
 import { within } from "../harness/deadline.ts";
-import { expectBytes, expectEqual, isNotImplemented } from "../harness/expect.ts";
+import {
+  expectBytes,
+  expectEqual,
+  expectRejects,
+  isNotImplemented,
+} from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
 import { type ListeningLine, startClientRole, startServerRole } from "../harness/program.ts";
@@ -50,18 +60,77 @@ Deno.test("broadcastAddress: sets every host bit of the subnet to 1", () => {
     ["172.16.5.4", 12, "172.31.255.255"],
     ["198.51.100.21", 30, "198.51.100.23"],
     ["198.51.100.21", 32, "198.51.100.21"],
+    ["198.51.100.20", 31, "198.51.100.21"],
+    // /0: every bit is a host bit (and 2 ** 32 - 1 must not overflow 32-bit integers).
+    ["198.51.100.23", 0, "255.255.255.255"],
+    ["127.0.0.1", 1, "127.255.255.255"],
   ];
   for (const [address, prefix, expected] of cases) {
     const got = broadcastAddress(address, prefix);
     expectEqual(got, expected, {
       what: `broadcastAddress("${address}", ${prefix})`,
       section: section("The broadcast address of a subnet"),
-      mistake: got.endsWith(".255") && prefix !== 24
+      mistake: prefix === 0 && got === address
+        ? "shifted by 32 (0xffffffff << 32 is 0xffffffff << 0 in JavaScript: shift " +
+          "counts go modulo 32): at /0 every bit is a host bit"
+        : got.endsWith(".255") && prefix !== 24
         ? "x.x.x.255 is the broadcast address of a /24 only: set the last (32 - prefix) bits, " +
           "whatever the prefix"
         : undefined,
     });
   }
+});
+
+Deno.test("broadcastAddress: junk addresses and prefixes are a RangeError", async () => {
+  const cases: [string, number, string][] = [
+    ["1e2.0.0.1", 8, 'a part in exponent notation (Number("1e2") is 100)'],
+    ["0x7f.0.0.1", 8, 'a part in hex (Number("0x7f") is 127)'],
+    ["+1.0.0.1", 8, "a sign"],
+    [" 127.0.0.1", 8, "a leading space"],
+    ["127.0.0.1\n", 8, "a trailing newline"],
+    ["127..0.1", 8, 'an empty part (Number("") is 0)'],
+    ["", 8, "nothing at all"],
+    ["127.0.0", 8, "three parts"],
+    ["١٢٧.0.0.1", 8, "digits other than 0-9"],
+    ["256.0.0.1", 8, "a part over 255"],
+    ["127.0.0.1", 33, "a prefix over 32"],
+    ["127.0.0.1", -1, "a negative prefix"],
+    ["127.0.0.1", 8.5, "a prefix that is not whole"],
+    ["127.0.0.1", Number.NaN, "NaN as the prefix"],
+  ];
+  for (const [address, prefix, why] of cases) {
+    let returned: string | undefined;
+    let error: unknown;
+    try {
+      returned = broadcastAddress(address, prefix);
+    } catch (e) {
+      error = e;
+    }
+    await expectRejects(() => {
+      if (error !== undefined) throw error;
+      return returned;
+    }, {
+      kind: RangeError,
+      what: `broadcastAddress(${JSON.stringify(address)}, ${prefix}): ${why}`,
+      section: section("The broadcast address of a subnet"),
+      mistake: returned !== undefined
+        ? `accepted ${why}: check each part is 1 to 3 digits 0-9 and at most 255, ` +
+          "and the prefix a whole number from 0 to 32"
+        : undefined,
+    });
+  }
+});
+
+Deno.test("broadcastLine: a UTF-8 datagram is quoted as its text", () => {
+  const from: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port: 50000 };
+  const got = broadcastLine(from, new TextEncoder().encode("Grüße ☕"));
+  expectEqual(got, "The client at (127.0.0.1, 50000) says: 'Grüße ☕'", {
+    what: 'broadcastLine(127.0.0.1:50000, the 12 UTF-8 bytes of "Grüße ☕")',
+    section: section("Running it as a program"),
+    mistake: got.includes("Ã")
+      ? "decoded one character per byte (String.fromCharCode): decode as UTF-8"
+      : undefined,
+  });
 });
 
 Deno.test({
@@ -167,4 +236,19 @@ Deno.test({
       section: section("Running it as a program"),
     });
   },
+});
+
+Deno.test("broadcastAddress: the RangeError names the address and prefix it refused", () => {
+  let message = "it returned";
+  try {
+    broadcastAddress("1.2.3", 8);
+  } catch (error) {
+    if (isNotImplemented(error)) throw error;
+    message = error instanceof Error ? error.message : String(error);
+  }
+  expectThat(message.includes("1.2.3/8"), JSON.stringify(message), {
+    what: 'the message of broadcastAddress("1.2.3", 8)\'s error',
+    expected: "it names what was refused: 1.2.3/8",
+    section: section("The broadcast address of a subnet"),
+  });
 });
