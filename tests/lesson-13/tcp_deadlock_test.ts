@@ -1,7 +1,7 @@
 /**
  * Lesson 13 — Deadlock: the book's tcp_deadlock exchange at a size where the
  * book's client stalls for good (32 MB on loopback; Linux's buffers fill at
- * about 8 MB), with a stall detector that explains which buffers are full,
+ * about 10 MB), with a stall detector that explains which buffers are full,
  * and a server that must survive non-ASCII bytes and short writes.
  *
  * This suite sends about 50 MB each way over loopback, so it takes longer
@@ -33,7 +33,7 @@ import { TcpProxy } from "../harness/tcp_proxy.ts";
 import { expectServesAfterResetBeforeAccept, resetMidRequest } from "../harness/tcp_misbehave.ts";
 const section = sectionsOf("lesson-13");
 
-/** Big enough to deadlock a write-then-read client (4× what fills the buffers on Linux loopback). */
+/** Big enough to deadlock a write-then-read client (about 3× what fills the buffers on Linux loopback). */
 const BIG = 32_000_000;
 /** No progress for this long while bytes are still due means a stall. */
 const STALL_MS = 500;
