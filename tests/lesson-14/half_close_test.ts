@@ -6,7 +6,13 @@
  * @module
  */
 
-import { probeWrites, request, startCountServer } from "../../exercises/lesson-14/half_close.ts";
+import {
+  countToEnd,
+  probeWrites,
+  readToEnd,
+  request,
+  startCountServer,
+} from "../../exercises/lesson-14/half_close.ts";
 import { describe } from "../harness/bytes.ts";
 import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
@@ -86,13 +92,24 @@ async function exchange(to: Deno.NetAddr, body: string): Promise<string> {
  * Awaits the learner's request() (bounded). A `BadResource` error means it
  * read from a connection it had already closed: close() instead of closeWrite().
  */
-async function requestResult(asking: Promise<string>, awaiting: string): Promise<string> {
+async function requestResult(
+  asking: Promise<string>,
+  awaiting: string,
+  ms?: number,
+): Promise<string> {
   try {
-    return await within(asking, { awaiting, section: section("Half-closing with closeWrite()") });
+    return await within(asking, {
+      awaiting,
+      section: section("Half-closing with closeWrite()"),
+      ms,
+    });
   } catch (error) {
-    if (!(error instanceof Deno.errors.BadResource)) throw error;
+    if (
+      !(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted)
+    ) throw error;
     fail({
-      summary: `request() failed after sending: ${error.name}: ${error.message}`,
+      summary: "request() sent its request, then failed reading a connection it " +
+        `had closed itself (${error.name})`,
       section: section("Half-closing with closeWrite()"),
       mistake: CLOSE_NOT_CLOSE_WRITE,
     });
@@ -106,9 +123,24 @@ async function requestResult(asking: Promise<string>, awaiting: string): Promise
  */
 function watchClient(asking: Promise<string>): Promise<unknown> {
   return asking.catch((error) => {
-    if (error instanceof Deno.errors.BadResource) return new Promise<never>(() => {});
+    if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+      return new Promise<never>(() => {});
+    }
     throw error;
   });
+}
+
+const ALIASED = "kept views of one reused buffer: every chunk shows the last " +
+  "read's bytes; keep a copy of each chunk (buffer.slice(0, n))";
+
+/**
+ * Whether `got` looks like chunks of `piece` bytes that are all views of one
+ * reused buffer: every block repeats the first, while `want` does not.
+ */
+function aliased(got: Uint8Array, want: Uint8Array, piece: number): boolean {
+  if (got.length !== want.length || got.length <= piece) return false;
+  const repeats = (bytes: Uint8Array) => bytes.every((b, i) => b === bytes[i % piece]);
+  return repeats(got) && !repeats(want);
 }
 
 /** After a test failed early, lets the learner's background code finish (bounded, quietly). */
@@ -342,6 +374,8 @@ Deno.test("client: reads a reply that arrives in pieces, all the way to EOF", as
       section: section("EOF is null"),
       mistake: result.length < reply(4).length
         ? "stopped reading at a short read(): only null means the server has finished"
+        : aliased(encoder.encode(result), encoder.encode(reply(4)), 4)
+        ? ALIASED
         : undefined,
     });
   } finally {
@@ -417,5 +451,166 @@ Deno.test("probe: a peer that only half-closed still receives every write", asyn
     what: "the bytes the half-closed peer read",
     expected: "20 copies of 0123456789…",
     section: section("Two directions, two FINs"),
+  });
+});
+
+const GRUSS = encoder.encode("Grüße, café ☕"); // 18 bytes, 13 characters
+
+Deno.test("countToEnd and readToEnd: UTF-8 split inside a character is counted and kept as bytes", async () => {
+  await using pair = await TcpPair.open({
+    section: section("EOF is null"),
+    proxy: { request: { chunk: 1, delayMs: 1 } },
+  });
+  const { connected: sender, accepted: conn } = pair;
+  await send(sender, GRUSS, { awaiting: "18 bytes of UTF-8", section: section("EOF is null") });
+  await sender.closeWrite();
+  const got = await within(readToEnd(conn), {
+    awaiting: "readToEnd() of 18 bytes that arrive one at a time, then EOF",
+    section: section("EOF is null"),
+  });
+  expectBytes(got, GRUSS, {
+    what: "readToEnd() of UTF-8 that arrived one byte at a time",
+    section: section("EOF is null"),
+    mistake: got.length > GRUSS.length
+      ? "decoded each read() to text: a character split across reads " +
+        "became U+FFFD; keep the bytes and decode once, at the end"
+      : aliased(got, GRUSS, 1)
+      ? ALIASED
+      : undefined,
+  });
+  await using whole = await TcpPair.open({ section: section("EOF is null") });
+  await send(whole.connected, GRUSS, {
+    awaiting: "18 bytes of UTF-8",
+    section: section("EOF is null"),
+  });
+  await whole.connected.closeWrite();
+  const count = await within(countToEnd(whole.accepted), {
+    awaiting: "countToEnd() of 18 bytes, then EOF",
+    section: section("EOF is null"),
+  });
+  expectEqual(count, GRUSS.length, {
+    what: "countToEnd() of 18 bytes of UTF-8 (13 characters)",
+    section: section("EOF is null"),
+    mistake: count === 13
+      ? "counted characters (the decoded text's length) instead of bytes"
+      : undefined,
+  });
+});
+
+Deno.test("server: counts 8 MiB of non-ASCII bytes from one client while another stays silent", async () => {
+  await withServer(async (addr) => {
+    const silent = await connect(addr, {
+      awaiting: "a silent client to connect",
+      section: section("A protocol that ends with EOF"),
+    });
+    try {
+      const big = new Uint8Array(8 * 1024 * 1024).fill(0xc3);
+      for (let i = 1; i < big.length; i += 2) big[i] = 0xa9; // "é" over and over
+      const answer = await requestResult(
+        background(request(addr, big)),
+        "request() of 8 MiB to return the server's count",
+        5000,
+      );
+      expectEqual(answer, reply(big.length), {
+        what: "the reply to 8 MiB of UTF-8 (4 Mi characters) sent by request()",
+        section: section("A protocol that ends with EOF"),
+        mistake: answer === reply(big.length / 2)
+          ? "counted characters (the decoded text's length) instead of bytes"
+          : /Your data was \d+ bytes long/.test(answer)
+          ? "lost bytes: write() may take only part of 8 MiB; loop until every " +
+            "byte is written"
+          : undefined,
+      });
+    } finally {
+      silent.close();
+    }
+  });
+});
+
+Deno.test("client: a server that resets the connection makes request() reject, and nothing leaks", async () => {
+  using fake = FakeServer.open();
+  // 4 MiB: the client is still writing when the reset arrives (a reset after its
+  // half-close would read as a plain EOF on Linux).
+  const asking = background(request(fake.addr, new Uint8Array(4 * 1024 * 1024)));
+  try {
+    const conn = await fake.accept({
+      awaiting: "the client to connect",
+      watch: watchClient(asking),
+      section: section("Writing to a peer that has gone"),
+    });
+    await within(conn.read(new Uint8Array(1)), {
+      awaiting: "the first byte of the request",
+      section: section("Writing to a peer that has gone"),
+    });
+    conn.close(); // the rest unread: the kernel answers with a reset (RST)
+    let error: unknown = "no error";
+    try {
+      error = await within(asking, {
+        awaiting: "request() to fail after the server reset the connection",
+        section: section("Writing to a peer that has gone"),
+      });
+    } catch (e) {
+      error = e;
+    }
+    if (error instanceof Error && error.name === "LessonFailure") throw error;
+    if (error instanceof Error && error.message.startsWith("not implemented")) throw error;
+    expectThat(
+      error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe,
+      error instanceof Error ? error.name : `it returned ${JSON.stringify(error)}`,
+      {
+        what: "how request() failed against a server that reset the connection",
+        expected: "the ConnectionReset (or BrokenPipe) itself, passed on",
+        section: section("Writing to a peer that has gone"),
+      },
+    );
+  } finally {
+    fake.close();
+    await settle(asking);
+  }
+});
+
+Deno.test("probe: exactly maxWrites writes to a half-closed peer, and other errors pass through", async () => {
+  await using pair = await TcpPair.open({ section: section("Two directions, two FINs") });
+  const { connected: conn, accepted: peer } = pair;
+  await peer.closeWrite();
+  const probe = await within(probeWrites(conn, encoder.encode("x"), 3), {
+    awaiting: "probeWrites() to report (3 writes of 1 byte)",
+    section: section("Two directions, two FINs"),
+  });
+  const got = await within(
+    (async () => {
+      await pair.connected.closeWrite();
+      return await drain(peer, {
+        awaiting: "the peer to read what the probe wrote, and EOF",
+        section: section("Two directions, two FINs"),
+      });
+    })(),
+    { awaiting: "the probe's bytes", section: section("Two directions, two FINs") },
+  );
+  expectEqual([probe.accepted, got.length], [3, 3], {
+    what: "[writes accepted, bytes the peer read] for maxWrites 3",
+    section: section("Two directions, two FINs"),
+    mistake: got.length > 3
+      ? "wrote once more than maxWrites: stop when accepted reaches maxWrites"
+      : undefined,
+  });
+  const odd = new Deno.errors.NotConnected("not connected");
+  const failing = {
+    write: () => Promise.reject(odd),
+  } as unknown as Deno.Conn;
+  let error: unknown;
+  try {
+    const result = await probeWrites(failing, encoder.encode("x"), 3);
+    error = result;
+  } catch (e) {
+    error = e;
+  }
+  if (error instanceof Error && error.message.startsWith("not implemented")) throw error;
+  expectThat(error === odd, error instanceof Error ? error.name : JSON.stringify(error), {
+    what: "probeWrites() when write() fails with NotConnected",
+    expected: "the NotConnected error itself, rethrown",
+    section: section("Writing to a peer that has gone"),
+    mistake: "only BrokenPipe and ConnectionReset mean the peer has gone: " +
+      "rethrow any other error as it is",
   });
 });

@@ -95,4 +95,102 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "rethrows accept errors",
   },
+  {
+    id: "chunks-are-views",
+    summary: "readToEnd keeps views of its one read buffer instead of copies",
+    file: "half_close.ts",
+    edits: [{
+      find: "    chunks.push(buffer.slice(0, n));",
+      replace: "    chunks.push(buffer.subarray(0, n));",
+    }],
+    caughtBy: "kept views of one reused buffer",
+  },
+  {
+    id: "read-to-end-through-text",
+    summary: "readToEnd decodes each read() to text and encodes it again",
+    file: "half_close.ts",
+    edits: [
+      {
+        find: "    chunks.push(buffer.slice(0, n));",
+        replace: "    chunks.push(encoder.encode(decoder.decode(buffer.subarray(0, n))));",
+      },
+      {
+        find: "  const out = new Uint8Array(total);",
+        replace: "  total = chunks.reduce((a, c) => a + c.length, 0);\n" +
+          "  const out = new Uint8Array(total);",
+      },
+    ],
+    caughtBy: "became U+FFFD",
+  },
+  {
+    id: "counts-characters",
+    summary: "countToEnd adds the decoded text's length",
+    file: "half_close.ts",
+    edits: [{
+      find: "    if (n === null) return count;\n    count += n;",
+      replace: "    if (n === null) return count;\n" +
+        "    count += decoder.decode(buffer.subarray(0, n)).length;",
+    }],
+    caughtBy: "counted characters",
+  },
+  {
+    id: "single-write",
+    summary: "writeAll calls write() once",
+    file: "half_close.ts",
+    edits: [{
+      find: "export async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {\n" +
+        "  for (let sent = 0; sent < data.length;) sent += await conn.write(data.subarray(sent));",
+      replace:
+        "export async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {\n" +
+        "  await conn.write(data);",
+    }],
+    caughtBy: "write() may take only part",
+  },
+  {
+    id: "request-closes-only-on-success",
+    summary: "request() closes its connection after a reply, not when sending fails",
+    file: "half_close.ts",
+    edits: [{
+      find:
+        "    return decoder.decode(await readToEnd(conn));\n  } finally {\n    conn.close();\n  }",
+      replace: "    const reply = decoder.decode(await readToEnd(conn));\n    conn.close();\n" +
+        "    return reply;\n  } finally {\n    // closed above\n  }",
+    }],
+    caughtBy: "not closed",
+  },
+  {
+    id: "probe-writes-once-more",
+    summary: "probeWrites loops while accepted <= maxWrites",
+    file: "half_close.ts",
+    edits: [{
+      find: "  while (accepted < maxWrites) {",
+      replace: "  while (accepted <= maxWrites) {",
+    }],
+    caughtBy: "wrote once more than maxWrites",
+  },
+  {
+    id: "probe-swallows-other-errors",
+    summary: "probeWrites reports every error that is not a reset as BrokenPipe",
+    file: "half_close.ts",
+    edits: [{
+      find:
+        '      if (error instanceof Deno.errors.BrokenPipe) return { accepted, failure: "BrokenPipe" };',
+      replace: "      if (!(error instanceof Deno.errors.ConnectionReset)) {\n" +
+        '        return { accepted, failure: "BrokenPipe" };\n      }',
+    }],
+    caughtBy: "rethrow any other error as it is",
+  },
+  {
+    id: "closes-while-reading",
+    summary: "request() starts reading, writes, then calls close() instead of closeWrite()",
+    file: "half_close.ts",
+    edits: [{
+      find: '    await writeAll(conn, typeof body === "string" ? encoder.encode(body) : body);\n' +
+        "    await conn.closeWrite();\n    return decoder.decode(await readToEnd(conn));",
+      replace: "    const reading = readToEnd(conn);\n" +
+        '    await writeAll(conn, typeof body === "string" ? encoder.encode(body) : body);\n' +
+        "    conn.close();\n    return decoder.decode(await reading);",
+    }],
+    caughtBy: "used close() where closeWrite() was needed",
+  },
 ];
