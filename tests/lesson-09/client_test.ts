@@ -275,3 +275,96 @@ Deno.test("client: sleep() ends at once when its signal aborts in the middle of 
       "clear the timer and resolve",
   });
 });
+
+Deno.test("client: sleep() with a signal already aborted returns at once", async () => {
+  const stop = new AbortController();
+  stop.abort();
+  await within(courseSleep(60_000, stop.signal), {
+    awaiting: "sleep(60 s) with an already-aborted signal to return",
+    section: section("The client: backoff and matching replies"),
+    mistake: "an abort that happened before sleep() was called fires no event: check " +
+      "signal.aborted first",
+  });
+});
+
+Deno.test("client: by default waits 100, 200, 400, 800, 1600 ms, then ServerDownError names the server", async () => {
+  using fake = UdpPeer.open();
+  const waits: number[] = [];
+  const instant: Sleep = (ms) => {
+    waits.push(ms);
+    return Promise.resolve();
+  };
+  using client = CounterClient.open(fake.addr, { sleep: instant });
+  const error = await expectRejects(
+    () =>
+      within(client.increment("silent"), {
+        awaiting: "increment() to give up on a silent server",
+        section: section("The client: backoff and matching replies"),
+      }),
+    {
+      kind: ServerDownError,
+      what: "increment() against a server that never answers",
+      section: section("The client: backoff and matching replies"),
+    },
+  );
+  const e = error as ServerDownError;
+  const seen = `${JSON.stringify(waits)} ${e.name} ${e.attempts} ` +
+    `${e.message.includes(`127.0.0.1:${fake.addr.port}`)}`;
+  expectEqual(seen, `[100,200,400,800,1600] ServerDownError 5 true`, {
+    what: "the waits, then the error's name, attempts, and whether it names the server",
+    section: section("The client: backoff and matching replies"),
+  });
+});
+
+Deno.test("client: `local` is the port its requests leave from; close() then disposal is fine", async () => {
+  using fake = UdpPeer.open();
+  using client = CounterClient.open(fake.addr);
+  const asking = background(client.increment("seen"));
+  const request = await fake.receive({
+    awaiting: "the client's request",
+    watch: asking,
+    section: section("The client: backoff and matching replies"),
+  });
+  const id = new TextDecoder().decode(request.data).slice(0, 8);
+  await fake.send(`${id} OK 1`, request.addr);
+  await within(asking, { awaiting: "increment() to return", section: section("The protocol") });
+  expectEqual(client.local?.port, request.addr.port, {
+    what: "client.local.port against the port the request came from",
+    section: section("The client: backoff and matching replies"),
+  });
+  client.close(); // `using` closes it again at the end: that must be harmless
+});
+
+Deno.test("client: ServerError and RequestTooLargeError carry their names, reason, size and limit", async () => {
+  using fake = UdpPeer.open();
+  using client = CounterClient.open(fake.addr, { maxRequestBytes: 20 });
+  const big = await expectRejects(() => client.increment("a-name-that-is-too-long"), {
+    kind: RequestTooLargeError,
+    what: "increment() of a 37-byte request with maxRequestBytes 20",
+    section: section("A size limit"),
+  }) as RequestTooLargeError;
+  const asking = background(client.get("x"));
+  const request = await fake.receive({
+    awaiting: "the GET request",
+    watch: asking,
+    section: section("The protocol"),
+  });
+  const id = new TextDecoder().decode(request.data).slice(0, 8);
+  await fake.send(`${id} ERR bad request`, request.addr);
+  const refused = await expectRejects(
+    () => within(asking, { awaiting: "get() to settle", section: section("The protocol") }),
+    {
+      kind: ServerError,
+      what: "get() answered `ERR bad request`",
+      section: section("The protocol"),
+    },
+  ) as ServerError;
+  const seen = [
+    `${big.name} ${big.size} ${big.limit} ${/37/.test(big.message) && /20/.test(big.message)}`,
+    `${refused.name} ${refused.reason} ${refused.message.includes("bad request")}`,
+  ];
+  expectEqual(seen, ["RequestTooLargeError 37 20 true", "ServerError bad request true"], {
+    what: "[name, size, limit, message names both] and [name, reason, message names it]",
+    section: section("The protocol"),
+  });
+});

@@ -8,9 +8,10 @@
 
 import { startCounterServer } from "../../exercises/lesson-09/server.ts";
 import { describe } from "../harness/bytes.ts";
-import { expectBytes } from "../harness/expect.ts";
+import { expectBytes, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
+import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { UdpPeer } from "../harness/udp.ts";
 
 const section = sectionsOf("lesson-09");
@@ -210,4 +211,82 @@ Deno.test("server: the reply cache is bounded: the oldest entry is dropped first
         : undefined,
     });
   }, { cacheSize: 2 });
+});
+
+Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {
+  await expectDefaultAddress(
+    (port) => startCounterServer(port === undefined ? undefined : { port }),
+    "udp",
+    section("The server: each request once"),
+  );
+});
+
+Deno.test("server: `executed` counts requests run, not repeats; cacheSize 2 keeps the last two", async () => {
+  const running = startCounterServer({ hostname: "127.0.0.1", port: 0, cacheSize: 2 });
+  try {
+    using peer = UdpPeer.open();
+    await ask(peer, running.addr, "0000e001 INCR kept");
+    await ask(peer, running.addr, "0000e002 INCR kept");
+    const repeat = await ask(peer, running.addr, "0000e001 INCR kept");
+    expectBytes(repeat, "0000e001 OK 1", {
+      what: "a repeat of the older of two requests (cacheSize 2)",
+      section: section("The server: each request once"),
+      mistake: "a cache of size 2 holds two replies: drop the oldest only past the size",
+    });
+    expectBytes(String(running.executed), "2", {
+      what: "server.executed after two requests and one repeat",
+      section: section("The server: each request once"),
+    });
+  } finally {
+    await expectCleanStop(running, {
+      awaiting: "done to resolve after close()",
+      section: section("The server: each request once"),
+    });
+  }
+});
+
+Deno.test("server: a junk request of exactly maxRequestBytes is a bad request, not too large", async () => {
+  await withServer(async (addr) => {
+    using peer = UdpPeer.open();
+    const junk = "0000e003 " + "?".repeat(64 - 9);
+    expectBytes(await ask(peer, addr, junk), "0000e003 ERR bad request", {
+      what: "the reply to a 64-byte junk request (maxRequestBytes 64)",
+      section: section("A size limit"),
+    });
+  }, { maxRequestBytes: 64 });
+});
+
+Deno.test("program: the server logs one line per request, and marks a repeat from the cache", async () => {
+  const lines: string[] = [];
+  const running = startCounterServer({ hostname: "127.0.0.1", port: 0, log: (l) => lines.push(l) });
+  try {
+    using peer = UdpPeer.open();
+    await ask(peer, running.addr, "0000e004 INCR logged");
+    await ask(peer, running.addr, "0000e004 INCR logged");
+    const me = `127.0.0.1:${peer.addr.port}`;
+    const ok = lines.length === 2 && lines.every((l) =>
+      l.includes(me) && l.includes("INCR logged")
+    ) &&
+      !/cache/.test(lines[0]) && /repeat|cache/.test(lines[1]);
+    expectThat(ok, JSON.stringify(lines), {
+      what: "the server's log after a request and its repeat",
+      expected: `two lines naming ${me} and the request; only the second marks the cache`,
+      section: section("Running it as a program"),
+    });
+  } finally {
+    await expectCleanStop(running, {
+      awaiting: "done to resolve after close()",
+      section: section("Running it as a program"),
+    });
+  }
+});
+
+Deno.test("server: a request whose 10th byte starts a UTF-8 character still has its id", async () => {
+  await withServer(async (addr) => {
+    using peer = UdpPeer.open();
+    expectBytes(await ask(peer, addr, "0000e005 éé"), "0000e005 ERR bad request", {
+      what: 'the reply to "0000e005 éé" (the id is the first 9 bytes, whole)',
+      section: section("The protocol"),
+    });
+  });
 });
