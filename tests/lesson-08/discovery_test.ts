@@ -385,3 +385,31 @@ Deno.test("discover: a failed send rejects at once, clearing its window timer, c
   );
   // The op sanitizer fails this test if the 60 s window timer or the socket was left behind.
 });
+
+Deno.test({
+  ...linuxLoopbackTest(
+    "discover: two at once, each from its own OS-picked port, both find the responder",
+  ),
+  async fn() {
+    const port = freePort();
+    await using _a = responder("alpha", port);
+    const [one, two] = await Promise.all([discoverNames(port, 100), discoverNames(port, 100)]);
+    expectEqual([one, two], [["alpha"], ["alpha"]], {
+      what: "the names two discover() calls running at once found",
+      section: section("Collecting answers in a window"),
+      mistake: "each discover() binds its own socket on port 0 so the OS picks a free port",
+    });
+  },
+});
+
+Deno.test("responder: binds the hostname it is given, and 0.0.0.0 without one", async () => {
+  const where = section("Who hears a broadcast");
+  const given = startResponder({ name: "alpha", port: 0, hostname: "127.0.0.1" });
+  await stopServer(given, { awaiting: "the responder to stop", section: where });
+  const plain = startResponder({ name: "beta", port: 0 });
+  await stopServer(plain, { awaiting: "the responder to stop", section: where });
+  expectEqual([given.addr.hostname, plain.addr.hostname], ["127.0.0.1", "0.0.0.0"], {
+    what: "[with hostname 127.0.0.1, without a hostname]: the responders' bound addresses",
+    section: where,
+  });
+});

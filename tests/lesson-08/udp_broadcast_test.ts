@@ -19,12 +19,15 @@ import {
   expectBytes,
   expectEqual,
   expectRejects,
+  expectThat,
   isNotImplemented,
 } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
 import { type ListeningLine, startClientRole, startServerRole } from "../harness/program.ts";
 import { openUdpSocket, unusedPort } from "../harness/sockets.ts";
+import { UdpPeer } from "../harness/udp.ts";
+import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 
 const section = sectionsOf("lesson-08");
 
@@ -236,4 +239,75 @@ Deno.test({
       section: section("Running it as a program"),
     });
   },
+});
+
+Deno.test("broadcastLine: quotes the text the way Python's repr() does", () => {
+  const line = broadcastLine(
+    { transport: "udp", hostname: "127.0.0.1", port: 5 },
+    new TextEncoder().encode(`say "hi", it's`),
+  );
+  expectEqual(line, `The client at (127.0.0.1, 5) says: 'say "hi", it\\'s'`, {
+    what: `the line for the datagram say "hi", it's`,
+    section: section("Running it as a program"),
+  });
+});
+
+Deno.test("program: `server` runs until its signal is aborted, and stops at once if it was", async () => {
+  await expectServerRoleLifecycle(server, {
+    section: section("Running it as a program"),
+    listening: {
+      pattern: /^Listening for broadcasts at/,
+      awaiting: "the line `Listening for broadcasts at …`",
+    },
+  });
+});
+
+Deno.test("program: two `client`s at once send from two OS-picked ports and say what they sent", async () => {
+  using fake = UdpPeer.open();
+  const clients = [
+    startClientRole(client, { port: fake.addr.port }),
+    startClientRole(client, { port: fake.addr.port }),
+  ];
+  const watch = Promise.race(clients.map((c) => c.running));
+  const where = section("Running it as a program");
+  const first = await fake.receive({
+    awaiting: "the first client's datagram",
+    watch,
+    section: where,
+  });
+  const second = await fake.receive({
+    awaiting: "the second client's datagram",
+    watch,
+    section: where,
+  });
+  for (const { log, running } of clients) {
+    await within(running, { awaiting: "client() to return after sending", section: where });
+    await log.next(
+      new RegExp(`^Sent 'Broadcast datagram!' to 127\\.0\\.0\\.1:${fake.addr.port}$`),
+      {
+        awaiting: `the line \`Sent 'Broadcast datagram!' to 127.0.0.1:${fake.addr.port}\``,
+        section: where,
+      },
+    );
+  }
+  expectThat(first.addr.port !== second.addr.port, `both from port ${first.addr.port}`, {
+    what: "the source ports of two clients running at once",
+    expected: "two different ports, each picked by the OS (bind port 0)",
+    section: where,
+  });
+});
+
+Deno.test("broadcastAddress: the RangeError names the address and prefix it refused", () => {
+  let message = "it returned";
+  try {
+    broadcastAddress("1.2.3", 8);
+  } catch (error) {
+    if (isNotImplemented(error)) throw error;
+    message = error instanceof Error ? error.message : String(error);
+  }
+  expectThat(message.includes("1.2.3/8"), JSON.stringify(message), {
+    what: 'the message of broadcastAddress("1.2.3", 8)\'s error',
+    expected: "it names what was refused: 1.2.3/8",
+    section: section("The broadcast address of a subnet"),
+  });
 });
