@@ -117,4 +117,48 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "rethrows accept errors",
   },
+  {
+    id: "handler-not-awaited",
+    summary: "the server encodes the handler's promise instead of awaiting its value",
+    file: "ndjson.ts",
+    edits: [{
+      find: "await writer.write(encodeMessage(await handler(message)));",
+      replace: "await writer.write(encodeMessage(handler(message)));",
+    }],
+    caughtBy: "sent the handler's promise",
+  },
+  {
+    id: "replies-in-finishing-order",
+    summary: "the server starts every handler at once and writes each reply when it is ready",
+    file: "ndjson.ts",
+    edits: [{
+      find: "        await writer.write(encodeMessage(await handler(message)));",
+      replace: "        Promise.resolve(handler(message))\n" +
+        "          .then((reply) => writer.write(encodeMessage(reply)))\n" +
+        "          .catch(() => {});",
+    }],
+    caughtBy: "replies left in the order the handlers finished",
+  },
+  {
+    id: "one-buffer-for-every-pull",
+    summary: "readableOf allocates one buffer for the stream and enqueues views of it",
+    file: "ndjson.ts",
+    edits: [{
+      find: "  return new ReadableStream<Uint8Array>({\n    async pull(controller) {\n" +
+        "      const buffer = new Uint8Array(16 * 1024);",
+      replace: "  const buffer = new Uint8Array(16 * 1024);\n" +
+        "  return new ReadableStream<Uint8Array>({\n    async pull(controller) {",
+    }],
+    caughtBy: "every pull() read into one shared buffer",
+  },
+  {
+    id: "answers-whitespace-lines",
+    summary: "the server skips only empty lines, and answers a whitespace-only one",
+    file: "ndjson.ts",
+    edits: [{
+      find: '        if (line.trim() === "") continue;',
+      replace: '        if (line === "") continue;',
+    }],
+    caughtBy: "answered a whitespace-only line",
+  },
 ];

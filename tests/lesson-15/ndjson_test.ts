@@ -15,7 +15,7 @@ import {
 } from "../../exercises/lesson-15/ndjson.ts";
 import { receiveCompressed, sendCompressed } from "../../exercises/lesson-15/gzip.ts";
 import { concat, describe } from "../harness/bytes.ts";
-import { background, within } from "../harness/deadline.ts";
+import { background, pause, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { stopServer } from "../harness/server_loop.ts";
@@ -36,6 +36,7 @@ import {
   resetMidRequest,
   RETHROWS_ACCEPT,
 } from "../harness/tcp_misbehave.ts";
+import { expectDefaultAddress } from "../harness/server_defaults.ts";
 const section = sectionsOf("lesson-15");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -88,8 +89,11 @@ function framingMistake(got: string[], expected: string[]): string | undefined {
 }
 
 /** Starts the learner's server with `echo` and guarantees it is closed (and has ended) after `body`. */
-async function withServer(body: (addr: Deno.NetAddr) => Promise<void>): Promise<void> {
-  const server = serveNdjson(echo, { hostname: "127.0.0.1", port: 0 });
+async function withServer(
+  body: (addr: Deno.NetAddr) => Promise<void>,
+  handler: (message: unknown) => unknown = echo,
+): Promise<void> {
+  const server = serveNdjson(handler, { hostname: "127.0.0.1", port: 0 });
   try {
     await body(server.addr);
   } finally {
@@ -533,4 +537,167 @@ Deno.test("gzip: receiveCompressed inflates a gzip stream that arrives in small 
     what: "the decompressed bytes",
     section: section("Compression on the wire"),
   });
+});
+
+Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {
+  await expectDefaultAddress(
+    (port) => serveNdjson((value) => value, port === undefined ? undefined : { port }),
+    "tcp",
+    section("An NDJSON server"),
+  );
+});
+
+Deno.test("server: an async handler's replies are awaited, and sent in request order", async () => {
+  let secondCalled: () => void = () => {};
+  const second = new Promise<void>((resolve) => secondCalled = resolve);
+  // Message 1 finishes only after message 2 (or 50 ms): a server that runs
+  // handlers side by side must still send reply 1 first.
+  const slowFirst = async (message: unknown) => {
+    const n = (message as { n: number }).n;
+    if (n === 2) secondCalled();
+    if (n === 1) {
+      const stop = new AbortController();
+      await Promise.race([second, pause(50, stop.signal)]);
+      stop.abort(); // no timer outlives the handler
+    }
+    await Promise.resolve();
+    return { echo: message };
+  };
+  await withServer(async (addr) => {
+    const conn = await connect(addr, {
+      awaiting: "a connection",
+      section: section("An NDJSON server"),
+    });
+    try {
+      await send(conn, '{"n":1}\n{"n":2}\n{"n":3}\n', {
+        awaiting: "three messages in one write",
+        section: section("An NDJSON server"),
+      });
+      await conn.closeWrite();
+      const got = decoder.decode(
+        await drain(conn, {
+          awaiting: "three replies from an async handler, then EOF",
+          section: section("An NDJSON server"),
+        }),
+      );
+      const expected = '{"echo":{"n":1}}\n{"echo":{"n":2}}\n{"echo":{"n":3}}\n';
+      expectBytes(got, expected, {
+        what: "the replies of an async handler to three pipelined messages",
+        section: section("An NDJSON server"),
+        mistake: got.startsWith("{}")
+          ? "sent the handler's promise, not its value: await handler(message)"
+          : got.startsWith('{"echo":{"n":2}}')
+          ? "replies left in the order the handlers finished: a client matches " +
+            "replies to requests by order, so write reply 1 before reply 2"
+          : undefined,
+      });
+    } finally {
+      conn.close();
+    }
+  }, slowFirst);
+});
+
+Deno.test("server: blank and whitespace-only lines get no reply; junk gets the error line", async () => {
+  await withServer(async (addr) => {
+    const conn = await connect(addr, {
+      awaiting: "a connection",
+      section: section("An NDJSON server"),
+    });
+    try {
+      await send(conn, '\n   \n\t\r\n12abc\n-5\n1e3\n+5\n0x10\n" x"\n', {
+        awaiting: "blank lines and junk",
+        section: section("One JSON value per line"),
+      });
+      await conn.closeWrite();
+      const got = decoder.decode(
+        await drain(conn, {
+          awaiting: "the replies and then EOF",
+          section: section("One JSON value per line"),
+        }),
+      );
+      const expected = MALFORMED_LINE + '{"echo":-5}\n{"echo":1000}\n' + MALFORMED_LINE +
+        MALFORMED_LINE + '{"echo":" x"}\n';
+      expectBytes(got, expected, {
+        what: 'the replies to 3 blank lines, then 12abc, -5, 1e3, +5, 0x10, " x"',
+        section: section("One JSON value per line"),
+        mistake: got.startsWith(MALFORMED_LINE + MALFORMED_LINE)
+          ? "answered a whitespace-only line: skip a line whose trim() is empty"
+          : undefined,
+      });
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+Deno.test("readableOf: a chunk already read stays intact after the next read", async () => {
+  await using pair = await TcpPair.open({ section: section("A connection as two streams") });
+  const { connected: conn, accepted: peer } = pair;
+  const reader = readableOf(conn).getReader();
+  try {
+    await send(peer, "first", {
+      awaiting: "the first piece",
+      section: section("A connection as two streams"),
+    });
+    const a = await within(reader.read(), {
+      awaiting: "the first chunk from readableOf(conn)",
+      section: section("A connection as two streams"),
+    });
+    const kept = a.value ? new Uint8Array(a.value) : new Uint8Array(0);
+    await send(peer, "SECOND", {
+      awaiting: "the second piece",
+      section: section("A connection as two streams"),
+    });
+    await peer.closeWrite();
+    await within(reader.read(), {
+      awaiting: "the second chunk from readableOf(conn)",
+      section: section("A connection as two streams"),
+    });
+    expectBytes(a.value ?? new Uint8Array(0), kept, {
+      what: "the first chunk, looked at again after the second read",
+      section: section("A connection as two streams"),
+      mistake: "every pull() read into one shared buffer: a chunk the consumer " +
+        "still holds was overwritten; allocate a buffer per pull() (or enqueue a copy)",
+    });
+  } finally {
+    await reader.cancel().catch(() => {});
+    closeQuietly(conn);
+  }
+});
+
+Deno.test("client: a server that resets mid-exchange makes requestAll() reject, and nothing leaks", async () => {
+  using fake = FakeServer.open();
+  const many = Array.from({ length: 20_000 }, (_, i) => ({ i, pad: "x".repeat(200) }));
+  const asking = background(requestAll(fake.addr, many));
+  try {
+    const conn = await fake.accept({
+      awaiting: "the client to connect",
+      watch: asking,
+      section: section("The client: pipelining and half-closing"),
+    });
+    await within(conn.read(new Uint8Array(1)), {
+      awaiting: "the first byte of the messages",
+      section: section("The client: pipelining and half-closing"),
+    });
+    conn.close(); // the rest unread: the kernel answers with a reset (RST)
+    let outcome: unknown = "no error";
+    try {
+      outcome = await within(asking, {
+        awaiting: "requestAll() to fail after the server reset the connection",
+        section: section("The client: pipelining and half-closing"),
+      });
+    } catch (error) {
+      outcome = error;
+    }
+    if (outcome instanceof Error && outcome.name === "LessonFailure") throw outcome;
+    if (outcome instanceof Error && outcome.message.startsWith("not implemented")) throw outcome;
+    expectThat(outcome instanceof Error, JSON.stringify(outcome)?.slice(0, 60) ?? "", {
+      what: "requestAll() of 4 MB against a server that reset the connection",
+      expected: "a rejection: the reset, passed on",
+      section: section("The client: pipelining and half-closing"),
+    });
+  } finally {
+    fake.close();
+    await asking.catch(() => {});
+  }
 });
