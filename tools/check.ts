@@ -54,7 +54,7 @@ function kindOf(title: string): string {
   if (/ solutions pass/.test(title)) return "solutions";
   if (/ stubs fail/.test(title)) return "stubs";
   if (/ rejects /.test(title)) return "known mistakes";
-  if (/tests$/.test(title)) return "tooling tests";
+  if (/ tests\b/.test(title)) return "tooling tests";
   return "static checks";
 }
 
@@ -289,6 +289,11 @@ async function main(): Promise<number> {
   const jobs: Job[] = [];
   if (!only.length) {
     jobs.push(
+      // The longest jobs first, each file its own job, so that they overlap with everything else.
+      // The hostile corpus (tools/grader/corpus_test.ts) is its own task, `deno task corpus`.
+      testJob("grader tests", ["tools/grader/grade_test.ts", "tools/grader/zip_test.ts"]),
+      testJob("learner command tests (course, watch)", ["tools/learner_cli_test.ts"]),
+      testJob("learner command tests (test)", ["tools/cli_test.ts"]),
       denoJob("formatting (deno fmt --check)", ["fmt", "--check"]),
       denoJob("lint (deno lint)", ["lint"]),
       denoJob("lint of the stubs (unused parameters allowed)", [
@@ -311,9 +316,6 @@ async function main(): Promise<number> {
         "--allow-net=127.0.0.1",
         "lessons/",
       ]),
-      // The hostile corpus (tools/grader/corpus_test.ts) is its own task, `deno task corpus`.
-      testJob("grader tests", ["tools/grader/grade_test.ts", "tools/grader/zip_test.ts"]),
-      testJob("learner command tests", ["tools/learner_cli_test.ts", "tools/cli_test.ts"]),
       testJob("tooling and harness unit tests", [
         "tools/catalog_test.ts",
         "tools/junit_test.ts",
