@@ -44,6 +44,8 @@ import {
   resetMidRequest,
   RETHROWS_ACCEPT,
 } from "../harness/tcp_misbehave.ts";
+import { expectDefaultAddress } from "../harness/server_defaults.ts";
+import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 
 const section = sectionsOf("lesson-10");
 
@@ -711,4 +713,16 @@ Deno.test("server: close() while a silent client is connected ends the loop and 
     running.close();
     await running.done.catch(() => {});
   }
+});
+
+Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {
+  await expectDefaultAddress(
+    (port) => startServer(port === undefined ? undefined : { port }),
+    "tcp",
+    section("The server"),
+  );
+});
+
+Deno.test("program: `server` runs until its signal is aborted, and stops at once if it was", async () => {
+  await expectServerRoleLifecycle(server, { section: section("Running it as a program") });
 });

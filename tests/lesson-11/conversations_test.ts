@@ -24,6 +24,8 @@ import { unusedPort } from "../harness/sockets.ts";
 import { closeQuietly, connect, readExactly, readToEnd, writeAll } from "../harness/tcp.ts";
 import { TcpProxy } from "../harness/tcp_proxy.ts";
 import { expectServesAfterResetBeforeAccept, RETHROWS_ACCEPT } from "../harness/tcp_misbehave.ts";
+import { expectDefaultAddress } from "../harness/server_defaults.ts";
+import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 
 const section = sectionsOf("lesson-11");
 
@@ -695,4 +697,16 @@ Deno.test("server: echoes 2 MiB whole to a client that reads slower than the ser
       conn.close();
     }
   });
+});
+
+Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {
+  await expectDefaultAddress(
+    (port) => startServer(port === undefined ? undefined : { port }),
+    "tcp",
+    section("Serving many clients at once"),
+  );
+});
+
+Deno.test("program: `server` runs until its signal is aborted, and stops at once if it was", async () => {
+  await expectServerRoleLifecycle(server, { section: section("Running it as a program") });
 });

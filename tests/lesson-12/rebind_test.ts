@@ -25,6 +25,8 @@ import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import { connect, expectRefused, readToEnd } from "../harness/tcp.ts";
 
 import { expectServesAfterResetBeforeAccept } from "../harness/tcp_misbehave.ts";
+import { expectDefaultAddress } from "../harness/server_defaults.ts";
+import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 const section = sectionsOf("lesson-12");
 
 const NOT_CLOSED =
@@ -405,4 +407,16 @@ Deno.test("greeter: after serving two clients, close() frees the port and done r
   } finally {
     if (!stopped) await stop(greeter);
   }
+});
+
+Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {
+  await expectDefaultAddress(
+    (port) => startGreeter(port === undefined ? undefined : { port }),
+    "tcp",
+    section("Socket names"),
+  );
+});
+
+Deno.test("program: `server` runs until its signal is aborted, and stops at once if it was", async () => {
+  await expectServerRoleLifecycle(server, { section: section("Running it as a program") });
 });

@@ -31,6 +31,8 @@ import { closeQuietly, connect, readToEnd, writeAll } from "../harness/tcp.ts";
 import { TcpProxy } from "../harness/tcp_proxy.ts";
 
 import { expectServesAfterResetBeforeAccept, resetMidRequest } from "../harness/tcp_misbehave.ts";
+import { expectDefaultAddress } from "../harness/server_defaults.ts";
+import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 const section = sectionsOf("lesson-13");
 
 /** Big enough to deadlock a write-then-read client (about 3× what fills the buffers on Linux loopback). */
@@ -767,4 +769,16 @@ Deno.test("bulkTransfer: a server that resets mid-transfer makes it reject, and 
     listener.close();
     await rude.catch(() => {});
   }
+});
+
+Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {
+  await expectDefaultAddress(
+    (port) => startServer(port === undefined ? undefined : { port }),
+    "tcp",
+    section("The server"),
+  );
+});
+
+Deno.test("program: `server` runs until its signal is aborted, and stops at once if it was", async () => {
+  await expectServerRoleLifecycle(server, { section: section("Running it as a program") });
 });

@@ -35,6 +35,7 @@ import {
   resetMidRequest,
   RETHROWS_ACCEPT,
 } from "../harness/tcp_misbehave.ts";
+import { expectDefaultAddress } from "../harness/server_defaults.ts";
 const section = sectionsOf("lesson-14");
 
 /** The reply the protocol prescribes, written out here: never trust the code under test. */
@@ -613,4 +614,12 @@ Deno.test("probe: exactly maxWrites writes to a half-closed peer, and other erro
     mistake: "only BrokenPipe and ConnectionReset mean the peer has gone: " +
       "rethrow any other error as it is",
   });
+});
+
+Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {
+  await expectDefaultAddress(
+    (port) => startCountServer(port === undefined ? undefined : { port }),
+    "tcp",
+    section("Closing a server"),
+  );
 });

@@ -34,6 +34,8 @@ import {
   resetMidRequest,
   RETHROWS_ACCEPT,
 } from "../harness/tcp_misbehave.ts";
+import { expectDefaultAddress } from "../harness/server_defaults.ts";
+import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 const section = sectionsOf("lesson-16");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -553,4 +555,16 @@ Deno.test("program: `client` sends its lines and QUIT at once, and prints every 
     fake.close();
     await running.catch(() => {});
   }
+});
+
+Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {
+  await expectDefaultAddress(
+    (port) => startLineServer(port === undefined ? undefined : { port }),
+    "tcp",
+    section("Many clients at once"),
+  );
+});
+
+Deno.test("program: `server` runs until its signal is aborted, and stops at once if it was", async () => {
+  await expectServerRoleLifecycle(server, { section: section("Running it as a program") });
 });
