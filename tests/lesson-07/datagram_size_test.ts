@@ -15,12 +15,7 @@ import {
   sendChecked,
 } from "../../exercises/lesson-07/datagram_size.ts";
 import { background, within } from "../harness/deadline.ts";
-import {
-  expectEqual,
-  expectRejects,
-  expectThat,
-  isNotImplemented,
-} from "../harness/expect.ts";
+import { expectEqual, expectRejects, expectThat, isNotImplemented } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { openUdpSocket } from "../harness/sockets.ts";
 import { UdpPeer } from "../harness/udp.ts";
@@ -31,9 +26,7 @@ const MACOS = Deno.build.os === "darwin";
 
 Deno.test({
   name: "sendChecked: sends a datagram of exactly 65,507 bytes whole" +
-    (MACOS
-      ? " (skipped on macOS: it caps UDP sends at 9,216 bytes by default)"
-      : ""),
+    (MACOS ? " (skipped on macOS: it caps UDP sends at 9,216 bytes by default)" : ""),
   ignore: MACOS,
 }, async () => {
   using socket = openUdpSocket();
@@ -46,9 +39,7 @@ Deno.test({
       section: section("How big can a datagram be?"),
     });
   } catch (error) {
-    if (isNotImplemented(error) || !(error instanceof DatagramTooLargeError)) {
-      throw error;
-    }
+    if (isNotImplemented(error) || !(error instanceof DatagramTooLargeError)) throw error;
     fail({
       summary: "sendChecked() refused a datagram of exactly 65,507 bytes",
       section: section("How big can a datagram be?"),
@@ -79,8 +70,7 @@ Deno.test('sendChecked: turns the OS\'s "Message too long" into a DatagramTooLar
     () => sendChecked(socket, new Uint8Array(70_000), peer.addr, 100_000),
     {
       kind: DatagramTooLargeError,
-      what:
-        "sendChecked() of 70,000 bytes (the caller's limit 100,000, UDP's 65,507)",
+      what: "sendChecked() of 70,000 bytes (the caller's limit 100,000, UDP's 65,507)",
       section: section("Message too long"),
       mistake:
         'ignored the OS\'s "Message too long": catch the send error whose code is EMSGSIZE ' +
@@ -93,19 +83,15 @@ Deno.test('sendChecked: turns the OS\'s "Message too long" into a DatagramTooLar
     section: section("Message too long"),
   });
   const cause = error.cause;
-  expectThat(
-    cause instanceof Error && /too long|os error 90/i.test(cause.message),
-    String(cause),
-    {
-      what: "the DatagramTooLargeError's cause",
-      expected: 'the OS\'s own error ("Message too long"), kept as { cause }',
-      section: section("Message too long"),
-      mistake: cause === undefined
-        ? "dropped the original error: pass { cause: error } to the new error, so that " +
-          "whoever debugs it still sees what the OS said"
-        : undefined,
-    },
-  );
+  expectThat(cause instanceof Error && /too long|os error 90/i.test(cause.message), String(cause), {
+    what: "the DatagramTooLargeError's cause",
+    expected: 'the OS\'s own error ("Message too long"), kept as { cause }',
+    section: section("Message too long"),
+    mistake: cause === undefined
+      ? "dropped the original error: pass { cause: error } to the new error, so that " +
+        "whoever debugs it still sees what the OS said"
+      : undefined,
+  });
   expectEqual((await peer.collect(20)).length, 0, {
     what: "datagrams that reached the peer",
     section: section("Message too long"),
@@ -115,9 +101,7 @@ Deno.test('sendChecked: turns the OS\'s "Message too long" into a DatagramTooLar
 Deno.test("sendChecked: refuses a payload over the caller's limit before sending anything", async () => {
   using socket = openUdpSocket();
   using peer = UdpPeer.open();
-  const sending = background(
-    sendChecked(socket, new Uint8Array(1473), peer.addr, 1472),
-  );
+  const sending = background(sendChecked(socket, new Uint8Array(1473), peer.addr, 1472));
   const arrived = await peer.collect(30);
   if (arrived.length) {
     fail({
@@ -159,8 +143,7 @@ Deno.test("receiveChecked: refuses a datagram longer than its limit instead of r
   }
   if (result) {
     fail({
-      summary:
-        "receiveChecked() returned a datagram that was longer than its limit",
+      summary: "receiveChecked() returned a datagram that was longer than its limit",
       section: section("Silent truncation"),
       expected: "a DatagramTooLargeError",
       got: `${result[0].length} bytes returned (600 were sent)`,
@@ -177,8 +160,7 @@ Deno.test("receiveChecked: refuses a datagram longer than its limit instead of r
     section: section("Silent truncation"),
   });
   expectEqual([data.length, from.port], [512, peer.addr.port], {
-    what:
-      "[size, sender's port] of a 512-byte datagram received with a 512-byte limit",
+    what: "[size, sender's port] of a 512-byte datagram received with a 512-byte limit",
     section: section("Silent truncation"),
   });
 });
@@ -223,8 +205,7 @@ Deno.test("deliveryProbability: every fragment must arrive, so it is (1 - p)^k",
     expectEqual(deliveryProbability(p, k).toFixed(4), expected, {
       what: `deliveryProbability(${p}, ${k}) to 4 places`,
       section: section("Why big datagrams get lost"),
-      mistake:
-        "the datagram arrives only if fragment 1 AND fragment 2 AND … arrive: " +
+      mistake: "the datagram arrives only if fragment 1 AND fragment 2 AND … arrive: " +
         "multiply (1 - p) by itself k times",
     });
   }

@@ -35,12 +35,7 @@ import { type Plan, script, UdpRelay } from "../harness/udp_relay.ts";
 const section = sectionsOf("lesson-07");
 
 /** A fragment written byte by byte here, so no test trusts the code under test's encoder. */
-function frag(
-  id: number,
-  index: number,
-  count: number,
-  payload: string | Uint8Array,
-): Uint8Array {
+function frag(id: number, index: number, count: number, payload: string | Uint8Array): Uint8Array {
   const body = toBytes(payload);
   const out = new Uint8Array(8 + body.length);
   const view = new DataView(out.buffer);
@@ -53,11 +48,7 @@ function frag(
 
 /** The id, index and count in a datagram's first 8 bytes. */
 function header(datagram: Uint8Array): [number, number, number] {
-  const view = new DataView(
-    datagram.buffer,
-    datagram.byteOffset,
-    datagram.byteLength,
-  );
+  const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
   return [view.getUint32(0), view.getUint16(4), view.getUint16(6)];
 }
 
@@ -72,11 +63,7 @@ function seededBytes(seed: number, length: number): Uint8Array {
  * one reused receive buffer: every piece's slot starts with the payload that
  * arrived LAST (each later receive() overwrote the pieces kept before).
  */
-function overwritten(
-  got: Uint8Array,
-  sizes: number[],
-  lastArrived: string,
-): boolean {
+function overwritten(got: Uint8Array, sizes: number[], lastArrived: string): boolean {
   const last = toBytes(lastArrived);
   if (got.length !== sizes.reduce((a, b) => a + b, 0)) return false;
   let at = 0;
@@ -88,8 +75,7 @@ function overwritten(
   return true;
 }
 
-const reusedBuffer =
-  "kept each payload as a view of the receive buffer, and the next " +
+const reusedBuffer = "kept each payload as a view of the receive buffer, and the next " +
   "receive() overwrote it: copy the payload (slice) before keeping it";
 
 /**
@@ -124,18 +110,14 @@ Deno.test("splitMessage: datagrams no bigger than the limit, header included, in
   const message = toBytes("abcdefghijklmnopqrst"); // 20 bytes
   const datagrams = splitMessage(message, 0xc0ffee01, 16);
   const sizes = datagrams.map((d) => d.length);
-  expectThat(
-    sizes.every((n) => n <= 16),
-    `datagram sizes ${JSON.stringify(sizes)}`,
-    {
-      what: "splitMessage(20 bytes, id, 16): every datagram fits in 16 bytes",
-      expected: "each at most 16",
-      section: section("Splitting a message"),
-      mistake: sizes.some((n) => n === 24)
-        ? "forgot the 8-byte header: each datagram has room for maxDatagram - 8 bytes of message"
-        : undefined,
-    },
-  );
+  expectThat(sizes.every((n) => n <= 16), `datagram sizes ${JSON.stringify(sizes)}`, {
+    what: "splitMessage(20 bytes, id, 16): every datagram fits in 16 bytes",
+    expected: "each at most 16",
+    section: section("Splitting a message"),
+    mistake: sizes.some((n) => n === 24)
+      ? "forgot the 8-byte header: each datagram has room for maxDatagram - 8 bytes of message"
+      : undefined,
+  });
   const expected = [
     frag(0xc0ffee01, 0, 3, "abcdefgh"),
     frag(0xc0ffee01, 1, 3, "ijklmnop"),
@@ -151,35 +133,20 @@ Deno.test("splitMessage: datagrams no bigger than the limit, header included, in
       section: section("A header for each piece"),
     });
   }
-  expectBytes(
-    splitMessage(new Uint8Array(0), 7, 16)[0] ?? new Uint8Array(0),
-    frag(7, 0, 1, ""),
-    {
-      what: "the single datagram of an empty message",
-      section: section("Splitting a message"),
-    },
-  );
+  expectBytes(splitMessage(new Uint8Array(0), 7, 16)[0] ?? new Uint8Array(0), frag(7, 0, 1, ""), {
+    what: "the single datagram of an empty message",
+    section: section("Splitting a message"),
+  });
 });
 
 Deno.test("encodeFragment/decodeFragment: the header round-trips; a datagram too short or out of range is refused", async () => {
-  const bytes = encodeFragment({
-    id: 0xdeadbeef,
-    index: 2,
-    count: 5,
-    payload: toBytes("xyz"),
-  });
+  const bytes = encodeFragment({ id: 0xdeadbeef, index: 2, count: 5, payload: toBytes("xyz") });
   expectBytes(bytes, frag(0xdeadbeef, 2, 5, "xyz"), {
-    what:
-      'encodeFragment({ id: 0xdeadbeef, index: 2, count: 5, payload: "xyz" })',
+    what: 'encodeFragment({ id: 0xdeadbeef, index: 2, count: 5, payload: "xyz" })',
     section: section("A header for each piece"),
   });
   const back = decodeFragment(frag(42, 1, 3, "hello"));
-  expectEqual([
-    back.id,
-    back.index,
-    back.count,
-    new TextDecoder().decode(back.payload),
-  ], [
+  expectEqual([back.id, back.index, back.count, new TextDecoder().decode(back.payload)], [
     42,
     1,
     3,
@@ -211,16 +178,10 @@ Deno.test("decodeFragment: reads a view into a larger buffer at its own offset",
   buffer.set(inner, 6);
   const got = decodeFragment(buffer.subarray(6, 6 + inner.length));
   expectEqual(
-    [
-      got.id.toString(16),
-      got.index,
-      got.count,
-      new TextDecoder().decode(got.payload),
-    ],
+    [got.id.toString(16), got.index, got.count, new TextDecoder().decode(got.payload)],
     ["fedcba98", 1, 2, "ok"],
     {
-      what:
-        'decodeFragment of bytes 6 to 16 of a 20-byte buffer (id fedcba98, 1 of 2, "ok")',
+      what: 'decodeFragment of bytes 6 to 16 of a 20-byte buffer (id fedcba98, 1 of 2, "ok")',
       section: section("A header for each piece"),
       mistake: got.id === 0x11111111
         ? "read from the start of the whole buffer (new DataView(bytes.buffer)): a " +
@@ -241,10 +202,7 @@ Deno.test("receiveMessage: the idle limit counts from the last fragment, not fro
   // No gap comes near the 400 ms idle limit; the whole message takes longer.
   for (const [i, piece] of pieces.entries()) {
     if (i > 0) await pause(100);
-    await sender.send(
-      frag(77, i, pieces.length, piece),
-      receiver.addr as Deno.NetAddr,
-    );
+    await sender.send(frag(77, i, pieces.length, piece), receiver.addr as Deno.NetAddr);
   }
   const outcome = await within(
     receiving.then((v) => v, (e: unknown) => {
@@ -258,11 +216,9 @@ Deno.test("receiveMessage: the idle limit counts from the last fragment, not fro
   );
   if (outcome instanceof Error) {
     fail({
-      summary:
-        "receiveMessage() gave up on a message whose fragments kept coming",
+      summary: "receiveMessage() gave up on a message whose fragments kept coming",
       section: section("Reassembly: order, duplicates, loss"),
-      expected:
-        '"one two three four five six", after 500 ms (gaps of 100 ms, limit 400)',
+      expected: '"one two three four five six", after 500 ms (gaps of 100 ms, limit 400)',
       got: `${outcome.name}: ${outcome.message}`,
       mistake: outcome.name === "IncompleteMessageError"
         ? "timed the whole message, not the silence: the idle limit restarts with " +
@@ -278,15 +234,14 @@ Deno.test("receiveMessage: the idle limit counts from the last fragment, not fro
 
 Deno.test("Reassembler: fills in by index, ignores duplicates, keeps messages apart", () => {
   const r = new Reassembler();
-  const steps: [string, number, number, number, string, string | undefined][] =
-    [
-      ["message 1, piece 2 of 3", 1, 2, 3, "ccc", undefined],
-      ["message 2, piece 1 of 2", 2, 1, 2, "YY", undefined],
-      ["message 1, piece 0 of 3", 1, 0, 3, "aaa", undefined],
-      ["message 1, piece 0 again (a duplicate)", 1, 0, 3, "aaa", undefined],
-      ["message 1, piece 1 of 3", 1, 1, 3, "bbb", "aaabbbccc"],
-      ["message 2, piece 0 of 2", 2, 0, 2, "XX", "XXYY"],
-    ];
+  const steps: [string, number, number, number, string, string | undefined][] = [
+    ["message 1, piece 2 of 3", 1, 2, 3, "ccc", undefined],
+    ["message 2, piece 1 of 2", 2, 1, 2, "YY", undefined],
+    ["message 1, piece 0 of 3", 1, 0, 3, "aaa", undefined],
+    ["message 1, piece 0 again (a duplicate)", 1, 0, 3, "aaa", undefined],
+    ["message 1, piece 1 of 3", 1, 1, 3, "bbb", "aaabbbccc"],
+    ["message 2, piece 0 of 2", 2, 0, 2, "XX", "XXYY"],
+  ];
   for (const [what, id, index, count, payload, expected] of steps) {
     let result: Uint8Array | undefined;
     try {
@@ -297,8 +252,7 @@ Deno.test("Reassembler: fills in by index, ignores duplicates, keeps messages ap
         summary: `Reassembler.add(${what}) threw`,
         section: section("Reassembly: order, duplicates, loss"),
         got: String(error),
-        mistake:
-          "counted a duplicate fragment as new, so the message looked complete " +
+        mistake: "counted a duplicate fragment as new, so the message looked complete " +
           "with a piece still missing: count distinct indexes",
       });
     }
@@ -336,8 +290,7 @@ Deno.test("receiveMessage: reassembles fragments that arrive out of order", asyn
   if (error) throw error;
   const got = value!.message;
   expectBytes(got, "The quick brown fox jumps", {
-    what:
-      "the message put back together from fragments that arrived as #2, #0, #1, #4, #3",
+    what: "the message put back together from fragments that arrived as #2, #0, #1, #4, #3",
     section: section("Reassembly: order, duplicates, loss"),
     mistake: overwritten(got, pieces.map((p) => p.length), "fox ")
       ? reusedBuffer
@@ -352,9 +305,7 @@ Deno.test("receiveMessage: reassembles fragments that arrive out of order", asyn
 });
 
 Deno.test("receiveMessage: duplicated fragments do no harm", async () => {
-  const datagrams = ["AAAA", "BBBB", "CCCC", "DD"].map((p, i) =>
-    frag(99, i, 4, p)
-  );
+  const datagrams = ["AAAA", "BBBB", "CCCC", "DD"].map((p, i) => frag(99, i, 4, p));
   const { value, error, relay } = await deliver(
     script(["duplicate", "duplicate", "forward", "duplicate"]),
     datagrams,
@@ -366,13 +317,11 @@ Deno.test("receiveMessage: duplicated fragments do no harm", async () => {
   );
   if (error && !isNotImplemented(error)) {
     fail({
-      summary:
-        "receiveMessage() failed on a message whose fragments were each sent twice",
+      summary: "receiveMessage() failed on a message whose fragments were each sent twice",
       section: section("Reassembly: order, duplicates, loss"),
       got: String(error),
       detail: relay.split("\n"),
-      mistake:
-        "counted a duplicate fragment as new: the message looked complete " +
+      mistake: "counted a duplicate fragment as new: the message looked complete " +
         "with a piece still missing",
     });
   }
@@ -389,39 +338,32 @@ Deno.test("receiveMessage: duplicated fragments do no harm", async () => {
 });
 
 Deno.test("receiveMessage: a lost fragment is reported as an IncompleteMessageError, not waited on forever", async () => {
-  const datagrams = ["one-", "two-", "three-", "four"].map((p, i) =>
-    frag(0xabcdef, i, 4, p)
-  );
+  const datagrams = ["one-", "two-", "three-", "four"].map((p, i) => frag(0xabcdef, i, 4, p));
   const { value, error, relay } = await deliver(
     script(["forward", "duplicate", "forward", "drop"]),
     datagrams,
     80,
     {
-      awaiting:
-        "receiveMessage() to give up on a message whose fragment #3 was lost " +
+      awaiting: "receiveMessage() to give up on a message whose fragment #3 was lost " +
         "(idleMs: 80)",
       heading: "Giving up on a missing piece",
-      mistake:
-        "hung waiting for a lost fragment: when nothing arrives for idleMs, " +
+      mistake: "hung waiting for a lost fragment: when nothing arrives for idleMs, " +
         "throw an IncompleteMessageError",
     },
   );
   if (value) {
     fail({
-      summary:
-        "receiveMessage() returned a message whose fragment #3 never arrived",
+      summary: "receiveMessage() returned a message whose fragment #3 never arrived",
       section: section("Reassembly: order, duplicates, loss"),
       got: describe(value.message),
       detail: relay.split("\n"),
-      mistake:
-        "counted a duplicate fragment as new: #1 arrived twice, so 4 arrivals " +
+      mistake: "counted a duplicate fragment as new: #1 arrived twice, so 4 arrivals " +
         "looked like 4 of 4 pieces",
     });
   }
   if (!(error instanceof IncompleteMessageError)) {
     fail({
-      summary:
-        "receiveMessage() failed, but not with an IncompleteMessageError",
+      summary: "receiveMessage() failed, but not with an IncompleteMessageError",
       section: section("Giving up on a missing piece"),
       got: String(error),
       detail: relay.split("\n"),
@@ -457,8 +399,7 @@ Deno.test("receiveMessage: gives up when nothing at all arrives", async () => {
     error instanceof IncompleteMessageError,
     value ? "it returned a message" : String(error),
     {
-      what:
-        "receiveMessage() with no datagram at all rejects with an IncompleteMessageError",
+      what: "receiveMessage() with no datagram at all rejects with an IncompleteMessageError",
       expected: "IncompleteMessageError",
       section: section("Giving up on a missing piece"),
     },
@@ -507,44 +448,28 @@ Deno.test("sendMessage → receiveMessage: 20,000 bytes in datagrams of at most 
   using sending = openUdpSocket();
   await using relay = UdpRelay.open(
     receiver.addr as Deno.NetAddr,
-    script([
-      "forward",
-      "hold",
-      "duplicate",
-      "forward",
-      "hold",
-      "hold",
-      "forward",
-    ]),
+    script(["forward", "hold", "duplicate", "forward", "hold", "hold", "forward"]),
   );
   const message = seededBytes(7, 20_000);
   const receiving = background(receiveMessage(receiver, { idleMs: 300 }));
-  const sent = await within(
-    sendMessage(sending, message, relay.addr, { maxDatagram: 1472 }),
-    {
-      awaiting: "sendMessage() of 20,000 bytes",
-      section: section("Splitting a message"),
-      watch: receiving,
-    },
-  );
+  const sent = await within(sendMessage(sending, message, relay.addr, { maxDatagram: 1472 }), {
+    awaiting: "sendMessage() of 20,000 bytes",
+    section: section("Splitting a message"),
+    watch: receiving,
+  });
   const got = await within(receiving, {
     awaiting: "receiveMessage() to return the 20,000-byte message",
     section: section("Reassembly: order, duplicates, loss"),
   });
   const wire = relay.seen("request");
   const sizes = wire.map((e) => e.data.length);
-  expectThat(
-    sizes.every((n) => n <= 1472),
-    `datagram sizes ${JSON.stringify(sizes)}`,
-    {
-      what: "every datagram on the wire fits the 1,472-byte budget",
-      expected: "each at most 1472",
-      section: section("Splitting a message"),
-    },
-  );
+  expectThat(sizes.every((n) => n <= 1472), `datagram sizes ${JSON.stringify(sizes)}`, {
+    what: "every datagram on the wire fits the 1,472-byte budget",
+    expected: "each at most 1472",
+    section: section("Splitting a message"),
+  });
   expectEqual([sent, wire.length], [14, 14], {
-    what:
-      "[datagrams sendMessage() reported, datagrams on the wire] for 20,000 bytes at " +
+    what: "[datagrams sendMessage() reported, datagrams on the wire] for 20,000 bytes at " +
       "1,464 bytes of payload each",
     section: section("Splitting a message"),
   });
