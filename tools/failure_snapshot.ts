@@ -17,7 +17,8 @@ import { toFileUrl } from "@std/path";
 import { type Lesson, ROOT } from "./catalog.ts";
 
 /**
- * Replaces what varies between runs with placeholders: ports, elapsed
+ * Replaces what varies between runs with placeholders: ports (numbers in
+ * Linux's ephemeral range 32768–60999 that are not byte counts), elapsed
  * times, scratch folders, and numbers of six digits or more (byte counts at
  * a stall depend on the kernel's buffers).
  *
@@ -26,14 +27,29 @@ import { type Lesson, ROOT } from "./catalog.ts";
  * import { normalizeOutput } from "./failure_snapshot.ts";
  * normalizeOutput("+  12 ms udp 127.0.0.1:52074 → 127.0.0.1:48402");
  * // "+ N ms udp 127.0.0.1:PORT → 127.0.0.1:PORT"
+ * normalizeOutput('"Hello, 127.0.0.1:52074!" (hex … 31 3a 35 32 30 37 34 21)');
+ * // '"Hello, 127.0.0.1:PORT!" (hex … 31 3a PORT 21)'
  * ```
  */
 export function normalizeOutput(text: string): string {
+  // A port also shows in hex dumps of text that quotes it: one ASCII byte (0x30–0x39) per digit.
+  const ports = new Set(
+    [...text.matchAll(/(?:(?:\d{1,3}\.){3}\d{1,3}:|\bport )(\d{4,5})\b/g)].map((m) => m[1]),
+  );
+  for (const port of ports) {
+    const hex = [...port].map((digit) => `3${digit}`).join("\\s+");
+    text = text.replace(new RegExp(`\\b${hex}\\b`, "g"), "PORT");
+  }
   return text
     .replaceAll(ROOT, "")
     .replace(/\.course\/tmp\/[^/\s]+\/v\d+\//g, "")
     .replace(/((?:\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:]+\]|localhost):\d{2,5}\b/g, "$1:PORT")
     .replace(/\bport \d{4,5}\b/g, "port PORT")
+    // Any other number in Linux's ephemeral port range that is not a byte count is a port too.
+    .replace(
+      /\b(3[2-9]\d{3}|[45]\d{4}|60\d{3})\b(?![- ]?bytes?\b)/g,
+      (n) => Number(n) >= 32768 && Number(n) <= 60999 ? "PORT" : n,
+    )
     .replace(/\+\s*\d+ ms\b/g, "+ N ms")
     .replace(/\b\d+(\.\d+)? ?(ms|µs)\b/g, "N $2")
     // Byte counts in the millions depend on how full the kernel's buffers were.
