@@ -20,6 +20,7 @@ import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { unusedPort } from "../harness/sockets.ts";
 import { connect, FakeServer, readToEnd, writeAll } from "../harness/tcp.ts";
 import { expectServesAfterResetBeforeAccept, RETHROWS_ACCEPT } from "../harness/tcp_misbehave.ts";
+import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
 
 const section = sectionsOf("lesson-01");
 
@@ -425,4 +426,11 @@ Deno.test("fetchGreeting: a 2 MiB reply arrives whole, however many reads it tak
     fake.close();
     await within(fetching.catch(() => {}), { awaiting: "fetchGreeting to end", section: where });
   }
+});
+
+Deno.test("server: an accept() that fails for one reset connection is logged", async () => {
+  await expectAcceptFailureLogged(
+    (log) => startGreeter({ log }),
+    section("The server: listen, accept, answer, close"),
+  );
 });

@@ -27,6 +27,7 @@ import { connect, expectRefused, readToEnd } from "../harness/tcp.ts";
 import { expectServesAfterResetBeforeAccept } from "../harness/tcp_misbehave.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
+import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
 const section = sectionsOf("lesson-12");
 
 const NOT_CLOSED =
@@ -419,4 +420,8 @@ Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given p
 
 Deno.test("program: `server` runs until its signal is aborted, and stops at once if it was", async () => {
   await expectServerRoleLifecycle(server, { section: section("Running it as a program") });
+});
+
+Deno.test("server: an accept() that fails for one reset connection is logged", async () => {
+  await expectAcceptFailureLogged((log) => startGreeter({ log }), section("The greeter protocol"));
 });

@@ -36,6 +36,7 @@ import {
   RETHROWS_ACCEPT,
 } from "../harness/tcp_misbehave.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
+import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
 const section = sectionsOf("lesson-14");
 
 /** The reply the protocol prescribes, written out here: never trust the code under test. */
@@ -622,4 +623,8 @@ Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given p
     "tcp",
     section("Closing a server"),
   );
+});
+
+Deno.test("server: an accept() that fails for one reset connection is logged", async () => {
+  await expectAcceptFailureLogged((log) => startCountServer({ log }), section("Closing a server"));
 });

@@ -37,6 +37,7 @@ import {
   RETHROWS_ACCEPT,
 } from "../harness/tcp_misbehave.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
+import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
 const section = sectionsOf("lesson-15");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -700,4 +701,11 @@ Deno.test("client: a server that resets mid-exchange makes requestAll() reject, 
     fake.close();
     await asking.catch(() => {});
   }
+});
+
+Deno.test("server: an accept() that fails for one reset connection is logged", async () => {
+  await expectAcceptFailureLogged(
+    (log) => serveNdjson((value) => value, { log }),
+    section("An NDJSON server"),
+  );
 });
