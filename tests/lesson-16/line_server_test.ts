@@ -36,6 +36,7 @@ import {
 } from "../harness/tcp_misbehave.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
+import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
 const section = sectionsOf("lesson-16");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -567,4 +568,11 @@ Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given p
 
 Deno.test("program: `server` runs until its signal is aborted, and stops at once if it was", async () => {
   await expectServerRoleLifecycle(server, { section: section("Running it as a program") });
+});
+
+Deno.test("server: an accept() that fails for one reset connection is logged", async () => {
+  await expectAcceptFailureLogged(
+    (log) => startLineServer({ log }),
+    section("An accept loop that keeps serving"),
+  );
 });
