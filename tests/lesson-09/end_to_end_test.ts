@@ -15,6 +15,7 @@ import { sectionsOf } from "../harness/failure.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
 import { seeded } from "../harness/random.ts";
 import { stopServer } from "../harness/server_loop.ts";
+import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { UdpPeer } from "../harness/udp.ts";
 import { dropFirst, type Plan, script, UdpRelay } from "../harness/udp_relay.ts";
 
@@ -256,4 +257,56 @@ Deno.test("program: `server` and `client` talk: `INCR visits -> 1`, then 2", asy
       section: section("Running it as a program"),
     });
   }
+});
+
+Deno.test("program: `server` runs until its signal is aborted, and stops at once if it was", async () => {
+  await expectServerRoleLifecycle(server, { section: section("Running it as a program") });
+});
+
+Deno.test("program: `client` defaults to `INCR hits`, also does GET, and refuses other operations", async () => {
+  await using program = await startServerRole(server, {
+    section: section("Running it as a program"),
+  });
+  const where = section("Running it as a program");
+  for (
+    const [args, line] of [[[], "INCR hits -> 1"], [["GET", "hits"], "GET hits -> 1"]] as const
+  ) {
+    const { log, running } = startClientRole(client, { port: program.port, args: [...args] });
+    await within(running, {
+      awaiting: "client() to return",
+      watch: program.running,
+      section: where,
+    });
+    await log.next(new RegExp(`^${line}$`), {
+      awaiting: `the client's line \`${line}\``,
+      section: where,
+    });
+  }
+  const { running } = startClientRole(client, { port: program.port, args: ["FROB", "hits"] });
+  const outcome = await within(
+    running.then(() => "it returned", (e: Error) => e.message),
+    { awaiting: "client() with the operation FROB to settle", section: where },
+  );
+  expectThat(outcome.includes("FROB"), outcome, {
+    what: "client() with args FROB hits",
+    expected: "an error naming the operation FROB (only INCR and GET exist)",
+    section: where,
+  });
+});
+
+Deno.test("program: `client` stops at once when its signal aborts while it waits", async () => {
+  using fake = UdpPeer.open();
+  const { running, abort } = startClientRole(client, { port: fake.addr.port });
+  await fake.receive({
+    awaiting: "the client's request",
+    watch: running,
+    section: section("Running it as a program"),
+  });
+  abort();
+  await within(running.catch(() => {}), {
+    ms: 500,
+    awaiting: "client() to stop once its signal was aborted",
+    section: section("Running it as a program"),
+    mistake: "close the client when the signal aborts, so its wait ends",
+  });
 });
