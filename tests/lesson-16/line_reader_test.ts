@@ -84,12 +84,32 @@ Deno.test("protocol: respond() answers each command with its exact line", () => 
       section: section("The protocol"),
       mistake: got.startsWith("(threw")
         ? "crashing on a malformed line: respond() threw; answer with an ERR line, never throw"
+        : expected === "ERR unknown command" && got.startsWith("OK")
+        ? 'verbs are case-sensitive: "echo" is an unknown command'
+        : got === "OK STRAßE"
+        ? "upper-cased only a-z: UPPER is Unicode upper case (toUpperCase())"
         : expected === "ERR invalid UTF-8" && got !== expected
         ? "decoded with a non-fatal TextDecoder: invalid bytes became U+FFFD instead of ERR invalid UTF-8"
         : undefined,
     });
   }
 });
+
+/** Names the reader mistake that turned `expected` into `got`, if one fits. */
+function readerMistake(got: string[], expected: string[]): string | undefined {
+  if (got.some((r) => r.includes('\\r"'))) {
+    return "kept the \\r of a \\r\\n: drop a \\r just before the \\n";
+  }
+  if (got.some((r) => /^line "(\\n)+"$/.test(r))) {
+    return "kept views of the read buffer: the next read overwrote the line's " +
+      "bytes; copy each piece (slice) before reading again";
+  }
+  const end = got.at(-1) ?? "";
+  if (end.startsWith("end (0") && end !== expected.at(-1)) {
+    return "end must count the bytes of the unfinished line it dropped";
+  }
+  return undefined;
+}
 
 Deno.test("reader: lines cut into 1-byte reads or gathered into one read, \\n or \\r\\n", async () => {
   const text = "ECHO a\r\nUPPER é\n\nQUIT\ntail";
@@ -119,7 +139,7 @@ Deno.test("reader: lines cut into 1-byte reads or gathered into one read, \\n or
         section: section("Framing: a bounded line reader"),
         mistake: got.includes('line "tail"')
           ? "executed an unfinished line at EOF: a line without its \\n is not a command; drop it"
-          : undefined,
+          : readerMistake(got, expected),
       });
     });
   }
@@ -175,7 +195,42 @@ Deno.test("reader: a line of exactly maxBytes is accepted, one byte more is too 
       {
         what: "the results for lines of 8, 9 and 7+\\r bytes with maxBytes 8",
         section: section("Framing: a bounded line reader"),
+        mistake: got[0] === "too-long"
+          ? "refused a line of exactly maxBytes: too long means MORE than " +
+            "maxBytes bytes"
+          : got[1] === "too-long" && got[2] !== 'line "1234567"'
+          ? "skipped past the end of the long line: when its \\n came in the same " +
+            "read, the next line starts right after that \\n"
+          : undefined,
       },
     );
   });
+});
+
+Deno.test("protocol: respond() keeps the text after the first space exactly, and no verb is trimmed", () => {
+  const cases: [string, string][] = [
+    ["ECHO  two  spaces ", "OK  two  spaces "],
+    ["ECHO \t tab", "OK \t tab"],
+    [" ECHO leading space", "ERR unknown command"],
+    ["ECHO\tx", "ERR unknown command"],
+    ["ECHOx", "ERR unknown command"],
+    ["UPPER", "OK"],
+    ["QUIT now", "BYE"],
+    ["ECHO ", "OK"],
+  ];
+  for (const [text, expected] of cases) {
+    const got = respond(encoder.encode(text)).line;
+    expectEqual(got, expected, {
+      what: `respond(${JSON.stringify(text)})`,
+      section: section("The protocol"),
+      mistake: (expected === "ERR unknown command" && got !== expected) ||
+          (got !== expected && got === expected.trimEnd())
+        ? "trimmed or reshaped the line: the verb is everything up to the " +
+          "first space, exactly as sent"
+        : got !== expected
+        ? "rebuilt the text from words: it is everything after the first " +
+          "space, spaces and all (text.slice(space + 1))"
+        : undefined,
+    });
+  }
 });

@@ -11,7 +11,7 @@ import {
   server,
   startLineServer,
 } from "../../exercises/lesson-16/line_server.ts";
-import { within } from "../harness/deadline.ts";
+import { pause, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
@@ -259,6 +259,9 @@ Deno.test("server: a silent client gets `ERR idle timeout` and is closed; others
       expectBytes(got, "ERR idle timeout\n", {
         what: "what the silent client received",
         section: section("Idle clients"),
+        mistake: got.length === 0
+          ? "closed an idle client without a word: send `ERR idle timeout`, then close"
+          : undefined,
       });
     } finally {
       silent.close();
@@ -575,4 +578,42 @@ Deno.test("server: an accept() that fails for one reset connection is logged", a
     (log) => startLineServer({ log }),
     section("An accept loop that keeps serving"),
   );
+});
+
+Deno.test("server: the idle limit counts from the last line, not from connect", async () => {
+  // idleMs 400; a line every 100 ms for 600 ms: a limit counted from connect
+  // would close this client at 400 ms, one counted from the last line never.
+  await withServer({ idleMs: 400 }, async (addr) => {
+    const conn = await connect(addr, {
+      awaiting: "a connection",
+      section: section("Idle clients"),
+    });
+    try {
+      for (let i = 1; i <= 6; i++) {
+        await pause(100);
+        await send(conn, `ECHO ${i}\n`, {
+          awaiting: `line ${i}, sent ${i * 100} ms after connecting`,
+          section: section("Idle clients"),
+        });
+        const reply = await readExactly(conn, `OK ${i}\n`.length, {
+          awaiting: `the reply to line ${i}, ${i * 100} ms after connecting (idleMs 400)`,
+          section: section("Idle clients"),
+          mistake: i >= 4
+            ? "the idle limit counted from connect: restart it after every read " +
+              "that brings bytes"
+            : undefined,
+        });
+        expectBytes(reply, `OK ${i}\n`, {
+          what: `the reply to line ${i}, ${i * 100} ms after connecting (idleMs 400)`,
+          section: section("Idle clients"),
+          mistake: i >= 4 && decoder.decode(reply).startsWith("ERR")
+            ? "the idle limit counted from connect: restart it after every read " +
+              "that brings bytes"
+            : undefined,
+        });
+      }
+    } finally {
+      conn.close();
+    }
+  });
 });

@@ -116,4 +116,118 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "a connection that ends must free its slot",
   },
+  {
+    id: "verb-case-insensitive",
+    summary: "respond() upper-cases the verb before matching it",
+    file: "protocol.ts",
+    edits: [{ find: "  switch (verb) {", replace: "  switch (verb.toUpperCase()) {" }],
+    caughtBy: "verbs are case-sensitive",
+  },
+  {
+    id: "trims-the-line",
+    summary: "respond() trims the decoded line before splitting off the verb",
+    file: "protocol.ts",
+    edits: [{
+      find: "    text = strict.decode(line);",
+      replace: "    text = strict.decode(line).trim();",
+    }],
+    caughtBy: "trimmed or reshaped the line",
+  },
+  {
+    id: "text-rebuilt-from-words",
+    summary: "respond() splits on spaces and joins the non-empty words again",
+    file: "protocol.ts",
+    edits: [{
+      find: '  const argument = space === -1 ? "" : text.slice(space + 1);',
+      replace: '  const argument = text.split(" ").slice(1).filter((w) => w).join(" ");',
+    }],
+    caughtBy: "rebuilt the text from words",
+  },
+  {
+    id: "upper-ascii-only",
+    summary: "UPPER upper-cases only a-z",
+    file: "protocol.ts",
+    edits: [{
+      find: "      return { line: ok(argument.toUpperCase()), close: false };",
+      replace: "      return { line: ok(argument.replace(/[a-z]/g, (c) => c.toUpperCase())), " +
+        "close: false };",
+    }],
+    caughtBy: "UPPER is Unicode upper case",
+  },
+  {
+    id: "pieces-are-views",
+    summary: "the reader keeps views of its read buffer as the line's pieces",
+    file: "line_reader.ts",
+    edits: [{
+      find: "        this.#pieces.push(piece.slice());",
+      replace: "        this.#pieces.push(piece);",
+    }],
+    caughtBy: "kept views of the read buffer",
+  },
+  {
+    id: "keeps-carriage-return",
+    summary: "the reader returns a \\r\\n line with its \\r",
+    file: "line_reader.ts",
+    edits: [{
+      find: "    return line.at(-1) === CARRIAGE_RETURN ? line.subarray(0, -1) : line;",
+      replace: "    return line;",
+    }],
+    caughtBy: "kept the \\r of a \\r\\n",
+  },
+  {
+    id: "end-drops-count",
+    summary: "end always reports 0 bytes dropped",
+    file: "line_reader.ts",
+    edits: [{
+      find: "        const partial = this.#length;",
+      replace: "        const partial = 0;",
+    }],
+    caughtBy: "end must count the bytes",
+  },
+  {
+    id: "skips-past-the-newline",
+    summary: "after too-long the reader always skips to the next \\n, even one it already passed",
+    file: "line_reader.ts",
+    edits: [{
+      find:
+        "          this.#skipping = newline === -1; // when the newline is here, the long line ends here\n" +
+        "          this.#start += newline === -1 ? chunk.length : newline + 1;",
+      replace: "          this.#skipping = true;\n          this.#start += chunk.length;",
+    }],
+    caughtBy: "skipped past the end of the long line",
+  },
+  {
+    id: "limit-inclusive",
+    summary: "the reader reports a line of exactly maxBytes as too long",
+    file: "line_reader.ts",
+    edits: [{
+      find: "        if (this.#length + piece.length > this.maxBytes) {",
+      replace: "        if (this.#length + piece.length >= this.maxBytes) {",
+    }],
+    caughtBy: "refused a line of exactly maxBytes",
+  },
+  {
+    id: "idle-from-connect",
+    summary: "the idle limit is one deadline counted from connect, not from the last bytes",
+    file: "line_server.ts",
+    edits: [{
+      find:
+        "  function idleLimited(conn: Deno.Conn): Source {\n    return {\n      read: (buffer) =>\n" +
+        "        new Promise((resolve, reject) => {\n" +
+        "          const timer = setTimeout(() => reject(new IdleTimeout()), idleMs);",
+      replace:
+        "  function idleLimited(conn: Deno.Conn): Source {\n    const started = Date.now();\n" +
+        "    return {\n      read: (buffer) =>\n        new Promise((resolve, reject) => {\n" +
+        "          const left = Math.max(0, idleMs - (Date.now() - started));\n" +
+        "          const timer = setTimeout(() => reject(new IdleTimeout()), left);",
+    }],
+    caughtBy: "the idle limit counted from connect",
+  },
+  {
+    id: "idle-close-without-a-word",
+    summary: "an idle client is closed without `ERR idle timeout`",
+    file: "line_server.ts",
+    edits: [{ find: "        await sendLine(conn, ERR_IDLE).catch(() => {});\n", replace: "" }],
+    caughtBy: "closed an idle client without a word",
+  },
 ];
