@@ -425,3 +425,22 @@ Deno.test("program: `server` runs until its signal is aborted, and stops at once
 Deno.test("server: an accept() that fails for one reset connection is logged", async () => {
   await expectAcceptFailureLogged((log) => startGreeter({ log }), section("The greeter protocol"));
 });
+
+Deno.test("greeter: a second close() does nothing", async () => {
+  const greeter = startGreeter({ hostname: "127.0.0.1", port: 0 });
+  await expectCleanStop(greeter, {
+    awaiting: "done to resolve after close()",
+    section: section("Restarting a server"),
+  });
+  let second = "returned";
+  try {
+    greeter.close();
+  } catch (error) {
+    second = `threw ${(error as Error).name}: ${(error as Error).message}`;
+  }
+  expectEqual(second, "returned", {
+    what: "a second greeter.close()",
+    section: section("Restarting a server"),
+    mistake: "remember that the greeter is closing, and return at once the second time",
+  });
+});
