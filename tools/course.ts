@@ -15,7 +15,7 @@ import { type Catalog, type Lesson, loadCatalog } from "./catalog.ts";
 import { CORES, mapPool } from "./pool.ts";
 import { isStubFailure } from "./report.ts";
 import { cachedResult, contentKey, storeResults } from "./result_cache.ts";
-import { runSuite, type SuiteResult, typeCheckLessons } from "./suite.ts";
+import { runSuite, runSuites, type SuiteResult, typeCheckLessons } from "./suite.ts";
 import { EXERCISES, targetFromFlags } from "./targets.ts";
 import { runMain, UsageError } from "./usage_error.ts";
 
@@ -109,10 +109,21 @@ async function main(): Promise<number> {
   // One type-check for every lesson that has to run; only lessons with errors check again alone.
   const toCheck = catalog.lessons.filter((_, i) => !cached[i]);
   const withErrors = await typeCheckLessons(toCheck, target);
-  const results = await mapPool(catalog.lessons, CORES, async (lesson: Lesson, i) => {
+  // Lessons with type errors run alone, type-checked, to report them; the rest share processes.
+  const shared = await runSuites(
+    toCheck.filter((l) => !withErrors.has(l.id)),
+    target,
+    2 * CORES,
+  );
+  const alone = await mapPool(
+    toCheck.filter((l) => withErrors.has(l.id)),
+    CORES,
+    (lesson) => runSuite(lesson, target, { typeCheck: true }),
+  );
+  const ran = new Map([...shared, ...alone].map((r) => [r.lesson, r]));
+  const results = catalog.lessons.map((lesson: Lesson, i) => {
     if (cached[i]) fromCache++;
-    const result = cached[i] ??
-      await runSuite(lesson, target, { typeCheck: withErrors.has(lesson.id) });
+    const result = cached[i] ?? ran.get(lesson.id)!;
     fresh.set(keys[i], result);
     return result;
   });

@@ -274,6 +274,68 @@ export async function typeCheckLessons(lessons: Lesson[], target: Target): Promi
   });
 }
 
+/**
+ * Runs several lessons' suites against `target` in as few processes as
+ * their permissions allow: lessons that may reach the same hosts share one
+ * `deno test --parallel` process (one start-up, their waits overlapping),
+ * and the results are split back per lesson by test module. A lesson the
+ * shared run cannot vouch for (the process failed, or none of its tests
+ * reported) runs again on its own. Results come back in `lessons` order.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadCatalog } from "./catalog.ts";
+ * import { runSuites } from "./suite.ts";
+ * import { EXERCISES } from "./targets.ts";
+ * const results = await runSuites((await loadCatalog()).lessons, EXERCISES, 4);
+ * ```
+ */
+export async function runSuites(
+  lessons: Lesson[],
+  target: Target,
+  workers: number,
+): Promise<SuiteResult[]> {
+  const results = new Map<string, SuiteResult>();
+  const groups = new Map<string, Lesson[]>();
+  for (const lesson of lessons) {
+    const absent = await missingFile(lesson, target);
+    if (absent) {
+      results.set(lesson.id, {
+        lesson: lesson.id,
+        target: target.label,
+        tests: [],
+        problem: absent,
+        ms: 0,
+        missing: true,
+      });
+      continue;
+    }
+    const key = [...lesson.net].sort().join(",");
+    groups.set(key, [...(groups.get(key) ?? []), lesson]);
+  }
+  await Promise.all([...groups.values()].map(async (group) => {
+    const shared = await runSuite(group[0], target, {
+      paths: group.map((l) => `${ROOT}tests/${l.id}/`),
+      extraFlags: ["--parallel"],
+      env: { DENO_JOBS: String(workers) },
+    });
+    for (const lesson of group) {
+      const tests = shared.tests.filter((t) => t.file.startsWith(`tests/${lesson.id}/`));
+      if (shared.problem || shared.stopped || !tests.length) {
+        results.set(lesson.id, await runSuite(lesson, target));
+        continue;
+      }
+      results.set(lesson.id, {
+        lesson: lesson.id,
+        target: target.label,
+        tests,
+        ms: tests.reduce((n, t) => n + t.ms, 0),
+      });
+    }
+  }));
+  return lessons.map((l) => results.get(l.id)!);
+}
+
 /** Replaces absolute file URLs and paths under the repository with relative paths. */
 export function relativize(text: string, target?: Target): string {
   let out = text.replaceAll(`file://${ROOT}`, "").replaceAll(ROOT, "");
