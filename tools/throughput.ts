@@ -103,12 +103,25 @@ async function iperf3(): Promise<number | string> {
         await new Promise((r) => setTimeout(r, 10));
       }
     }
-    const out = await new Deno.Command("iperf3", {
-      args: ["-c", "127.0.0.1", "-p", String(port), "-t", "3", "-J"],
-      stderr: "null",
-    }).output();
-    const report = JSON.parse(new TextDecoder().decode(out.stdout));
-    return report.end.sum_received.bits_per_second / 8 / MB;
+    // The server may still be busy with the probe ("the server is busy running a test"): retry.
+    let error = "no report";
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const out = await new Deno.Command("iperf3", {
+        args: ["-c", "127.0.0.1", "-p", String(port), "-t", "3", "-J"],
+        stderr: "null",
+      }).output();
+      let report: { error?: string; end?: { sum_received?: { bits_per_second?: number } } };
+      try {
+        report = JSON.parse(new TextDecoder().decode(out.stdout));
+      } catch {
+        report = { error: "unreadable report" };
+      }
+      const bits = report.end?.sum_received?.bits_per_second;
+      if (typeof bits === "number") return bits / 8 / MB;
+      error = report.error ?? error;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return `iperf3 failed: ${error}`;
   } finally {
     server.kill();
     await server.status;
