@@ -444,3 +444,25 @@ Deno.test("greeter: a second close() does nothing", async () => {
     mistake: "remember that the greeter is closing, and return at once the second time",
   });
 });
+
+Deno.test("listenOn: the AddrInUse message also says the way out (stop it, or -p)", async () => {
+  const first = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const error = await expectRejects(() => listenOn("127.0.0.1", first.addr.port).close(), {
+      kind: Deno.errors.AddrInUse,
+      what: `listenOn("127.0.0.1", ${first.addr.port}) while another socket listens there`,
+      section: section("Address already in use"),
+    });
+    expectThat(
+      /-p\b/.test(error.message) && /stop/i.test(error.message),
+      JSON.stringify(error.message),
+      {
+        what: "the AddrInUse error's message",
+        expected: "it says what to do: stop that server first, or choose another port with -p",
+        section: section("Address already in use"),
+      },
+    );
+  } finally {
+    first.close();
+  }
+});
