@@ -311,3 +311,18 @@ Deno.test("broadcastAddress: the RangeError names the address and prefix it refu
     section: section("The broadcast address of a subnet"),
   });
 });
+
+Deno.test("broadcastAddress: an octet of 255 is a valid address", () => {
+  let got: string;
+  try {
+    got = broadcastAddress("10.255.0.1", 16);
+  } catch (error) {
+    if (isNotImplemented(error)) throw error;
+    got = String(error);
+  }
+  expectEqual(got, "10.255.255.255", {
+    what: 'broadcastAddress("10.255.0.1", 16)',
+    section: section("The broadcast address of a subnet"),
+    mistake: "an octet runs from 0 to 255 inclusive: refuse only above 255",
+  });
+});
