@@ -14,7 +14,7 @@ import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
 import { seeded } from "../harness/random.ts";
-import { stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { UdpPeer } from "../harness/udp.ts";
 import { dropFirst, type Plan, script, UdpRelay } from "../harness/udp_relay.ts";
@@ -309,4 +309,30 @@ Deno.test("program: `client` stops at once when its signal aborts while it waits
     section: section("Running it as a program"),
     mistake: "close the client when the signal aborts, so its wait ends",
   });
+});
+
+Deno.test("benchmark: its time is the wall time of the requests; the default name is `benchmark`", async () => {
+  const running = startCounterServer({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const before = performance.now();
+    const result = await within(background(benchmark(running.addr, { requests: 20 })), {
+      awaiting: "benchmark() of 20 requests",
+      section: section("How fast is it?"),
+    });
+    const wall = performance.now() - before;
+    expectThat(result.ms > 0 && result.ms <= wall, `ms ${result.ms}, wall ${wall}`, {
+      what: "benchmark()'s ms against the wall time around the call",
+      expected: "more than 0 and at most the wall time",
+      section: section("How fast is it?"),
+    });
+    expectEqual(await counterValue(running.addr, "benchmark"), 20, {
+      what: "the counter `benchmark` after benchmark() without a name",
+      section: section("How fast is it?"),
+    });
+  } finally {
+    await expectCleanStop(running, {
+      awaiting: "done to resolve after close()",
+      section: section("How fast is it?"),
+    });
+  }
 });
