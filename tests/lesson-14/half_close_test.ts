@@ -628,3 +628,35 @@ Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given p
 Deno.test("server: an accept() that fails for one reset connection is logged", async () => {
   await expectAcceptFailureLogged((log) => startCountServer({ log }), section("Closing a server"));
 });
+
+Deno.test("server: logs each count; close() with a silent client connected logs no failure", async () => {
+  const lines: string[] = [];
+  const server = startCountServer({ hostname: "127.0.0.1", port: 0, log: (l) => lines.push(l) });
+  const where = section("Closing a server");
+  const silent = await connect(server.addr, {
+    awaiting: "a silent client to connect",
+    section: where,
+  });
+  try {
+    const reply = await within(request(server.addr, "abc"), {
+      awaiting: "the reply to `abc`",
+      section: where,
+    });
+    expectBytes(reply, "Your data was 3 bytes long", {
+      what: "the reply to `abc`",
+      section: where,
+    });
+  } finally {
+    await stopServer(server, {
+      awaiting: "the server to stop with a client connected",
+      section: where,
+    });
+    closeQuietly(silent);
+  }
+  const ok = lines.some((l) => /\b3\b/.test(l)) && !lines.some((l) => /fail/i.test(l));
+  expectThat(ok, JSON.stringify(lines), {
+    what: "the server's log after one request and a close() with a silent client",
+    expected: "a line counting the 3 bytes, and no failure: closing is not an error",
+    section: where,
+  });
+});
