@@ -787,3 +787,37 @@ Deno.test("program: `server` runs until its signal is aborted, and stops at once
 Deno.test("server: an accept() that fails for one reset connection is logged", async () => {
   await expectAcceptFailureLogged((log) => startServer({ log }), section("The server"));
 });
+
+Deno.test("server: logs the bytes processed and how many were not ASCII (DEL is ASCII)", async () => {
+  const lines: string[] = [];
+  const running = startServer({ hostname: "127.0.0.1", port: 0, log: (l) => lines.push(l) });
+  const where = section("The server");
+  try {
+    const result = await within(
+      background(bulkTransfer({ hostname: "127.0.0.1", port: running.addr.port, bytecount: 16 })),
+      { awaiting: "bulkTransfer() of 16 bytes", section: where },
+    );
+    expectThat(result.ms >= 0 && result.ms < 60_000, `ms ${result.ms}`, {
+      what: "bulkTransfer()'s ms for 16 bytes on loopback",
+      expected: "the elapsed time: a few milliseconds",
+      section: section("Measuring it"),
+    });
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: running.addr.port });
+    try {
+      await within(background(exchange(conn, new Uint8Array([0x61, 0xc3, 0xa9, 0x7f]))), {
+        awaiting: "the exchange of `aé` and DEL",
+        section: where,
+      });
+    } finally {
+      conn.close();
+    }
+  } finally {
+    await expectCleanStop(running, { awaiting: "done to resolve after close()", section: where });
+  }
+  const want = "  4 bytes processed (2 non-ASCII, passed through unchanged), socket closed";
+  expectThat(lines.includes(want), JSON.stringify(lines), {
+    what: "the server's log after `aé` and a DEL byte (4 bytes, 2 of them non-ASCII)",
+    expected: JSON.stringify(want),
+    section: where,
+  });
+});
