@@ -18,7 +18,7 @@ import { concat, describe } from "../harness/bytes.ts";
 import { background, pause, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
-import { stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import {
   closeQuietly,
   connect,
@@ -708,4 +708,39 @@ Deno.test("server: an accept() that fails for one reset connection is logged", a
     (log) => serveNdjson((value) => value, { log }),
     section("An NDJSON server"),
   );
+});
+
+Deno.test("server: close() with a silent client connected ends quietly, logging no failure", async () => {
+  const lines: string[] = [];
+  const server = serveNdjson((value) => value, {
+    hostname: "127.0.0.1",
+    port: 0,
+    log: (l) => lines.push(l),
+  });
+  const where = section("An NDJSON server");
+  const silent = await connect(server.addr, {
+    awaiting: "a silent client to connect",
+    section: where,
+  });
+  try {
+    const replies = await within(requestAll(server.addr, [1]), {
+      awaiting: "the reply to [1]",
+      section: where,
+    });
+    expectEqual(replies, [1], {
+      what: "requestAll([1]) against an echoing handler",
+      section: where,
+    });
+  } finally {
+    await expectCleanStop(server, {
+      awaiting: "done to resolve with a client connected",
+      section: where,
+    });
+    closeQuietly(silent);
+  }
+  expectThat(!lines.some((l) => /fail/i.test(l)), JSON.stringify(lines), {
+    what: "the server's log after close() with a silent client connected",
+    expected: "no failure: closing the server is not a connection failing",
+    section: where,
+  });
 });
