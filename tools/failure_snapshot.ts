@@ -58,7 +58,7 @@ export function normalizeOutput(text: string): string {
 
 /**
  * The failure output of one variant, as pinned: one block per failing
- * test, its name then its message, normalized.
+ * test, its name then its message without the wire transcript, normalized.
  *
  * @example
  * ```ts
@@ -69,8 +69,23 @@ export function normalizeOutput(text: string): string {
  */
 export function failureOutput(failed: { name: string; message: string }[]): string {
   return failed.map((f) =>
-    [`✗ ${f.name}`, ...normalizeOutput(f.message).split("\n").map((l) => `    ${l}`)].join("\n")
+    [`✗ ${f.name}`, ...teaching(f.message).split("\n").map((l) => `    ${l}`)].join("\n")
   ).join("\n\n").replace(/[ \t]+$/gm, "");
+}
+
+/**
+ * The part of a failure message that must not change unnoticed: everything
+ * but the wire transcript (whose payloads carry the random request IDs and
+ * ports of the run), normalized; hex dumps, random-looking IDs and caret
+ * offsets that follow them become placeholders.
+ */
+function teaching(message: string): string {
+  const wire = message.search(/^\s*on the wire, in this test:/m);
+  return normalizeOutput(wire === -1 ? message : message.slice(0, wire))
+    .replace(/\bhex( [0-9a-f]{2})+( …)?/g, "hex …")
+    .replace(/(\\x[0-9a-f]{2})+/g, "\\x…")
+    .replace(/\b0x[0-9a-f]{6,}\b/g, "0xN")
+    .replace(/^\s*\^ first difference at byte \d+/gm, "  ^ first difference at byte N");
 }
 
 /**
