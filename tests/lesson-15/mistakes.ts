@@ -161,4 +161,11 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "answered a whitespace-only line",
   },
+  {
+    id: "done-before-handlers",
+    summary: "done settles when the accept loop ends, without waiting for the handlers",
+    file: "ndjson.ts",
+    edits: [{ find: "    while (handlers.size) await Promise.all(handlers);\n", replace: "" }],
+    caughtBy: "done settled before every connection's task ended",
+  },
 ];

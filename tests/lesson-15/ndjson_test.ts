@@ -744,3 +744,55 @@ Deno.test("server: close() with a silent client connected ends quietly, logging 
     section: where,
   });
 });
+
+Deno.test("server: after close(), done waits for a handler still at work, then resolves", async () => {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => release = resolve);
+  let entered: () => void = () => {};
+  const inHandler = new Promise<void>((resolve) => entered = resolve);
+  const server = serveNdjson(async (message) => {
+    entered();
+    await gate;
+    return { echo: message };
+  }, { hostname: "127.0.0.1", port: 0 });
+  let conn: Deno.TcpConn | undefined;
+  try {
+    conn = await connect(server.addr, {
+      awaiting: "a connection",
+      section: section("An NDJSON server"),
+    });
+    await send(conn, '{"n":1}\n', {
+      awaiting: "one message",
+      section: section("An NDJSON server"),
+    });
+    await within(inHandler, {
+      awaiting: "the handler to be called",
+      section: section("An NDJSON server"),
+    });
+    server.close();
+    const stop = new AbortController();
+    const early = await Promise.race([
+      server.done.then(() => "resolved", () => "rejected"),
+      pause(20, stop.signal).then(() => "pending"),
+    ]);
+    stop.abort(); // no timer outlives the check
+    expectEqual(early, "pending", {
+      what: "done, 20 ms after close() while a handler is still at work",
+      section: section("An NDJSON server"),
+      mistake: early === "resolved"
+        ? "done settled before every connection's task ended: await the accept " +
+          "loop, then every handler still running"
+        : undefined,
+    });
+    release();
+    await expectCleanStop(server, {
+      awaiting: "done to settle once the handler has finished",
+      section: section("An NDJSON server"),
+    });
+  } finally {
+    release();
+    if (conn) closeQuietly(conn);
+    server.close();
+    await server.done.catch(() => {});
+  }
+});
