@@ -793,13 +793,15 @@ Deno.test("server: logs the bytes processed and how many were not ASCII (DEL is 
   const running = startServer({ hostname: "127.0.0.1", port: 0, log: (l) => lines.push(l) });
   const where = section("The server");
   try {
+    const before = performance.now();
     const result = await within(
       background(bulkTransfer({ hostname: "127.0.0.1", port: running.addr.port, bytecount: 16 })),
       { awaiting: "bulkTransfer() of 16 bytes", section: where },
     );
-    expectThat(result.ms >= 0 && result.ms < 60_000, `ms ${result.ms}`, {
-      what: "bulkTransfer()'s ms for 16 bytes on loopback",
-      expected: "the elapsed time: a few milliseconds",
+    const wall = performance.now() - before;
+    expectThat(result.ms >= 0 && result.ms <= wall, `ms ${result.ms}, wall ${wall}`, {
+      what: "bulkTransfer()'s ms against the wall time around the call",
+      expected: "the elapsed time: at most the wall time",
       section: section("Measuring it"),
     });
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: running.addr.port });
