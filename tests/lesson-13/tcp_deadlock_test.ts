@@ -823,3 +823,17 @@ Deno.test("server: logs the bytes processed and how many were not ASCII (DEL is 
     section: where,
   });
 });
+
+Deno.test("program: `client` quotes exactly the first 32 bytes that came back", async () => {
+  await using book = BookServer.open();
+  const { log, running } = startClientRole(client, { port: book.addr.port, args: ["100"] });
+  await within(running, {
+    awaiting: "client() to return",
+    section: section("Running it as a program"),
+  });
+  const line = '  The first data received says "CAPITALIZE THIS!CAPITALIZE THIS!"';
+  await log.next(new RegExp(`^${line}$`), {
+    awaiting: `the line \`${line.trim()}\` (32 bytes, as the book prints)`,
+    section: section("Running it as a program"),
+  });
+});
