@@ -140,6 +140,37 @@ export function upperAscii(bytes: Uint8Array): Uint8Array {
 }
 
 /**
+ * The server's fast path: upper-cases a–z in the first `n` bytes of
+ * `buffer` (which starts at offset 0 of its ArrayBuffer) in place, and
+ * returns how many bytes were ≥ 0x80. It reads the bytes four at a time as
+ * one 32-bit word and tests all four lanes with additions that never carry
+ * from one byte into the next: for a byte b below 0x80, b + 0x1f reaches
+ * 0x80 exactly when b ≥ 0x61 (`a`), and b + 0x05 when b ≥ 0x7b (past `z`).
+ * The lanes that are letters get their 0x20 bit flipped. A byte loop like
+ * upperAscii's costs about 4 ns a byte here, this about one.
+ */
+function upperAsciiInPlace(buffer: Uint8Array, n: number): number {
+  const words = new Uint32Array(buffer.buffer, 0, n >>> 2);
+  let nonAscii = 0;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i];
+    let high = word & 0x80808080; // the lanes ≥ 0x80: left as they are, counted
+    for (; high !== 0; high &= high - 1) nonAscii++;
+    const low = word & 0x7f7f7f7f;
+    const fromA = (low + 0x1f1f1f1f) & 0x80808080;
+    const pastZ = (low + 0x05050505) & 0x80808080;
+    const letters = fromA & ~pastZ & ~(word & 0x80808080);
+    words[i] = word ^ (letters >>> 2); // 0x80 >>> 2 is 0x20, the case bit
+  }
+  for (let i = words.length * 4; i < n; i++) {
+    const b = buffer[i];
+    if (b >= 0x80) nonAscii++;
+    else if (b >= 0x61 && b <= 0x7a) buffer[i] = b - 0x20;
+  }
+  return nonAscii;
+}
+
+/**
  * Listens and capitalizes: for each connection, read a chunk, write it back
  * upper-cased, until EOF; then close. Connections are served concurrently,
  * and an error (or a non-ASCII byte) ends nothing but, at most, that one
@@ -175,14 +206,9 @@ export function startServer(options: ServerOptions = {}): CapitalizeServer {
       while (true) {
         const n = await conn.read(buffer);
         if (n === null) break;
-        // What upperAscii does, in place and in one indexed pass that also counts
-        // non-ASCII bytes: no new array per chunk, no for…of iterator (several
-        // times slower here). See "Going deeper" in the lesson for the figures.
-        for (let i = 0; i < n; i++) {
-          const b = buffer[i];
-          if (b >= 0x80) nonAscii++;
-          else if (b >= 0x61 && b <= 0x7a) buffer[i] = b - 0x20;
-        }
+        // What upperAscii does, in place, four bytes at a time, counting the
+        // non-ASCII bytes on the way: see "Going deeper" for why and how fast.
+        nonAscii += upperAsciiInPlace(buffer, n);
         await writeAll(conn, buffer.subarray(0, n));
         processed += n;
       }
