@@ -85,6 +85,7 @@ function teaching(message: string): string {
     .replace(/\bhex( [0-9a-f]{2})+( …)?/g, "hex …")
     .replace(/(\\x[0-9a-f]{2})+/g, "\\x…")
     .replace(/\b0x[0-9a-f]{6,}\b/g, "0xN")
+    .replace(/"[0-9a-f]{6,8}"/g, '"HEX"')
     .replace(/^\s*\^ first difference at byte \d+/gm, "  ^ first difference at byte N");
 }
 

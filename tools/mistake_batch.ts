@@ -1,13 +1,13 @@
 /**
- * All of a lesson's known mistakes in one `deno test` process. Each variant
+ * All of a lesson's known mistakes in a few `deno test` processes. Each variant
  * gets a folder of its own in a scratch directory: the lesson's solution
  * files with the mistake applied, and a copy of the lesson's test modules
  * whose imports of `exercises/lesson-NN/…` lead to that folder (every other
  * relative import is made absolute, so the harness is loaded once). One
- * start-up and one module graph then serve every variant, run with the
- * grader's hardening (its preload freezing the test runtime, loopback-only
- * network, no other permission). Results are split back per variant by test
- * module path.
+ * start-up and one module graph then serve a share of the variants, run
+ * with the grader's hardening (its sandbox, its preload freezing the test
+ * runtime, loopback-only network, no other permission). Results are split
+ * back per variant by test module path.
  *
  * A run that cannot be split cleanly (the process was stopped, printed
  * something that looks like a violation, or a variant's tests did not all
@@ -24,7 +24,7 @@ import { gradedFlags, launchIn, type Sandbox } from "./grader/sandbox.ts";
 import type { Target } from "./import_map.ts";
 import type { TestResult } from "./junit.ts";
 import { applyEdits, type Mistake } from "./mistakes.ts";
-import { runSuite, type SuiteOptions, type SuiteResult } from "./suite.ts";
+import { runSuite, type SuiteResult } from "./suite.ts";
 
 /** What one variant's tests did in the shared process. */
 export interface VariantRun {
@@ -47,12 +47,12 @@ export interface BatchOptions {
 }
 
 /**
- * Test workers per batch process (`deno test --parallel`): a caught mistake
- * often costs a test's bounded wait, idle time that overlaps across workers.
+ * Processes per lesson, each in a sandbox of its own (its own loopback:
+ * tests that pick a free port cannot race each other), each running its
+ * share of the variants one after the other: a caught mistake often costs a
+ * test's bounded wait, idle time that overlaps across processes.
  */
-const WORKERS = 4;
-
-type Wrap = NonNullable<SuiteOptions["wrap"]>;
+const PROCESSES = 3;
 
 const SPECIFIER = /(\bfrom\s*|\bimport\s*\(?\s*)(["'])(\.{1,2}\/[^"']+)\2/g;
 
@@ -149,16 +149,6 @@ export async function writeVariant(
   return modules;
 }
 
-/** Sets `DENO_JOBS` (the test workers of `--parallel`) inside the grader's launch. */
-function withJobs(wrap: Wrap, jobs: number): Wrap {
-  return (deno, args, work) => {
-    const launch = wrap(deno, args, work);
-    return launch.command === deno
-      ? { ...launch, env: { ...launch.env, DENO_JOBS: String(jobs) } }
-      : { ...launch, args: ["--setenv", "DENO_JOBS", String(jobs), ...launch.args] };
-  };
-}
-
 /** Which variant a test module of the batch belongs to (`…/v3/tests/x_test.ts` → 3). */
 function variantOf(test: TestResult): number | undefined {
   const m = test.file.match(/\/v(\d+)\/tests\/[^/]+$/);
@@ -182,47 +172,53 @@ export async function runBatch(
   work: string,
   options: BatchOptions,
 ): Promise<VariantRun[]> {
-  const paths = (await Promise.all(mistakes.map((m, i) => writeVariant(lesson, m, i, work))))
-    .flat();
+  const paths = await Promise.all(mistakes.map((m, i) => writeVariant(lesson, m, i, work)));
   // The variants' folder stands where a submission would: the sandbox shows it read-only.
   const target: Target = { label: "mistakes", dir: work };
-  const memoryMb = options.memoryMb * WORKERS;
-  const batch = await runSuite(lesson, target, {
-    paths,
-    extraFlags: [...gradedFlags(), "--parallel"],
-    timeoutMs: options.timeoutMs * mistakes.length,
-    memoryCapMb: memoryMb,
-    outputCapBytes: options.outputBytes * mistakes.length,
-    wrap: withJobs(
-      launchIn(options.sandbox, lesson, target, {
-        memoryMb,
-        fileBytes: 4 * options.outputBytes * mistakes.length,
+  const shares: number[][] = Array.from({ length: Math.min(PROCESSES, mistakes.length) }, () => []);
+  mistakes.forEach((_, i) => shares[i % shares.length].push(i));
+  const runs: VariantRun[] = mistakes.map((mistake) => ({ mistake }));
+  await Promise.all(shares.map(async (share) => {
+    const batch = await runSuite(lesson, target, {
+      paths: share.flatMap((i) => paths[i]),
+      extraFlags: gradedFlags(),
+      timeoutMs: options.timeoutMs * share.length,
+      memoryCapMb: options.memoryMb,
+      outputCapBytes: options.outputBytes * share.length,
+      wrap: launchIn(options.sandbox, lesson, target, {
+        memoryMb: options.memoryMb,
+        fileBytes: 4 * options.outputBytes * share.length,
       }),
-      Math.min(WORKERS, mistakes.length),
-    ),
-  });
-  const expected = reference.tests.length;
-  const runs = mistakes.map((mistake, index): VariantRun => {
-    const tests = batch.tests.filter((t) => variantOf(t) === index);
-    if (batch.stopped || batch.problem || tests.length !== expected) return { mistake };
-    return {
-      mistake,
-      result: {
-        lesson: lesson.id,
-        target: `mistake ${mistake.id}`,
-        tests: tests.map((t) => ({ ...t, file: `tests/${lesson.id}/${t.file.split("/").at(-1)}` })),
-        ms: tests.reduce((n, t) => n + t.ms, 0),
-        exit: { code: tests.every((t) => t.passed || t.skipped) ? 0 : 1, signal: null },
-      },
-    };
-  });
-  // What the process printed outside the tests' reports cannot be pinned on one variant:
-  // a violation seen there and in no variant's own tests sends every variant to a run of its own.
-  const ofTests = new Set(
-    runs.flatMap((r) => r.result ? violationsIn(r.result, options, work) : []),
-  );
-  const ofProcess = violationsIn({ ...batch, tests: [], stopped: undefined }, options, work);
-  if (ofProcess.some((v) => !ofTests.has(v))) return mistakes.map((mistake) => ({ mistake }));
+    });
+    const split = share.map((index): VariantRun => {
+      const mistake = mistakes[index];
+      const tests = batch.tests.filter((t) => variantOf(t) === index);
+      if (batch.stopped || batch.problem || tests.length !== reference.tests.length) {
+        return { mistake };
+      }
+      return {
+        mistake,
+        result: {
+          lesson: lesson.id,
+          target: `mistake ${mistake.id}`,
+          tests: tests.map((t) => ({
+            ...t,
+            file: `tests/${lesson.id}/${t.file.split("/").at(-1)}`,
+          })),
+          ms: tests.reduce((n, t) => n + t.ms, 0),
+          exit: { code: tests.every((t) => t.passed || t.skipped) ? 0 : 1, signal: null },
+        },
+      };
+    });
+    // What the process printed outside the tests' reports cannot be pinned on one variant:
+    // a violation seen there and in no variant's own tests sends its variants to runs of their own.
+    const ofTests = new Set(
+      split.flatMap((r) => r.result ? violationsIn(r.result, options, work) : []),
+    );
+    const ofProcess = violationsIn({ ...batch, tests: [], stopped: undefined }, options, work);
+    const trusted = !ofProcess.some((v) => !ofTests.has(v));
+    share.forEach((index, k) => runs[index] = trusted ? split[k] : { mistake: mistakes[index] });
+  }));
   return runs;
 }
 
