@@ -1,11 +1,13 @@
 /**
  * A UDP peer for tests: a loopback socket on an OS-chosen port whose every
  * receive is bounded, which records what it sent and received, and which
- * closes cleanly (also via `using`). A receive can name the peer it expects
- * (`from`, or {@linkcode UdpPeer.expectFrom}): a datagram from anyone else
- * is a stranger, recorded in the wire transcript and never taken as the
+ * closes cleanly (also via `using`). A receive accepts only the peer it
+ * expects: the one it names (`from`, or {@linkcode UdpPeer.expectFrom}),
+ * or by default every address this peer has sent to. A datagram from anyone
+ * else is a stranger, recorded in the wire transcript and never taken as the
  * answer, so another program on the same loopback cannot answer for the
- * code under test.
+ * code under test. A peer that has sent nothing and names nobody accepts
+ * anyone (it is waiting for the code under test to speak first).
  *
  * @module
  */
@@ -71,9 +73,10 @@ export function recordStranger(
   from: Deno.Addr,
   to: Deno.Addr,
   data: Uint8Array,
-  expected: Peer,
+  expected: Peer | readonly Peer[],
 ): void {
-  const want = expected.port ? `${expected.hostname}:${expected.port}` : expected.hostname;
+  const want = [expected].flat().map((p) => p.port ? `${p.hostname}:${p.port}` : p.hostname)
+    .join(" or ");
   wire.record({
     transport: "udp",
     from: hostPort(from),
@@ -83,12 +86,28 @@ export function recordStranger(
   });
 }
 
+/**
+ * Whom a datagram sent to `to` is answered by: `to` itself, or for a
+ * broadcast or multicast address, whoever holds that port on any host.
+ */
+function answererOf(to: Deno.NetAddr): Peer {
+  const group = /\.255$/.test(to.hostname) || /^(22[4-9]|23\d)\./.test(to.hostname) ||
+    /^ff/i.test(to.hostname);
+  return group ? { hostname: "0.0.0.0", port: to.port } : { hostname: to.hostname, port: to.port };
+}
+
+/** Whether `addr` is any of `peers`. */
+function isFromAny(addr: Deno.Addr, peers: readonly Peer[]): boolean {
+  return peers.some((peer) => isFrom(addr, peer));
+}
+
 /** A test's own UDP socket. Create with {@linkcode UdpPeer.open}. */
 export class UdpPeer implements Disposable {
   readonly #socket: Deno.DatagramConn;
   #pending: Promise<[Uint8Array, Deno.Addr]> | undefined;
   #closed = false;
   #expected: Peer | undefined;
+  readonly #talkingTo: Peer[] = [];
   /** The address the OS gave this peer. */
   readonly addr: Deno.NetAddr;
 
@@ -112,7 +131,9 @@ export class UdpPeer implements Disposable {
   }
 
   /**
-   * Sends one datagram (a string is sent as UTF-8).
+   * Sends one datagram (a string is sent as UTF-8). From then on, a receive
+   * that names no peer accepts `to` among the addresses it expects (for a
+   * broadcast or multicast `to`: that port on any host).
    *
    * @example
    * ```ts
@@ -125,12 +146,24 @@ export class UdpPeer implements Disposable {
   async send(data: string | Uint8Array, to: Deno.NetAddr): Promise<void> {
     const bytes = toBytes(data);
     wire.record({ transport: "udp", from: hostPort(this.addr), to: hostPort(to), data: bytes });
+    const answerer = answererOf(to);
+    if (!isFromAny({ ...to, ...answerer, transport: "udp" }, this.#talkingTo)) {
+      this.#talkingTo.push(answerer);
+    }
     await this.#socket.send(bytes, to);
+  }
+
+  /** Whom a receive accepts: its own `from`, else expectFrom's, else everyone sent to (or anyone). */
+  #accepting(from: Peer | undefined): readonly Peer[] | undefined {
+    const peer = from ?? this.#expected;
+    if (peer) return [peer];
+    return this.#talkingTo.length ? [...this.#talkingTo] : undefined;
   }
 
   /**
    * From now on, receive only from `peer` unless a receive names another
-   * (`undefined`: from anyone again). Returns the peer itself.
+   * (`undefined`: back to the default, the addresses sent to; anyone at all
+   * is `{ hostname: "0.0.0.0" }`). Returns the peer itself.
    *
    * @example
    * ```ts
@@ -146,9 +179,13 @@ export class UdpPeer implements Disposable {
 
   /**
    * Receives the next datagram, failing the test if none arrives in time.
-   * With `from` (or {@linkcode UdpPeer.expectFrom}), datagrams from anyone
-   * else are recorded as strangers and skipped. A datagram that arrives after
-   * a timeout is kept for the next call.
+   * Only the expected peer is accepted: `from`, else the one given to
+   * {@linkcode UdpPeer.expectFrom}, else every address this peer has sent to
+   * (a peer that has sent nothing accepts anyone). Datagrams from anyone else
+   * are recorded as strangers and skipped. Where the test inspects the
+   * source itself, name the host only (`from: { hostname }`: any port) and
+   * assert on the port. A datagram that arrives after a timeout is kept for
+   * the next call.
    *
    * @example
    * ```ts
@@ -164,7 +201,7 @@ export class UdpPeer implements Disposable {
    * ```
    */
   async receive(wait: Receiving): Promise<Datagram> {
-    const expected = wait.from ?? this.#expected;
+    const expected = this.#accepting(wait.from);
     let abandoned = false;
     let strangers = 0;
     const next = async (): Promise<Datagram> => {
@@ -173,7 +210,7 @@ export class UdpPeer implements Disposable {
         const [data, addr] = await this.#pending;
         if (abandoned) return { data, addr: addr as Deno.NetAddr }; // kept for the next call
         this.#pending = undefined;
-        if (expected && !isFrom(addr, expected)) {
+        if (expected && !isFromAny(addr, expected)) {
           strangers++;
           recordStranger(addr, this.addr, data, expected);
           continue;
@@ -211,10 +248,12 @@ export class UdpPeer implements Disposable {
    * const extra = await peer.collect(20); // []
    * ```
    *
-   * With `from` (or {@linkcode UdpPeer.expectFrom}), datagrams from anyone
-   * else are recorded as strangers and left out.
+   * Only the expected peer is accepted, as for {@linkcode UdpPeer.receive}
+   * (`from`, else expectFrom's, else every address sent to); datagrams from
+   * anyone else are recorded as strangers and left out.
    */
-  async collect(ms: number, from: Peer | undefined = this.#expected): Promise<Datagram[]> {
+  async collect(ms: number, from?: Peer): Promise<Datagram[]> {
+    const expected = this.#accepting(from);
     const got: Datagram[] = [];
     const window = pause(ms).then(() => "done" as const);
     while (true) {
@@ -222,8 +261,8 @@ export class UdpPeer implements Disposable {
       const next = await Promise.race([this.#pending, window]);
       if (next === "done") return got;
       this.#pending = undefined;
-      if (from && !isFrom(next[1], from)) {
-        recordStranger(next[1], this.addr, next[0], from);
+      if (expected && !isFromAny(next[1], expected)) {
+        recordStranger(next[1], this.addr, next[0], expected);
         continue;
       }
       wire.record({

@@ -46,6 +46,53 @@ Deno.test("peer: only strangers before the deadline is a timeout that says they 
   assertStringIncludes(error.message, "1 datagram(s) from other addresses were ignored");
 });
 
+Deno.test("peer: by default a peer that sent expects its reply from where it sent; a stranger is recorded and skipped", async () => {
+  using server = UdpPeer.open();
+  using stranger = UdpPeer.open();
+  using client = UdpPeer.open();
+  await client.send("request", server.addr);
+  await stranger.send("Your data was 99 bytes long", client.addr);
+  await server.send("Your data was 7 bytes long", client.addr);
+  const got = await client.receive({ awaiting: "the reply", section });
+  assertEquals(text(got.data), "Your data was 7 bytes long");
+  assertEquals(got.addr.port, server.addr.port);
+  const transcript = wire.transcript().join("\n");
+  assertStringIncludes(transcript, `a stranger, not 127.0.0.1:${server.addr.port}: ignored`);
+  await stranger.send("late noise", client.addr);
+  assertEquals(await client.collect(30), []);
+  await stranger.send("more noise", client.addr);
+  const error = await assertRejects(
+    () => client.receive({ awaiting: "a second reply", ms: 30, section }),
+    LessonFailure,
+  );
+  assertStringIncludes(error.message, "1 datagram(s) from other addresses were ignored");
+});
+
+Deno.test("peer: by default a broadcast's answer is accepted from that port on any host", async () => {
+  using server = UdpPeer.open();
+  using stranger = UdpPeer.open();
+  using client = UdpPeer.open();
+  const to = { ...server.addr, hostname: "127.255.255.255" };
+  await client.send("who is there?", to);
+  await stranger.send("not me", client.addr);
+  await server.send("me", client.addr);
+  assertEquals(text((await client.receive({ awaiting: "an answer", section })).data), "me");
+});
+
+Deno.test("peer: a receive naming only the host accepts any port there", async () => {
+  using server = UdpPeer.open();
+  using other = UdpPeer.open();
+  using client = UdpPeer.open();
+  await client.send("request", server.addr);
+  await other.send("reply from another socket", client.addr);
+  const got = await client.receive({
+    awaiting: "the reply",
+    from: { hostname: "127.0.0.1" },
+    section,
+  });
+  assertEquals(got.addr.port, other.addr.port);
+});
+
 Deno.test("peer: without a named peer, anyone is still accepted (as before)", async () => {
   using a = UdpPeer.open();
   using b = UdpPeer.open();

@@ -29,7 +29,7 @@ import { linuxLoopbackTest } from "../harness/platform.ts";
 import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { openUdpSocket } from "../harness/sockets.ts";
-import { UdpPeer } from "../harness/udp.ts";
+import { type Peer, UdpPeer } from "../harness/udp.ts";
 import { hostPort } from "../harness/wire.ts";
 
 const section = sectionsOf("lesson-06");
@@ -68,6 +68,14 @@ function at(hostname: string, port: number): Deno.NetAddr {
   return { transport: "udp", hostname, port };
 }
 
+/**
+ * Whom a datagram sent to `to` is answered by: that port on any loopback host
+ * (a server bound to 0.0.0.0 answers from the address the OS picks).
+ */
+function answerer(to: Deno.NetAddr): Peer {
+  return { hostname: "0.0.0.0", port: to.port };
+}
+
 /** Sends from a fresh test socket and returns the reply, failing (bounded) if none comes. */
 async function expectAnswer(
   to: Deno.NetAddr,
@@ -78,6 +86,7 @@ async function expectAnswer(
   await peer.send("hello", to);
   const got = await peer.receive({
     awaiting: `a reply to a datagram sent to ${hostPort(to)}`,
+    from: answerer(to),
     watch: crashed,
     ...check,
   });
@@ -92,7 +101,7 @@ async function expectSilence(
 ): Promise<void> {
   using peer = UdpPeer.open();
   await peer.send("hello", to);
-  const heard = await peer.collect(SILENCE_MS);
+  const heard = await peer.collect(SILENCE_MS, answerer(to));
   expectEqual(heard.length, 0, {
     what: `replies to a datagram sent to ${hostPort(to)}: ${check.what}`,
     section: check.section,
