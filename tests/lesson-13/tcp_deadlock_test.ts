@@ -837,3 +837,35 @@ Deno.test("program: `client` quotes exactly the first 32 bytes that came back", 
     section: section("Running it as a program"),
   });
 });
+
+Deno.test("server: upper-cases exactly a to z among all 256 byte values, at every offset", async () => {
+  const running = startServer({ hostname: "127.0.0.1", port: 0 });
+  const where = section("Bytes, not text");
+  // every byte value at each of the 4 offsets of a 32-bit word, plus a 3-byte tail
+  const data = Uint8Array.from({ length: 256 * 4 + 3 }, (_, i) => (i * 5 + (i >> 8)) % 256);
+  try {
+    const conn = await connect(running.addr, {
+      awaiting: "a connection to the server",
+      section: where,
+    });
+    try {
+      await writeAll(conn, data, { awaiting: "1,027 bytes to be sent", section: where });
+      await conn.closeWrite();
+      const reply = await readToEnd(conn, {
+        awaiting: "the reply and EOF",
+        section: where,
+        watch: running.done,
+      });
+      expectBytes(reply, upper(data), {
+        what: "the reply to every byte value, 0 to 255",
+        section: where,
+        mistake:
+          "only the 26 bytes 0x61 to 0x7a change (to 0x41 to 0x5a); every other byte passes through",
+      });
+    } finally {
+      closeQuietly(conn);
+    }
+  } finally {
+    await expectCleanStop(running, { awaiting: "done to resolve after close()", section: where });
+  }
+});
