@@ -123,9 +123,13 @@ export const mistakes: Mistake[] = [
     id: "server-misses-a",
     summary: "the server's in-place loop compares with > 0x61, so a stays lower case",
     file: "tcp_deadlock.ts",
+    // The server works four bytes at a time, the last few one by one: the same slip in both paths.
     edits: [{
       find: "else if (b >= 0x61 && b <= 0x7a) buffer[i] = b - 0x20;",
       replace: "else if (b > 0x61 && b <= 0x7a) buffer[i] = b - 0x20;",
+    }, {
+      find: "(low + 0x1f1f1f1f)",
+      replace: "(low + 0x1e1e1e1e)",
     }],
     caughtBy: "both ends included",
   },
@@ -133,7 +137,11 @@ export const mistakes: Mistake[] = [
     id: "non-ascii-from-0x81",
     summary: "the server counts bytes > 0x80 as non-ASCII, missing 0x80 itself",
     file: "tcp_deadlock.ts",
-    edits: [{ find: "if (b >= 0x80) nonAscii++;", replace: "if (b > 0x80) nonAscii++;" }],
+    // The same slip in the four-bytes-at-a-time path: only lanes above 0x80 are counted.
+    edits: [{ find: "if (b >= 0x80) nonAscii++;", replace: "if (b > 0x80) nonAscii++;" }, {
+      find: "let high = word & 0x80808080;",
+      replace: "let high = ((word & 0x7f7f7f7f) + 0x7f7f7f7f) & word & 0x80808080;",
+    }],
     caughtBy: "(9 non-ASCII, passed through unchanged)",
   },
   {
