@@ -30,7 +30,7 @@ Deno.test({
   ignore: MACOS,
 }, async () => {
   using socket = openUdpSocket();
-  using peer = UdpPeer.open();
+  using peer = UdpPeer.open().expectFrom(socket.addr as Deno.NetAddr);
   const data = new Uint8Array(65_507).fill(0x41);
   let sent: number;
   try {
@@ -64,7 +64,7 @@ Deno.test({
 
 Deno.test('sendChecked: turns the OS\'s "Message too long" into a DatagramTooLargeError', async () => {
   using socket = openUdpSocket();
-  using peer = UdpPeer.open();
+  using peer = UdpPeer.open().expectFrom(socket.addr as Deno.NetAddr);
   // A limit above what UDP allows, so the OS is the one that refuses.
   const error = await expectRejects(
     () => sendChecked(socket, new Uint8Array(70_000), peer.addr, 100_000),
@@ -100,7 +100,7 @@ Deno.test('sendChecked: turns the OS\'s "Message too long" into a DatagramTooLar
 
 Deno.test("sendChecked: refuses a payload over the caller's limit before sending anything", async () => {
   using socket = openUdpSocket();
-  using peer = UdpPeer.open();
+  using peer = UdpPeer.open().expectFrom(socket.addr as Deno.NetAddr);
   const sending = background(sendChecked(socket, new Uint8Array(1473), peer.addr, 1472));
   const arrived = await peer.collect(30);
   if (arrived.length) {
@@ -213,7 +213,7 @@ Deno.test("deliveryProbability: every fragment must arrive, so it is (1 - p)^k",
 
 Deno.test("DatagramTooLargeError: named so, with the size, the limit and a message naming both", async () => {
   using socket = openUdpSocket();
-  using peer = UdpPeer.open();
+  using peer = UdpPeer.open().expectFrom(socket.addr as Deno.NetAddr);
   const where = section("Refusing oversize datagrams up front");
   const early = await expectRejects(
     () => sendChecked(socket, new Uint8Array(1473), peer.addr, 1472),

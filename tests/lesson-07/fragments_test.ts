@@ -552,7 +552,7 @@ Deno.test("Reassembler: a finished message is forgotten, and its late duplicates
 
 Deno.test("sendMessage: uses the id it is given; an over-size datagram is an error", async () => {
   using socket = openUdpSocket();
-  using peer = UdpPeer.open();
+  using peer = UdpPeer.open().expectFrom(socket.addr as Deno.NetAddr);
   await sendMessage(socket, new Uint8Array(20), peer.addr, { maxDatagram: 100, id: 7 });
   const got = await peer.receive({
     awaiting: "the one fragment",
