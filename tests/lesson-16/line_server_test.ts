@@ -617,3 +617,34 @@ Deno.test("server: the idle limit counts from the last line, not from connect", 
     }
   });
 });
+
+Deno.test("server: logs each event with the client's address: connected, disconnected, idle", async () => {
+  const log = new LogLines();
+  const running = startLineServer({ hostname: "127.0.0.1", port: 0, idleMs: 150, log: log.push });
+  const where = section("Running it as a program");
+  try {
+    const first = await Deno.connect({ hostname: "127.0.0.1", port: running.addr.port });
+    const one = `127\\.0\\.0\\.1:${first.localAddr.port}`;
+    await log.next(new RegExp(`^${one} connected$`), {
+      awaiting: "the line `… connected`",
+      section: where,
+    });
+    first.close();
+    await log.next(new RegExp(`^${one} disconnected$`), {
+      awaiting: "the line `… disconnected`",
+      section: where,
+    });
+    const silent = await Deno.connect({ hostname: "127.0.0.1", port: running.addr.port });
+    try {
+      const two = `127\\.0\\.0\\.1:${silent.localAddr.port}`;
+      await log.next(new RegExp(`^${two} idle for 150 ms: closed$`), {
+        awaiting: "the line `… idle for 150 ms: closed`",
+        section: where,
+      });
+    } finally {
+      silent.close();
+    }
+  } finally {
+    await stopServer(running, { awaiting: "the server to stop after close()", section: where });
+  }
+});
