@@ -19,6 +19,7 @@ import { background, pause, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
+import { LogLines } from "../harness/log.ts";
 import {
   closeQuietly,
   connect,
@@ -794,5 +795,25 @@ Deno.test("server: after close(), done waits for a handler still at work, then r
     if (conn) closeQuietly(conn);
     server.close();
     await server.done.catch(() => {});
+  }
+});
+
+Deno.test("server: a client that resets mid-line is logged as a failed connection", async () => {
+  const log = new LogLines();
+  const server = serveNdjson((value) => value, { hostname: "127.0.0.1", port: 0, log: log.push });
+  const where = section("An NDJSON server");
+  try {
+    await resetMidRequest(server.addr, '{"half": ', {
+      awaiting: "a client to reset mid-line",
+      section: where,
+    });
+    await log.next(/fail/i, {
+      awaiting: "a log line about the connection that failed",
+      watch: server.done,
+      section: where,
+      mistake: "log a connection that fails (a reset), unless the server is closing",
+    });
+  } finally {
+    await stopServer(server, { awaiting: "the server to stop after close()", section: where });
   }
 });
