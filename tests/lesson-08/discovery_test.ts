@@ -152,6 +152,7 @@ Deno.test({
     await peer.send("DISCOVER 0123abcd", toBroadcast(port));
     const answer = await peer.receive({
       awaiting: "the responder's answer to a broadcast `DISCOVER 0123abcd`",
+      from: { hostname: "127.0.0.1" }, // any port there: the source port is checked below
       section: section("Who hears a broadcast"),
       mistake: "not binding 0.0.0.0: a responder bound to 127.0.0.1 never sees datagrams " +
         "sent to 127.255.255.255",
