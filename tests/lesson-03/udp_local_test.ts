@@ -52,6 +52,7 @@ async function exchange(
   await peer.send(payload, to);
   const { data, addr } = await peer.receive({
     awaiting: `a reply to the datagram ${describe(payload)}`,
+    from: { hostname: to.hostname }, // any port there: the source port is checked below
     section: section("Replying to the sender"),
     mistake,
   });
