@@ -86,6 +86,7 @@ function teaching(message: string): string {
     .replace(/(\\x[0-9a-f]{2})+/g, "\\x…")
     .replace(/\b0x[0-9a-f]{6,}\b/g, "0xN")
     .replace(/"[0-9a-f]{6,8}"/g, '"HEX"')
+    .replace(/\b(?=[0-9a-f]*\d)[0-9a-f]{8}\b/g, "ID") // random request IDs
     .replace(/^\s*\^ first difference at byte \d+/gm, "  ^ first difference at byte N");
 }
 

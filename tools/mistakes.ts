@@ -32,6 +32,12 @@ export interface Mistake {
   edits: Edit[];
   /** Text that a failing test's message must contain: the suite names the mistake. */
   caughtBy: string;
+  /**
+   * Why the text of its failure differs from run to run (say, the size of a
+   * chunk the kernel happened to deliver): the pinned output is then the
+   * names of the failing tests only.
+   */
+  varyingOutput?: string;
 }
 
 /**

@@ -97,6 +97,7 @@ export const mistakes: Mistake[] = [
       replace: "if (received === 0) first = buffer.subarray(0, n);",
     }],
     caughtBy: "not a view the next read overwrites",
+    varyingOutput: "the first chunk's size is whatever the kernel delivered first",
   },
   {
     id: "close-only-the-listener",
