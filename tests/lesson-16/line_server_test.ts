@@ -648,3 +648,22 @@ Deno.test("server: logs each event with the client's address: connected, disconn
     await stopServer(running, { awaiting: "the server to stop after close()", section: where });
   }
 });
+
+Deno.test("server: a client that resets mid-line is logged as failed", async () => {
+  const log = new LogLines();
+  const running = startLineServer({ hostname: "127.0.0.1", port: 0, log: log.push });
+  const where = section("Running it as a program");
+  try {
+    await resetMidRequest(running.addr, "ECHO half a li", {
+      awaiting: "a client to reset mid-line",
+      section: where,
+    });
+    await log.next(/ failed: /, {
+      awaiting: "the line `… failed: MESSAGE`",
+      watch: running.done,
+      section: where,
+    });
+  } finally {
+    await stopServer(running, { awaiting: "the server to stop after close()", section: where });
+  }
+});
