@@ -577,7 +577,9 @@ Deno.test("IncompleteMessageError: named so; says which id and which fragments a
   const { error } = await deliver(
     script([]),
     [frag(5, 0, 4, "a"), frag(5, 3, 4, "d")],
-    40,
+    // Wide enough that the two fragments never straddle it on a loaded
+    // machine (40 ms did, once, at load 20): a margin, not a synchronisation.
+    250,
     {
       awaiting: "receiveMessage() to give up on message 5",
       heading: "Giving up on a missing piece",
