@@ -90,7 +90,7 @@ function testJob(title: string, paths: string[]): Job {
           "--allow-write",
           "--allow-run",
           "--allow-env",
-          "--allow-net=127.0.0.1",
+          "--allow-net=127.0.0.1,127.255.255.255",
           `--junit-path=${work}/junit.xml`,
           "--reporter=dot",
           ...paths,

@@ -191,6 +191,7 @@ export const mistakes: Mistake[] = [
       replace: "return n.toString(16);",
     }],
     caughtBy: "padStart(8",
+    varyingOutput: "the ID that shows is whichever random draw came out short",
   },
   {
     id: "responder-done-rejects",
