@@ -80,7 +80,7 @@ Deno.test("test: a failing test shows the wire, the expectation and the section 
     assertStringIncludes(out, 'expected: "Your data was 18 bytes long" (27 bytes)');
     assertStringIncludes(out, 'got:      "Your data was 13 bytes long" (27 bytes)');
     assertStringIncludes(out, "reread: lessons/lesson-03/README.md#counting-bytes-not-characters");
-    assertMatch(out, /^test: \d+ passed, 1 failed$/m);
+    assertMatch(out, /^test: \d+ passed, [1-9]\d* failed$/m);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

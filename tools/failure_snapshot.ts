@@ -81,7 +81,12 @@ export function failureOutput(failed: { name: string; message: string }[]): stri
  */
 function teaching(message: string): string {
   const wire = message.search(/^\s*on the wire, in this test:/m);
-  return normalizeOutput(wire === -1 ? message : message.slice(0, wire))
+  const kept = wire === -1 ? message : message.slice(0, wire);
+  // A request ID beside a protocol verb ("0123abcd INCR x", "DISCOVER 0123abcd")
+  // is an ID even when its random hex digits happen to be all decimal.
+  return normalizeOutput(
+    kept.replace(/\b[0-9a-f]{8}\b(?= [A-Z]{3,}\b)|(?<=\b[A-Z]{3,} )[0-9a-f]{8}\b/g, "ID"),
+  )
     .replace(/\bhex( [0-9a-f]{2})+( …)?/g, "hex …")
     .replace(/(\\x[0-9a-f]{2})+/g, "\\x…")
     .replace(/\b0x[0-9a-f]{6,}\b/g, "0xN")

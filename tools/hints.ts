@@ -75,11 +75,12 @@ export function terminalOptions(): RenderOptions {
  * @example
  * ```ts
  * import { renderMarkdown } from "./hints.ts";
- * const text = renderMarkdown("Use `Deno.listenDatagram`.\n\n```ts ignore\nconst a = 1;\n```", {
+ * const fence = "`".repeat(3);
+ * const text = renderMarkdown(`Use it.\n\n${fence}ts ignore\nconst a = 1;\n${fence}`, {
  *   color: false,
  *   width: 80,
  * });
- * text.includes("```"); // false
+ * text.includes(fence); // false
  * ```
  */
 export function renderMarkdown(markdown: string, options: RenderOptions): string {

@@ -19,8 +19,8 @@ import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/
 import { sectionsOf } from "../harness/failure.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
 import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
-import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
+import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { UdpPeer } from "../harness/udp.ts";
 
 const section = sectionsOf("lesson-03");
