@@ -241,7 +241,10 @@ export function render(grade: Grade, format: Format): string {
       return markdownReport(grade);
     case "exercism":
       return JSON.stringify(
-        Object.fromEntries(grade.lessons.map((l) => [l.lesson, exercismResults(l)])),
+        // Exercism ignores keys it does not know: each lesson also names the sandbox it ran in.
+        Object.fromEntries(
+          grade.lessons.map((l) => [l.lesson, { ...exercismResults(l), sandbox: grade.sandbox }]),
+        ),
         null,
         2,
       );
