@@ -31,6 +31,12 @@ export const DEFAULT_MAX_CONNECTIONS = 256;
 /** The lines the `client` role sends when the command line names none. */
 export const DEMO_LINES: readonly string[] = ["ECHO Hello, server", "UPPER please shout this"];
 
+/**
+ * Waits `ms` milliseconds, or less if `signal` aborts first. Either way it
+ * resolves, and it leaves no timer behind.
+ */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
 /** Where the server listens, its limits, and where it reports what it sees. */
 export interface LineServerOptions {
   /** Address to listen on (default 127.0.0.1). */
@@ -48,6 +54,8 @@ export interface LineServerOptions {
   maxConnections?: number;
   /** Called with one line per event: connections, disconnections, time-outs, failures. */
   log?: (line: string) => void;
+  /** How the idle limit waits (default a real timer); tests pass a fake clock. */
+  sleep?: Sleep;
 }
 
 /** A running line server. */
@@ -78,7 +86,9 @@ export function startLineServer(options: LineServerOptions = {}): LineServer {
   // TODO: at most maxConnections handled at once (default DEFAULT_MAX_CONNECTIONS):
   // TODO:   one more gets ERR_BUSY + "\n" and is closed; a slot frees when a handler ends.
   // TODO: handle(conn): a LineReader over a Source whose read() rejects after idleMs of silence
-  // TODO:   (setTimeout + clearTimeout around conn.read); for each result:
+  // TODO:   (race conn.read against options.sleep(idleMs, signal), default a real timer:
+  // TODO:   setTimeout, cleared on abort; abort the sleep once the read completes);
+  // TODO:   for each result:
   // TODO:   line → respond() and write reply.line + "\n" (close after BYE);
   // TODO:   too-long → write ERR_TOO_LONG; end → log and stop; idle → write ERR_IDLE and stop.
   // TODO:   catch everything: one client's trouble must never reach the others or done.

@@ -35,6 +35,12 @@ export const DEFAULT_MAX_CONNECTIONS = 256;
 /** The lines the `client` role sends when the command line names none. */
 export const DEMO_LINES: readonly string[] = ["ECHO Hello, server", "UPPER please shout this"];
 
+/**
+ * Waits `ms` milliseconds, or less if `signal` aborts first. Either way it
+ * resolves, and it leaves no timer behind.
+ */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
 /** Where the server listens, its limits, and where it reports what it sees. */
 export interface LineServerOptions {
   /** Address to listen on (default 127.0.0.1). */
@@ -52,6 +58,8 @@ export interface LineServerOptions {
   maxConnections?: number;
   /** Called with one line per event: connections, disconnections, time-outs, failures. */
   log?: (line: string) => void;
+  /** How the idle limit waits (default a real timer); tests pass a fake clock. */
+  sleep?: Sleep;
 }
 
 /** A running line server. */
@@ -66,6 +74,20 @@ export interface LineServer {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** The default {@linkcode Sleep}: a real timer, cleared when `signal` aborts. */
+function realSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const end = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", end);
+      resolve();
+    };
+    const timer = setTimeout(end, ms);
+    signal.addEventListener("abort", end, { once: true });
+    if (signal.aborted) end();
+  });
+}
 
 /** Thrown by an idle-limited read when the client sent nothing in time. */
 class IdleTimeout extends Error {}
@@ -107,6 +129,7 @@ export function startLineServer(options: LineServerOptions = {}): LineServer {
   const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const log = options.log ?? (() => {});
+  const sleep = options.sleep ?? realSleep;
   const open = new Set<Deno.Conn>();
   const handlers = new Set<Promise<void>>();
   let served = 0;
@@ -118,8 +141,11 @@ export function startLineServer(options: LineServerOptions = {}): LineServer {
     return {
       read: (buffer) =>
         new Promise((resolve, reject) => {
-          const timer = setTimeout(() => reject(new IdleTimeout()), idleMs);
-          conn.read(buffer).then(resolve, reject).finally(() => clearTimeout(timer));
+          const quiet = new AbortController();
+          sleep(idleMs, quiet.signal).then(() => {
+            if (!quiet.signal.aborted) reject(new IdleTimeout());
+          });
+          conn.read(buffer).then(resolve, reject).finally(() => quiet.abort());
         }),
     };
   }

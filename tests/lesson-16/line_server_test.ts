@@ -9,9 +9,10 @@ import {
   client,
   type LineServerOptions,
   server,
+  type Sleep,
   startLineServer,
 } from "../../exercises/lesson-16/line_server.ts";
-import { pause, within } from "../harness/deadline.ts";
+import { within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
@@ -580,17 +581,55 @@ Deno.test("server: an accept() that fails for one reset connection is logged", a
   );
 });
 
+/**
+ * A fake clock for the server's `sleep` option: time moves only when the
+ * test calls advance(), so no real pause decides the outcome.
+ */
+class ManualClock {
+  #now = 0;
+  readonly #waits = new Set<{ due: number; wake: () => void }>();
+  /** Every wait the server asked for, in milliseconds. */
+  readonly asked: number[] = [];
+
+  /** Pass this as the server's `sleep` option. */
+  sleep: Sleep = (ms, signal) =>
+    new Promise((resolve) => {
+      this.asked.push(ms);
+      const wait = {
+        due: this.#now + ms,
+        wake: () => {
+          this.#waits.delete(wait);
+          signal.removeEventListener("abort", wait.wake);
+          resolve();
+        },
+      };
+      this.#waits.add(wait);
+      signal.addEventListener("abort", wait.wake, { once: true });
+      if (signal.aborted) wait.wake();
+    });
+
+  /** Moves time on by `ms` and ends every wait that is then due. */
+  advance(ms: number): void {
+    this.#now += ms;
+    for (const wait of [...this.#waits]) if (wait.due <= this.#now) wait.wake();
+  }
+}
+
 Deno.test("server: the idle limit counts from the last line, not from connect", async () => {
-  // idleMs 400; a line every 100 ms for 600 ms: a limit counted from connect
-  // would close this client at 400 ms, one counted from the last line never.
-  await withServer({ idleMs: 400 }, async (addr) => {
+  // idleMs 400; a line every 100 ms of fake time for 600 ms: a limit counted
+  // from connect closes this client at 400 (or 500) ms, one counted from the
+  // last line never. The clock is injected, so a stalled machine changes nothing.
+  const clock = new ManualClock();
+  const idleFromConnect = "the idle limit counted from connect: restart it after every read " +
+    "that brings bytes";
+  await withServer({ idleMs: 400, sleep: clock.sleep }, async (addr) => {
     const conn = await connect(addr, {
       awaiting: "a connection",
       section: section("Idle clients"),
     });
     try {
       for (let i = 1; i <= 6; i++) {
-        await pause(100);
+        clock.advance(100);
         await send(conn, `ECHO ${i}\n`, {
           awaiting: `line ${i}, sent ${i * 100} ms after connecting`,
           section: section("Idle clients"),
@@ -598,23 +637,24 @@ Deno.test("server: the idle limit counts from the last line, not from connect", 
         const reply = await readExactly(conn, `OK ${i}\n`.length, {
           awaiting: `the reply to line ${i}, ${i * 100} ms after connecting (idleMs 400)`,
           section: section("Idle clients"),
-          mistake: i >= 4
-            ? "the idle limit counted from connect: restart it after every read " +
-              "that brings bytes"
-            : undefined,
+          mistake: i >= 4 ? idleFromConnect : undefined,
         });
         expectBytes(reply, `OK ${i}\n`, {
           what: `the reply to line ${i}, ${i * 100} ms after connecting (idleMs 400)`,
           section: section("Idle clients"),
-          mistake: i >= 4 && decoder.decode(reply).startsWith("ERR")
-            ? "the idle limit counted from connect: restart it after every read " +
-              "that brings bytes"
-            : undefined,
+          mistake: i >= 4 && decoder.decode(reply).startsWith("ERR") ? idleFromConnect : undefined,
         });
       }
     } finally {
       conn.close();
     }
+  });
+  expectThat(clock.asked.includes(400), clock.asked.join(", ") || "no wait at all", {
+    what: "the waits the server asked options.sleep for (idleMs 400)",
+    expected: "at least one sleep(400, signal)",
+    section: section("Idle clients"),
+    mistake: "the idle limit did not wait with options.sleep: take the wait from the " +
+      "injected sleep (the default is a real timer), so that tests control time",
   });
 });
 

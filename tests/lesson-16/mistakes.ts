@@ -214,12 +214,16 @@ export const mistakes: Mistake[] = [
       find:
         "  function idleLimited(conn: Deno.Conn): Source {\n    return {\n      read: (buffer) =>\n" +
         "        new Promise((resolve, reject) => {\n" +
-        "          const timer = setTimeout(() => reject(new IdleTimeout()), idleMs);",
+        "          const quiet = new AbortController();\n" +
+        "          sleep(idleMs, quiet.signal).then(() => {",
       replace:
-        "  function idleLimited(conn: Deno.Conn): Source {\n    const started = Date.now();\n" +
+        "  function idleLimited(conn: Deno.Conn): Source {\n    const quiet = new AbortController();\n" +
+        "    const deadline = sleep(idleMs, quiet.signal);\n" +
         "    return {\n      read: (buffer) =>\n        new Promise((resolve, reject) => {\n" +
-        "          const left = Math.max(0, idleMs - (Date.now() - started));\n" +
-        "          const timer = setTimeout(() => reject(new IdleTimeout()), left);",
+        "          deadline.then(() => {",
+    }, {
+      find: "          conn.read(buffer).then(resolve, reject).finally(() => quiet.abort());",
+      replace: "          conn.read(buffer).then(resolve, reject);",
     }],
     caughtBy: "the idle limit counted from connect",
   },
