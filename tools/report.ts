@@ -7,9 +7,10 @@
  * @module
  */
 
-import { bold, dim, green, red, yellow } from "@std/fmt/colors";
+import { bold, dim, green, red, stripAnsiCode, yellow } from "@std/fmt/colors";
 import { explainError } from "./explain_error.ts";
 import type { TestResult } from "./junit.ts";
+import { LeakNotes } from "./leaks.ts";
 import { relativize, type SuiteResult } from "./suite.ts";
 
 /** How many failures get their full message in the default view. */
@@ -68,35 +69,92 @@ function thrownAt(test: TestResult): string | undefined {
 export const WIDTH = 80;
 
 /**
- * Wraps prose lines longer than {@linkcode WIDTH} at spaces, continuing with
- * deeper indentation; lines whose columns matter (expected/got, carets,
- * wire transcripts, code) are left whole.
+ * Fits every line into {@linkcode WIDTH} columns. Prose wraps at spaces,
+ * continuing with deeper indentation. Lines whose columns matter keep their
+ * start: an `expected:`/`got:` value too long for one line (JSON, escapes,
+ * hex) continues on lines aligned under the value, broken after a comma or
+ * space where there is one near the edge; wire transcripts and code continue
+ * 4 columns deeper; a caret that would point past the edge becomes its words.
+ * A single word longer than a continuation line (a long link) moves left, or
+ * is cut, to fit.
  *
  * @example
  * ```ts
  * import { wrap } from "./report.ts";
  * wrap("  " + "word ".repeat(30)).split("\n").every((l) => l.length <= 80); // true
+ * wrap("      got:      " + "[1,2]".repeat(40)).split("\n").every((l) => l.length <= 80); // true
  * ```
  */
 export function wrap(text: string, width = WIDTH): string {
-  return text.split("\n").flatMap((line) => {
-    if (
-      line.length <= width || /^\s*(expected:|got:|wire:|\+ *\d+ ms |\^|\d+ \|)/.test(line) ||
-      /^\s{8,}\^/.test(line)
-    ) return [line];
-    const indent = line.match(/^\s*/)![0];
-    const out: string[] = [];
-    let current = "";
-    for (const word of line.trim().split(" ")) {
-      const lead = out.length ? `${indent}    ` : indent;
-      if (current && (lead + current + " " + word).length > width) {
-        out.push(lead + current);
-        current = word;
-      } else current = current ? `${current} ${word}` : word;
+  return text.split("\n").flatMap((line) => fitLine(line, width)).join("\n");
+}
+
+/** A line that is a caret under a `got:` value (with the words beside it). */
+const CARET = /^\s*(?:\^|[^\s^][^^]*\^\s*$)/;
+/** Lines whose columns carry meaning: values, transcripts, code excerpts. */
+const COLUMNS = /^\s*(expected:|got:|wire:|\+ *\d+ ms |\d+ \|)/;
+
+function fitLine(line: string, width: number): string[] {
+  if (line.length <= width) return [line];
+  const visible = stripAnsiCode(line);
+  if (visible !== line) return visible.length <= width ? [line] : wordWrap(line, width);
+  if (CARET.test(line) && line.includes("^")) {
+    const words = line.replace(/\^/, "").trim();
+    return [`        (${words || "the difference is"} past the right edge)`];
+  }
+  const column = line.match(/^(\s*(?:expected:|got:)\s*)/);
+  if (column) return hardWrap(line, " ".repeat(column[1].length), width);
+  if (COLUMNS.test(line)) return hardWrap(line, " ".repeat(leading(line) + 4), width);
+  return wordWrap(line, width);
+}
+
+function leading(line: string): number {
+  return line.match(/^\s*/)![0].length;
+}
+
+/** Cuts a line at the edge (after a comma or space near it if there is one), continuing at `lead`. */
+function hardWrap(line: string, lead: string, width: number): string[] {
+  if (lead.length > width - 20) lead = "    "; // every pass must make progress
+  const out: string[] = [];
+  let rest = line;
+  while (rest.length > width) {
+    const floor = Math.max(lead.length + 1, width - 24);
+    let cut = width;
+    for (let i = width; i > floor; i--) {
+      if (rest[i - 1] === "," || rest[i - 1] === " ") {
+        cut = i;
+        break;
+      }
     }
-    out.push((out.length ? `${indent}    ` : indent) + current);
-    return out;
-  }).join("\n");
+    out.push(rest.slice(0, cut).trimEnd());
+    rest = lead + rest.slice(cut).trimStart();
+    if (rest.length <= lead.length) return out;
+  }
+  out.push(rest);
+  return out;
+}
+
+/** Wraps prose at spaces; a word too long for a continuation line moves left or is cut. */
+function wordWrap(line: string, width: number): string[] {
+  const indent = line.match(/^\s*/)![0];
+  const out: string[] = [];
+  let current = "";
+  for (const word of line.trim().split(" ")) {
+    const lead = out.length ? `${indent}    ` : indent;
+    if (current && (lead + current + " " + word).length > width) {
+      out.push(lead + current);
+      current = word;
+    } else current = current ? `${current} ${word}` : word;
+  }
+  out.push((out.length ? `${indent}    ` : indent) + current);
+  return out.flatMap((l) => {
+    if (stripAnsiCode(l).length <= width) return [l];
+    const word = l.trim();
+    if (word.includes(" ") || word.length > width) {
+      return word.includes(" ") ? [l] : hardWrap(l, " ".repeat(leading(l)), width);
+    }
+    return [" ".repeat(Math.min(leading(l), width - word.length)) + word];
+  });
 }
 
 function indent(text: string, by: string, wrapLines = true): string {
@@ -161,14 +219,16 @@ export function renderSuite(
 ): string {
   const out: string[] = [];
   const against = options.targetPath ?? result.target;
-  out.push(bold(`${result.lesson} · ${options.title}`) + dim(`  (testing ${against})`));
+  out.push(wrap(bold(`${result.lesson} · ${options.title}`) + dim(`  (testing ${against})`)));
   if (result.problem) {
     out.push(red(`  ✗ the tests could not run:`));
     out.push(indent(result.problem, "      ", false)); // compiler output: keep file:line:col whole
     out.push(dim("    Fix the code above, then run the tests again."));
   }
   let detailed = 0;
+  const leaks = new LeakNotes(result.lesson);
   for (const test of result.tests) {
+    const leak = options.verbose ? undefined : leaks.render(test.message);
     if (test.skipped) {
       out.push(wrap(yellow(`  - ${test.name}`) + dim(" (skipped)")));
     } else if (test.passed) {
@@ -177,15 +237,17 @@ export function renderSuite(
       out.push(wrap(red(`  ✗ `) + test.name));
       if (isStubFailure(test) && !options.verbose) {
         const at = thrownAt(test);
-        out.push(dim(`      ${test.message.split("\n")[0]}${at ? `  (${at})` : ""}`));
+        out.push(dim(wrap(`      ${test.message.split("\n")[0]}${at ? `  (${at})` : ""}`)));
       } else if (options.verbose) {
         out.push(indent(relativize(test.detail || test.message), "      "));
+      } else if (leak) {
+        out.push(indent(leak.join("\n"), "      "));
       } else if (detailed++ < DETAILED_FAILURES) {
         out.push(indent(relativize(test.message), "      "));
         const why = explainFailure(test.message, result.lesson);
         if (why) out.push(indent(why, "      "));
       } else {
-        out.push(dim(`      ${relativize(test.message).split("\n")[0]}`));
+        out.push(dim(wrap(`      ${relativize(test.message).split("\n")[0]}`)));
       }
     }
   }
@@ -224,12 +286,10 @@ export function renderFocused(
   const [first, ...rest] = failed;
   if (first) {
     out.push(wrap(red(`✗ ${first.name}`)));
-    out.push(
-      indent(
-        relativize(isStubFailure(first) ? first.message.split("\n")[0] : first.message),
-        "    ",
-      ),
-    );
+    const leak = new LeakNotes(result.lesson).render(first.message);
+    const shown = leak?.join("\n") ??
+      (isStubFailure(first) ? first.message.split("\n")[0] : first.message);
+    out.push(indent(relativize(shown), "    "));
     const why = explainFailure(first.message, result.lesson);
     if (why) out.push(indent(why, "    "));
     if (options.program && !isStubFailure(first)) {
