@@ -49,7 +49,15 @@ export interface ReceiveOptions {
   idleMs: number;
   /** Keeps partial messages (and finished ids) across calls; a fresh one by default. */
   reassembler?: Reassembler;
+  /** How to wait for the idle limit (default a real timer); tests pass a fake clock. */
+  sleep?: Sleep;
 }
+
+/**
+ * Waits `ms` milliseconds, or less if `signal` aborts first. Either way it
+ * resolves, and it leaves no timer behind.
+ */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
 /** A message that could not be completed: some fragment never came. */
 export class IncompleteMessageError extends Error {
@@ -145,7 +153,8 @@ export async function receiveMessage(
   socket: Deno.DatagramConn,
   options: ReceiveOptions,
 ): Promise<ReceivedMessage> {
-  // TODO: loop: race socket.receive(buffer) against a setTimeout of idleMs (clear it after!).
+  // TODO: loop: race socket.receive(buffer) against options.sleep(idleMs, signal) (default a
+  // TODO:   real timer: setTimeout, cleared on abort); abort that sleep once the race is decided.
   // TODO: on a timeout: mark the pending receive handled (.catch(() => {})) and throw,
   //       naming reassembler.incomplete()'s first entry (or "no fragment arrived").
   // TODO: otherwise decodeFragment (skip a RangeError) and reassembler.add.

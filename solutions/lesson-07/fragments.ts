@@ -47,6 +47,28 @@ export interface ReceiveOptions {
   idleMs: number;
   /** Keeps partial messages (and finished ids) across calls; a fresh one by default. */
   reassembler?: Reassembler;
+  /** How to wait for the idle limit (default a real timer); tests pass a fake clock. */
+  sleep?: Sleep;
+}
+
+/**
+ * Waits `ms` milliseconds, or less if `signal` aborts first. Either way it
+ * resolves, and it leaves no timer behind.
+ */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
+/** The default {@linkcode Sleep}: a real timer, cleared when `signal` aborts. */
+function realSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const end = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", end);
+      resolve();
+    };
+    const timer = setTimeout(end, ms);
+    signal.addEventListener("abort", end, { once: true });
+    if (signal.aborted) end();
+  });
 }
 
 /** A message that could not be completed: some fragment never came. */
@@ -272,18 +294,17 @@ export async function receiveMessage(
   options: ReceiveOptions,
 ): Promise<ReceivedMessage> {
   const reassembler = options.reassembler ?? new Reassembler();
+  const sleep = options.sleep ?? realSleep;
   const buffer = new Uint8Array(65_536);
   while (true) {
     const pending = socket.receive(buffer);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const idle = new Promise<"idle">((resolve) => {
-      timer = setTimeout(() => resolve("idle"), options.idleMs);
-    });
+    const quiet = new AbortController();
+    const idle = sleep(options.idleMs, quiet.signal).then(() => "idle" as const);
     let next: [Uint8Array, Deno.Addr] | "idle";
     try {
       next = await Promise.race([pending, idle]);
     } finally {
-      clearTimeout(timer);
+      quiet.abort();
     }
     if (next === "idle") {
       pending.catch(() => {}); // abandoned: it settles when the socket closes

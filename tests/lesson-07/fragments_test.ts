@@ -18,7 +18,8 @@ import {
   splitMessage,
 } from "../../exercises/lesson-07/fragments.ts";
 import { describe, toBytes } from "../harness/bytes.ts";
-import { background, pause, within } from "../harness/deadline.ts";
+import { background, within } from "../harness/deadline.ts";
+import { ManualClock } from "../harness/manual_clock.ts";
 import {
   expectBytes,
   expectEqual,
@@ -195,13 +196,27 @@ Deno.test("receiveMessage: the idle limit counts from the last fragment, not fro
   using receiver = openUdpSocket();
   using sender = UdpPeer.open();
   const pieces = ["one ", "two ", "three ", "four ", "five ", "six"];
+  const clock = new ManualClock();
   const receiving = background(
-    receiveMessage(receiver, { idleMs: 400 }),
+    receiveMessage(receiver, { idleMs: 400, sleep: clock.sleep }),
   );
-  // Fault injection: a slow sender, 100 ms between fragments, 500 ms in all.
-  // No gap comes near the 400 ms idle limit; the whole message takes longer.
+  // Fault injection: a slow sender, 100 ms of fake time between fragments,
+  // 500 ms in all. No gap comes near the 400 ms idle limit; the whole message
+  // takes longer. The clock is injected, so a stalled machine changes nothing.
   for (const [i, piece] of pieces.entries()) {
-    if (i > 0) await pause(100);
+    // Time moves only once the fragment before has been taken in (the receiver
+    // asked for its next wait), so a slow receiver never sees a gap grow.
+    await within(clock.waitsAsked(i + 1), {
+      awaiting: `receiveMessage() to wait for fragment ${i} (a call to options.sleep)`,
+      section: section("Reassembly: order, duplicates, loss"),
+      watch: receiving,
+      mistake: i === 0
+        ? "receiveMessage() did not wait with options.sleep: take the idle wait " +
+          "from the injected sleep (the default is a real timer)"
+        : "timed the whole message, not the silence: the idle limit restarts with " +
+          "every fragment that arrives (a fresh options.sleep(idleMs) per receive)",
+    });
+    if (i > 0) clock.advance(100);
     await sender.send(frag(77, i, pieces.length, piece), receiver.addr as Deno.NetAddr);
   }
   const outcome = await within(

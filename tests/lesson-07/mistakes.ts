@@ -100,8 +100,8 @@ export const mistakes: Mistake[] = [
     summary: "waits for the missing fragment with no time limit",
     file: "fragments.ts",
     edits: [{
-      find: 'timer = setTimeout(() => resolve("idle"), options.idleMs);',
-      replace: "timer = undefined;\n      void resolve;",
+      find: 'const idle = sleep(options.idleMs, quiet.signal).then(() => "idle" as const);',
+      replace: 'const idle = new Promise<"idle">(() => {});',
     }],
     caughtBy: "hung waiting for a lost fragment",
   },
@@ -154,12 +154,13 @@ export const mistakes: Mistake[] = [
     edits: [
       {
         find: "  const buffer = new Uint8Array(65_536);\n  while (true) {",
-        replace: "  const buffer = new Uint8Array(65_536);\n" +
-          "  const deadline = Date.now() + options.idleMs;\n  while (true) {",
+        replace:
+          "  const buffer = new Uint8Array(65_536);\n  const whole = new AbortController();\n" +
+          "  const deadline = sleep(options.idleMs, whole.signal);\n  while (true) {",
       },
       {
-        find: 'timer = setTimeout(() => resolve("idle"), options.idleMs);',
-        replace: 'timer = setTimeout(() => resolve("idle"), Math.max(0, deadline - Date.now()));',
+        find: 'const idle = sleep(options.idleMs, quiet.signal).then(() => "idle" as const);',
+        replace: 'const idle = deadline.then(() => "idle" as const);',
       },
     ],
     caughtBy: "timed the whole message, not the silence",

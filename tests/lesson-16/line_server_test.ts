@@ -9,13 +9,13 @@ import {
   client,
   type LineServerOptions,
   server,
-  type Sleep,
   startLineServer,
 } from "../../exercises/lesson-16/line_server.ts";
 import { within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
+import { ManualClock } from "../harness/manual_clock.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
 import { seeded } from "../harness/random.ts";
 import { stopServer } from "../harness/server_loop.ts";
@@ -580,40 +580,6 @@ Deno.test("server: an accept() that fails for one reset connection is logged", a
     section("An accept loop that keeps serving"),
   );
 });
-
-/**
- * A fake clock for the server's `sleep` option: time moves only when the
- * test calls advance(), so no real pause decides the outcome.
- */
-class ManualClock {
-  #now = 0;
-  readonly #waits = new Set<{ due: number; wake: () => void }>();
-  /** Every wait the server asked for, in milliseconds. */
-  readonly asked: number[] = [];
-
-  /** Pass this as the server's `sleep` option. */
-  sleep: Sleep = (ms, signal) =>
-    new Promise((resolve) => {
-      this.asked.push(ms);
-      const wait = {
-        due: this.#now + ms,
-        wake: () => {
-          this.#waits.delete(wait);
-          signal.removeEventListener("abort", wait.wake);
-          resolve();
-        },
-      };
-      this.#waits.add(wait);
-      signal.addEventListener("abort", wait.wake, { once: true });
-      if (signal.aborted) wait.wake();
-    });
-
-  /** Moves time on by `ms` and ends every wait that is then due. */
-  advance(ms: number): void {
-    this.#now += ms;
-    for (const wait of [...this.#waits]) if (wait.due <= this.#now) wait.wake();
-  }
-}
 
 Deno.test("server: the idle limit counts from the last line, not from connect", async () => {
   // idleMs 400; a line every 100 ms of fake time for 600 ms: a limit counted
