@@ -266,7 +266,7 @@ Deno.test("client: an `ERR` reply rejects with a ServerError that keeps the reas
 Deno.test("client: sleep() ends at once when its signal aborts in the middle of a wait", async () => {
   const stop = new AbortController();
   const waiting = background(courseSleep(60_000, stop.signal));
-  await pause(5);
+  await pause(5); // lets an async sleep() reach its wait; any delay keeps it mid-60-s-wait
   stop.abort();
   await within(waiting, {
     awaiting: "sleep(60000) to end after its signal aborted",

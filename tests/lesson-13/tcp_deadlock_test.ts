@@ -309,6 +309,8 @@ async function talkTo(
     const reading = (async () => {
       for (let last = -1; options.lateReader && !written && sent !== last;) {
         last = sent;
+        // Not synchronisation: a stall only starts the reader early (writes less
+        // partial), which can let a wrong server pass but never fails a correct one.
         await pause(20, stop.signal);
       }
       const buffer = new Uint8Array(64 * 1024);

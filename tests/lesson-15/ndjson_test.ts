@@ -559,6 +559,8 @@ Deno.test("server: an async handler's replies are awaited, and sent in request o
     if (n === 2) secondCalled();
     if (n === 1) {
       const stop = new AbortController();
+      // A probe, not synchronisation: a serial server never calls handler 2 here, so
+      // only time can end the wait; under load it can only let a wrong server pass.
       await Promise.race([second, pause(50, stop.signal)]);
       stop.abort(); // no timer outlives the handler
     }
@@ -772,6 +774,8 @@ Deno.test("server: after close(), done waits for a handler still at work, then r
     });
     server.close();
     const stop = new AbortController();
+    // A probe: a correct done stays pending until release(), so a slow machine
+    // can only let a wrong server pass; it never fails a correct one.
     const early = await Promise.race([
       server.done.then(() => "resolved", () => "rejected"),
       pause(20, stop.signal).then(() => "pending"),
