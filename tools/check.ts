@@ -298,6 +298,7 @@ async function main(): Promise<number> {
       testJob("grader tests", ["tools/grader/grade_test.ts", "tools/grader/zip_test.ts"]),
       testJob("learner command tests (course, watch)", ["tools/learner_cli_test.ts"]),
       testJob("learner command tests (test)", ["tools/cli_test.ts"]),
+      testJob("learner output tests (80 columns, leak lines)", ["tools/report_test.ts"]),
       denoJob("formatting (deno fmt --check)", ["fmt", "--check"]),
       denoJob("lint (deno lint)", ["lint"]),
       denoJob("lint of the stubs (unused parameters allowed)", [
