@@ -56,8 +56,13 @@ export class ManualClock {
       };
       this.#waits.add(wait);
       signal.addEventListener("abort", wait.wake, { once: true });
-      if (signal.aborted) wait.wake();
+      if (signal.aborted || wait.due <= this.#now && ms > 0) wait.wake();
     });
+
+  /** Ends every wait now, and every wait asked for from now on at once: time runs out. */
+  runOut(): void {
+    this.advance(Infinity);
+  }
 
   /** Moves time on by `ms` and ends every wait that is then due. */
   advance(ms: number): void {

@@ -241,7 +241,10 @@ Deno.test("server: garbage and invalid UTF-8 get ERR lines, never a crash", asyn
 
 Deno.test("server: a silent client gets `ERR idle timeout` and is closed; others are served meanwhile", async () => {
   const log = new LogLines();
-  await withServer({ idleMs: 150, log: log.push }, async (addr) => {
+  // The idle limit waits on a fake clock: it runs out only once the busy
+  // client is done, so a stalled machine cannot time that client out too.
+  const clock = new ManualClock();
+  await withServer({ idleMs: 150, log: log.push, sleep: clock.sleep }, async (addr) => {
     const silent = await connect(addr, {
       awaiting: "a silent client",
       section: section("Idle clients"),
@@ -251,6 +254,7 @@ Deno.test("server: a silent client gets `ERR idle timeout` and is closed; others
         what: "the replies to a client served while another one says nothing",
         section: section("Many clients at once"),
       });
+      clock.runOut();
       const got = await drain(silent, {
         awaiting: "`ERR idle timeout` and EOF for a client silent for 150 ms",
         section: section("Idle clients"),
@@ -626,7 +630,15 @@ Deno.test("server: the idle limit counts from the last line, not from connect", 
 
 Deno.test("server: logs each event with the client's address: connected, disconnected, idle", async () => {
   const log = new LogLines();
-  const running = startLineServer({ hostname: "127.0.0.1", port: 0, idleMs: 150, log: log.push });
+  // A fake clock: the first client cannot idle out before it closes, however slow the machine.
+  const clock = new ManualClock();
+  const running = startLineServer({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleMs: 150,
+    log: log.push,
+    sleep: clock.sleep,
+  });
   const where = section("Running it as a program");
   try {
     const first = await Deno.connect({ hostname: "127.0.0.1", port: running.addr.port });
@@ -640,6 +652,7 @@ Deno.test("server: logs each event with the client's address: connected, disconn
       awaiting: "the line `… disconnected`",
       section: where,
     });
+    clock.runOut();
     const silent = await Deno.connect({ hostname: "127.0.0.1", port: running.addr.port });
     try {
       const two = `127\\.0\\.0\\.1:${silent.localAddr.port}`;
