@@ -10,7 +10,15 @@
 
 import { reread } from "../tests/harness/failure.ts";
 
-/** The README section that explains the sanitizers (lesson 01's deno.json). */
+/**
+ * The README section that explains the sanitizers (lesson 01's deno.json).
+ *
+ * @example
+ * ```ts
+ * import { LEAK_SECTION } from "./leaks.ts";
+ * LEAK_SECTION.heading; // "deno.json: tasks, imports, unstable features"
+ * ```
+ */
 export const LEAK_SECTION = {
   lesson: "lesson-01",
   heading: "deno.json: tasks, imports, unstable features",
