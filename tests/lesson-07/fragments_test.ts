@@ -82,20 +82,29 @@ const reusedBuffer = "kept each payload as a view of the receive buffer, and the
 /**
  * Runs the learner's receiveMessage() on a fresh socket behind a relay with
  * `plan`, sends `datagrams` through the relay, and returns how it settled.
+ * The idle limit runs on a fake clock that runs out only once the receiver
+ * has taken in all `arrivals` datagrams the plan lets through and asked to
+ * wait again, so a stalled machine never cuts a message short.
  */
 async function deliver(
   plan: Plan,
   datagrams: Uint8Array[],
   idleMs: number,
-  wait: { awaiting: string; heading: string; mistake?: string },
+  wait: { awaiting: string; heading: string; mistake?: string; arrivals?: number },
 ): Promise<{ value?: ReceivedMessage; error?: unknown; relay: string }> {
   using receiver = openUdpSocket();
   using sender = UdpPeer.open();
   await using relay = UdpRelay.open(receiver.addr as Deno.NetAddr, plan);
-  const receiving = background(receiveMessage(receiver, { idleMs }));
+  const clock = new ManualClock();
+  const receiving = background(receiveMessage(receiver, { idleMs, sleep: clock.sleep }));
   for (const datagram of datagrams) await sender.send(datagram, relay.addr);
+  const arrivals = wait.arrivals ?? datagrams.length;
+  const silence = clock.waitsAsked(arrivals + 1).then(() => {
+    clock.runOut();
+    return receiving;
+  });
   try {
-    const value = await within(receiving, {
+    const value = await within(Promise.race([receiving, silence]), {
       awaiting: wait.awaiting,
       section: section(wait.heading),
       mistake: wait.mistake,
@@ -326,6 +335,7 @@ Deno.test("receiveMessage: duplicated fragments do no harm", async () => {
     datagrams,
     200,
     {
+      arrivals: 7,
       awaiting: "receiveMessage() to return the message despite duplicates",
       heading: "Reassembly: order, duplicates, loss",
     },
@@ -359,6 +369,7 @@ Deno.test("receiveMessage: a lost fragment is reported as an IncompleteMessageEr
     datagrams,
     80,
     {
+      arrivals: 4,
       awaiting: "receiveMessage() to give up on a message whose fragment #3 was lost " +
         "(idleMs: 80)",
       heading: "Giving up on a missing piece",
@@ -466,7 +477,9 @@ Deno.test("sendMessage → receiveMessage: 20,000 bytes in datagrams of at most 
     script(["forward", "hold", "duplicate", "forward", "hold", "hold", "forward"]),
   );
   const message = seededBytes(7, 20_000);
-  const receiving = background(receiveMessage(receiver, { idleMs: 300 }));
+  // A fake clock that never moves: the message is complete long before any idle limit.
+  const clock = new ManualClock();
+  const receiving = background(receiveMessage(receiver, { idleMs: 300, sleep: clock.sleep }));
   const sent = await within(sendMessage(sending, message, relay.addr, { maxDatagram: 1472 }), {
     awaiting: "sendMessage() of 20,000 bytes",
     section: section("Splitting a message"),
@@ -592,9 +605,7 @@ Deno.test("IncompleteMessageError: named so; says which id and which fragments a
   const { error } = await deliver(
     script([]),
     [frag(5, 0, 4, "a"), frag(5, 3, 4, "d")],
-    // Wide enough that the two fragments never straddle it on a loaded
-    // machine (40 ms did, once, at load 20): a margin, not a synchronisation.
-    250,
+    250, // on the fake clock, so no longer a margin against a loaded machine
     {
       awaiting: "receiveMessage() to give up on message 5",
       heading: "Giving up on a missing piece",
