@@ -125,7 +125,7 @@ async function waitFor(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   seen: { text: string },
   pattern: RegExp,
-  ms = 20_000,
+  ms = 60_000, // a bound, not a pace: two checks at once on 2 cores slowed watch past 20 s
 ) {
   const deadline = Date.now() + ms;
   while (!pattern.test(seen.text)) {

@@ -104,6 +104,7 @@ export const mistakes: Mistake[] = [
       replace: "    chunks.push(buffer.subarray(0, n));",
     }],
     caughtBy: "kept views of one reused buffer",
+    varyingOutput: "what the aliased chunks show depends on how the kernel split the reads",
   },
   {
     id: "read-to-end-through-text",
