@@ -72,6 +72,9 @@ async function linesOver(bytes: string | Uint8Array, shape: Shaping): Promise<st
   return await within(Array.fromAsync(lines(conn.readable)), {
     awaiting: "lines() to end at EOF",
     section: section("From bytes to lines"),
+    // The proxy's byte-at-a-time delivery is a round of the event loop per byte: under two
+    // checks at once on 2 cores it took over the default second.
+    ms: 5_000,
   });
 }
 
