@@ -531,9 +531,10 @@ Deno.test("server: counts 8 MiB of non-ASCII bytes from one client while another
 
 Deno.test("client: a server that resets the connection makes request() reject, and nothing leaks", async () => {
   using fake = FakeServer.open();
-  // 4 MiB: the client is still writing when the reset arrives (a reset after its
-  // half-close would read as a plain EOF on Linux).
-  const asking = background(request(fake.addr, new Uint8Array(4 * 1024 * 1024)));
+  // 24 MiB, more than both loopback buffers hold (about 10 MB): the client is still writing when
+  // the reset arrives, however late the server reads (a reset after its half-close would read as
+  // a plain EOF on Linux).
+  const asking = background(request(fake.addr, new Uint8Array(24 * 1024 * 1024)));
   try {
     const conn = await fake.accept({
       awaiting: "the client to connect",
