@@ -18,6 +18,8 @@ export const mistakes: Mistake[] = [
       replace: "      let reply: Uint8Array | undefined;\n      void key;\n",
     }],
     caughtBy: "executed a duplicated request twice",
+    varyingOutput:
+      "without a cache, how often a re-send runs again depends on when its timer fires",
   },
   {
     id: "cache-keyed-by-id-only",
