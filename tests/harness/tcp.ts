@@ -8,8 +8,8 @@
 
 import { concat, describe } from "./bytes.ts";
 import { type Awaiting, within } from "./deadline.ts";
-import { type Check, expectRejects } from "./expect.ts";
-import { fail } from "./failure.ts";
+import { type Check, expectRejects, isNotImplemented } from "./expect.ts";
+import { fail, LessonFailure, type Section } from "./failure.ts";
 import { hostPort, wire } from "./wire.ts";
 
 /** Records bytes (or EOF) the test read from `conn`. */
@@ -234,6 +234,51 @@ export class FakeServer implements Disposable {
       data: "connect",
     });
     return conn;
+  }
+
+  /**
+   * Plays a server that goes away mid-request: accepts the client's
+   * connection, reads its first byte, and closes with the rest unread, so the
+   * kernel answers with a reset (RST). Then waits for the client and returns
+   * how it settled: its error, or the value it wrongly returned. A lesson
+   * failure or "not implemented" is rethrown. The client must still be
+   * writing when the reset comes (send more than the loopback buffers hold,
+   * about 10 MB): a reset after its half-close reads as a plain EOF on Linux.
+   *
+   * @example
+   * ```ts ignore
+   * const outcome = await fake.resetAfterFirstByte(asking, { client: "request()", section });
+   * ```
+   */
+  async resetAfterFirstByte(
+    asking: Promise<unknown>,
+    wait: { client: string; section: Section; watch?: Promise<unknown> },
+  ): Promise<unknown> {
+    const { section } = wait;
+    const conn = await this.accept({
+      awaiting: "the client to connect",
+      watch: wait.watch ?? asking,
+      section,
+    });
+    await within(conn.read(new Uint8Array(1)), { awaiting: "the client's first byte", section });
+    conn.close(); // the rest unread: the kernel answers with a reset (RST)
+    wire.record({
+      transport: "tcp",
+      from: hostPort(conn.localAddr),
+      to: hostPort(conn.remoteAddr),
+      data: "reset (RST)",
+    });
+    let outcome: unknown;
+    try {
+      outcome = await within(asking, {
+        awaiting: `${wait.client} to fail after the server reset the connection`,
+        section,
+      });
+    } catch (error) {
+      outcome = error;
+    }
+    if (outcome instanceof LessonFailure || isNotImplemented(outcome)) throw outcome;
+    return outcome;
   }
 
   /** Closes the listener and every accepted connection still open. */
