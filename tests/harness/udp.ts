@@ -14,6 +14,7 @@
 
 import { toBytes } from "./bytes.ts";
 import { type Awaiting, pause, within } from "./deadline.ts";
+import type { Section } from "./failure.ts";
 import { hostPort, wire } from "./wire.ts";
 
 /** One datagram as the peer saw it. */
@@ -175,6 +176,26 @@ export class UdpPeer implements Disposable {
   expectFrom(peer: Peer | undefined): this {
     this.#expected = peer;
     return this;
+  }
+
+  /**
+   * The first datagrams of two clients running at once, one each, bounded;
+   * if either client fails first, that failure is the answer.
+   *
+   * @example
+   * ```ts ignore
+   * const [first, second] = await fake.receiveFromTwoClients([a, b], section);
+   * first.addr.port !== second.addr.port; // each client bound its own port
+   * ```
+   */
+  async receiveFromTwoClients(
+    clients: Promise<unknown>[],
+    section: Section,
+  ): Promise<[Datagram, Datagram]> {
+    const watch = Promise.race(clients);
+    const first = await this.receive({ awaiting: "the first client's datagram", watch, section });
+    const second = await this.receive({ awaiting: "the second client's datagram", watch, section });
+    return [first, second];
   }
 
   /**

@@ -229,17 +229,7 @@ Deno.test("server: done resolves (never rejects) after close(), also after servi
 Deno.test("client: two ask() calls at once bind two ports the OS picks", async () => {
   using fake = UdpPeer.open();
   const asking = [background(ask(fake.addr, "one")), background(ask(fake.addr, "two"))];
-  const watch = Promise.race(asking);
-  const first = await fake.receive({
-    awaiting: "the first client's datagram",
-    watch,
-    section: section("The client"),
-  });
-  const second = await fake.receive({
-    awaiting: "the second client's datagram",
-    watch,
-    section: section("The client"),
-  });
+  const [first, second] = await fake.receiveFromTwoClients(asking, section("The client"));
   await fake.send("Your data was 3 bytes long", first.addr);
   await fake.send("Your data was 3 bytes long", second.addr);
   await within(Promise.all(asking), {

@@ -927,18 +927,8 @@ Deno.test("client: two requests at once send from two ports the OS picks", async
   using fake = UdpPeer.open();
   const options = { initialMs: 5_000, factor: 2, limitMs: 5_000 };
   const asking = [background(request(fake.addr, options)), background(request(fake.addr, options))];
-  const watch = Promise.race(asking);
   const where = section("The protocol on the wire");
-  const first = await fake.receive({
-    awaiting: "the first client's datagram",
-    watch,
-    section: where,
-  });
-  const second = await fake.receive({
-    awaiting: "the second client's datagram",
-    watch,
-    section: where,
-  });
+  const [first, second] = await fake.receiveFromTwoClients(asking, where);
   await fake.send(BOOK_REPLY, first.addr);
   await fake.send(BOOK_REPLY, second.addr);
   await within(Promise.all(asking), { awaiting: "both requests to return", section: where });

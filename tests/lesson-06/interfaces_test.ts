@@ -574,18 +574,8 @@ Deno.test("server: done resolves (never rejects) after close(), also after servi
 Deno.test("client: without `bind`, two ask() calls at once use 127.0.0.1 and two OS-picked ports", async () => {
   using fake = UdpPeer.open();
   const asking = [background(ask(fake.addr, "one")), background(ask(fake.addr, "two"))];
-  const watch = Promise.race(asking);
   const where = section("The client's name");
-  const first = await fake.receive({
-    awaiting: "the first client's datagram",
-    watch,
-    section: where,
-  });
-  const second = await fake.receive({
-    awaiting: "the second client's datagram",
-    watch,
-    section: where,
-  });
+  const [first, second] = await fake.receiveFromTwoClients(asking, where);
   await fake.send("Your data was 3 bytes long", first.addr);
   await fake.send("Your data was 3 bytes long", second.addr);
   const [a, b] = await within(Promise.all(asking), {

@@ -268,18 +268,8 @@ Deno.test("program: two `client`s at once send from two OS-picked ports and say 
     startClientRole(client, { port: fake.addr.port }),
     startClientRole(client, { port: fake.addr.port }),
   ];
-  const watch = Promise.race(clients.map((c) => c.running));
   const where = section("Running it as a program");
-  const first = await fake.receive({
-    awaiting: "the first client's datagram",
-    watch,
-    section: where,
-  });
-  const second = await fake.receive({
-    awaiting: "the second client's datagram",
-    watch,
-    section: where,
-  });
+  const [first, second] = await fake.receiveFromTwoClients(clients.map((c) => c.running), where);
   for (const { log, running } of clients) {
     await within(running, { awaiting: "client() to return after sending", section: where });
     await log.next(
