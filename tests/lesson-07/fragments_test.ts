@@ -642,3 +642,20 @@ Deno.test("randomMessageId: whole numbers from 0 to 2^32 - 1", () => {
     section: section("A header for each piece"),
   });
 });
+
+Deno.test("receiveMessage: with its own real timer, a whole message ends the wait and clears the timer", async () => {
+  // No injected clock here: the default timer must be armed for each wait and cleared as soon as
+  // a datagram wins the race (the test's sanitizer fails on a timer left behind).
+  using receiver = openUdpSocket();
+  using sender = UdpPeer.open();
+  await sender.send(frag(7, 0, 1, "whole"), receiver.addr as Deno.NetAddr);
+  const got = await within(background(receiveMessage(receiver, { idleMs: 5_000 })), {
+    awaiting: "receiveMessage() to return the one-fragment message waiting on its socket",
+    section: section("Giving up on a missing piece"),
+    mistake: "gave up at once: the idle wait must last idleMs, from the last fragment",
+  });
+  expectEqual(`${got.id} ${new TextDecoder().decode(got.message)}`, "7 whole", {
+    what: "the id and text of the message receiveMessage() returned",
+    section: section("Giving up on a missing piece"),
+  });
+});
