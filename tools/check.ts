@@ -25,7 +25,6 @@ import { type BatchOptions, gradeVariant, runBatch, type VariantGrade } from "./
 import { loadMistakes, type Mistake, variantTarget } from "./mistakes.ts";
 import { CORES, startPool } from "./pool.ts";
 import { staleEquivalents } from "./mutate/equivalents.ts";
-import { isStubFailure } from "./report.ts";
 import { currentStubIds, STUBS_FILE } from "./reset.ts";
 import { checkMarkers } from "./facts.ts";
 import { checkStructure } from "./structure.ts";
@@ -33,6 +32,7 @@ import { relativize, runSuite, type SuiteResult } from "./suite.ts";
 import { EXERCISES, SOLUTIONS } from "./targets.ts";
 import { runMain, UsageError } from "./usage_error.ts";
 import { withScratch } from "./scratch.ts";
+import { contentKey, storeResults } from "./result_cache.ts";
 
 /** One counted outcome. */
 interface Item {
@@ -118,19 +118,31 @@ function tail(text: string, lines: number): string {
   return (all.length > lines ? ["…", ...all.slice(-lines)] : all).join("\n");
 }
 
-function stubJob(lesson: Lesson): Job {
+/**
+ * The stubs, graded by the grader itself (its sandbox, its hardening): every
+ * test fails, most with "not implemented", and the grade is zero without the
+ * stubs being taken for cheating.
+ */
+function stubJob(catalog: Catalog, lesson: Lesson, reference: () => Promise<SuiteResult>): Job {
   return async () => {
-    const result = await runSuite(lesson, EXERCISES);
-    const items: Item[] = result.tests.filter((t) => !t.skipped).map((t) => ({
+    await reference(); // the grader's reference run, then cached
+    const graded = await gradeLesson(catalog, lesson, EXERCISES, DEFAULT_LIMITS, []);
+    const items: Item[] = graded.tests.filter((t) => t.status !== "skip").map((t) => ({
       name: `stub fails: ${t.name}`,
-      ok: !t.passed,
-      detail: t.passed
+      ok: t.status === "fail",
+      detail: t.status === "pass"
         ? "this test passes against the unimplemented stub: it cannot fail"
-        : isStubFailure(t)
+        : t.message.startsWith("not implemented")
         ? undefined
         : `(fails, though not with "not implemented": ${t.message.split("\n")[0]})`,
     }));
-    if (result.problem) items.push({ name: "stub suite runs", ok: false, detail: result.problem });
+    const honest = graded.points === 0 && !graded.violations.length;
+    items.push({
+      name:
+        `stubs graded ${graded.points}/${graded.maxPoints} (${graded.sandbox}), not as cheating`,
+      ok: honest && !graded.problem,
+      detail: graded.problem ?? (honest ? undefined : graded.violations.join("; ")),
+    });
     return [{ title: `${lesson.id} stubs fail every test`, items }];
   };
 }
@@ -138,7 +150,12 @@ function stubJob(lesson: Lesson): Job {
 /** The time zone and locale the solutions are checked under: far from UTC, odd offset, decimal comma. */
 export const FOREIGN_ENV = { TZ: "Pacific/Chatham", LANG: "tr_TR.UTF-8", LC_ALL: "tr_TR.UTF-8" };
 
-function solutionJob(lesson: Lesson, run: () => Promise<SuiteResult>): Job {
+/**
+ * The solutions, twice: as a learner runs them (under a foreign time zone and
+ * locale; the result is then the grader's cached reference run), and graded
+ * by the grader itself, which must give full marks without a violation.
+ */
+function solutionJob(catalog: Catalog, lesson: Lesson, run: () => Promise<SuiteResult>): Job {
   return async () => {
     const result = await run();
     const items: Item[] = result.tests.filter((t) => !t.skipped).map((t) => ({
@@ -149,13 +166,35 @@ function solutionJob(lesson: Lesson, run: () => Promise<SuiteResult>): Job {
     if (result.problem) {
       items.push({ name: "solution suite runs", ok: false, detail: result.problem });
     }
+    const graded = await gradeLesson(catalog, lesson, SOLUTIONS, DEFAULT_LIMITS, []);
+    const full = graded.points === graded.maxPoints && !graded.violations.length;
+    items.push({
+      name: `solution graded ${graded.points}/${graded.maxPoints} (${graded.sandbox})`,
+      ok: full && !graded.problem && graded.maxPoints > 0,
+      detail: full ? graded.problem : [
+        ...graded.violations,
+        ...graded.tests.filter((t) => t.status === "fail").map((t) => `${t.name}: ${t.message}`),
+      ].join("\n"),
+    });
     return [{
       title: `${lesson.id} solutions pass, TZ=${FOREIGN_ENV.TZ} ${FOREIGN_ENV.LANG} (${
         (result.ms / 1000).toFixed(1)
-      } s)`,
+      } s), and get full marks`,
       items,
     }];
   };
+}
+
+/**
+ * Runs a lesson's suite on the solutions the way `runSuite` does, and keeps
+ * a fully passing result as the grader's reference for that content.
+ */
+async function referenceRun(lesson: Lesson): Promise<SuiteResult> {
+  const result = await runSuite(lesson, SOLUTIONS, { env: FOREIGN_ENV });
+  if (!result.problem && result.tests.every((t) => t.passed || t.skipped)) {
+    await storeResults(new Map([[await contentKey(lesson, SOLUTIONS), result]]));
+  }
+  return result;
 }
 
 /** The grader's hardening for a known mistake: its sandbox, its limits. */
@@ -203,20 +242,19 @@ function mistakesJob(
       const runs = ref.problem
         ? mistakes.map((mistake) => ({ mistake, result: undefined }))
         : await runBatch(lesson, mistakes, ref, work, options);
-      const groups: Group[] = [];
-      for (const { mistake, result } of runs) {
+      // The variants a batch could not vouch for are graded one process each, side by side.
+      return await Promise.all(runs.map(async ({ mistake, result }): Promise<Group> => {
         const title = `${lesson.id} rejects ${mistake.id}${result ? "" : " (run alone)"}`;
         const name = `mistake ${mistake.id} (${mistake.summary})`;
         try {
           const graded = result
             ? gradeVariant(result, ref, perTest, options, work)
             : await gradeAlone(catalog, lesson, mistake);
-          groups.push({ title, items: await mistakeItems(lesson, mistake, graded, update) });
+          return { title, items: await mistakeItems(lesson, mistake, graded, update) };
         } catch (error) {
-          groups.push({ title, items: [{ name, ok: false, detail: (error as Error).message }] });
+          return { title, items: [{ name, ok: false, detail: (error as Error).message }] };
         }
-      }
-      return groups;
+      }));
     });
 }
 
@@ -290,12 +328,37 @@ async function main(): Promise<number> {
   const lessons = only.length ? only.map((n) => findLesson(catalog, n)) : catalog.lessons;
   const started = performance.now();
 
-  const jobs: Job[] = [];
+  // Each lesson's solutions run once as a learner runs them; that run is then the reference for its
+  // known mistakes, its graded stubs and the grader's own tests (tools/result_cache.ts).
+  const references = new Map<string, () => Promise<SuiteResult>>();
+  for (const lesson of lessons) {
+    let started: Promise<SuiteResult> | undefined;
+    references.set(lesson.id, () => started ??= referenceRun(lesson));
+  }
+  const reference = (lesson: Lesson) => references.get(lesson.id)!;
+  // The solutions first (short, and everything else waits on them), then the longest jobs, so that
+  // they overlap with everything else.
+  const jobs: Job[] = lessons.map((lesson) => solutionJob(catalog, lesson, reference(lesson)));
+  if (!only.length) {
+    jobs.push(async () => {
+      await Promise.all(lessons.map((lesson) => reference(lesson)()));
+      return await testJob("grader tests", [
+        "tools/grader/grade_test.ts",
+        "tools/grader/zip_test.ts",
+      ])();
+    });
+  }
+  for (const lesson of lessons) {
+    const mistakes = await loadMistakes(lesson);
+    if (mistakes.length) {
+      jobs.push(
+        mistakesJob(catalog, lesson, mistakes, reference(lesson), flags["update-snapshots"]),
+      );
+    }
+  }
   if (!only.length) {
     jobs.push(
-      // The longest jobs first, each file its own job, so that they overlap with everything else.
       // The hostile corpus (tools/grader/corpus_test.ts) is its own task, `deno task corpus`.
-      testJob("grader tests", ["tools/grader/grade_test.ts", "tools/grader/zip_test.ts"]),
       testJob("learner command tests (course, watch)", ["tools/learner_cli_test.ts"]),
       testJob("learner command tests (test)", ["tools/cli_test.ts"]),
       testJob("learner output tests (80 columns, leak lines)", ["tools/report_test.ts"]),
@@ -360,21 +423,13 @@ async function main(): Promise<number> {
       return { name: lesson.id, ok: !problems.length, detail: problems.join("\n") || undefined };
     })),
   }]);
-  for (const lesson of lessons) {
-    let started: Promise<SuiteResult> | undefined;
-    const reference = () => started ??= runSuite(lesson, SOLUTIONS, { env: FOREIGN_ENV });
-    jobs.push(solutionJob(lesson, reference), stubJob(lesson));
-    const mistakes = await loadMistakes(lesson);
-    if (mistakes.length) {
-      jobs.push(mistakesJob(catalog, lesson, mistakes, reference, flags["update-snapshots"]));
-    }
-  }
+  jobs.push(...lessons.map((lesson) => stubJob(catalog, lesson, reference(lesson))));
 
   // Two jobs per core: most of a job's time is its subprocesses waiting (bounded waits of the
   // tests that catch a mistake), so 4 jobs on 2 cores took 112 s where 2 took 139 s.
   const groups = startPool(
     jobs,
-    2 * CORES,
+    Number(Deno.env.get("CHECK_JOBS") ?? 2 * CORES),
     async (job) => {
       const jobStarted = performance.now();
       const done = await job().catch((e): Group[] => [{
@@ -400,9 +455,10 @@ async function main(): Promise<number> {
       passed += group.items.length - bad.length;
       failed += bad.length;
       const mark = bad.length ? red("✗") : green("✓");
+      const took = group.ms === undefined ? "" : `, job ${(group.ms / 1000).toFixed(1)} s`;
       console.log(
         `${mark} ${group.title} ${
-          dim(`(${group.items.length - bad.length}/${group.items.length})`)
+          dim(`(${group.items.length - bad.length}/${group.items.length}${took})`)
         }`,
       );
       for (const item of bad) {

@@ -3,16 +3,23 @@
  * gets a folder of its own in a scratch directory: the lesson's solution
  * files with the mistake applied, and a copy of the lesson's test modules
  * whose imports of `exercises/lesson-NN/…` lead to that folder (every other
- * relative import is made absolute, so the harness is loaded once). One
- * start-up and one module graph then serve a share of the variants, run
- * with the grader's hardening (its sandbox, its preload freezing the test
- * runtime, loopback-only network, no other permission). Results are split
- * back per variant by test module path.
+ * relative import is made absolute, so the harness is loaded once). Each
+ * process runs a share of the variants in one isolate, through one module
+ * that imports them all: one start-up, one module graph and one run of the
+ * grader's preload (its sandbox, its preload freezing the test runtime,
+ * loopback-only network, no other permission) serve the whole share. An
+ * isolate per test module, as the grader runs a submission, cost twice the
+ * CPU time. Results are split back per variant by test module path.
  *
- * A run that cannot be split cleanly (the process was stopped, printed
- * something that looks like a violation, or a variant's tests did not all
- * report) is not trusted: the caller re-runs those variants one process
- * each, the way the grader runs a submission.
+ * A run that cannot be split cleanly is not trusted, and the caller re-runs
+ * its variants one process each, the way the grader runs a submission: the
+ * process was stopped, printed something that looks like a violation, a
+ * variant's tests did not all report, or something one test left running
+ * reached a later test (Deno's sanitizer says "before the test", or an
+ * uncaught error stopped the rest: the variants run before that one are
+ * still trusted). What one variant could still do to
+ * another unnoticed (slow it down, say) cannot make the check pass wrongly:
+ * every known mistake's failures are pinned (tools/failure_snapshot.ts).
  *
  * @module
  */
@@ -22,7 +29,7 @@ import { type Lesson, ROOT } from "./catalog.ts";
 import { foreignFiles, violationsOf } from "./grader/grading.ts";
 import { gradedFlags, launchIn, type Sandbox } from "./grader/sandbox.ts";
 import type { Target } from "./import_map.ts";
-import type { TestResult } from "./junit.ts";
+import { CANCELLED, type TestResult } from "./junit.ts";
 import { applyEdits, type Mistake } from "./mistakes.ts";
 import { runSuite, type SuiteResult } from "./suite.ts";
 
@@ -53,6 +60,9 @@ export interface BatchOptions {
  * test's bounded wait, idle time that overlaps across processes.
  */
 const PROCESSES = 3;
+
+/** Deno's sanitizer on work a test did not start ("…started before the test, but completed…"). */
+const CROSSED = /\bbefore the test\b/;
 
 const SPECIFIER = /(\bfrom\s*|\bimport\s*\(?\s*)(["'])(\.{1,2}\/[^"']+)\2/g;
 
@@ -94,8 +104,9 @@ async function lessonFiles(dir: string): Promise<string[]> {
 /**
  * Writes variant `index` of `lesson` under `work`: `v<index>/<lesson>/…`
  * (the solution with the mistake applied) and `v<index>/tests/…` (the
- * lesson's test modules, retargeted). Returns the variant's test modules
- * (named one by one: `deno test` skips hidden folders such as `.course/`).
+ * lesson's test modules, retargeted), and `v<index>/variant_test.ts`, which
+ * imports them all. Returns that module, to be named on the command line
+ * (`deno test` skips hidden folders such as `.course/`).
  *
  * @example
  * ```ts ignore
@@ -138,7 +149,7 @@ export async function writeVariant(
   const modules: string[] = [];
   for (const name of await lessonFiles(testDir)) {
     if (name === "mistakes.ts") continue;
-    if (name.endsWith("_test.ts")) modules.push(`${tests}/${name}`);
+    if (name.endsWith("_test.ts")) modules.push(`./tests/${name}`);
     const source = await Deno.readTextFile(`${testDir}/${name}`);
     const from = toFileUrl(`${testDir}/${name}`).href;
     await Deno.writeTextFile(
@@ -146,7 +157,12 @@ export async function writeVariant(
       rewriteImports(source, from, intoCode(dirname(`${tests}/${name}`))),
     );
   }
-  return modules;
+  // One module importing the variant's test modules: `deno test` starts one isolate (and runs the
+  // grader's preload once) per module it is given, which was most of a batch's CPU time. The
+  // tests still report the file that registered them.
+  const entry = `${root}/variant_test.ts`;
+  await Deno.writeTextFile(entry, modules.map((m) => `import "${m}";\n`).join(""));
+  return [entry];
 }
 
 /** Which variant a test module of the batch belongs to (`…/v3/tests/x_test.ts` → 3). */
@@ -178,9 +194,14 @@ export async function runBatch(
   const shares: number[][] = Array.from({ length: Math.min(PROCESSES, mistakes.length) }, () => []);
   mistakes.forEach((_, i) => shares[i % shares.length].push(i));
   const runs: VariantRun[] = mistakes.map((mistake) => ({ mistake }));
-  await Promise.all(shares.map(async (share) => {
+  await Promise.all(shares.map(async (share, k) => {
+    const entry = `${work}/share${k}_test.ts`;
+    await Deno.writeTextFile(
+      entry,
+      share.flatMap((i) => paths[i]).map((p) => `import "${toFileUrl(p).href}";\n`).join(""),
+    );
     const batch = await runSuite(lesson, target, {
-      paths: share.flatMap((i) => paths[i]),
+      paths: [entry],
       extraFlags: gradedFlags(),
       timeoutMs: options.timeoutMs * share.length,
       memoryCapMb: options.memoryMb,
@@ -216,8 +237,16 @@ export async function runBatch(
       split.flatMap((r) => r.result ? violationsIn(r.result, options, work) : []),
     );
     const ofProcess = violationsIn({ ...batch, tests: [], stopped: undefined }, options, work);
+    // The share's variants run in one isolate, one after the other: what one variant left running
+    // can end up in a later one's test. Deno names it ("started before the test, but completed
+    // during the test"), or stops the rest after an uncaught error. The variants that finished
+    // before the first such test are trusted; that test's variant and the later ones are not.
+    const first = batch.tests.find((t) => t.message === CANCELLED || CROSSED.test(t.message));
+    const crossedFrom = first ? share.indexOf(variantOf(first) ?? -1) : share.length;
     const trusted = !ofProcess.some((v) => !ofTests.has(v));
-    share.forEach((index, k) => runs[index] = trusted ? split[k] : { mistake: mistakes[index] });
+    share.forEach((index, k) =>
+      runs[index] = trusted && k < crossedFrom ? split[k] : { mistake: mistakes[index] }
+    );
   }));
   return runs;
 }

@@ -77,29 +77,39 @@ export async function cachedResult(key: string): Promise<SuiteResult | undefined
 export const CACHE_ENTRIES = 400;
 
 /**
- * Adds results under their keys, without their bulky output, keeping the
- * newest {@linkcode CACHE_ENTRIES}. The file is replaced atomically, so a
- * concurrent reader never sees half of it.
+ * Adds results under their keys to what the cache already holds, keeping
+ * the newest {@linkcode CACHE_ENTRIES}. The file is replaced atomically, so
+ * a concurrent reader never sees half of it (two concurrent writers may
+ * lose one's entries: the cache is only a shortcut).
  *
  * @example
  * ```ts ignore
  * await storeResults(new Map([[key, result]]));
  * ```
  */
-export async function storeResults(
-  results: Map<string, SuiteResult>,
-  merge = false,
-): Promise<void> {
+export function storeResults(results: Map<string, SuiteResult>): Promise<void> {
+  // One write at a time within a process (the check stores sixteen at once).
+  const next = writing.then(() => writeResults(results));
+  writing = next.catch(() => {});
+  return next;
+}
+
+let writing: Promise<void> = Promise.resolve();
+
+async function writeResults(results: Map<string, SuiteResult>): Promise<void> {
   await Deno.mkdir(`${ROOT}.course`, { recursive: true });
   let all: Record<string, SuiteResult> = {};
-  if (merge) {
-    try {
-      all = JSON.parse(await Deno.readTextFile(CACHE_FILE));
-    } catch {
-      all = {};
-    }
+  try {
+    all = JSON.parse(await Deno.readTextFile(CACHE_FILE));
+  } catch {
+    all = {};
   }
+  for (const [key, result] of results) {
+    delete all[key]; // re-inserted last: the newest
+    all[key] = { ...result, output: undefined };
+  }
+  const kept = Object.entries(all).slice(-CACHE_ENTRIES);
   const temporary = `${CACHE_FILE}.${crypto.randomUUID()}`;
-  await Deno.writeTextFile(temporary, JSON.stringify({ ...all, ...Object.fromEntries(results) }));
+  await Deno.writeTextFile(temporary, JSON.stringify(Object.fromEntries(kept)));
   await Deno.rename(temporary, CACHE_FILE);
 }

@@ -12,7 +12,7 @@ import { concat } from "@std/bytes/concat";
 import { type Lesson, ROOT } from "./catalog.ts";
 import { importMapFor, type Target } from "./import_map.ts";
 import { parseJUnit, type TestResult } from "./junit.ts";
-import { every, treeRssKb } from "./grader/memory.ts";
+import { capTreeMemory } from "./grader/memory.ts";
 import { withScratch } from "./scratch.ts";
 import { EXERCISES, lessonPath } from "./targets.ts";
 
@@ -138,9 +138,7 @@ export async function runSuite(
     };
     const timer = setTimeout(() => stop("time"), limit);
     const stopWatchdog = options.memoryCapMb
-      ? every(100, async () => {
-        if ((await treeRssKb(child.pid)) / 1024 > options.memoryCapMb!) stop("memory");
-      })
+      ? capTreeMemory(child.pid, options.memoryCapMb, () => stop("memory"))
       : () => Promise.resolve();
     let total = 0;
     const collect = async (stream: ReadableStream<Uint8Array>) => {
