@@ -235,8 +235,8 @@ export function gradedFlags(): string[] {
 
 /**
  * Writes the configuration a graded run uses into `work`: deno.json's
- * `unstable` and `test` settings, and no lockfile, so Deno does not try to
- * fetch the tooling's packages (the import map still names them).
+ * `unstable` and `test` settings, and a copy of the lockfile, from
+ * which the packages the tests load resolve without registry metadata.
  *
  * @example
  * ```ts ignore
@@ -247,9 +247,20 @@ export function gradedFlags(): string[] {
 export function gradedConfig(work: string): string {
   const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`));
   const path = `${work}/graded.json`;
+  // A frozen copy of the lockfile: packages resolve from it. A cache filled from a lockfile
+  // holds no registry metadata, so `--cached-only` could not resolve them otherwise.
+  const lock = `${work}/graded.lock`;
+  Deno.copyFileSync(`${ROOT}deno.lock`, lock);
   Deno.writeTextFileSync(
     path,
-    JSON.stringify({ unstable: config.unstable, test: config.test, lock: false }),
+    JSON.stringify({
+      // The same imports as deno.json (the run's --import-map takes precedence): the lockfile then
+      // matches, and packages resolve from it.
+      imports: config.imports,
+      unstable: config.unstable,
+      test: config.test,
+      lock: { path: lock, frozen: true },
+    }),
   );
   return path;
 }
