@@ -7,6 +7,19 @@
 
 import type { Mistake } from "../../tools/mistakes.ts";
 
+/**
+ * The tests that drip a message through the harness proxy one byte a millisecond over real
+ * sockets: a reader busy for longer finds several bytes waiting and reads them at once, so a
+ * mistake in reading may pass them. readExactly's own test catches it on every run.
+ */
+const DRIPPED = {
+  tests: [
+    "server: reads the whole request although it arrives one byte at a time",
+    "client: ask() sends exactly 16 bytes and reads a reply that arrives one byte at a time",
+  ],
+  why: "over real sockets, dripped bytes may reach a busy reader as one read",
+};
+
 /** The bugs learners write in tcp_sixteen.ts. */
 export const mistakes: Mistake[] = [
   {
@@ -18,6 +31,7 @@ export const mistakes: Mistake[] = [
       replace: "  if (got < n) {\n    const more = await conn.read(buffer.subarray(got));",
     }],
     caughtBy: "a single read()",
+    caughtSometimesBy: DRIPPED,
   },
   {
     id: "reads-past-the-message",
@@ -141,6 +155,7 @@ export const mistakes: Mistake[] = [
       replace: "const more = await conn.read(buffer);",
     }],
     caughtBy: "only the unfilled part",
+    caughtSometimesBy: DRIPPED,
   },
   {
     id: "reuses-one-buffer",
