@@ -64,7 +64,7 @@ const capped = new Map<number, { capKb: number; over: () => void }>();
 let stopSampling: (() => Promise<void>) | undefined;
 
 /** How often capped trees are sampled, in milliseconds. */
-export const CAP_SAMPLE_MS = 100;
+export const CAP_SAMPLE_MS = 250;
 
 /**
  * Calls `over` once the process tree under `root` holds more than `capMb`
