@@ -21,7 +21,23 @@ export interface Shaping {
   delayMs?: number;
   /** Hold bytes back until at least this many have arrived (or EOF), then forward them in one write. */
   gather?: number;
+  /**
+   * Cut the stream at these byte offsets (counted from this direction's
+   * first byte) and pause `cutPauseMs` at each cut; `chunk` and `delayMs`
+   * still apply between cuts. Pieces sent a millisecond apart may reach a
+   * busy reader as one read; a long pause at the one place that matters
+   * makes the reader see that cut on every run.
+   */
+  cuts?: number[];
+  /** The pause at each cut, in milliseconds (default {@linkcode CUT_PAUSE_MS}). */
+  cutPauseMs?: number;
 }
+
+/**
+ * The default pause at a cut: long enough that a reader on a loaded machine
+ * (two checks at once on 2 cores) has read the bytes before the cut.
+ */
+export const CUT_PAUSE_MS = 200;
 
 /** One piece the proxy forwarded. */
 export interface ProxyEvent {
@@ -113,14 +129,25 @@ export class TcpProxy implements AsyncDisposable {
     const buffer = new Uint8Array(64 * 1024);
     let gathered: Uint8Array[] = [];
     let gatheredBytes = 0;
+    let offset = 0; // bytes of this direction forwarded so far
+    const send = async (piece: Uint8Array) => {
+      this.events.push({ at: performance.now() - this.#started, direction, data: piece });
+      wire.record({ transport: "tcp", ...ends, data: piece, note: "via the proxy" });
+      for (let sent = 0; sent < piece.length;) sent += await to.write(piece.subarray(sent));
+      offset += piece.length;
+    };
     const forward = async (bytes: Uint8Array) => {
-      const size = shape.chunk ?? bytes.length;
-      for (let at = 0; at < bytes.length; at += size) {
-        const piece = bytes.slice(at, at + size);
-        this.events.push({ at: performance.now() - this.#started, direction, data: piece });
-        wire.record({ transport: "tcp", ...ends, data: piece, note: "via the proxy" });
-        for (let sent = 0; sent < piece.length;) sent += await to.write(piece.subarray(sent));
-        if (shape.chunk !== undefined) await pause(shape.delayMs ?? 0, this.#stop.signal);
+      const base = offset; // the stream offset of bytes[0]
+      const cuts = (shape.cuts ?? []).map((c) => c - base).filter((c) => c > 0 && c < bytes.length);
+      let at = 0;
+      for (const end of [...cuts.sort((x, y) => x - y), bytes.length]) {
+        const size = shape.chunk ?? end - at;
+        for (let i = at; i < end; i += size) {
+          await send(bytes.slice(i, Math.min(i + size, end)));
+          if (shape.chunk !== undefined) await pause(shape.delayMs ?? 0, this.#stop.signal);
+        }
+        if (end < bytes.length) await pause(shape.cutPauseMs ?? CUT_PAUSE_MS, this.#stop.signal);
+        at = end;
       }
     };
     try {

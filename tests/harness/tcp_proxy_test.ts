@@ -43,3 +43,27 @@ Deno.test("proxy: gathers two writes into one", async () => {
     client.close();
   }
 });
+
+Deno.test("proxy: cuts the stream where asked, pausing at each cut, across reads", async () => {
+  using server = FakeServer.open();
+  await using proxy = TcpProxy.open(server.addr, { request: { cuts: [3, 8], cutPauseMs: 20 } });
+  const client = await connect(proxy.addr, { awaiting: "connect", section });
+  try {
+    await writeAll(client, "abcde", { awaiting: "write", section });
+    const conn = await server.accept({ awaiting: "accept", section });
+    const buf = new Uint8Array(100);
+    let got = "";
+    while (got.length < 5) {
+      got += new TextDecoder().decode(buf.subarray(0, await conn.read(buf) ?? 0));
+    }
+    await writeAll(client, "fghij", { awaiting: "write", section });
+    await client.closeWrite();
+    got += new TextDecoder().decode(await readToEnd(conn, { awaiting: "rest", section }));
+    assertEquals(got, "abcdefghij");
+    const pieces = proxy.events.filter((e) => e.data).map((e) => new TextDecoder().decode(e.data!));
+    assertEquals(pieces, ["abc", "de", "fgh", "ij"]);
+    conn.close();
+  } finally {
+    client.close();
+  }
+});
