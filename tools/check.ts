@@ -458,13 +458,18 @@ async function main(): Promise<number> {
   const spent = new Map<string, number>();
   let passed = 0;
   let failed = 0;
-  const record: { group: string; name: string; ok: boolean }[] = [];
+  const record: { group: string; name: string; ok: boolean; detail?: string }[] = [];
   for (const pending of groups) {
     for (const group of await pending) {
       const kind = kindOf(group.title);
       spent.set(kind, (spent.get(kind) ?? 0) + (group.ms ?? 0));
       for (const item of group.items) {
-        record.push({ group: group.title, name: item.name, ok: item.ok });
+        record.push({
+          group: group.title,
+          name: item.name,
+          ok: item.ok,
+          detail: item.ok ? undefined : item.detail,
+        });
       }
       const bad = group.items.filter((i) => !i.ok);
       passed += group.items.length - bad.length;

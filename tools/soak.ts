@@ -21,6 +21,8 @@ interface Run {
   label: string;
   /** Items that failed, as `group › name`. */
   failures: string[];
+  /** What each failed item said, by `group › name`. */
+  details?: Record<string, string>;
   /** How many items the run counted. */
   items: number;
   /** Wall time in milliseconds. */
@@ -34,9 +36,13 @@ async function checkOnce(label: string, work: string): Promise<Run> {
   const ms = performance.now() - started;
   try {
     const report = JSON.parse(await Deno.readTextFile(json));
-    const failures = report.items.filter((i: { ok: boolean }) => !i.ok)
-      .map((i: { group: string; name: string }) => `${i.group} › ${i.name}`);
-    return { label, failures, items: report.items.length, ms };
+    const failed: { group: string; name: string; detail?: string }[] = report.items
+      .filter((i: { ok: boolean }) => !i.ok);
+    const failures = failed.map((i) => `${i.group} › ${i.name}`);
+    const details = Object.fromEntries(
+      failed.map((i) => [`${i.group} › ${i.name}`, i.detail ?? ""]),
+    );
+    return { label, failures, details, items: report.items.length, ms };
   } catch {
     const text = err.trim().split("\n").slice(-3).join(" / ");
     return { label, failures: [`the check did not complete: ${text}`], items: 0, ms };
@@ -116,9 +122,17 @@ async function main(): Promise<number> {
   if (!by.size) console.log("No failures.");
   for (const [item, where] of by) {
     console.log(`FLAKY ${item}: failed in ${where.length} runs (${where.join(", ")})`);
+    const said = runs.find((r) => r.details?.[item])?.details?.[item];
+    if (said) console.log(said.split("\n").slice(0, 12).map((l) => `    ${l}`).join("\n"));
   }
   const report = {
-    runs: runs.map(({ label, failures, items, ms }) => ({ label, failures, items, ms })),
+    runs: runs.map(({ label, failures, details, items, ms }) => ({
+      label,
+      failures,
+      details,
+      items,
+      ms,
+    })),
     flaky: Object.fromEntries(by),
   };
   await Deno.mkdir(`${ROOT}.course`, { recursive: true });
