@@ -12,6 +12,17 @@ import { isNotImplemented } from "./expect.ts";
 import { type ServerLoop, stopServer } from "./server_loop.ts";
 import { unusedPort } from "./sockets.ts";
 
+/** How many free ports a given-port start is tried on before AddrInUse counts against it. */
+const PORT_TRIES = 5;
+
+/** Whether `error`, or an error it wraps as its cause, is Deno's AddrInUse. */
+function inUse(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof Deno.errors.AddrInUse) return true;
+  }
+  return false;
+}
+
 /** A started server that reports the address it is bound to. */
 export interface AddressedServer extends ServerLoop {
   /** The address the server is bound to. */
@@ -21,8 +32,9 @@ export interface AddressedServer extends ServerLoop {
 /**
  * Starts two servers with `start()` (no hostname, no port) and one with
  * `start(port)` for an unused `port`, and requires: all on 127.0.0.1, the
- * first two on different non-zero ports, the third on `port`. Every server
- * started is stopped, also when a check fails.
+ * first two on different non-zero ports, the third on `port` (picked after
+ * the first two started, and picked again if another process took it
+ * meanwhile). Every server started is stopped, also when a check fails.
  *
  * @example
  * ```ts
@@ -41,13 +53,14 @@ export async function expectDefaultAddress(
   transport: "tcp" | "udp",
   section: Section,
 ): Promise<void> {
-  const port = unusedPort({ transport });
   const started: AddressedServer[] = [];
-  const attempt = (label: string, given?: number) => {
+  const attempt = (label: string, given?: number): boolean => {
     try {
       started.push(start(given));
+      return true;
     } catch (error) {
       if (isNotImplemented(error)) throw error;
+      if (given !== undefined && inUse(error)) return false;
       fail({
         summary: `starting ${label} failed: ${(error as Error).name}: ${(error as Error).message}`,
         section,
@@ -60,7 +73,21 @@ export async function expectDefaultAddress(
   try {
     attempt("a server without options");
     attempt("a second server without options");
-    attempt(`a server with port ${port}`, port);
+    // A port that was free a moment ago may be taken meanwhile by another process on this machine
+    // (tests run side by side): a start that fails with AddrInUse is tried on another free port.
+    let port = 0;
+    for (let tries = 1; tries <= PORT_TRIES; tries++) {
+      port = unusedPort({ transport });
+      if (attempt(`a server with port ${port}`, port)) break;
+      if (tries === PORT_TRIES) {
+        fail({
+          summary: `starting a server with a given free port failed ${PORT_TRIES} times with ` +
+            "AddrInUse, on a different port each time",
+          section,
+          expected: `the given port ${port}`,
+        });
+      }
+    }
     const [a, b, c] = started.map((s) => s.addr as Deno.NetAddr);
     const show = (x: Deno.NetAddr) => `${x.hostname}:${x.port}`;
     const got = `${show(a)}, ${show(b)} and, given port ${port}, ${show(c)}`;
