@@ -17,7 +17,7 @@
 import { parseArgs } from "@std/cli/parse-args";
 import { dim, green, red } from "@std/fmt/colors";
 import { type Catalog, findLesson, type Lesson, loadCatalog, ROOT } from "./catalog.ts";
-import { DEFAULT_LIMITS, gradeLesson } from "./grader/grading.ts";
+import { DEFAULT_LIMITS, gradeLesson, keepAsReference } from "./grader/grading.ts";
 import { detectSandbox } from "./grader/sandbox.ts";
 import { parseJUnit } from "./junit.ts";
 import { checkSnapshot, failureOutput } from "./failure_snapshot.ts";
@@ -27,12 +27,12 @@ import { CORES, startPool } from "./pool.ts";
 import { staleEquivalents } from "./mutate/equivalents.ts";
 import { currentStubIds, STUBS_FILE } from "./reset.ts";
 import { checkMarkers } from "./facts.ts";
+import { isNotImplementedMessage } from "./report.ts";
 import { checkStructure } from "./structure.ts";
 import { relativize, runSuite, type SuiteResult } from "./suite.ts";
 import { EXERCISES, SOLUTIONS } from "./targets.ts";
 import { runMain, UsageError } from "./usage_error.ts";
 import { withScratch } from "./scratch.ts";
-import { contentKey, storeResults } from "./result_cache.ts";
 
 /** One counted outcome. */
 interface Item {
@@ -134,7 +134,7 @@ function stubJob(catalog: Catalog, lesson: Lesson, reference: () => Promise<Suit
       ok: t.status === "fail",
       detail: t.status === "pass"
         ? "this test passes against the unimplemented stub: it cannot fail"
-        : t.message.startsWith("not implemented")
+        : isNotImplementedMessage(t.message)
         ? undefined
         : `(fails, though not with "not implemented": ${t.message.split("\n")[0]})`,
     }));
@@ -193,9 +193,7 @@ function solutionJob(catalog: Catalog, lesson: Lesson, run: () => Promise<SuiteR
  */
 async function referenceRun(lesson: Lesson): Promise<SuiteResult> {
   const result = await runSuite(lesson, SOLUTIONS, { env: FOREIGN_ENV });
-  if (!result.problem && result.tests.every((t) => t.passed || t.skipped)) {
-    await storeResults(new Map([[await contentKey(lesson, SOLUTIONS), result]]));
-  }
+  await keepAsReference(lesson, result);
   return result;
 }
 

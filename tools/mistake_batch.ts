@@ -104,9 +104,7 @@ async function lessonFiles(dir: string): Promise<string[]> {
 /**
  * Writes variant `index` of `lesson` under `work`: `v<index>/<lesson>/…`
  * (the solution with the mistake applied) and `v<index>/tests/…` (the
- * lesson's test modules, retargeted), and `v<index>/variant_test.ts`, which
- * imports them all. Returns that module, to be named on the command line
- * (`deno test` skips hidden folders such as `.course/`).
+ * lesson's test modules, retargeted). Returns the variant's test modules.
  *
  * @example
  * ```ts ignore
@@ -149,7 +147,7 @@ export async function writeVariant(
   const modules: string[] = [];
   for (const name of await lessonFiles(testDir)) {
     if (name === "mistakes.ts") continue;
-    if (name.endsWith("_test.ts")) modules.push(`./tests/${name}`);
+    if (name.endsWith("_test.ts")) modules.push(`${tests}/${name}`);
     const source = await Deno.readTextFile(`${testDir}/${name}`);
     const from = toFileUrl(`${testDir}/${name}`).href;
     await Deno.writeTextFile(
@@ -157,12 +155,7 @@ export async function writeVariant(
       rewriteImports(source, from, intoCode(dirname(`${tests}/${name}`))),
     );
   }
-  // One module importing the variant's test modules: `deno test` starts one isolate (and runs the
-  // grader's preload once) per module it is given, which was most of a batch's CPU time. The
-  // tests still report the file that registered them.
-  const entry = `${root}/variant_test.ts`;
-  await Deno.writeTextFile(entry, modules.map((m) => `import "${m}";\n`).join(""));
-  return [entry];
+  return modules;
 }
 
 /** Which variant a test module of the batch belongs to (`…/v3/tests/x_test.ts` → 3). */
@@ -195,6 +188,10 @@ export async function runBatch(
   mistakes.forEach((_, i) => shares[i % shares.length].push(i));
   const runs: VariantRun[] = mistakes.map((mistake) => ({ mistake }));
   await Promise.all(shares.map(async (share, k) => {
+    // One module importing the share's test modules: `deno test` starts one isolate (and runs the
+    // grader's preload once) per module it is given, which was most of a batch's CPU time. The
+    // tests still report the file that registered them. (Named on the command line: `deno test`
+    // skips hidden folders such as `.course/`.)
     const entry = `${work}/share${k}_test.ts`;
     await Deno.writeTextFile(
       entry,

@@ -54,7 +54,20 @@ export function tally(result: SuiteResult): Tally {
  * ```
  */
 export function isStubFailure(test: TestResult): boolean {
-  return !test.passed && !test.skipped && test.message.startsWith("not implemented");
+  return !test.passed && !test.skipped && isNotImplementedMessage(test.message);
+}
+
+/**
+ * Whether a failure message is the stub's "not implemented".
+ *
+ * @example
+ * ```ts
+ * import { isNotImplementedMessage } from "./report.ts";
+ * isNotImplementedMessage("not implemented: parseHostPort"); // true
+ * ```
+ */
+export function isNotImplementedMessage(message: string): boolean {
+  return message.startsWith("not implemented");
 }
 
 /** Where in the learner's code a failure was thrown (first stack frame outside tests/). */
