@@ -69,6 +69,11 @@ export interface SuiteResult {
   missing?: boolean;
 }
 
+/** The result of a suite that did not run because a file of the lesson is missing. */
+function missingResult(lesson: Lesson, target: Target, problem: string): SuiteResult {
+  return { lesson: lesson.id, target: target.label, tests: [], problem, ms: 0, missing: true };
+}
+
 /**
  * Runs `lesson`'s tests against `target`.
  *
@@ -87,16 +92,7 @@ export async function runSuite(
   options: SuiteOptions = {},
 ): Promise<SuiteResult> {
   const absent = options.paths ? undefined : await missingFile(lesson, target);
-  if (absent) {
-    return {
-      lesson: lesson.id,
-      target: target.label,
-      tests: [],
-      problem: absent,
-      ms: 0,
-      missing: true,
-    };
-  }
+  if (absent) return missingResult(lesson, target, absent);
   return await withScratch("suite", async (work) => {
     const mapPath = `${work}/import_map.json`;
     const junitPath = `${work}/junit.xml`;
@@ -298,14 +294,7 @@ export async function runSuites(
   for (const lesson of lessons) {
     const absent = await missingFile(lesson, target);
     if (absent) {
-      results.set(lesson.id, {
-        lesson: lesson.id,
-        target: target.label,
-        tests: [],
-        problem: absent,
-        ms: 0,
-        missing: true,
-      });
+      results.set(lesson.id, missingResult(lesson, target, absent));
       continue;
     }
     const key = [...lesson.net].sort().join(",");
