@@ -52,7 +52,17 @@ export interface DiscoverOptions {
   windowMs: number;
   /** Where to broadcast (default 127.255.255.255). */
   broadcast?: string;
+  /** Called once per responder as soon as its first good answer arrives (to show it at once). */
+  onFound?: (found: Found) => void;
+  /** How to wait out the window (default a real timer); tests pass a fake clock. */
+  sleep?: Sleep;
 }
+
+/**
+ * Waits `ms` milliseconds, or less if `signal` aborts first. Either way it
+ * resolves, and it leaves no timer behind.
+ */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
 /** A fresh discovery id: 8 random lowercase hex digits. ("A discovery protocol") */
 export function discoveryId(): string {
@@ -85,12 +95,15 @@ export function startResponder(options: ResponderOptions): Responder {
 /**
  * Broadcasts `DISCOVER <id>` to options.broadcast:options.port and collects
  * the well-formed answers with that id that arrive within options.windowMs,
- * one per responder (address and name). Always returns after the window.
- * ("Collecting answers in a window")
+ * one per responder (address and name), calling options.onFound for each as
+ * it comes. Always returns after the window. ("Collecting answers in a window")
  */
 export async function discover(options: DiscoverOptions): Promise<Found[]> {
-  // TODO: bind 127.0.0.1 port 0; one setTimeout for the whole window (clear it at the end).
-  // TODO: race receive() against the window; parseAnswer; a Map keyed by "host:port name".
-  // TODO: finally: mark a still-pending receive handled (.catch(() => {})) and close the socket.
+  // TODO: bind 127.0.0.1 port 0; start ONE wait for the whole window, before sending:
+  // TODO:   options.sleep(windowMs, signal) (default a real timer: setTimeout, cleared on abort).
+  // TODO: race receive() against the window; parseAnswer; a Map keyed by "host:port name";
+  // TODO:   call options.onFound once for each new entry.
+  // TODO: finally: abort the window's wait, mark a still-pending receive handled
+  // TODO:   (.catch(() => {})) and close the socket.
   throw new Error("not implemented: discover");
 }

@@ -49,6 +49,30 @@ export interface DiscoverOptions {
   windowMs: number;
   /** Where to broadcast (default 127.255.255.255). */
   broadcast?: string;
+  /** Called once per responder as soon as its first good answer arrives (to show it at once). */
+  onFound?: (found: Found) => void;
+  /** How to wait out the window (default a real timer); tests pass a fake clock. */
+  sleep?: Sleep;
+}
+
+/**
+ * Waits `ms` milliseconds, or less if `signal` aborts first. Either way it
+ * resolves, and it leaves no timer behind.
+ */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
+/** The default {@linkcode Sleep}: a real timer, cleared when `signal` aborts. */
+function realSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const end = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", end);
+      resolve();
+    };
+    const timer = setTimeout(end, ms);
+    signal.addEventListener("abort", end, { once: true });
+    if (signal.aborted) end();
+  });
 }
 
 const encoder = new TextEncoder();
@@ -162,13 +186,17 @@ export function startResponder(options: ResponderOptions): Responder {
  * Broadcasts `DISCOVER <id>` to options.broadcast:options.port and collects
  * the well-formed answers with that id that arrive within options.windowMs,
  * one per responder (address and name: responders sharing a port on one
- * machine answer from the same address). Always returns after the window,
- * possibly with nothing.
+ * machine answer from the same address), telling options.onFound of each as
+ * it comes. Always returns after the window, possibly with nothing.
  *
  * @example
  * ```ts ignore
  * import { discover } from "./discovery.ts";
- * const found = await discover({ port: 1061, windowMs: 200 });
+ * const found = await discover({
+ *   port: 1061,
+ *   windowMs: 200,
+ *   onFound: (f) => console.log(`found ${f.name}`),
+ * });
  * console.log(found.map((f) => f.name));
  * ```
  */
@@ -176,10 +204,9 @@ export async function discover(options: DiscoverOptions): Promise<Found[]> {
   const socket = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
   const id = discoveryId();
   const found = new Map<string, Found>();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const windowOver = new Promise<"over">((resolve) => {
-    timer = setTimeout(() => resolve("over"), options.windowMs);
-  });
+  const sleep = options.sleep ?? realSleep;
+  const over = new AbortController();
+  const windowOver = sleep(options.windowMs, over.signal).then(() => "over" as const);
   let pending: Promise<[Uint8Array, Deno.Addr]> | undefined;
   try {
     await socket.send(encoder.encode(`DISCOVER ${id}`), {
@@ -197,10 +224,13 @@ export async function discover(options: DiscoverOptions): Promise<Found[]> {
       if (name === undefined) continue;
       const addr = from as Deno.NetAddr;
       const key = `${addr.hostname}:${addr.port} ${name}`;
-      if (!found.has(key)) found.set(key, { name, addr });
+      if (found.has(key)) continue;
+      const responder = { name, addr };
+      found.set(key, responder);
+      options.onFound?.(responder);
     }
   } finally {
-    clearTimeout(timer);
+    over.abort();
     pending?.catch(() => {});
     socket.close();
   }

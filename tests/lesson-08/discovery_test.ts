@@ -16,9 +16,10 @@ import {
   startResponder,
 } from "../../exercises/lesson-08/discovery.ts";
 import { describe } from "../harness/bytes.ts";
-import { background, within } from "../harness/deadline.ts";
+import { background, pause, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
+import { ManualClock } from "../harness/manual_clock.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
 import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import { openUdpSocket, unusedPort } from "../harness/sockets.ts";
@@ -71,9 +72,15 @@ function responder(name: string, port: number): Responder & AsyncDisposable {
 
 /**
  * A fake responder the test controls: bound to 0.0.0.0:port with
- * reuseAddress, it waits for one `DISCOVER <id>` and answers with `answers(id)`.
+ * reuseAddress, it waits for one `DISCOVER <id>` and, once `after` has
+ * settled, sends the datagrams `answers(id)` one after another. `sent`
+ * settles when they are all sent.
  */
-function fakeResponder(port: number, answers: (id: string) => (string | Uint8Array)[]) {
+function fakeResponder(
+  port: number,
+  answers: (id: string) => (string | Uint8Array)[],
+  after: Promise<unknown> = Promise.resolve(),
+) {
   const socket = Deno.listenDatagram({
     hostname: "0.0.0.0",
     port,
@@ -82,23 +89,89 @@ function fakeResponder(port: number, answers: (id: string) => (string | Uint8Arr
   });
   const request = (async () => {
     const [data, from] = await socket.receive();
-    const text = decoder.decode(data);
-    const id = text.match(/^DISCOVER ([0-9a-f]{8})$/)?.[1];
-    if (id) {
-      for (const answer of answers(id)) {
-        await socket.send(typeof answer === "string" ? encoder.encode(answer) : answer, from);
-      }
+    return { data, from };
+  })();
+  const sent = (async () => {
+    const { data, from } = await request;
+    await after;
+    const id = decoder.decode(data).match(/^DISCOVER ([0-9a-f]{8})$/)?.[1];
+    if (!id) return;
+    for (const answer of answers(id)) {
+      await socket.send(typeof answer === "string" ? encoder.encode(answer) : answer, from);
     }
-    return data;
   })();
   request.catch(() => {});
+  sent.catch(() => {});
   return {
-    request,
+    request: request.then((r) => r.data),
+    sent,
     [Symbol.dispose]: () => socket.close(),
   };
 }
 
-/** Runs the learner's discover() (bounded) and returns the names found, sorted. */
+/** The window every fake-clock discovery asks for, in milliseconds. */
+const WINDOW_MS = 150;
+
+/**
+ * How long a discovery on the fake clock waits for onFound to report the
+ * last answers before its window is ended anyway. Correct code never waits
+ * this long; code that loses or never reports an answer does, and is then
+ * judged by what it returns.
+ */
+const REPORT_WAIT_MS = 1500;
+
+/** What one discovery on the fake clock returned and reported. */
+interface Discovery {
+  /** The names discover() returned, sorted. */
+  names: string[];
+  /** The names onFound reported, sorted. */
+  reported: string[];
+  /** Every wait discover() asked of its clock. */
+  asked: number[];
+}
+
+/**
+ * Runs the learner's discover() with a fake clock and ends its window once
+ * onFound has reported every name in `last` (each the last answer one
+ * responder sends, so every datagram before it has been read too), or once
+ * discover() returns by itself. No real window decides what arrives "in
+ * time", so a loaded machine changes nothing.
+ */
+async function discoverUntil(port: number, last: string[], mistake?: string): Promise<Discovery> {
+  const clock = new ManualClock();
+  const reported: string[] = [];
+  let allReported = () => {};
+  const reportedAll = new Promise<void>((resolve) => allReported = resolve);
+  const onFound = (found: Found) => {
+    reported.push(found.name);
+    if (last.every((name) => reported.includes(name))) allReported();
+  };
+  const running = background(discover({ port, windowMs: WINDOW_MS, sleep: clock.sleep, onFound }));
+  const giveUp = new AbortController();
+  try {
+    await Promise.race([
+      reportedAll,
+      running.then(() => {}, () => {}),
+      pause(REPORT_WAIT_MS, giveUp.signal),
+    ]);
+  } finally {
+    giveUp.abort();
+  }
+  clock.runOut();
+  const found: Found[] = await within(running, {
+    awaiting: "discover() to return once its window (on the test's clock) is over",
+    section: section("Collecting answers in a window"),
+    mistake: mistake ??
+      "the window waits through options.sleep (default a real timer): stop when it ends",
+  });
+  return {
+    names: found.map((f) => f.name).sort(),
+    reported: reported.sort(),
+    asked: clock.asked,
+  };
+}
+
+/** Runs the learner's discover() on real time (bounded) and returns the names found, sorted. */
 async function discoverNames(port: number, windowMs: number, mistake?: string) {
   const found: Found[] = await within(background(discover({ port, windowMs })), {
     awaiting: `discover() to return after its ${windowMs} ms window`,
@@ -247,19 +320,22 @@ Deno.test({
   ),
   async fn() {
     const port = freePort();
+    // Each fake ends with a good answer; once discover() has reported both, it has read every
+    // datagram before them. The second fake answers only after the first: a fixed order.
     using one = fakeResponder(port, (id) => [
       `HERE ${id} alpha`,
       `HERE ${id} alpha`, // the same responder twice
       "HERE deadbeef mallory", // an answer to another discovery
       "garbage",
+      `HERE ${id} gamma`, // the same address, another name: another responder
     ]);
     using two = fakeResponder(port, (id) => [
       `HERE ${id} `, // no name
       new Uint8Array([0x48, 0x45, 0x52, 0x45, 0x20, 0xc3]), // not UTF-8
       `HERE ${id}x shouty`, // a longer id
       `HERE ${id} beta`,
-    ]);
-    const names = await discoverNames(port, 150);
+    ], one.sent);
+    const { names, reported, asked } = await discoverUntil(port, ["gamma", "beta"]);
     for (const fake of [one, two]) {
       const request = await within(fake.request, {
         awaiting: "the broadcast request",
@@ -271,26 +347,41 @@ Deno.test({
         section: section("A discovery protocol"),
       });
     }
-    const malformed = names.some((n) => !["alpha", "beta"].includes(n));
-    expectEqual(names, ["alpha", "beta"], {
+    const expected = ["alpha", "beta", "gamma"];
+    const malformed = names.some((n) => !expected.includes(n));
+    expectEqual(names, expected, {
       what: "the names discover() returned (sorted)",
       section: section("Collecting answers in a window"),
       mistake: malformed
         ? "trusted a malformed or stale answer: keep only `HERE <this id> <name>`"
-        : names.length < 2
+        : names.length < expected.length
         ? ONE_ANSWER
-        : names.length > 2
+        : names.length > expected.length
         ? "counted one responder twice: keep one answer per responder (address and name)"
         : undefined,
+    });
+    expectEqual(reported, names, {
+      what: "the names onFound reported (sorted), against those discover() returned",
+      section: section("Collecting answers in a window"),
+      mistake: "call onFound exactly once for each responder you keep, when you keep it",
+    });
+    expectEqual(asked, [WINDOW_MS], {
+      what: "the waits discover() asked of options.sleep",
+      section: section("Collecting answers in a window"),
+      mistake: "one wait of windowMs for the whole window, through options.sleep: a new wait " +
+        "per receive() restarts the window with every answer",
     });
   },
 });
 
 Deno.test({
-  ...linuxLoopbackTest("discover: returns an empty list after the window when nobody answers"),
+  ...linuxLoopbackTest(
+    "discover: with no sleep given, a real timer ends the window; nobody answers: an empty list",
+  ),
   async fn() {
     const port = freePort();
-    // Holding the port on 127.0.0.1 only: no socket on it can hear the broadcast.
+    // Holding the port on 127.0.0.1 only: no socket on it can hear the broadcast. With no answer
+    // to miss, a real window decides nothing but when discover() returns.
     using _holder = openUdpSocket({ port });
     const names = await discoverNames(
       port,
@@ -310,7 +401,7 @@ Deno.test({
     const port = freePort();
     await using _a = responder("alpha", port);
     await using _b = responder("beta", port);
-    const names = await discoverNames(port, 150);
+    const { names } = await discoverUntil(port, ["alpha", "beta"]);
     expectEqual(names, ["alpha", "beta"], {
       what: "the names discover() found",
       section: section("Collecting answers in a window"),
@@ -394,8 +485,11 @@ Deno.test({
   async fn() {
     const port = freePort();
     await using _a = responder("alpha", port);
-    const [one, two] = await Promise.all([discoverNames(port, 100), discoverNames(port, 100)]);
-    expectEqual([one, two], [["alpha"], ["alpha"]], {
+    const [one, two] = await Promise.all([
+      discoverUntil(port, ["alpha"]),
+      discoverUntil(port, ["alpha"]),
+    ]);
+    expectEqual([one.names, two.names], [["alpha"], ["alpha"]], {
       what: "the names two discover() calls running at once found",
       section: section("Collecting answers in a window"),
       mistake: "each discover() binds its own socket on port 0 so the OS picks a free port",

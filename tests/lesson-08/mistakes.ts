@@ -88,8 +88,8 @@ export const mistakes: Mistake[] = [
     summary: "returns as soon as one answer arrives instead of collecting for the whole window",
     file: "discovery.ts",
     edits: [{
-      find: "      if (!found.has(key)) found.set(key, { name, addr });\n",
-      replace: "      if (!found.has(key)) found.set(key, { name, addr });\n      break;\n",
+      find: "      options.onFound?.(responder);\n",
+      replace: "      options.onFound?.(responder);\n      break;\n",
     }],
     caughtBy: "stopped at the first answer",
   },
@@ -205,9 +205,38 @@ export const mistakes: Mistake[] = [
   },
   {
     id: "window-timer-not-cleared",
-    summary: "discover never clears its window timer, which outlives a failed send",
+    summary: "discover never aborts its window's wait, whose timer outlives a failed send",
     file: "discovery.ts",
-    edits: [{ find: "    clearTimeout(timer);\n", replace: "" }],
+    edits: [{ find: "    over.abort();\n", replace: "" }],
     caughtBy: "never completed",
+  },
+  {
+    id: "window-per-receive",
+    summary: "discover starts a new wait of windowMs for every receive(), so each answer " +
+      "restarts the window",
+    file: "discovery.ts",
+    edits: [{
+      find: "const next = await Promise.race([pending, windowOver]);",
+      replace: "const next = await Promise.race([\n" +
+        '        pending,\n        sleep(options.windowMs, over.signal).then(() => "over" as const),\n' +
+        "      ]);",
+    }, {
+      find:
+        '  const windowOver = sleep(options.windowMs, over.signal).then(() => "over" as const);\n',
+      replace: "",
+    }],
+    caughtBy: "a new wait per receive() restarts the window",
+  },
+  {
+    id: "reports-every-answer",
+    summary: "discover calls onFound for every good answer, a responder's repeats included",
+    file: "discovery.ts",
+    edits: [{
+      find: "      if (found.has(key)) continue;\n      const responder = { name, addr };\n" +
+        "      found.set(key, responder);\n      options.onFound?.(responder);\n",
+      replace: "      const responder = { name, addr };\n      options.onFound?.(responder);\n" +
+        "      if (found.has(key)) continue;\n      found.set(key, responder);\n",
+    }],
+    caughtBy: "call onFound exactly once for each responder",
   },
 ];
