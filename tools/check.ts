@@ -29,7 +29,7 @@ import { currentStubIds, STUBS_FILE } from "./reset.ts";
 import { checkMarkers } from "./facts.ts";
 import { isNotImplementedMessage } from "./report.ts";
 import { checkStructure } from "./structure.ts";
-import { relativize, runSuite, type SuiteResult } from "./suite.ts";
+import { relativize, runSuite, type SuiteResult, withFdLimit } from "./suite.ts";
 import { EXERCISES, SOLUTIONS } from "./targets.ts";
 import { runMain, UsageError } from "./usage_error.ts";
 import { withScratch } from "./scratch.ts";
@@ -83,22 +83,24 @@ function denoJob(title: string, args: string[]): Job {
 function testJob(title: string, paths: string[]): Job {
   return () =>
     withScratch("tooling", async (work) => {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "test",
-          // The type check job checks these files too, once for all of them.
-          "--no-check",
-          "--allow-read",
-          "--allow-write",
-          "--allow-run",
-          "--allow-env",
-          "--allow-net=127.0.0.1,127.255.255.255",
-          `--junit-path=${work}/junit.xml`,
-          "--reporter=dot",
-          ...paths,
-        ],
+      // Under the suites' low limit on open files, so the harness's EMFILE tests run too.
+      const limited = withFdLimit(Deno.execPath(), [
+        "test",
+        // The type check job checks these files too, once for all of them.
+        "--no-check",
+        "--allow-read",
+        "--allow-write",
+        "--allow-run",
+        "--allow-env",
+        "--allow-net=127.0.0.1,127.255.255.255",
+        `--junit-path=${work}/junit.xml`,
+        "--reporter=dot",
+        ...paths,
+      ]);
+      const out = await new Deno.Command(limited.command, {
+        args: limited.args,
         cwd: ROOT,
-        env: { NO_COLOR: "1" },
+        env: { ...limited.env, NO_COLOR: "1" },
         stdin: "null",
       }).output();
       const xml = await Deno.readTextFile(`${work}/junit.xml`).catch(() => "");

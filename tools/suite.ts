@@ -15,6 +15,7 @@ import { parseJUnit, type TestResult } from "./junit.ts";
 import { capTreeMemory } from "./grader/memory.ts";
 import { withScratch } from "./scratch.ts";
 import { EXERCISES, lessonPath } from "./targets.ts";
+import { FD_LIMIT_VARIABLE, SUITE_FD_LIMIT } from "../tests/harness/fd_limit.ts";
 
 /** How a suite is run. */
 export interface SuiteOptions {
@@ -42,6 +43,47 @@ export interface SuiteOptions {
   paths?: string[];
   /** Extra environment variables for the process (e.g. a time zone and locale). */
   env?: Record<string, string>;
+}
+
+/** Where `prlimit` is on Linux (util-linux); the sandbox binds the same path. */
+export const PRLIMIT = "/usr/bin/prlimit";
+
+/**
+ * A `deno test` command line under the suites' low limit on open files
+ * (`prlimit --nofile`, hard and soft) and the variable that announces it,
+ * where Linux and `prlimit` are there; otherwise the command unchanged and
+ * no variable (the tests that need the limit are then skipped).
+ *
+ * @example
+ * ```ts
+ * import { withFdLimit } from "./suite.ts";
+ * const { command, args, env } = withFdLimit(Deno.execPath(), ["test"]);
+ * // on Linux: /usr/bin/prlimit --nofile=1024 -- deno test, COURSE_FD_LIMIT=1024
+ * ```
+ */
+export function withFdLimit(
+  command: string,
+  args: string[],
+): { command: string; args: string[]; env: Record<string, string> } {
+  if (Deno.build.os !== "linux" || !hasPrlimit()) return { command, args, env: {} };
+  return {
+    command: PRLIMIT,
+    args: [`--nofile=${SUITE_FD_LIMIT}`, "--", command, ...args],
+    env: { [FD_LIMIT_VARIABLE]: String(SUITE_FD_LIMIT) },
+  };
+}
+
+let prlimitFound: boolean | undefined;
+
+function hasPrlimit(): boolean {
+  prlimitFound ??= (() => {
+    try {
+      return Deno.statSync(PRLIMIT).isFile;
+    } catch {
+      return false;
+    }
+  })();
+  return prlimitFound;
 }
 
 /** How much of a suite's output is kept for diagnosis. */
@@ -105,18 +147,20 @@ export async function runSuite(
       "--reporter=dot",
       "--no-prompt",
       `--allow-net=${lesson.net.join(",")}`,
+      `--allow-env=${FD_LIMIT_VARIABLE}`,
       ...(options.typeCheck ? [] : ["--no-check"]),
       ...(options.memoryCapMb ? [`--v8-flags=--max-old-space-size=${options.memoryCapMb}`] : []),
       ...(options.extraFlags ?? []),
       ...(options.paths ?? [`${ROOT}tests/${lesson.id}/`]),
     ];
     const started = performance.now();
-    const launch = options.wrap?.(Deno.execPath(), args, work);
-    const child = new Deno.Command(launch?.command ?? Deno.execPath(), {
-      args: launch?.args ?? args,
+    const wrapped = options.wrap?.(Deno.execPath(), args, work);
+    const limited = withFdLimit(Deno.execPath(), args);
+    const child = new Deno.Command(wrapped?.command ?? limited.command, {
+      args: wrapped?.args ?? limited.args,
       cwd: ROOT,
-      clearEnv: launch !== undefined,
-      env: launch?.env ?? { ...options.env, NO_COLOR: "1" },
+      clearEnv: wrapped !== undefined,
+      env: wrapped?.env ?? { ...options.env, ...limited.env, NO_COLOR: "1" },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

@@ -155,26 +155,63 @@ export async function expectServesAfterResetBeforeAccept(
   client: (watch: Promise<never>) => Promise<void>,
 ): Promise<void> {
   resetBeforeAccept(server.addr, section);
+  const watch = stillServing(server, {
+    summary: "the server stopped serving after a client reset before accept()",
+    section,
+    mistake: RETHROWS_ACCEPT,
+  });
+  await Promise.race([client(watch), watch]);
+}
+
+/** What {@linkcode stillServing} says when the server's loop ends. */
+export interface StoppedServing {
+  /** What happened, e.g. `the server stopped serving after …`. */
+  summary: string;
+  /** Where the behaviour is taught. */
+  section: Section;
+  /** The mistake it most likely comes from. */
+  mistake: string;
+}
+
+/**
+ * A promise that never resolves, and fails the test (a handled rejection)
+ * as soon as `server.done` settles, although close() was not called: pass
+ * it as `watch` to every bounded wait while the server must keep serving.
+ * A stub's "not implemented" passes through as it is.
+ *
+ * @example
+ * ```ts
+ * import { stillServing } from "./tcp_misbehave.ts";
+ * const section = { lesson: "lesson-11", heading: "x" };
+ * const watch = stillServing({ done: new Promise(() => {}) }, {
+ *   summary: "the server stopped",
+ *   section,
+ *   mistake: "only close() ends the loop",
+ * });
+ * ```
+ */
+export function stillServing(
+  server: { done: Promise<unknown> },
+  stopped: StoppedServing,
+): Promise<never> {
   const watch = server.done.then(
     (): never =>
       fail({
-        summary: "the server stopped serving after a client reset before accept()",
-        section,
+        ...stopped,
         got: "done resolved, although close() was not called",
-        mistake: RETHROWS_ACCEPT,
       }),
     (error): never => {
       if (isNotImplemented(error)) throw error;
       fail({
-        summary: "the server stopped serving after a client reset before accept()",
-        section,
-        got: `done rejected: ${error instanceof Error ? error.name : String(error)}`,
-        mistake: RETHROWS_ACCEPT,
+        ...stopped,
+        got: `done rejected: ${
+          error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+        }`,
       });
     },
   );
   watch.catch(() => {});
-  await Promise.race([client(watch), watch]);
+  return watch;
 }
 
 /**

@@ -61,7 +61,7 @@ Deno.test("expectServesAfterResetBeforeAccept: fails, naming the mistake, when t
       expectServesAfterResetBeforeAccept({ addr: listener.addr, done }, section, (watch) => watch)
     );
     assertInstanceOf(error, LessonFailure);
-    assertStringIncludes(error.message, "done rejected: NotConnected\n");
+    assertStringIncludes(error.message, "done rejected: NotConnected: ");
     assertStringIncludes(error.message, "rethrows accept errors");
   } finally {
     listener.close();

@@ -21,6 +21,8 @@ import { unusedPort } from "../harness/sockets.ts";
 import { connect, FakeServer, readToEnd, writeAll } from "../harness/tcp.ts";
 import { expectServesAfterResetBeforeAccept, RETHROWS_ACCEPT } from "../harness/tcp_misbehave.ts";
 import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
+import { expectServesAfterFdExhaustion, GIVES_UP_OUT_OF_FILES } from "../harness/fd_exhaustion.ts";
+import { lowFdLimitTest } from "../harness/fd_limit.ts";
 
 const section = sectionsOf("lesson-01");
 
@@ -147,6 +149,34 @@ Deno.test("greeter: keeps serving after a client resets before accept()", async 
       });
     });
   });
+});
+
+Deno.test({
+  ...lowFdLimitTest("greeter: keeps serving after accept() ran out of file descriptors (EMFILE)"),
+  async fn() {
+    const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
+    await expectServesAfterFdExhaustion(
+      (log) => startGreeter({ log }),
+      reread,
+      async (server, watch) => {
+        using conn = await connect(server.addr, {
+          awaiting: "a client to connect once descriptors are free again",
+          section: reread,
+          watch,
+        });
+        const got = await readToEnd(conn, {
+          awaiting: "that client's greeting and then EOF",
+          section: reread,
+          mistake: GIVES_UP_OUT_OF_FILES,
+          watch,
+        });
+        expectBytes(got, `Hello, 127.0.0.1:${conn.localAddr.port}!\n`, {
+          what: "the greeting once descriptors are free again",
+          section: section("The greeter on the wire"),
+        });
+      },
+    );
+  },
 });
 
 Deno.test("greeter: listens on 127.0.0.1 and an OS-chosen port; close() frees the port", async () => {

@@ -47,6 +47,8 @@ import {
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
+import { expectServesAfterFdExhaustion, GIVES_UP_OUT_OF_FILES } from "../harness/fd_exhaustion.ts";
+import { lowFdLimitTest } from "../harness/fd_limit.ts";
 
 const section = sectionsOf("lesson-10");
 
@@ -500,6 +502,38 @@ Deno.test("server: keeps serving after a client resets before accept()", async (
       mistake: "close() must close the listener so that the pending accept() ends the loop",
     });
   }
+});
+
+Deno.test({
+  ...lowFdLimitTest("server: keeps serving after accept() ran out of file descriptors (EMFILE)"),
+  async fn() {
+    const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
+    await expectServesAfterFdExhaustion(
+      (log) => startServer({ log }),
+      reread,
+      async (server, watch) => {
+        using conn = await connect(server.addr, {
+          awaiting: "a client to connect once descriptors are free again",
+          section: reread,
+          watch,
+        });
+        await writeBounded(conn, "Hi there, server", {
+          awaiting: "that client's request to be sent",
+          section: section("The sixteen-byte protocol"),
+        });
+        const reply = await readToEnd(conn, {
+          awaiting: "that client's reply and then EOF",
+          section: reread,
+          mistake: GIVES_UP_OUT_OF_FILES,
+          watch,
+        });
+        expectBytes(reply, "Farewell, client", {
+          what: "the reply once descriptors are free again",
+          section: section("The sixteen-byte protocol"),
+        });
+      },
+    );
+  },
 });
 
 Deno.test("client: ask() sends exactly 16 bytes and reads a reply that arrives one byte at a time", async () => {

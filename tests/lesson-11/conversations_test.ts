@@ -27,6 +27,8 @@ import { expectServesAfterResetBeforeAccept, RETHROWS_ACCEPT } from "../harness/
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
+import { expectServesAfterFdExhaustion, GIVES_UP_OUT_OF_FILES } from "../harness/fd_exhaustion.ts";
+import { lowFdLimitTest } from "../harness/fd_limit.ts";
 
 const section = sectionsOf("lesson-11");
 
@@ -402,6 +404,25 @@ Deno.test("server: keeps serving after a client resets before accept()", async (
       mistake: "close() must close the listener and every open conversation, so that done settles",
     });
   }
+});
+
+Deno.test({
+  ...lowFdLimitTest("server: keeps serving after accept() ran out of file descriptors (EMFILE)"),
+  async fn() {
+    await expectServesAfterFdExhaustion(
+      (log) => startServer({ log }),
+      section("When accept() fails for one connection"),
+      async (server, watch) => {
+        const next = await greeted(
+          server.addr,
+          "the client after the descriptors were freed",
+          watch,
+          GIVES_UP_OUT_OF_FILES,
+        );
+        next.close();
+      },
+    );
+  },
 });
 
 Deno.test("connectTo: the handshake completes before the server calls accept()", async () => {

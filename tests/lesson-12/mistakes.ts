@@ -125,4 +125,18 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "two addresses swapped",
   },
+  {
+    id: "rethrows-out-of-files",
+    summary: "the accept loop goes on only after the errors of a reset connection " +
+      "(NotConnected, ConnectionAborted) and rethrows the rest, so running out of file " +
+      "descriptors (EMFILE) stops the server",
+    file: "rebind.ts",
+    edits: [{
+      find: "log(`accept() failed: ${(error as Error).message}`);",
+      replace:
+        "if (\n          !(error instanceof Deno.errors.NotConnected ||\n            error instanceof Deno.errors.ConnectionAborted)\n        ) {\n          throw error;\n        }\n        " +
+        "log(`accept() failed: ${(error as Error).message}`);",
+    }],
+    caughtBy: "gives up when accept() fails with EMFILE",
+  },
 ];

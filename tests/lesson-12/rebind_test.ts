@@ -28,6 +28,8 @@ import { expectServesAfterResetBeforeAccept } from "../harness/tcp_misbehave.ts"
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
+import { expectServesAfterFdExhaustion } from "../harness/fd_exhaustion.ts";
+import { lowFdLimitTest } from "../harness/fd_limit.ts";
 const section = sectionsOf("lesson-12");
 
 const NOT_CLOSED =
@@ -341,6 +343,27 @@ Deno.test("greeter: keeps serving after a client resets before accept()", async 
   } finally {
     await stop(greeter);
   }
+});
+
+Deno.test({
+  ...lowFdLimitTest("greeter: keeps serving after accept() ran out of file descriptors (EMFILE)"),
+  async fn() {
+    const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
+    await expectServesAfterFdExhaustion(
+      (log) => startGreeter({ log }),
+      reread,
+      async (server, watch) => {
+        expectEqual(
+          await greetingAt(server.addr, watch),
+          `This is 127.0.0.1:${server.addr.port}\n`,
+          {
+            what: "the greeting once descriptors are free again",
+            section: section("The greeter protocol"),
+          },
+        );
+      },
+    );
+  },
 });
 
 Deno.test("program: `server` listens; a second copy on the same port fails with a clear AddrInUse", async () => {

@@ -34,6 +34,8 @@ import { expectServesAfterResetBeforeAccept, resetMidRequest } from "../harness/
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
+import { expectServesAfterFdExhaustion } from "../harness/fd_exhaustion.ts";
+import { lowFdLimitTest } from "../harness/fd_limit.ts";
 const section = sectionsOf("lesson-13");
 
 /** Big enough to deadlock a write-then-read client (about 3× what fills the buffers on Linux loopback). */
@@ -445,6 +447,27 @@ Deno.test("server: keeps serving after a client resets before accept()", async (
       mistake: "close() must close the listener and every open connection",
     });
   }
+});
+
+Deno.test({
+  ...lowFdLimitTest("server: keeps serving after accept() ran out of file descriptors (EMFILE)"),
+  async fn() {
+    const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
+    await expectServesAfterFdExhaustion(
+      (log) => startServer({ log }),
+      reread,
+      async (server, watch) => {
+        const { bytes } = await talkTo(server.addr, encoder.encode("capitalize this!"), {
+          keep: true,
+          watch,
+        });
+        expectBytes(bytes, "CAPITALIZE THIS!", {
+          what: "what the server sent back once descriptors were free again",
+          section: section("The capitalizing protocol"),
+        });
+      },
+    );
+  },
 });
 
 Deno.test("server: a client that resets mid-stream ends only its own connection", async () => {

@@ -37,6 +37,8 @@ import {
 } from "../harness/tcp_misbehave.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
+import { expectServesAfterFdExhaustion, GIVES_UP_OUT_OF_FILES } from "../harness/fd_exhaustion.ts";
+import { lowFdLimitTest } from "../harness/fd_limit.ts";
 const section = sectionsOf("lesson-14");
 
 /** The reply the protocol prescribes, written out here: never trust the code under test. */
@@ -217,6 +219,39 @@ Deno.test("server: keeps serving after a client resets before accept()", async (
       section: section("Closing a server"),
     });
   }
+});
+
+Deno.test({
+  ...lowFdLimitTest("server: keeps serving after accept() ran out of file descriptors (EMFILE)"),
+  async fn() {
+    const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
+    await expectServesAfterFdExhaustion(
+      (log) => startCountServer({ log }),
+      reread,
+      async (server, watch) => {
+        using conn = await connect(server.addr, {
+          awaiting: "a client to connect once descriptors are free again",
+          section: reread,
+          watch,
+        });
+        await send(conn, "Hi there, server", {
+          awaiting: "that client's request",
+          section: section("A protocol that ends with EOF"),
+        });
+        await conn.closeWrite();
+        const got = await drain(conn, {
+          awaiting: "that client's reply and then EOF",
+          section: reread,
+          mistake: GIVES_UP_OUT_OF_FILES,
+          watch,
+        });
+        expectBytes(got, reply(16), {
+          what: "the reply once descriptors are free again",
+          section: section("A protocol that ends with EOF"),
+        });
+      },
+    );
+  },
 });
 
 Deno.test("server: a client that resets before its EOF ends only its own connection", async () => {

@@ -173,4 +173,18 @@ export const mistakes: Mistake[] = [
     edits: [{ find: "    while (handlers.size) await Promise.all(handlers);\n", replace: "" }],
     caughtBy: "done settled before every connection's task ended",
   },
+  {
+    id: "rethrows-out-of-files",
+    summary: "the accept loop goes on only after the errors of a reset connection " +
+      "(NotConnected, ConnectionAborted) and rethrows the rest, so running out of file " +
+      "descriptors (EMFILE) stops the server",
+    file: "ndjson.ts",
+    edits: [{
+      find: "options.log?.(`accept() failed: ${(error as Error).message}`);",
+      replace:
+        "if (\n          !(error instanceof Deno.errors.NotConnected ||\n            error instanceof Deno.errors.ConnectionAborted)\n        ) {\n          throw error;\n        }\n        " +
+        "options.log?.(`accept() failed: ${(error as Error).message}`);",
+    }],
+    caughtBy: "gives up when accept() fails with EMFILE",
+  },
 ];

@@ -39,6 +39,8 @@ import {
 } from "../harness/tcp_misbehave.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
+import { expectServesAfterFdExhaustion, GIVES_UP_OUT_OF_FILES } from "../harness/fd_exhaustion.ts";
+import { lowFdLimitTest } from "../harness/fd_limit.ts";
 const section = sectionsOf("lesson-15");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -251,6 +253,36 @@ Deno.test("server: keeps serving after a client resets before accept()", async (
       mistake: "close() must close the listener and every open connection",
     });
   }
+});
+
+Deno.test({
+  ...lowFdLimitTest("server: keeps serving after accept() ran out of file descriptors (EMFILE)"),
+  async fn() {
+    const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
+    await expectServesAfterFdExhaustion(
+      (log) => serveNdjson(echo, { log }),
+      reread,
+      async (server, watch) => {
+        using conn = await connect(server.addr, {
+          awaiting: "a client to connect once descriptors are free again",
+          section: reread,
+          watch,
+        });
+        await send(conn, '{"n":1}\n', { awaiting: "that client's message", section: reread });
+        const expected = '{"echo":{"n":1}}\n';
+        const got = await readExactly(conn, expected.length, {
+          awaiting: "the reply once descriptors are free again",
+          section: reread,
+          mistake: GIVES_UP_OUT_OF_FILES,
+          watch,
+        });
+        expectBytes(got, expected, {
+          what: "the reply once descriptors are free again",
+          section: section("One JSON value per line"),
+        });
+      },
+    );
+  },
 });
 
 Deno.test("server: a client that resets mid-line ends only its own connection", async () => {

@@ -38,6 +38,8 @@ import {
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
+import { expectServesAfterFdExhaustion, GIVES_UP_OUT_OF_FILES } from "../harness/fd_exhaustion.ts";
+import { lowFdLimitTest } from "../harness/fd_limit.ts";
 const section = sectionsOf("lesson-16");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -383,6 +385,38 @@ Deno.test("server: keeps serving after a client resets before accept()", async (
       mistake: LEFT_OPEN,
     });
   }
+});
+
+Deno.test({
+  ...lowFdLimitTest("server: keeps serving after accept() ran out of file descriptors (EMFILE)"),
+  async fn() {
+    const reread = section("An accept loop that keeps serving");
+    await expectServesAfterFdExhaustion(
+      (log) => startLineServer({ log, idleMs: 5_000 }),
+      reread,
+      async (server, watch) => {
+        using conn = await connect(server.addr, {
+          awaiting: "a client to connect once descriptors are free again",
+          section: reread,
+          watch,
+        });
+        await send(conn, "ECHO still here\nQUIT\n", {
+          awaiting: "that client's request",
+          section: reread,
+        });
+        const got = await drain(conn, {
+          awaiting: "the replies once descriptors are free again",
+          section: reread,
+          mistake: GIVES_UP_OUT_OF_FILES,
+          watch,
+        });
+        expectBytes(got, "OK still here\nBYE\n", {
+          what: "the replies once descriptors are free again",
+          section: section("The protocol"),
+        });
+      },
+    );
+  },
 });
 
 Deno.test("server: a client that resets mid-line is dropped; the next client is served", async () => {

@@ -18,6 +18,8 @@
 import type { Lesson } from "../catalog.ts";
 import { ROOT } from "../catalog.ts";
 import type { Target } from "../import_map.ts";
+import { PRLIMIT, withFdLimit } from "../suite.ts";
+import { FD_LIMIT_VARIABLE, SUITE_FD_LIMIT } from "../../tests/harness/fd_limit.ts";
 
 /** Which sandbox a lesson ran in. */
 export type SandboxKind = "bubblewrap" | "deno-permissions";
@@ -106,7 +108,7 @@ async function which(name: string): Promise<string | undefined> {
 }
 
 /** Read-only binds for the system libraries Deno and prlimit link against. */
-const SYSTEM = ["/usr/lib", "/usr/lib64", "/usr/bin/prlimit"];
+const SYSTEM = ["/usr/lib", "/usr/lib64", PRLIMIT];
 
 /**
  * Names the `bwrap` to use instead of the one on the PATH; a path that does
@@ -288,7 +290,8 @@ export function launchIn(
       arg.startsWith("--config=") ? `--config=${gradedConfig(work)}` : arg
     );
     if (sandbox.kind !== "bubblewrap") {
-      return { command: deno, args, env: cleanEnv(sandbox.denoDir) };
+      const limited = withFdLimit(deno, args);
+      return { ...limited, env: { ...cleanEnv(sandbox.denoDir), ...limited.env } };
     }
     const inside = "/deno-dir";
     const { readOnly, writable } = visiblePaths(lesson, target, work);
@@ -297,7 +300,8 @@ export function launchIn(
     for (const path of writable) binds.push("--bind", path, path);
     const bwrap = [
       ...namespaces(),
-      ...Object.entries(cleanEnv(inside)).flatMap(([k, v]) => ["--setenv", k, v]),
+      ...Object.entries({ ...cleanEnv(inside), [FD_LIMIT_VARIABLE]: String(SUITE_FD_LIMIT) })
+        .flatMap(([k, v]) => ["--setenv", k, v]),
       ...systemBinds(),
       "--ro-bind",
       deno,
@@ -315,11 +319,11 @@ export function launchIn(
       "--chdir",
       ROOT.replace(/\/$/, ""),
       "--",
-      "/usr/bin/prlimit",
+      PRLIMIT,
       `--nproc=${MAX_TASKS}`,
       `--fsize=${limits.fileBytes}`,
       `--data=${limits.memoryMb * 4 * 1024 * 1024}`,
-      "--nofile=1024",
+      `--nofile=${SUITE_FD_LIMIT}`,
       "--core=0",
       "--",
       deno,
