@@ -43,7 +43,8 @@ export class LineReader {
 
   /**
    * The next line, a `too-long` report, or the end. Reads from the source
-   * only when the bytes already received hold no complete line.
+   * only when the bytes already received hold no complete line. After the
+   * end, it keeps reporting the end, with nothing more dropped (`partial: 0`).
    */
   async next(): Promise<LineResult> {
     // TODO: loop: look for "\n" in the unused bytes (indexOf(0x0a)).

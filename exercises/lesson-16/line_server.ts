@@ -82,9 +82,11 @@ export function startLineServer(options: LineServerOptions = {}): LineServer {
   // TODO: Deno.listen; defaults: 127.0.0.1, port 0, MAX_LINE_BYTES, DEFAULT_IDLE_MS.
   // TODO: an accept loop that starts handle(conn) per connection WITHOUT awaiting it,
   // TODO:   and survives a failed accept(): unless close() was called, log it, rest
-  // TODO:   ~100 ms if out of file descriptors (os error 23/24), and accept the next.
+  // TODO:   ~100 ms if out of file descriptors (os error 23/24; close() cuts the rest short),
+  // TODO:   and accept the next.
   // TODO: at most maxConnections handled at once (default DEFAULT_MAX_CONNECTIONS):
-  // TODO:   one more gets ERR_BUSY + "\n" and is closed; a slot frees when a handler ends.
+  // TODO:   one more is logged ("… turned away: N open"), gets ERR_BUSY + "\n" and is closed;
+  // TODO:   a slot frees when a handler ends.
   // TODO: handle(conn): a LineReader over a Source whose read() rejects after idleMs of silence
   // TODO:   (race conn.read against options.sleep(idleMs, signal), default a real timer:
   // TODO:   setTimeout, cleared on abort; abort the sleep once the read completes);
@@ -116,7 +118,10 @@ export async function server(options: ProgramOptions): Promise<void> {
  */
 export async function client(options: ProgramOptions): Promise<void> {
   // TODO: lines = options.args (or DEMO_LINES) plus "QUIT"; connect; close the connection on abort.
-  // TODO: write all the lines at once, each with "\n"; log "> LINE" for each.
-  // TODO: read replies with a LineReader until the end; log "< REPLY" for each; close at the end.
+  // TODO: write all the lines at once, each with "\n" (loop: write() may take only part);
+  // TODO:   log "> LINE" for each.
+  // TODO: read replies with a LineReader(conn, MAX_LINE_BYTES) until the end; log "< REPLY" for
+  // TODO:   each ("< (a reply too long to show)" for too-long).
+  // TODO: finally: remove the abort listener and close the connection.
   throw new Error("not implemented: client");
 }

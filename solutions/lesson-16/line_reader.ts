@@ -69,7 +69,8 @@ export class LineReader {
 
   /**
    * The next line, a `too-long` report, or the end. Reads from the source
-   * only when the bytes already received hold no complete line.
+   * only when the bytes already received hold no complete line. After the
+   * end, it keeps reporting the end, with nothing more dropped (`partial: 0`).
    */
   async next(): Promise<LineResult> {
     while (true) {
@@ -87,8 +88,7 @@ export class LineReader {
         }
         const piece = newline === -1 ? chunk : chunk.subarray(0, newline);
         if (this.#length + piece.length > this.maxBytes) {
-          this.#pieces = [];
-          this.#length = 0;
+          this.#forget();
           this.#skipping = newline === -1; // when the newline is here, the long line ends here
           this.#start += newline === -1 ? chunk.length : newline + 1;
           return { kind: "too-long" };
@@ -105,8 +105,7 @@ export class LineReader {
       const n = await this.#source.read(this.#buffer);
       if (n === null) {
         const partial = this.#length;
-        this.#pieces = [];
-        this.#length = 0;
+        this.#forget();
         return { kind: "end", partial };
       }
       this.#start = 0;
@@ -121,8 +120,13 @@ export class LineReader {
       line.set(piece, at);
       at += piece.length;
     }
+    this.#forget();
+    return line.at(-1) === CARRIAGE_RETURN ? line.subarray(0, -1) : line;
+  }
+
+  /** Drops the pieces of the current line. */
+  #forget(): void {
     this.#pieces = [];
     this.#length = 0;
-    return line.at(-1) === CARRIAGE_RETURN ? line.subarray(0, -1) : line;
   }
 }

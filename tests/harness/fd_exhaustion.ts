@@ -11,7 +11,7 @@
  * @module
  */
 
-import { within } from "./deadline.ts";
+import { pause, within } from "./deadline.ts";
 import { fail, type Section } from "./failure.ts";
 import { LogLines } from "./log.ts";
 import type { AddressedServer } from "./server_defaults.ts";
@@ -28,6 +28,26 @@ import { hostPort, wire } from "./wire.ts";
 export const GIVES_UP_OUT_OF_FILES = "the accept loop gives up when accept() fails with " +
   "EMFILE (Too many open files, os error 24): the process is out of descriptors, not the " +
   "listener broken; log it, rest a moment, accept again";
+
+/**
+ * The mistake named when an accept loop retries at once after EMFILE, so
+ * that it spins as fast as accept() fails.
+ */
+export const SPINS_OUT_OF_FILES = "the accept loop retries at once after EMFILE and spins: " +
+  "rest a moment (say 100 ms) after os error 23 or 24; descriptors do not come back sooner";
+
+/** A log line about an accept() that failed (not `Accepted …`). */
+const FAILED_ACCEPT = /accept(?!ed)/i;
+
+/** How long the test keeps the process out of descriptors once the first failure is logged. */
+const HOLD_MS = 30;
+
+/**
+ * The shortest rest that passes: a loop that rests R ms logs at most one
+ * failure per R ms (plus the first); one that spins logs one per failed
+ * accept(), thousands a second.
+ */
+const MIN_REST_MS = 10;
 
 /** Whether `error` is a failure for lack of file descriptors (EMFILE or ENFILE). */
 function outOfFiles(error: unknown): boolean {
@@ -63,6 +83,67 @@ function exhaust(limit: number, section: Section): Deno.DatagramConn[] {
 }
 
 /**
+ * Connects one client while the process has no file descriptor left, so
+ * that `server`'s accept() fails with EMFILE, and resolves once the server
+ * has logged that failure. Returns what to undo: the held sockets and the
+ * client (close them all).
+ */
+async function runOutOfFiles(
+  server: AddressedServer,
+  log: LogLines,
+  watch: Promise<never> | undefined,
+  section: Section,
+): Promise<{ held: Deno.DatagramConn[]; queued?: Deno.Conn }> {
+  const limit = suiteFdLimit();
+  if (limit === undefined) {
+    fail({ summary: `${FD_LIMIT_VARIABLE} is not set: no low limit on open files`, section });
+  }
+  const addr = server.addr as Deno.NetAddr;
+  const taken: { held: Deno.DatagramConn[]; queued?: Deno.Conn } = {
+    held: exhaust(limit, section),
+  };
+  try {
+    taken.held.pop()?.close(); // one descriptor free: the client's socket takes it
+    try {
+      taken.queued = await within(
+        Deno.connect({ hostname: "127.0.0.1", port: addr.port }),
+        { awaiting: `a connection to ${hostPort(addr)} with the last file descriptor`, section },
+      );
+    } catch (error) {
+      if (!outOfFiles(error)) throw error;
+      fail({
+        summary: "the test's client found no file descriptor free (something else took it)",
+        section,
+      });
+    }
+    wire.record({
+      transport: "tcp",
+      from: "127.0.0.1",
+      to: hostPort(addr),
+      data: "connect while the server's process has no file descriptor left: " +
+        "its accept() fails with EMFILE",
+    });
+    await log.next(FAILED_ACCEPT, {
+      awaiting: "a log line about the accept() that failed with EMFILE (os error 24)",
+      watch,
+      section,
+      mistake: "log the error of an accept() that fails, then rest a moment and go on",
+    });
+    return taken;
+  } catch (error) {
+    release(taken);
+    throw error;
+  }
+}
+
+/** Closes what {@linkcode runOutOfFiles} holds. */
+function release(taken: { held: Deno.DatagramConn[]; queued?: Deno.Conn }): void {
+  for (const socket of taken.held.splice(0)) socket.close();
+  taken.queued?.close();
+  taken.queued = undefined;
+}
+
+/**
  * Starts a server with `start(log)`, uses up every file descriptor of the
  * process, connects one client with the last one (so the server's
  * `accept()` fails with EMFILE), waits for the server to log that failure,
@@ -84,55 +165,89 @@ export async function expectServesAfterFdExhaustion<S extends AddressedServer>(
   section: Section,
   client: (server: S, watch: Promise<never>) => Promise<void>,
 ): Promise<void> {
-  const limit = suiteFdLimit();
-  if (limit === undefined) {
-    fail({ summary: `${FD_LIMIT_VARIABLE} is not set: no low limit on open files`, section });
-  }
   const log = new LogLines();
-  const server = start(log.push);
-  const addr = server.addr as Deno.NetAddr;
+  const failures: number[] = []; // when each failed accept() was logged
+  const server = start((line) => {
+    if (FAILED_ACCEPT.test(line)) failures.push(performance.now());
+    log.push(line);
+  });
   const watch = stillServing(server, {
     summary: "the server stopped serving after accept() failed for lack of file descriptors",
     section,
     mistake: GIVES_UP_OUT_OF_FILES,
   });
-  let held: Deno.DatagramConn[] = [];
-  let queued: Deno.Conn | undefined;
+  let taken: { held: Deno.DatagramConn[]; queued?: Deno.Conn } = { held: [] };
   try {
-    held = exhaust(limit, section);
-    held.pop()?.close(); // one descriptor free: the client's socket takes it
-    try {
-      queued = await within(
-        Deno.connect({ hostname: "127.0.0.1", port: addr.port }),
-        { awaiting: `a connection to ${hostPort(addr)} with the last file descriptor`, section },
-      );
-    } catch (error) {
-      if (!outOfFiles(error)) throw error;
+    taken = await runOutOfFiles(server, log, watch, section);
+    await pause(HOLD_MS); // still no descriptor: a resting loop logs once, a spinning one often
+    const span = performance.now() - failures[0];
+    if (failures.length > Math.floor(span / MIN_REST_MS) + 2) {
       fail({
-        summary: "the test's client found no file descriptor free (something else took it)",
+        summary: "the accept loop retried at once while the process had no descriptor left",
         section,
+        // "over 100": a spinning loop logs thousands, and the pinned output stays the same.
+        got: `${failures.length > 100 ? "over 100" : failures.length} failed accept() calls ` +
+          `logged in ${Math.round(span)} ms`,
+        mistake: SPINS_OUT_OF_FILES,
       });
     }
-    wire.record({
-      transport: "tcp",
-      from: "127.0.0.1",
-      to: hostPort(addr),
-      data: "connect while the server's process has no file descriptor left: " +
-        "its accept() fails with EMFILE",
-    });
-    await log.next(/accept(?!ed)/i, {
-      awaiting: "a log line about the accept() that failed with EMFILE (os error 24)",
-      watch,
-      section,
-      mistake: "log the error of an accept() that fails, then rest a moment and go on",
-    });
-    for (const socket of held.splice(0)) socket.close();
-    queued.close();
-    queued = undefined;
+    release(taken);
     await Promise.race([client(server, watch), watch]);
   } finally {
-    for (const socket of held) socket.close();
-    queued?.close();
+    release(taken);
     await stopServer(server, { awaiting: "the server to stop after close()", section });
+  }
+}
+
+/**
+ * Starts a server with `start(log)`, runs its process out of file
+ * descriptors so that its accept loop rests after EMFILE, and calls
+ * close() during that rest: `done` must settle at once (before a timer of
+ * 0 ms fires), and the rest's timer must be cleared (the op sanitizer
+ * checks that). For a server whose close() cancels its rest (lesson 16).
+ *
+ * @example
+ * ```ts ignore
+ * import { expectCloseEndsRest } from "./fd_exhaustion.ts";
+ * await expectCloseEndsRest((log) => startLineServer({ log }), section("x"));
+ * ```
+ */
+export async function expectCloseEndsRest(
+  start: (log: (line: string) => void) => AddressedServer,
+  section: Section,
+): Promise<void> {
+  const log = new LogLines();
+  const server = start(log.push);
+  let taken: { held: Deno.DatagramConn[]; queued?: Deno.Conn } = { held: [] };
+  let closed = false;
+  try {
+    taken = await runOutOfFiles(server, log, undefined, section);
+    server.close(); // the loop is resting now, after logging the failure
+    closed = true;
+    const tick = new AbortController();
+    const first = await Promise.race([
+      server.done.then(() => "done", () => "done"),
+      pause(0, tick.signal).then(() => "a timer of 0 ms"),
+    ]);
+    tick.abort();
+    if (first !== "done") {
+      fail({
+        summary: "done did not settle at once after close() during the rest that follows EMFILE",
+        section,
+        got: `${first} fired first`,
+        mistake: "close() must cut the accept loop's rest short: keep the rest's timer where " +
+          "close() can clear it and end the wait",
+      });
+    }
+  } finally {
+    release(taken);
+    if (closed) {
+      await within(server.done.catch(() => {}), {
+        awaiting: "done to settle after close()",
+        section,
+      });
+    } else {
+      await stopServer(server, { awaiting: "the server to stop after close()", section });
+    }
   }
 }

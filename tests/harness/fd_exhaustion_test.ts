@@ -1,12 +1,19 @@
 import { assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
-import { expectServesAfterFdExhaustion, GIVES_UP_OUT_OF_FILES } from "./fd_exhaustion.ts";
+import {
+  expectServesAfterFdExhaustion,
+  GIVES_UP_OUT_OF_FILES,
+  SPINS_OUT_OF_FILES,
+} from "./fd_exhaustion.ts";
 import { lowFdLimitTest } from "./fd_limit.ts";
 import { LessonFailure } from "./failure.ts";
 
 const section = { lesson: "lesson-11", heading: "harness" };
 
-/** A server that says "hi" to each client; `resting` decides whether it survives EMFILE. */
-function hiServer(log: (line: string) => void, resting: boolean) {
+/**
+ * A server that says "hi" to each client. After a failed accept() it rests
+ * `restMs` and goes on, or rethrows when `restMs` is undefined.
+ */
+function hiServer(log: (line: string) => void, restMs: number | undefined) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   let closing = false;
   const done = (async () => {
@@ -16,9 +23,9 @@ function hiServer(log: (line: string) => void, resting: boolean) {
         conn = await listener.accept();
       } catch (error) {
         if (closing) return;
-        if (!resting) throw error;
+        if (restMs === undefined) throw error;
         log(`accept() failed: ${(error as Error).message}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (restMs) await new Promise((resolve) => setTimeout(resolve, restMs));
         continue;
       }
       await conn.write(new TextEncoder().encode("hi")).catch(() => {});
@@ -54,7 +61,7 @@ Deno.test({
         hiServer((line) => {
           logged = [...logged, line];
           log(line);
-        }, true),
+        }, 20),
       section,
       (server, watch) => readHi(server.addr, watch),
     );
@@ -68,7 +75,7 @@ Deno.test({
     const error = await assertRejects(
       () =>
         expectServesAfterFdExhaustion(
-          (log) => hiServer(log, false),
+          (log) => hiServer(log, undefined),
           section,
           (server, watch) => readHi(server.addr, watch),
         ),
@@ -76,5 +83,21 @@ Deno.test({
     );
     assertStringIncludes(error.message, GIVES_UP_OUT_OF_FILES);
     assertStringIncludes(error.message, "Too many open files (os error 24)");
+  },
+});
+
+Deno.test({
+  ...lowFdLimitTest("expectServesAfterFdExhaustion: a loop that retries at once fails, named"),
+  async fn() {
+    const error = await assertRejects(
+      () =>
+        expectServesAfterFdExhaustion(
+          (log) => hiServer(log, 0),
+          section,
+          (server, watch) => readHi(server.addr, watch),
+        ),
+      LessonFailure,
+    );
+    assertStringIncludes(error.message, SPINS_OUT_OF_FILES);
   },
 });

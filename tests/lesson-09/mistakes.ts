@@ -255,4 +255,15 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "done rejected after close()",
   },
+  {
+    id: "forgiving-protocol-decoder",
+    summary: "the protocol decodes datagrams with a forgiving TextDecoder, so a reply that is " +
+      "not UTF-8 still parses, its bad bytes turned into U+FFFD",
+    file: "protocol.ts",
+    edits: [{
+      find: 'const strict = new TextDecoder("utf-8", { fatal: true });',
+      replace: 'const strict = new TextDecoder("utf-8");',
+    }],
+    caughtBy: "decoded bytes that are not UTF-8",
+  },
 ];

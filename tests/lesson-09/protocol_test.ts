@@ -70,3 +70,19 @@ Deno.test("protocol: requestId reads a view that starts inside a larger buffer",
       : undefined,
   });
 });
+
+Deno.test("protocol: a datagram that is not UTF-8 text is neither a reply nor a request", () => {
+  const notText = (head: string) => new Uint8Array([...encoder.encode(head), 0xff, 0xfe]);
+  const reply = notText("0000abcd ERR ");
+  expectEqual(parseReply(reply), undefined, {
+    what: 'parseReply("0000abcd ERR " and the bytes ff fe)',
+    section: section("The protocol"),
+    mistake: "decoded bytes that are not UTF-8 (a forgiving decoder turns them into U+FFFD): " +
+      'decode with new TextDecoder("utf-8", { fatal: true }) and treat a failure as no reply',
+  });
+  expectEqual(parseRequest(notText("0000abcd INCR ")), undefined, {
+    what: 'parseRequest("0000abcd INCR " and the bytes ff fe)',
+    section: section("The protocol"),
+    mistake: NAME_RULES,
+  });
+});

@@ -265,12 +265,12 @@ Deno.test("program: the server logs one line per request, and marks a repeat fro
     await ask(peer, running.addr, "0000e004 INCR logged");
     const me = `127.0.0.1:${peer.addr.port}`;
     const ok = lines.length === 2 && lines.every((l) =>
-      l.includes(me) && l.includes("INCR logged")
+      l.includes(me) && l.includes("0000e004 INCR logged")
     ) &&
       !/cache/.test(lines[0]) && /repeat|cache/.test(lines[1]);
     expectThat(ok, JSON.stringify(lines), {
       what: "the server's log after a request and its repeat",
-      expected: `two lines naming ${me} and the request; only the second marks the cache`,
+      expected: `two lines naming ${me} and the whole request; only the second marks the cache`,
       section: section("Running it as a program"),
     });
   } finally {

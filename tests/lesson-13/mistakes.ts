@@ -183,4 +183,16 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "gives up when accept() fails with EMFILE",
   },
+  {
+    id: "no-rest-out-of-files",
+    summary: "the accept loop logs an accept() that failed with EMFILE and retries at once, " +
+      "spinning until a descriptor is free",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find:
+        "if (OUT_OF_DESCRIPTORS.test((error as Error).message)) {\n          await new Promise((resolve) => setTimeout(resolve, ACCEPT_BACKOFF_MS));\n        }",
+      replace: "",
+    }],
+    caughtBy: "retries at once after EMFILE and spins",
+  },
 ];

@@ -27,7 +27,14 @@ import { fail, LessonFailure, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
 import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
-import { closeQuietly, connect, readToEnd, writeAll } from "../harness/tcp.ts";
+import {
+  closeQuietly,
+  connect,
+  FakeServer,
+  readExactly,
+  readToEnd,
+  writeAll,
+} from "../harness/tcp.ts";
 import { TcpProxy } from "../harness/tcp_proxy.ts";
 
 import { expectServesAfterResetBeforeAccept, resetMidRequest } from "../harness/tcp_misbehave.ts";
@@ -471,11 +478,18 @@ Deno.test({
 });
 
 Deno.test("server: a client that resets mid-stream ends only its own connection", async () => {
-  await withServer(async (addr, _log, watch) => {
+  await withServer(async (addr, log, watch) => {
     await resetMidRequest(addr, "capitalize th", {
       awaiting: "a client to send 13 bytes and reset",
       section: section("The server"),
       watch,
+    });
+    await log.next(/reset|error/i, {
+      awaiting: "a log line about the error that ended the connection that reset",
+      section: section("The server"),
+      watch,
+      mistake: "an error on one connection is caught and logged (e.g. `13 bytes processed, " +
+        "then Connection reset by peer (os error 104); socket closed`), then ends that connection",
     });
     const { bytes } = await talkTo(addr, encoder.encode("capitalize this!"), { keep: true, watch });
     expectBytes(bytes, "CAPITALIZE THIS!", {
@@ -568,6 +582,37 @@ Deno.test("exchange: 32 MB with the book's server, without a deadlock", async ()
     section: section("Reading and writing at once"),
     mistake: "pass onData exactly the bytes read: buffer.subarray(0, n)",
   });
+});
+
+Deno.test("exchange: a server that answers nothing gives received 0 and an empty first chunk", async () => {
+  const where = section("Reading and writing at once");
+  using fake = FakeServer.open();
+  const conn = await connect(fake.addr, {
+    awaiting: "a connection to a silent server",
+    section: where,
+  });
+  try {
+    const running = background(exchange(conn, encoder.encode("anyone there?")));
+    const accepted = await fake.accept({ awaiting: "the client to connect", section: where });
+    const heard = await readToEnd(accepted, {
+      awaiting: "the request and its EOF",
+      section: where,
+    });
+    expectBytes(heard, "anyone there?", { what: "what the silent server heard", section: where });
+    accepted.close(); // EOF without a byte of reply
+    const result = await within(running, { awaiting: "exchange() to return", section: where });
+    expectEqual([result.sent, result.received, describe(result.first)], [
+      13,
+      0,
+      describe(new Uint8Array()),
+    ], {
+      what: "exchange()'s [sent, received, first] with no reply at all",
+      section: where,
+      mistake: "first is the first chunk read back, and an empty array when nothing came",
+    });
+  } finally {
+    conn.close();
+  }
 });
 
 Deno.test("exchange: half-closes, then reads to EOF, while the reply arrives 7 bytes at a time", async () => {
@@ -831,21 +876,33 @@ Deno.test("server: logs the bytes processed and how many were not ASCII (DEL is 
     });
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: running.addr.port });
     try {
-      await within(background(exchange(conn, new Uint8Array([0x61, 0xc3, 0xa9, 0x7f]))), {
-        awaiting: "the exchange of `aé` and DEL",
-        section: where,
-      });
+      // Two reads, the second one shorter, each answered before the next is sent: byte 8 of the
+      // first is non-ASCII, so a server that looks one byte past its second read counts it again.
+      const first = new Uint8Array([0x61, 0xc3, 0xa9, 0x7f, 0x62, 0x63, 0x64, 0x65, 0xc3, 0xa9]);
+      for (
+        const piece of [concat([first, new Uint8Array([0xc3, 0xa9])]), encoder.encode("ijklmnop")]
+      ) {
+        await writeAll(conn, piece, { awaiting: "a piece of the request", section: where });
+        await readExactly(conn, piece.length, { awaiting: "that piece back", section: where });
+      }
+      await conn.closeWrite();
+      await readToEnd(conn, { awaiting: "the server to close after our EOF", section: where });
     } finally {
       conn.close();
     }
   } finally {
     await expectCleanStop(running, { awaiting: "done to resolve after close()", section: where });
   }
-  const want = "  4 bytes processed (2 non-ASCII, passed through unchanged), socket closed";
+  const want = "  20 bytes processed (6 non-ASCII, passed through unchanged), socket closed";
   expectThat(lines.includes(want), JSON.stringify(lines), {
-    what: "the server's log after `aé` and a DEL byte (4 bytes, 2 of them non-ASCII)",
+    what: "the server's log after `aé`, DEL, `bcdéé` and `ijklmnop` (20 bytes, 6 of them " +
+      "non-ASCII), in two reads",
     expected: JSON.stringify(want),
     section: where,
+    mistake: lines.some((l) => l.includes("(7 non-ASCII"))
+      ? "counted a byte past the end of a read: only the first n bytes of the buffer are this " +
+        "read's; the rest is left over from an earlier, longer one"
+      : undefined,
   });
 });
 

@@ -26,6 +26,22 @@ function shown(result: LineResult): string {
 }
 
 /**
+ * A source that hands out `pieces` one per read, then EOF on every read
+ * after: fixed read sizes, whatever the machine's load.
+ */
+function piecesSource(pieces: string[]): { read(buffer: Uint8Array): Promise<number | null> } {
+  const left = pieces.map((piece) => encoder.encode(piece));
+  return {
+    read(buffer: Uint8Array): Promise<number | null> {
+      const piece = left.shift();
+      if (!piece) return Promise.resolve(null);
+      buffer.set(piece);
+      return Promise.resolve(piece.length);
+    },
+  };
+}
+
+/**
  * Opens a connection whose peer end the test writes to, through a proxy that
  * reshapes the bytes on their way to the reader.
  */
@@ -233,4 +249,29 @@ Deno.test("protocol: respond() keeps the text after the first space exactly, and
         : undefined,
     });
   }
+});
+
+Deno.test("reader: a too-long line that spans reads leaves nothing of itself in the next line", async () => {
+  const reader = new LineReader(piecesSource(["abcdef", "ghijklmn\nOK\n"]), 10);
+  const got = await take(reader, 3, "the results for a 14-byte line over two reads, then OK");
+  expectEqual(got, ["too-long", 'line "OK"', "end (0 bytes dropped)"], {
+    what: "the results with maxBytes 10 for `abcdef` + `ghijklmn\\n` (two reads), then `OK\\n`",
+    section: section("Framing: a bounded line reader"),
+    mistake: got[1] !== 'line "OK"'
+      ? "kept part of the long line: on too-long, forget every byte of it gathered so far " +
+        "(the pieces and their count), not only the current read's"
+      : undefined,
+  });
+});
+
+Deno.test("reader: after the end, next() reports the end again, with nothing more dropped", async () => {
+  const reader = new LineReader(piecesSource(["ECHO hi\nQU"]), 64);
+  const got = await take(reader, 3, "the results for `ECHO hi\\nQU` and EOF, asked once more");
+  expectEqual(got, ['line "ECHO hi"', "end (2 bytes dropped)", "end (0 bytes dropped)"], {
+    what: "the results for `ECHO hi\\nQU`, then EOF, then one more next()",
+    section: section("Framing: a bounded line reader"),
+    mistake: got[2] !== "end (0 bytes dropped)"
+      ? "the dropped partial line was still counted: forget it once the end has reported it"
+      : undefined,
+  });
 });

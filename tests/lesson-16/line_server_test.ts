@@ -38,7 +38,11 @@ import {
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
-import { expectServesAfterFdExhaustion, GIVES_UP_OUT_OF_FILES } from "../harness/fd_exhaustion.ts";
+import {
+  expectCloseEndsRest,
+  expectServesAfterFdExhaustion,
+  GIVES_UP_OUT_OF_FILES,
+} from "../harness/fd_exhaustion.ts";
 import { lowFdLimitTest } from "../harness/fd_limit.ts";
 const section = sectionsOf("lesson-16");
 const encoder = new TextEncoder();
@@ -438,7 +442,8 @@ Deno.test("server: at its connection bound a flood gets `ERR server busy`; a fre
   const FLOOD = 12;
   const reread = section("An accept loop that keeps serving");
   const wait = (awaiting: string, mistake?: string) => ({ awaiting, section: reread, mistake });
-  await withServer({ maxConnections: BOUND }, async (addr) => {
+  const log = new LogLines();
+  await withServer({ maxConnections: BOUND, log: log.push }, async (addr) => {
     const held: Deno.TcpConn[] = [];
     try {
       for (let i = 0; i < BOUND; i++) {
@@ -476,6 +481,12 @@ Deno.test("server: at its connection bound a flood gets `ERR server busy`; a fre
           conn.close();
         }
       }
+      const turnedAway = log.lines.filter((line) => /turned away/.test(line));
+      expectEqual(turnedAway.length, FLOOD, {
+        what: "log lines that say a client was turned away",
+        section: section("Running it as a program"),
+        mistake: "log each client you turn away: `127.0.0.1:PORT turned away: 3 open`",
+      });
       const first = held.shift()!;
       try {
         await send(first, "QUIT\n", wait("held client 1's QUIT"));
@@ -718,5 +729,139 @@ Deno.test("server: a client that resets mid-line is logged as failed", async () 
     });
   } finally {
     await stopServer(running, { awaiting: "the server to stop after close()", section: where });
+  }
+});
+
+Deno.test("server: with no sleep option, a real timer ends an idle client's wait", async () => {
+  await withServer({ idleMs: 40 }, async (addr) => {
+    const silent = await connect(addr, {
+      awaiting: "a silent client",
+      section: section("Idle clients"),
+    });
+    try {
+      const got = await drain(silent, {
+        awaiting: "`ERR idle timeout` and EOF after 40 ms of silence, on the default timer",
+        section: section("Idle clients"),
+        mistake: "the default sleep must be a real timer that resolves after `ms`: without a " +
+          "sleep option the idle limit still has to end the wait",
+      });
+      expectBytes(got, "ERR idle timeout\n", {
+        what: "what a client silent for 40 ms received (no sleep option given)",
+        section: section("Idle clients"),
+      });
+    } finally {
+      silent.close();
+    }
+  });
+});
+
+Deno.test({
+  ...lowFdLimitTest("server: close() during the rest after EMFILE ends the loop at once"),
+  async fn() {
+    await expectCloseEndsRest(
+      (log) => startLineServer({ log, idleMs: 5_000 }),
+      section("An accept loop that keeps serving"),
+    );
+  },
+});
+
+Deno.test("program: `client` stops at once when its signal aborts, and not again after", async () => {
+  using fake = FakeServer.open();
+  const { running, abort } = startClientRole(client, { port: fake.addr.port, args: ["ECHO hi"] });
+  const where = section("Running it as a program");
+  try {
+    const conn = await fake.accept({ awaiting: "the client program to connect", section: where });
+    await readExactly(conn, "ECHO hi\nQUIT\n".length, {
+      awaiting: "the client program's lines",
+      section: where,
+    });
+    abort(); // the server never answers: only the abort can end the client now
+    await within(running.then(() => {}, () => {}), {
+      awaiting: "client() to end once its signal aborted, with no reply coming",
+      section: where,
+      mistake: "close the connection when the signal aborts, so the pending read ends",
+    });
+  } finally {
+    fake.close();
+    await running.catch(() => {});
+  }
+});
+
+Deno.test("program: `client` leaves nothing on the signal once it has returned", async () => {
+  using fake = FakeServer.open();
+  const { running, abort } = startClientRole(client, { port: fake.addr.port, args: ["ECHO hi"] });
+  const where = section("Running it as a program");
+  try {
+    const conn = await fake.accept({ awaiting: "the client program to connect", section: where });
+    await send(conn, "OK hi\nBYE\n", { awaiting: "the replies", section: where });
+    conn.close();
+    await within(running, {
+      awaiting: "client() to return once the server closed",
+      section: where,
+    });
+    const thrown: string[] = [];
+    const onError = (event: ErrorEvent) => {
+      event.preventDefault();
+      thrown.push(String(event.error));
+    };
+    globalThis.addEventListener("error", onError);
+    try {
+      abort(); // long after client() returned, as when the program is stopped later
+    } finally {
+      globalThis.removeEventListener("error", onError);
+    }
+    expectEqual(thrown, [], {
+      what: "errors thrown by listeners when the signal aborted after client() had returned",
+      section: where,
+      mistake: "remove the abort listener when client() ends: it would close a closed " +
+        "connection (BadResource) whenever the signal aborts later",
+    });
+  } finally {
+    fake.close();
+  }
+});
+
+Deno.test("program: `client` sends a 4 MiB line whole (partial writes), and shows a too-long reply", async () => {
+  const where = section("Running it as a program");
+  await withServer({}, async (addr) => {
+    const big = `ECHO ${"x".repeat(4 * 1024 * 1024)}`;
+    const { log, running } = startClientRole(client, { port: addr.port, args: [big] });
+    await within(running, {
+      awaiting: "client() to send a 4 MiB line and QUIT, and return after BYE",
+      section: where,
+      ms: 5_000,
+      mistake: "write until every byte is written: one write() of 4 MiB takes only part of it",
+    });
+    expectEqual(log.lines.filter((line) => line.startsWith("<")), [
+      "< ERR line too long",
+      "< BYE",
+    ], {
+      what: "the replies the client program printed for a 4 MiB line, then QUIT",
+      section: where,
+    });
+  });
+  using fake = FakeServer.open();
+  const { log, running } = startClientRole(client, { port: fake.addr.port, args: ["ECHO hi"] });
+  try {
+    const conn = await fake.accept({ awaiting: "the client program to connect", section: where });
+    await send(conn, `OK ${"y".repeat(2000)}\nBYE\n`, {
+      awaiting: "a 2,003-byte reply line and BYE",
+      section: where,
+    });
+    conn.close();
+    await within(running, {
+      awaiting: "client() to return once the server closed",
+      section: where,
+    });
+    expectEqual(log.lines.filter((line) => line.startsWith("<")), [
+      "< (a reply too long to show)",
+      "< BYE",
+    ], {
+      what: "what the client program printed for a reply line over 1,024 bytes, then BYE",
+      section: where,
+    });
+  } finally {
+    fake.close();
+    await running.catch(() => {});
   }
 });

@@ -248,4 +248,45 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "gives up when accept() fails with EMFILE",
   },
+  {
+    id: "no-rest-out-of-files",
+    summary: "the accept loop logs an accept() that failed with EMFILE and retries at once, " +
+      "spinning until a descriptor is free",
+    file: "line_server.ts",
+    edits: [{
+      find: "if (OUT_OF_DESCRIPTORS.test((error as Error).message)) await rest(ACCEPT_BACKOFF_MS);",
+      replace: "",
+    }],
+    caughtBy: "retries at once after EMFILE and spins",
+  },
+  {
+    id: "client-one-write",
+    summary: "the client program writes its lines with one write() and never checks how much " +
+      "it took, so a long request is cut short",
+    file: "line_server.ts",
+    edits: [{
+      find:
+        "for (let sent = 0; sent < request.length;) sent += await conn.write(request.subarray(sent));",
+      replace: "await conn.write(request);",
+    }],
+    caughtBy: "write until every byte is written",
+  },
+  {
+    id: "client-listener-left",
+    summary: "the client program leaves its abort listener on the signal after it returns",
+    file: "line_server.ts",
+    edits: [{ find: '    options.signal.removeEventListener("abort", abort);\n', replace: "" }],
+    caughtBy: "remove the abort listener when client() ends",
+  },
+  {
+    id: "reader-keeps-long-line",
+    summary: "on too-long, the line reader forgets only the current read, not the pieces of the " +
+      "long line gathered from earlier reads",
+    file: "line_reader.ts",
+    edits: [{
+      find: "          this.#forget();\n          this.#skipping",
+      replace: "          this.#skipping",
+    }],
+    caughtBy: "kept part of the long line",
+  },
 ];
