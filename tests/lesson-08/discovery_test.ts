@@ -383,14 +383,24 @@ Deno.test({
     // Holding the port on 127.0.0.1 only: no socket on it can hear the broadcast. With no answer
     // to miss, a real window decides nothing but when discover() returns.
     using _holder = openUdpSocket({ port });
+    const started = performance.now();
     const names = await discoverNames(
       port,
       60,
       "waited for an answer that never comes: the window alone decides when to stop",
     );
+    const took = performance.now() - started;
     expectEqual(names, [], {
       what: "what discover() found with nobody listening",
       section: section("Collecting answers in a window"),
+    });
+    // A real timer never fires early: half the window is a margin only against clock rounding.
+    expectThat(took >= 30, `returned after ${Math.round(took)} ms`, {
+      what: "when discover() returned, with a window of 60 ms",
+      expected: "not before the window is over (at least 30 ms)",
+      section: section("Collecting answers in a window"),
+      mistake: "the default sleep ended at once: it must wait `ms` (setTimeout), and end " +
+        "early only when its signal aborts",
     });
   },
 });

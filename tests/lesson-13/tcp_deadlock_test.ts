@@ -876,14 +876,35 @@ Deno.test("server: logs the bytes processed and how many were not ASCII (DEL is 
     });
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: running.addr.port });
     try {
-      // Two reads, the second one shorter, each answered before the next is sent: byte 8 of the
-      // first is non-ASCII, so a server that looks one byte past its second read counts it again.
-      const first = new Uint8Array([0x61, 0xc3, 0xa9, 0x7f, 0x62, 0x63, 0x64, 0x65, 0xc3, 0xa9]);
-      for (
-        const piece of [concat([first, new Uint8Array([0xc3, 0xa9])]), encoder.encode("ijklmnop")]
-      ) {
+      // Four reads, each answered before the next is sent. The server reads 4 bytes at a time
+      // and the rest (n % 4) one by one, so the last two pieces end in 3 bytes it takes singly:
+      // the edges of a–z (` a z {), DEL (ASCII) and 0x80 (not). Byte 8 of the first piece is
+      // non-ASCII, and the second piece is 8 bytes: a server that looks one byte past a read
+      // counts it again.
+      const pieces: [Uint8Array, Uint8Array][] = [
+        [
+          new Uint8Array([0x61, 0xc3, 0xa9, 0x7f, 0x62, 0x63, 0x64, 0x65, 0xc3, 0xa9, 0xc3, 0xa9]),
+          new Uint8Array([0x41, 0xc3, 0xa9, 0x7f, 0x42, 0x43, 0x44, 0x45, 0xc3, 0xa9, 0xc3, 0xa9]),
+        ],
+        [encoder.encode("ijklmnop"), encoder.encode("IJKLMNOP")],
+        [encoder.encode("qrst`az"), encoder.encode("QRST`AZ")],
+        [
+          concat([encoder.encode("uvwx{"), new Uint8Array([0x7f, 0x80])]),
+          concat([encoder.encode("UVWX{"), new Uint8Array([0x7f, 0x80])]),
+        ],
+      ];
+      for (const [piece, expected] of pieces) {
         await writeAll(conn, piece, { awaiting: "a piece of the request", section: where });
-        await readExactly(conn, piece.length, { awaiting: "that piece back", section: where });
+        expectBytes(
+          await readExactly(conn, piece.length, { awaiting: "that piece back", section: where }),
+          expected,
+          {
+            what: `the reply to ${describe(piece)}, sent on its own`,
+            section: section("Bytes, not text"),
+            mistake: "upper-case exactly a–z (0x61 to 0x7a) and leave every other byte, in " +
+              "every position of a read, the last bytes of a read included",
+          },
+        );
       }
       await conn.closeWrite();
       await readToEnd(conn, { awaiting: "the server to close after our EOF", section: where });
@@ -893,15 +914,14 @@ Deno.test("server: logs the bytes processed and how many were not ASCII (DEL is 
   } finally {
     await expectCleanStop(running, { awaiting: "done to resolve after close()", section: where });
   }
-  const want = "  20 bytes processed (6 non-ASCII, passed through unchanged), socket closed";
+  const want = "  34 bytes processed (7 non-ASCII, passed through unchanged), socket closed";
   expectThat(lines.includes(want), JSON.stringify(lines), {
-    what: "the server's log after `aé`, DEL, `bcdéé` and `ijklmnop` (20 bytes, 6 of them " +
-      "non-ASCII), in two reads",
+    what: "the server's log after 34 bytes in four reads, 7 of them non-ASCII (DEL is ASCII)",
     expected: JSON.stringify(want),
     section: where,
-    mistake: lines.some((l) => l.includes("(7 non-ASCII"))
-      ? "counted a byte past the end of a read: only the first n bytes of the buffer are this " +
-        "read's; the rest is left over from an earlier, longer one"
+    mistake: lines.some((l) => l.includes("(8 non-ASCII"))
+      ? "counted one byte too many: DEL (0x7f) is ASCII, and only the first n bytes of the " +
+        "buffer are this read's (the rest is left over from an earlier, longer one)"
       : undefined,
   });
 });
