@@ -11,7 +11,8 @@
 import { concat } from "@std/bytes/concat";
 import { type Lesson, ROOT } from "./catalog.ts";
 import type { Target } from "./import_map.ts";
-import type { SuiteResult } from "./suite.ts";
+import { type SuiteResult, withFdLimit } from "./suite.ts";
+import { FD_LIMIT_VARIABLE } from "../tests/harness/fd_limit.ts";
 
 /** Where cached results are kept. */
 export const CACHE_FILE = `${ROOT}.course/results.json`;
@@ -47,7 +48,9 @@ export async function contentKey(lesson: Lesson, target: Target): Promise<string
     `${ROOT}tools/course.json`,
     `${ROOT}deno.json`,
   ];
-  const parts: Uint8Array[] = [new TextEncoder().encode(Deno.version.deno)];
+  // Whether the suite runs under the low open-file limit decides which tests run or are skipped.
+  const fdLimit = withFdLimit("deno", []).env[FD_LIMIT_VARIABLE] ?? "none";
+  const parts: Uint8Array[] = [new TextEncoder().encode(`${Deno.version.deno}\0${fdLimit}`)];
   for (const file of files) {
     parts.push(new TextEncoder().encode(`\0${file}\0`));
     parts.push(await Deno.readFile(file).catch(() => new Uint8Array()));

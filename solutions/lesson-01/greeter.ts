@@ -42,7 +42,7 @@ export interface Greeter {
   readonly addr: Deno.NetAddr;
   /** Settles once the accept loop has ended after {@linkcode Greeter.close}. */
   readonly done: Promise<void>;
-  /** Stops accepting and closes the listener, which frees the port. */
+  /** Stops accepting and closes the listener, which frees the port; a second call does nothing. */
   close(): void;
 }
 

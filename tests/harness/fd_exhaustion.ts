@@ -12,6 +12,7 @@
  */
 
 import { pause, within } from "./deadline.ts";
+import { readToEnd } from "./tcp.ts";
 import { fail, type Section } from "./failure.ts";
 import { LogLines } from "./log.ts";
 import type { AddressedServer } from "./server_defaults.ts";
@@ -34,7 +35,8 @@ export const GIVES_UP_OUT_OF_FILES = "the accept loop gives up when accept() fai
  * that it spins as fast as accept() fails.
  */
 export const SPINS_OUT_OF_FILES = "the accept loop retries at once after EMFILE and spins: " +
-  "rest a moment (say 100 ms) after os error 23 or 24; descriptors do not come back sooner";
+  "rest a moment (say 100 ms) after os error 23 or 24; retrying at once only burns the CPU " +
+  "until some connection closes";
 
 /** A log line about an accept() that failed (not `Accepted …`). */
 const FAILED_ACCEPT = /accept(?!ed)/i;
@@ -55,8 +57,8 @@ function outOfFiles(error: unknown): boolean {
 }
 
 /**
- * Opens UDP sockets on 127.0.0.1 until the process has no file descriptor
- * left, and returns them (the caller closes them).
+ * Opens UDP sockets on 127.0.0.1, all on one port, until the process has no
+ * file descriptor left, and returns them (the caller closes them).
  */
 function exhaust(limit: number, section: Section): Deno.DatagramConn[] {
   const held: Deno.DatagramConn[] = [];
@@ -70,7 +72,14 @@ function exhaust(limit: number, section: Section): Deno.DatagramConn[] {
         });
       }
       try {
-        held.push(Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" }));
+        // All on one port (reuseAddress): a thousand ports of their own could collide with
+        // another test process that is about to bind a port it found free.
+        held.push(Deno.listenDatagram({
+          hostname: "127.0.0.1",
+          port: (held[0]?.addr as Deno.NetAddr | undefined)?.port ?? 0,
+          transport: "udp",
+          reuseAddress: true,
+        }));
       } catch (error) {
         if (outOfFiles(error)) return held;
         throw error;
@@ -104,12 +113,14 @@ async function runOutOfFiles(
   };
   try {
     taken.held.pop()?.close(); // one descriptor free: the client's socket takes it
+    const connecting = Deno.connect({ hostname: "127.0.0.1", port: addr.port });
     try {
       taken.queued = await within(
-        Deno.connect({ hostname: "127.0.0.1", port: addr.port }),
+        connecting,
         { awaiting: `a connection to ${hostPort(addr)} with the last file descriptor`, section },
       );
     } catch (error) {
+      connecting.then((conn) => conn.close(), () => {}); // if it connects after all
       if (!outOfFiles(error)) throw error;
       fail({
         summary: "the test's client found no file descriptor free (something else took it)",
@@ -147,7 +158,9 @@ function release(taken: { held: Deno.DatagramConn[]; queued?: Deno.Conn }): void
  * Starts a server with `start(log)`, uses up every file descriptor of the
  * process, connects one client with the last one (so the server's
  * `accept()` fails with EMFILE), waits for the server to log that failure,
- * frees the descriptors, then runs `client`: one ordinary exchange with the
+ * holds the shortage 30 ms (a loop that retries at once is caught by the
+ * number of failures it logs), frees the descriptors, requires the waiting
+ * client to be accepted, then runs `client`: one ordinary exchange with the
  * same server, which must succeed. `client` gets a `watch` promise for its
  * bounded waits: it fails, naming {@linkcode GIVES_UP_OUT_OF_FILES}, as
  * soon as the server's loop ends. Stops the server in every case.
@@ -174,7 +187,11 @@ export async function expectServesAfterFdExhaustion<S extends AddressedServer>(
   const watch = stillServing(server, {
     summary: "the server stopped serving after accept() failed for lack of file descriptors",
     section,
-    mistake: GIVES_UP_OUT_OF_FILES,
+    mistake: (error) =>
+      error === undefined || outOfFiles(error)
+        ? GIVES_UP_OUT_OF_FILES
+        : "an error on one connection must end that connection only: catch it in that " +
+          "connection's own task",
   });
   let taken: { held: Deno.DatagramConn[]; queued?: Deno.Conn } = { held: [] };
   try {
@@ -191,11 +208,46 @@ export async function expectServesAfterFdExhaustion<S extends AddressedServer>(
         mistake: SPINS_OUT_OF_FILES,
       });
     }
+    for (const socket of taken.held.splice(0)) socket.close();
+    await expectQueuedAccepted(taken.queued!, watch, section);
     release(taken);
     await Promise.race([client(server, watch), watch]);
   } finally {
     release(taken);
     await stopServer(server, { awaiting: "the server to stop after close()", section });
+  }
+}
+
+/**
+ * The client that connected while no descriptor was free waited in the
+ * listener's queue: once descriptors are free, the server must accept it.
+ * The client half-closes and reads to the end; the server's own FIN (after
+ * whatever it answers to an empty request) shows it was accepted, and a
+ * reset shows it was not (a listener closed and made anew drops its queue).
+ */
+async function expectQueuedAccepted(
+  queued: Deno.Conn,
+  watch: Promise<never>,
+  section: Section,
+): Promise<void> {
+  await queued.closeWrite();
+  try {
+    await readToEnd(queued, {
+      awaiting: "the server to accept the client that waited while no descriptor was free, " +
+        "and to close it after its EOF",
+      section,
+      watch,
+      mistake: "accept again once descriptors are free: that client waits in the listener's queue",
+    });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.ConnectionReset)) throw error;
+    fail({
+      summary: "the client that connected while no descriptor was free was reset, not served",
+      section,
+      got: `${error.name}: ${error.message}`,
+      mistake: "keep the listener and accept again: a listener closed and made anew drops the " +
+        "connections waiting in its queue",
+    });
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The low limit on open files (`RLIMIT_NOFILE`) a lesson suite runs under,
- * so that a test can run a server's process out of file descriptors. A Deno
- * program cannot lower its own limit: `deno task test`, the check and the
+ * so that a test can run a server's process out of file descriptors. A suite
+ * may not lower its own limit (that takes `--allow-run` or `--allow-ffi`, which
+ * no suite has): `deno task test`, the check and the
  * grader start each lesson's `deno test` under `prlimit` on Linux, and say
  * so in the `COURSE_FD_LIMIT` variable. Without it (another OS, or `deno
  * test` by hand) the tests that need it are skipped, with the reason in

@@ -169,8 +169,11 @@ export interface StoppedServing {
   summary: string;
   /** Where the behaviour is taught. */
   section: Section;
-  /** The mistake it most likely comes from. */
-  mistake: string;
+  /**
+   * The mistake it most likely comes from, or a function of what `done`
+   * rejected with (undefined when it resolved) that names it.
+   */
+  mistake: string | ((error: unknown) => string | undefined);
 }
 
 /**
@@ -194,16 +197,20 @@ export function stillServing(
   server: { done: Promise<unknown> },
   stopped: StoppedServing,
 ): Promise<never> {
+  const named = (error: unknown) =>
+    typeof stopped.mistake === "function" ? stopped.mistake(error) : stopped.mistake;
   const watch = server.done.then(
     (): never =>
       fail({
         ...stopped,
         got: "done resolved, although close() was not called",
+        mistake: named(undefined),
       }),
     (error): never => {
       if (isNotImplemented(error)) throw error;
       fail({
         ...stopped,
+        mistake: named(error),
         got: `done rejected: ${
           error instanceof Error ? `${error.name}: ${error.message}` : String(error)
         }`,

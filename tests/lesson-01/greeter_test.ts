@@ -464,3 +464,23 @@ Deno.test("server: an accept() that fails for one reset connection is logged", a
     section("The server: listen, accept, answer, close"),
   );
 });
+
+Deno.test("greeter: a second close() does nothing", async () => {
+  const greeter = startGreeter({ hostname: "127.0.0.1", port: 0 });
+  await expectCleanStop(greeter, {
+    awaiting: "done to resolve after close()",
+    section: section("The server: listen, accept, answer, close"),
+  });
+  let second = "returned";
+  try {
+    greeter.close();
+  } catch (error) {
+    second = `threw ${(error as Error).name}: ${(error as Error).message}`;
+  }
+  expectEqual(second, "returned", {
+    what: "a second close() of a greeter already closed",
+    section: section("The server: listen, accept, answer, close"),
+    mistake: "close() must be safe to call twice: remember that it ran (a `closing` flag) " +
+      "and do nothing the second time, or closing the closed listener throws BadResource",
+  });
+});

@@ -201,4 +201,15 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "retries at once after EMFILE and spins",
   },
+  {
+    id: "close-twice-throws",
+    summary: "the greeter's close() closes the listener every time it is called, so a second " +
+      "call throws BadResource",
+    file: "greeter.ts",
+    edits: [{
+      find: "      if (closing) return;\n      closing = true;\n",
+      replace: "      closing = true;\n",
+    }],
+    caughtBy: "close() must be safe to call twice",
+  },
 ];

@@ -400,3 +400,28 @@ Deno.test("round trip: the listener's address, written as text and read back, re
     listener.close();
   }
 });
+
+Deno.test("listenOnAnyPort: without a hostname, 127.0.0.1", () => {
+  const mistake = "the default hostname is 127.0.0.1 (loopback only), not every interface";
+  let listener: ReturnType<typeof listenOnAnyPort>;
+  try {
+    listener = listenOnAnyPort();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotCapable)) throw error;
+    fail({
+      summary: "listenOnAnyPort() with no argument asked for more than loopback",
+      section: section("Port 0: let the OS choose"),
+      got: `${error.name}: ${error.message}`,
+      mistake,
+    });
+  }
+  try {
+    expectEqual(listener.addr.hostname, "127.0.0.1", {
+      what: "the hostname listenOnAnyPort() bound with no argument",
+      section: section("Port 0: let the OS choose"),
+      mistake,
+    });
+  } finally {
+    listener.close();
+  }
+});

@@ -151,4 +151,14 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "an empty host in brackets",
   },
+  {
+    id: "any-port-on-every-interface",
+    summary: "listenOnAnyPort binds every interface (0.0.0.0) when no hostname is given",
+    file: "addresses.ts",
+    edits: [{
+      find: 'export function listenOnAnyPort(hostname = "127.0.0.1")',
+      replace: 'export function listenOnAnyPort(hostname = "0.0.0.0")',
+    }],
+    caughtBy: "the default hostname is 127.0.0.1",
+  },
 ];

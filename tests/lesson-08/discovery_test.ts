@@ -118,7 +118,7 @@ const WINDOW_MS = 150;
  * this long; code that loses or never reports an answer does, and is then
  * judged by what it returns.
  */
-const REPORT_WAIT_MS = 1500;
+const REPORT_WAIT_MS = 3000;
 
 /** What one discovery on the fake clock returned and reported. */
 interface Discovery {
@@ -137,7 +137,11 @@ interface Discovery {
  * discover() returns by itself. No real window decides what arrives "in
  * time", so a loaded machine changes nothing.
  */
-async function discoverUntil(port: number, last: string[], mistake?: string): Promise<Discovery> {
+async function discoverUntil(
+  port: number,
+  last: string[],
+  sent: Promise<unknown> = Promise.resolve(),
+): Promise<Discovery> {
   const clock = new ManualClock();
   const reported: string[] = [];
   let allReported = () => {};
@@ -152,7 +156,11 @@ async function discoverUntil(port: number, last: string[], mistake?: string): Pr
     await Promise.race([
       reportedAll,
       running.then(() => {}, () => {}),
-      pause(REPORT_WAIT_MS, giveUp.signal),
+      (async () => {
+        // From when the answers were all sent (or could not be), so a slow start costs nothing.
+        await Promise.race([sent.catch(() => {}), pause(REPORT_WAIT_MS, giveUp.signal)]);
+        await pause(REPORT_WAIT_MS, giveUp.signal);
+      })(),
     ]);
   } finally {
     giveUp.abort();
@@ -161,8 +169,7 @@ async function discoverUntil(port: number, last: string[], mistake?: string): Pr
   const found: Found[] = await within(running, {
     awaiting: "discover() to return once its window (on the test's clock) is over",
     section: section("Collecting answers in a window"),
-    mistake: mistake ??
-      "the window waits through options.sleep (default a real timer): stop when it ends",
+    mistake: "the window waits through options.sleep (default a real timer): stop when it ends",
   });
   return {
     names: found.map((f) => f.name).sort(),
@@ -335,7 +342,8 @@ Deno.test({
       `HERE ${id}x shouty`, // a longer id
       `HERE ${id} beta`,
     ], one.sent);
-    const { names, reported, asked } = await discoverUntil(port, ["gamma", "beta"]);
+    const sent = Promise.all([one.sent, two.sent]);
+    const { names, reported, asked } = await discoverUntil(port, ["gamma", "beta"], sent);
     for (const fake of [one, two]) {
       const request = await within(fake.request, {
         awaiting: "the broadcast request",
@@ -368,8 +376,11 @@ Deno.test({
     expectEqual(asked, [WINDOW_MS], {
       what: "the waits discover() asked of options.sleep",
       section: section("Collecting answers in a window"),
-      mistake: "one wait of windowMs for the whole window, through options.sleep: a new wait " +
-        "per receive() restarts the window with every answer",
+      mistake: asked.length === 0
+        ? "wait out the window through options.sleep (a real timer only when none is given), " +
+          "not a setTimeout of your own: the tests' clock decides when the window ends"
+        : "one wait of windowMs for the whole window, through options.sleep: a new wait " +
+          "per receive() restarts the window with every answer",
     });
   },
 });

@@ -26,8 +26,9 @@ function shown(result: LineResult): string {
 }
 
 /**
- * A source that hands out `pieces` one per read, then EOF on every read
- * after: fixed read sizes, whatever the machine's load.
+ * A source that hands out `pieces` one per read (a piece larger than the
+ * reader's buffer over several), then EOF on every read after: fixed read
+ * sizes, whatever the machine's load.
  */
 function piecesSource(pieces: string[]): { read(buffer: Uint8Array): Promise<number | null> } {
   const left = pieces.map((piece) => encoder.encode(piece));
@@ -35,8 +36,10 @@ function piecesSource(pieces: string[]): { read(buffer: Uint8Array): Promise<num
     read(buffer: Uint8Array): Promise<number | null> {
       const piece = left.shift();
       if (!piece) return Promise.resolve(null);
-      buffer.set(piece);
-      return Promise.resolve(piece.length);
+      const n = Math.min(piece.length, buffer.length);
+      buffer.set(piece.subarray(0, n));
+      if (n < piece.length) left.unshift(piece.subarray(n)); // the rest, at the next read
+      return Promise.resolve(n);
     },
   };
 }

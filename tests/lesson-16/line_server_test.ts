@@ -11,7 +11,7 @@ import {
   server,
   startLineServer,
 } from "../../exercises/lesson-16/line_server.ts";
-import { within } from "../harness/deadline.ts";
+import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
@@ -789,8 +789,31 @@ Deno.test("program: `client` stops at once when its signal aborts, and not again
 
 Deno.test("program: `client` leaves nothing on the signal once it has returned", async () => {
   using fake = FakeServer.open();
-  const { running, abort } = startClientRole(client, { port: fake.addr.port, args: ["ECHO hi"] });
   const where = section("Running it as a program");
+  // A stand-in for an AbortSignal that never aborts and keeps the abort listeners added to it
+  // and not removed since (the real one, frozen in graded runs, cannot be watched).
+  const listening = new Set<unknown>();
+  const signal = {
+    aborted: false,
+    reason: undefined,
+    onabort: null,
+    addEventListener(type: string, listener: unknown) {
+      if (type === "abort") listening.add(listener);
+    },
+    removeEventListener(type: string, listener: unknown) {
+      if (type === "abort") listening.delete(listener);
+    },
+    dispatchEvent: () => true,
+    throwIfAborted() {},
+  } as unknown as AbortSignal;
+  const lines: string[] = [];
+  const running = background(client({
+    hostname: "127.0.0.1",
+    port: fake.addr.port,
+    log: (line) => lines.push(line),
+    signal,
+    args: ["ECHO hi"],
+  }));
   try {
     const conn = await fake.accept({ awaiting: "the client program to connect", section: where });
     await send(conn, "OK hi\nBYE\n", { awaiting: "the replies", section: where });
@@ -799,25 +822,15 @@ Deno.test("program: `client` leaves nothing on the signal once it has returned",
       awaiting: "client() to return once the server closed",
       section: where,
     });
-    const thrown: string[] = [];
-    const onError = (event: ErrorEvent) => {
-      event.preventDefault();
-      thrown.push(String(event.error));
-    };
-    globalThis.addEventListener("error", onError);
-    try {
-      abort(); // long after client() returned, as when the program is stopped later
-    } finally {
-      globalThis.removeEventListener("error", onError);
-    }
-    expectEqual(thrown, [], {
-      what: "errors thrown by listeners when the signal aborted after client() had returned",
+    expectEqual(listening.size, 0, {
+      what: "abort listeners client() left on its signal after it returned",
       section: where,
-      mistake: "remove the abort listener when client() ends: it would close a closed " +
+      mistake: "remove the abort listener when client() ends: left there, it closes a closed " +
         "connection (BadResource) whenever the signal aborts later",
     });
   } finally {
-    fake.close();
+    fake.close(); // ends a client still waiting (not an abort: a listener left would throw)
+    await running.catch(() => {});
   }
 });
 
