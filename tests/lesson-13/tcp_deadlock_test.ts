@@ -593,10 +593,15 @@ Deno.test("exchange: a server that answers nothing gives received 0 and an empty
   });
   try {
     const running = background(exchange(conn, encoder.encode("anyone there?")));
-    const accepted = await fake.accept({ awaiting: "the client to connect", section: where });
+    const accepted = await fake.accept({
+      awaiting: "the client to connect",
+      section: where,
+      watch: running,
+    });
     const heard = await readToEnd(accepted, {
       awaiting: "the request and its EOF",
       section: where,
+      watch: running,
     });
     expectBytes(heard, "anyone there?", { what: "what the silent server heard", section: where });
     accepted.close(); // EOF without a byte of reply

@@ -770,7 +770,11 @@ Deno.test("program: `client` stops at once when its signal aborts, and not again
   const { running, abort } = startClientRole(client, { port: fake.addr.port, args: ["ECHO hi"] });
   const where = section("Running it as a program");
   try {
-    const conn = await fake.accept({ awaiting: "the client program to connect", section: where });
+    const conn = await fake.accept({
+      awaiting: "the client program to connect",
+      section: where,
+      watch: running,
+    });
     await readExactly(conn, "ECHO hi\nQUIT\n".length, {
       awaiting: "the client program's lines",
       section: where,
@@ -815,7 +819,11 @@ Deno.test("program: `client` leaves nothing on the signal once it has returned",
     args: ["ECHO hi"],
   }));
   try {
-    const conn = await fake.accept({ awaiting: "the client program to connect", section: where });
+    const conn = await fake.accept({
+      awaiting: "the client program to connect",
+      section: where,
+      watch: running,
+    });
     await send(conn, "OK hi\nBYE\n", { awaiting: "the replies", section: where });
     conn.close();
     await within(running, {
@@ -856,7 +864,11 @@ Deno.test("program: `client` sends a 4 MiB line whole (partial writes), and show
   using fake = FakeServer.open();
   const { log, running } = startClientRole(client, { port: fake.addr.port, args: ["ECHO hi"] });
   try {
-    const conn = await fake.accept({ awaiting: "the client program to connect", section: where });
+    const conn = await fake.accept({
+      awaiting: "the client program to connect",
+      section: where,
+      watch: running,
+    });
     await send(conn, `OK ${"y".repeat(2000)}\nBYE\n`, {
       awaiting: "a 2,003-byte reply line and BYE",
       section: where,
