@@ -9,8 +9,8 @@
  */
 
 import { type Awaiting, within } from "./deadline.ts";
-import { isNotImplemented } from "./expect.ts";
-import { fail } from "./failure.ts";
+import { expectEqual, isNotImplemented } from "./expect.ts";
+import { fail, type Section } from "./failure.ts";
 
 /** A running server loop: `close()` ends it, `done` settles when it has ended. */
 export interface ServerLoop {
@@ -83,5 +83,53 @@ export async function expectCleanStop(server: ServerLoop, wait: Awaiting): Promi
     got: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
     mistake: "done rejected after close(): the receive (or accept) that close() " +
       "interrupts throws; when closing, catch it and end the loop quietly",
+  });
+}
+
+/**
+ * Stops `server` with {@linkcode expectCleanStop}, then calls `close()` a
+ * second time, which must return without throwing (a server that closes
+ * its closed listener again throws `BadResource`).
+ *
+ * @example
+ * ```ts
+ * import { expectSecondCloseIsNoOp } from "./server_loop.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * let closing = false;
+ * const server = {
+ *   close() {
+ *     if (closing) return;
+ *     closing = true;
+ *     listener.close();
+ *   },
+ *   done: (async () => {
+ *     try {
+ *       for await (const conn of listener) conn.close();
+ *     } catch {
+ *       // closed
+ *     }
+ *   })(),
+ * };
+ * await expectSecondCloseIsNoOp(server, {
+ *   what: "a second close()",
+ *   section: { lesson: "lesson-01", heading: "The server" },
+ * });
+ * ```
+ */
+export async function expectSecondCloseIsNoOp(
+  server: ServerLoop,
+  check: { what: string; section: Section },
+): Promise<void> {
+  await expectCleanStop(server, { awaiting: "done to resolve after close()", ...check });
+  let second = "returned";
+  try {
+    server.close();
+  } catch (error) {
+    second = `threw ${(error as Error).name}: ${(error as Error).message}`;
+  }
+  expectEqual(second, "returned", {
+    ...check,
+    mistake: "close() must be safe to call twice: remember that it ran (a `closing` flag) " +
+      "and do nothing the second time, or closing the closed listener throws BadResource",
   });
 }

@@ -15,7 +15,7 @@ import { describe } from "../harness/bytes.ts";
 import { background, pause, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
 import { fail, type Section, sectionsOf } from "../harness/failure.ts";
-import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, expectSecondCloseIsNoOp, stopServer } from "../harness/server_loop.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { unusedPort } from "../harness/sockets.ts";
 import { connect, FakeServer, readToEnd, writeAll } from "../harness/tcp.ts";
@@ -466,21 +466,8 @@ Deno.test("server: an accept() that fails for one reset connection is logged", a
 });
 
 Deno.test("greeter: a second close() does nothing", async () => {
-  const greeter = startGreeter({ hostname: "127.0.0.1", port: 0 });
-  await expectCleanStop(greeter, {
-    awaiting: "done to resolve after close()",
-    section: section("The server: listen, accept, answer, close"),
-  });
-  let second = "returned";
-  try {
-    greeter.close();
-  } catch (error) {
-    second = `threw ${(error as Error).name}: ${(error as Error).message}`;
-  }
-  expectEqual(second, "returned", {
+  await expectSecondCloseIsNoOp(startGreeter({ hostname: "127.0.0.1", port: 0 }), {
     what: "a second close() of a greeter already closed",
     section: section("The server: listen, accept, answer, close"),
-    mistake: "close() must be safe to call twice: remember that it ran (a `closing` flag) " +
-      "and do nothing the second time, or closing the closed listener throws BadResource",
   });
 });

@@ -6,6 +6,7 @@
  */
 
 import type { Mistake } from "../../tools/mistakes.ts";
+import { outOfFilesMistakes } from "../harness/accept_loop_mistakes.ts";
 
 /** The bugs learners write in bytes.ts, greeter.ts and sandbox.ts. */
 export const mistakes: Mistake[] = [
@@ -176,32 +177,6 @@ export const mistakes: Mistake[] = [
     caughtBy: "rethrows accept errors",
   },
   {
-    id: "rethrows-out-of-files",
-    summary: "the accept loop goes on only after the errors of a reset connection " +
-      "(NotConnected, ConnectionAborted) and rethrows the rest, so running out of file " +
-      "descriptors (EMFILE) stops the server",
-    file: "greeter.ts",
-    edits: [{
-      find: "log(`accept() failed: ${(error as Error).message}`);",
-      replace:
-        "if (\n          !(error instanceof Deno.errors.NotConnected ||\n            error instanceof Deno.errors.ConnectionAborted)\n        ) {\n          throw error;\n        }\n        " +
-        "log(`accept() failed: ${(error as Error).message}`);",
-    }],
-    caughtBy: "gives up when accept() fails with EMFILE",
-  },
-  {
-    id: "no-rest-out-of-files",
-    summary: "the accept loop logs an accept() that failed with EMFILE and retries at once, " +
-      "spinning until a descriptor is free",
-    file: "greeter.ts",
-    edits: [{
-      find:
-        "if (OUT_OF_DESCRIPTORS.test((error as Error).message)) {\n          await new Promise((resolve) => setTimeout(resolve, ACCEPT_BACKOFF_MS));\n        }",
-      replace: "",
-    }],
-    caughtBy: "retries at once after EMFILE and spins",
-  },
-  {
     id: "close-twice-throws",
     summary: "the greeter's close() closes the listener every time it is called, so a second " +
       "call throws BadResource",
@@ -212,4 +187,5 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "close() must be safe to call twice",
   },
+  ...outOfFilesMistakes("greeter.ts"),
 ];

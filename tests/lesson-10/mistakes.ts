@@ -6,6 +6,7 @@
  */
 
 import type { Mistake } from "../../tools/mistakes.ts";
+import { outOfFilesMistakes } from "../harness/accept_loop_mistakes.ts";
 
 /**
  * The tests that drip a message through the harness proxy one byte a millisecond over real
@@ -206,30 +207,5 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "not closed",
   },
-  {
-    id: "rethrows-out-of-files",
-    summary: "the accept loop goes on only after the errors of a reset connection " +
-      "(NotConnected, ConnectionAborted) and rethrows the rest, so running out of file " +
-      "descriptors (EMFILE) stops the server",
-    file: "tcp_sixteen.ts",
-    edits: [{
-      find: "log(`accept() failed: ${(error as Error).message}`);",
-      replace:
-        "if (\n          !(error instanceof Deno.errors.NotConnected ||\n            error instanceof Deno.errors.ConnectionAborted)\n        ) {\n          throw error;\n        }\n        " +
-        "log(`accept() failed: ${(error as Error).message}`);",
-    }],
-    caughtBy: "gives up when accept() fails with EMFILE",
-  },
-  {
-    id: "no-rest-out-of-files",
-    summary: "the accept loop logs an accept() that failed with EMFILE and retries at once, " +
-      "spinning until a descriptor is free",
-    file: "tcp_sixteen.ts",
-    edits: [{
-      find:
-        "if (OUT_OF_DESCRIPTORS.test((error as Error).message)) {\n          await new Promise((resolve) => setTimeout(resolve, ACCEPT_BACKOFF_MS));\n        }",
-      replace: "",
-    }],
-    caughtBy: "retries at once after EMFILE and spins",
-  },
+  ...outOfFilesMistakes("tcp_sixteen.ts"),
 ];

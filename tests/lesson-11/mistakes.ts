@@ -6,6 +6,7 @@
  */
 
 import type { Mistake } from "../../tools/mistakes.ts";
+import { outOfFilesMistakes } from "../harness/accept_loop_mistakes.ts";
 
 /** The bugs learners write in conversations.ts. */
 export const mistakes: Mistake[] = [
@@ -145,30 +146,5 @@ export const mistakes: Mistake[] = [
     edits: [{ find: "        bytes += n;", replace: "        bytes = n;" }],
     caughtBy: "kept only the last read()'s count",
   },
-  {
-    id: "rethrows-out-of-files",
-    summary: "the accept loop goes on only after the errors of a reset connection " +
-      "(NotConnected, ConnectionAborted) and rethrows the rest, so running out of file " +
-      "descriptors (EMFILE) stops the server",
-    file: "conversations.ts",
-    edits: [{
-      find: "log(`accept() failed: ${(error as Error).message}`);",
-      replace:
-        "if (\n          !(error instanceof Deno.errors.NotConnected ||\n            error instanceof Deno.errors.ConnectionAborted)\n        ) {\n          throw error;\n        }\n        " +
-        "log(`accept() failed: ${(error as Error).message}`);",
-    }],
-    caughtBy: "gives up when accept() fails with EMFILE",
-  },
-  {
-    id: "no-rest-out-of-files",
-    summary: "the accept loop logs an accept() that failed with EMFILE and retries at once, " +
-      "spinning until a descriptor is free",
-    file: "conversations.ts",
-    edits: [{
-      find:
-        "if (OUT_OF_DESCRIPTORS.test((error as Error).message)) {\n          await new Promise((resolve) => setTimeout(resolve, ACCEPT_BACKOFF_MS));\n        }",
-      replace: "",
-    }],
-    caughtBy: "retries at once after EMFILE and spins",
-  },
+  ...outOfFilesMistakes("conversations.ts"),
 ];

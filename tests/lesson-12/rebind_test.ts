@@ -21,7 +21,7 @@ import { fail, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
 import { startServerRole } from "../harness/program.ts";
-import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, expectSecondCloseIsNoOp, stopServer } from "../harness/server_loop.ts";
 import { connect, expectRefused, readToEnd } from "../harness/tcp.ts";
 
 import { expectServesAfterResetBeforeAccept } from "../harness/tcp_misbehave.ts";
@@ -450,21 +450,9 @@ Deno.test("server: an accept() that fails for one reset connection is logged", a
 });
 
 Deno.test("greeter: a second close() does nothing", async () => {
-  const greeter = startGreeter({ hostname: "127.0.0.1", port: 0 });
-  await expectCleanStop(greeter, {
-    awaiting: "done to resolve after close()",
-    section: section("Restarting a server"),
-  });
-  let second = "returned";
-  try {
-    greeter.close();
-  } catch (error) {
-    second = `threw ${(error as Error).name}: ${(error as Error).message}`;
-  }
-  expectEqual(second, "returned", {
+  await expectSecondCloseIsNoOp(startGreeter({ hostname: "127.0.0.1", port: 0 }), {
     what: "a second greeter.close()",
     section: section("Restarting a server"),
-    mistake: "remember that the greeter is closing, and return at once the second time",
   });
 });
 

@@ -6,6 +6,7 @@
  */
 
 import type { Mistake } from "../../tools/mistakes.ts";
+import { outOfFilesMistakes } from "../harness/accept_loop_mistakes.ts";
 
 /** The bugs learners write in ndjson.ts and gzip.ts. */
 export const mistakes: Mistake[] = [
@@ -173,30 +174,7 @@ export const mistakes: Mistake[] = [
     edits: [{ find: "    while (handlers.size) await Promise.all(handlers);\n", replace: "" }],
     caughtBy: "done settled before every connection's task ended",
   },
-  {
-    id: "rethrows-out-of-files",
-    summary: "the accept loop goes on only after the errors of a reset connection " +
-      "(NotConnected, ConnectionAborted) and rethrows the rest, so running out of file " +
-      "descriptors (EMFILE) stops the server",
-    file: "ndjson.ts",
-    edits: [{
-      find: "options.log?.(`accept() failed: ${(error as Error).message}`);",
-      replace:
-        "if (\n          !(error instanceof Deno.errors.NotConnected ||\n            error instanceof Deno.errors.ConnectionAborted)\n        ) {\n          throw error;\n        }\n        " +
-        "options.log?.(`accept() failed: ${(error as Error).message}`);",
-    }],
-    caughtBy: "gives up when accept() fails with EMFILE",
-  },
-  {
-    id: "no-rest-out-of-files",
-    summary: "the accept loop logs an accept() that failed with EMFILE and retries at once, " +
-      "spinning until a descriptor is free",
-    file: "ndjson.ts",
-    edits: [{
-      find:
-        "if (OUT_OF_DESCRIPTORS.test((error as Error).message)) {\n          await new Promise((resolve) => setTimeout(resolve, ACCEPT_BACKOFF_MS));\n        }",
-      replace: "",
-    }],
-    caughtBy: "retries at once after EMFILE and spins",
-  },
+  ...outOfFilesMistakes("ndjson.ts", {
+    logCall: "options.log?.(`accept() failed: ${(error as Error).message}`);",
+  }),
 ];

@@ -6,6 +6,7 @@
  */
 
 import type { Mistake } from "../../tools/mistakes.ts";
+import { outOfFilesMistakes } from "../harness/accept_loop_mistakes.ts";
 
 /** The bugs learners write in line_reader.ts, protocol.ts and line_server.ts. */
 export const mistakes: Mistake[] = [
@@ -235,31 +236,6 @@ export const mistakes: Mistake[] = [
     caughtBy: "closed an idle client without a word",
   },
   {
-    id: "rethrows-out-of-files",
-    summary: "the accept loop goes on only after the errors of a reset connection " +
-      "(NotConnected, ConnectionAborted) and rethrows the rest, so running out of file " +
-      "descriptors (EMFILE) stops the server",
-    file: "line_server.ts",
-    edits: [{
-      find: "log(`accept() failed: ${(error as Error).message}`);",
-      replace:
-        "if (\n          !(error instanceof Deno.errors.NotConnected ||\n            error instanceof Deno.errors.ConnectionAborted)\n        ) {\n          throw error;\n        }\n        " +
-        "log(`accept() failed: ${(error as Error).message}`);",
-    }],
-    caughtBy: "gives up when accept() fails with EMFILE",
-  },
-  {
-    id: "no-rest-out-of-files",
-    summary: "the accept loop logs an accept() that failed with EMFILE and retries at once, " +
-      "spinning until a descriptor is free",
-    file: "line_server.ts",
-    edits: [{
-      find: "if (OUT_OF_DESCRIPTORS.test((error as Error).message)) await rest(ACCEPT_BACKOFF_MS);",
-      replace: "",
-    }],
-    caughtBy: "retries at once after EMFILE and spins",
-  },
-  {
     id: "client-one-write",
     summary: "the client program writes its lines with one write() and never checks how much " +
       "it took, so a long request is cut short",
@@ -289,4 +265,7 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "kept part of the long line",
   },
+  ...outOfFilesMistakes("line_server.ts", {
+    rest: "if (OUT_OF_DESCRIPTORS.test((error as Error).message)) await rest(ACCEPT_BACKOFF_MS);",
+  }),
 ];
