@@ -186,6 +186,9 @@ export async function writeAll(
   await within(writing, wait);
 }
 
+/** How long {@linkcode FakeServer.resetAfterFirstByte} waits for the client's first byte. */
+const FIRST_BYTE_MS = 5000;
+
 /** A test's own TCP listener on 127.0.0.1 and an OS-chosen port. */
 export class FakeServer implements Disposable {
   readonly #listener: Deno.TcpListener;
@@ -260,7 +263,14 @@ export class FakeServer implements Disposable {
       watch: wait.watch ?? asking,
       section,
     });
-    await within(conn.read(new Uint8Array(1)), { awaiting: "the client's first byte", section });
+    // A client may have much to encode before its first write (lesson 15 sends 21 MB of JSON): on a
+    // loaded machine that took over a second, so this wait is longer, and ends at once if it fails.
+    await within(conn.read(new Uint8Array(1)), {
+      awaiting: "the client's first byte",
+      section,
+      ms: FIRST_BYTE_MS,
+      watch: wait.watch ?? asking,
+    });
     conn.close(); // the rest unread: the kernel answers with a reset (RST)
     wire.record({
       transport: "tcp",
