@@ -128,25 +128,37 @@ Deno.test("greeter: serves several clients one after another, each by its own po
   });
 });
 
+/**
+ * One ordinary exchange with a greeter that must still be serving after one connection failed (a reset before accept, no descriptor free): its greeting, then EOF. Waits end at once if `watch` fails.
+ */
+async function expectNextClientServed(
+  addr: Deno.NetAddr,
+  watch: Promise<never>,
+  mistake: string,
+): Promise<void> {
+  const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
+  using conn = await connect(addr, {
+    awaiting: "the next client to connect",
+    section: reread,
+    watch,
+  });
+  const got = await readToEnd(conn, {
+    awaiting: "the next client's greeting and then EOF",
+    section: reread,
+    mistake,
+    watch,
+  });
+  expectBytes(got, `Hello, 127.0.0.1:${conn.localAddr.port}!\n`, {
+    what: "the greeting for the next client, after the failed accept()",
+    section: section("The greeter on the wire"),
+  });
+}
+
 Deno.test("greeter: keeps serving after a client resets before accept()", async () => {
   await withGreeter(async (greeter) => {
     const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
     await expectServesAfterResetBeforeAccept(greeter, reread, async (watch) => {
-      using conn = await connect(greeter.addr, {
-        awaiting: "the next client to connect",
-        section: reread,
-        watch,
-      });
-      const got = await readToEnd(conn, {
-        awaiting: "the next client's greeting and then EOF",
-        section: reread,
-        mistake: RETHROWS_ACCEPT,
-        watch,
-      });
-      expectBytes(got, `Hello, 127.0.0.1:${conn.localAddr.port}!\n`, {
-        what: "the greeting for the client after the one that reset",
-        section: section("The greeter on the wire"),
-      });
+      await expectNextClientServed(greeter.addr, watch, RETHROWS_ACCEPT);
     });
   });
 });
@@ -159,21 +171,7 @@ Deno.test({
       (log) => startGreeter({ log }),
       reread,
       async (server, watch) => {
-        using conn = await connect(server.addr, {
-          awaiting: "a client to connect once descriptors are free again",
-          section: reread,
-          watch,
-        });
-        const got = await readToEnd(conn, {
-          awaiting: "that client's greeting and then EOF",
-          section: reread,
-          mistake: GIVES_UP_OUT_OF_FILES,
-          watch,
-        });
-        expectBytes(got, `Hello, 127.0.0.1:${conn.localAddr.port}!\n`, {
-          what: "the greeting once descriptors are free again",
-          section: section("The greeter on the wire"),
-        });
+        await expectNextClientServed(server.addr, watch, GIVES_UP_OUT_OF_FILES);
       },
     );
   },

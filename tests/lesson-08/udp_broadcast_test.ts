@@ -66,7 +66,9 @@ Deno.test("broadcastAddress: sets every host bit of the subnet to 1", () => {
     ["127.51.100.21", 30, "127.51.100.23"],
     ["127.51.100.21", 32, "127.51.100.21"],
     ["127.51.100.20", 31, "127.51.100.21"],
-    // /0: every bit is a host bit (and 2 ** 32 - 1 must not overflow 32-bit integers).
+    // /0: every bit is a host bit (and 2 ** 32 - 1 must not overflow 32-bit integers). The
+    // expected text is the limited-broadcast address, an arithmetic result only: nothing in this
+    // test sends anything, and every datagram of the lesson goes to 127.0.0.0/8.
     ["127.51.100.23", 0, "255.255.255.255"],
     ["127.0.0.1", 1, "127.255.255.255"],
   ];

@@ -467,31 +467,43 @@ Deno.test("server: a client that resets after 5 bytes is reported, and the next 
   });
 });
 
+/**
+ * One ordinary exchange with a server that must still be serving after one connection failed (a reset before accept, no descriptor free): 16 bytes, the reply to EOF. Waits end at once if `watch` fails.
+ */
+async function expectNextClientServed(
+  addr: Deno.NetAddr,
+  watch: Promise<never>,
+  mistake: string,
+): Promise<void> {
+  const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
+  using conn = await connect(addr, {
+    awaiting: "the next client to connect",
+    section: reread,
+    watch,
+  });
+  await writeBounded(conn, "Hi there, server", {
+    awaiting: "the next client's request to be sent",
+    section: section("The sixteen-byte protocol"),
+  });
+  const reply = await readToEnd(conn, {
+    awaiting: "the next client's reply and then EOF",
+    section: reread,
+    mistake,
+    watch,
+  });
+  expectBytes(reply, "Farewell, client", {
+    what: "the reply to the next client, after the failed accept()",
+    section: section("The sixteen-byte protocol"),
+  });
+}
+
 Deno.test("server: keeps serving after a client resets before accept()", async () => {
   const running = startServer({ hostname: "127.0.0.1", port: 0 });
   const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
   let passed = false;
   try {
     await expectServesAfterResetBeforeAccept(running, reread, async (watch) => {
-      using conn = await connect(running.addr, {
-        awaiting: "the next client to connect",
-        section: reread,
-        watch,
-      });
-      await writeBounded(conn, "Hi there, server", {
-        awaiting: "the next client's request to be sent",
-        section: section("The sixteen-byte protocol"),
-      });
-      const reply = await readToEnd(conn, {
-        awaiting: "the next client's reply and then EOF",
-        section: reread,
-        mistake: RETHROWS_ACCEPT,
-        watch,
-      });
-      expectBytes(reply, "Farewell, client", {
-        what: "the reply to the client after the one that reset",
-        section: section("The sixteen-byte protocol"),
-      });
+      await expectNextClientServed(running.addr, watch, RETHROWS_ACCEPT);
     });
     passed = true;
   } finally {
@@ -512,25 +524,7 @@ Deno.test({
       (log) => startServer({ log }),
       reread,
       async (server, watch) => {
-        using conn = await connect(server.addr, {
-          awaiting: "a client to connect once descriptors are free again",
-          section: reread,
-          watch,
-        });
-        await writeBounded(conn, "Hi there, server", {
-          awaiting: "that client's request to be sent",
-          section: section("The sixteen-byte protocol"),
-        });
-        const reply = await readToEnd(conn, {
-          awaiting: "that client's reply and then EOF",
-          section: reread,
-          mistake: GIVES_UP_OUT_OF_FILES,
-          watch,
-        });
-        expectBytes(reply, "Farewell, client", {
-          what: "the reply once descriptors are free again",
-          section: section("The sixteen-byte protocol"),
-        });
+        await expectNextClientServed(server.addr, watch, GIVES_UP_OUT_OF_FILES);
       },
     );
   },

@@ -187,31 +187,45 @@ Deno.test("server: reads the request to EOF, answers `Your data was 16 bytes lon
   });
 });
 
+/**
+ * One ordinary exchange with a server that must still be serving after one
+ * connection failed (a reset before accept, no descriptor free): a 16-byte
+ * request, a half-close, the reply to EOF. Waits end at once if `watch` fails.
+ */
+async function expectNextClientServed(
+  addr: Deno.NetAddr,
+  watch: Promise<never>,
+  mistake: string,
+): Promise<void> {
+  const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
+  using conn = await connect(addr, {
+    awaiting: "the next client to connect",
+    section: reread,
+    watch,
+  });
+  await send(conn, "Hi there, server", {
+    awaiting: "the next client's request",
+    section: section("A protocol that ends with EOF"),
+  });
+  await conn.closeWrite();
+  const got = await drain(conn, {
+    awaiting: "the next client's reply and then EOF",
+    section: reread,
+    mistake,
+    watch,
+  });
+  expectBytes(got, reply(16), {
+    what: "the reply to the next client, after the failed accept()",
+    section: section("A protocol that ends with EOF"),
+  });
+}
+
 Deno.test("server: keeps serving after a client resets before accept()", async () => {
   const server = startCountServer({ hostname: "127.0.0.1", port: 0 });
   try {
     const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
     await expectServesAfterResetBeforeAccept(server, reread, async (watch) => {
-      using conn = await connect(server.addr, {
-        awaiting: "the next client to connect",
-        section: reread,
-        watch,
-      });
-      await send(conn, "Hi there, server", {
-        awaiting: "the next client's request",
-        section: section("A protocol that ends with EOF"),
-      });
-      await conn.closeWrite();
-      const got = await drain(conn, {
-        awaiting: "the next client's reply and then EOF",
-        section: reread,
-        mistake: RETHROWS_ACCEPT,
-        watch,
-      });
-      expectBytes(got, reply(16), {
-        what: "the reply to the client after the one that reset",
-        section: section("A protocol that ends with EOF"),
-      });
+      await expectNextClientServed(server.addr, watch, RETHROWS_ACCEPT);
     });
   } finally {
     await stopServer(server, {
@@ -229,26 +243,7 @@ Deno.test({
       (log) => startCountServer({ log }),
       reread,
       async (server, watch) => {
-        using conn = await connect(server.addr, {
-          awaiting: "a client to connect once descriptors are free again",
-          section: reread,
-          watch,
-        });
-        await send(conn, "Hi there, server", {
-          awaiting: "that client's request",
-          section: section("A protocol that ends with EOF"),
-        });
-        await conn.closeWrite();
-        const got = await drain(conn, {
-          awaiting: "that client's reply and then EOF",
-          section: reread,
-          mistake: GIVES_UP_OUT_OF_FILES,
-          watch,
-        });
-        expectBytes(got, reply(16), {
-          what: "the reply once descriptors are free again",
-          section: section("A protocol that ends with EOF"),
-        });
+        await expectNextClientServed(server.addr, watch, GIVES_UP_OUT_OF_FILES);
       },
     );
   },

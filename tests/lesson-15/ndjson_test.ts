@@ -223,28 +223,40 @@ Deno.test("server: answers one message after another on one connection, one line
   });
 });
 
+/**
+ * One ordinary exchange with a server that must still be serving after one connection failed (a reset before accept, no descriptor free): a message and its echo. Waits end at once if `watch` fails.
+ */
+async function expectNextClientServed(
+  addr: Deno.NetAddr,
+  watch: Promise<never>,
+  mistake: string,
+): Promise<void> {
+  const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
+  using conn = await connect(addr, {
+    awaiting: "the next client to connect",
+    section: reread,
+    watch,
+  });
+  await send(conn, '{"n":1}\n', { awaiting: "the next client's message", section: reread });
+  const expected = '{"echo":{"n":1}}\n';
+  const got = await readExactly(conn, expected.length, {
+    awaiting: "the reply to the next client, after the failed accept()",
+    section: reread,
+    mistake,
+    watch,
+  });
+  expectBytes(got, expected, {
+    what: "the reply to the next client, after the failed accept()",
+    section: section("One JSON value per line"),
+  });
+}
+
 Deno.test("server: keeps serving after a client resets before accept()", async () => {
   const server = serveNdjson(echo, { hostname: "127.0.0.1", port: 0 });
   try {
     const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
     await expectServesAfterResetBeforeAccept(server, reread, async (watch) => {
-      using conn = await connect(server.addr, {
-        awaiting: "the next client to connect",
-        section: reread,
-        watch,
-      });
-      await send(conn, '{"n":1}\n', { awaiting: "the next client's message", section: reread });
-      const expected = '{"echo":{"n":1}}\n';
-      const got = await readExactly(conn, expected.length, {
-        awaiting: "the reply to the client after the one that reset",
-        section: reread,
-        mistake: RETHROWS_ACCEPT,
-        watch,
-      });
-      expectBytes(got, expected, {
-        what: "the reply to the client after the one that reset",
-        section: section("One JSON value per line"),
-      });
+      await expectNextClientServed(server.addr, watch, RETHROWS_ACCEPT);
     });
   } finally {
     await stopServer(server, {
@@ -263,23 +275,7 @@ Deno.test({
       (log) => serveNdjson(echo, { log }),
       reread,
       async (server, watch) => {
-        using conn = await connect(server.addr, {
-          awaiting: "a client to connect once descriptors are free again",
-          section: reread,
-          watch,
-        });
-        await send(conn, '{"n":1}\n', { awaiting: "that client's message", section: reread });
-        const expected = '{"echo":{"n":1}}\n';
-        const got = await readExactly(conn, expected.length, {
-          awaiting: "the reply once descriptors are free again",
-          section: reread,
-          mistake: GIVES_UP_OUT_OF_FILES,
-          watch,
-        });
-        expectBytes(got, expected, {
-          what: "the reply once descriptors are free again",
-          section: section("One JSON value per line"),
-        });
+        await expectNextClientServed(server.addr, watch, GIVES_UP_OUT_OF_FILES);
       },
     );
   },

@@ -357,30 +357,42 @@ Deno.test("server: hostile and well-behaved clients at once: the well-behaved on
   });
 });
 
+/**
+ * One ordinary exchange with a server that must still be serving after one connection failed (a reset before accept, no descriptor free): ECHO and QUIT, replies to EOF. Waits end at once if `watch` fails.
+ */
+async function expectNextClientServed(
+  addr: Deno.NetAddr,
+  watch: Promise<never>,
+  mistake: string,
+): Promise<void> {
+  const reread = section("An accept loop that keeps serving");
+  using conn = await connect(addr, {
+    awaiting: "the next client to connect",
+    section: reread,
+    watch,
+  });
+  await send(conn, "ECHO still here\nQUIT\n", {
+    awaiting: "the next request",
+    section: reread,
+  });
+  const got = await drain(conn, {
+    awaiting: "the replies to the next client, after the failed accept()",
+    section: reread,
+    mistake,
+    watch,
+  });
+  expectBytes(got, "OK still here\nBYE\n", {
+    what: "the replies to the next client, after the failed accept()",
+    section: section("The protocol"),
+  });
+}
+
 Deno.test("server: keeps serving after a client resets before accept()", async () => {
   const running = startLineServer({ hostname: "127.0.0.1", port: 0, idleMs: 5_000 });
   try {
     const reread = section("An accept loop that keeps serving");
     await expectServesAfterResetBeforeAccept(running, reread, async (watch) => {
-      using conn = await connect(running.addr, {
-        awaiting: "the next client to connect",
-        section: reread,
-        watch,
-      });
-      await send(conn, "ECHO still here\nQUIT\n", {
-        awaiting: "the next request",
-        section: reread,
-      });
-      const got = await drain(conn, {
-        awaiting: "the replies to the client after the one that reset",
-        section: reread,
-        mistake: RETHROWS_ACCEPT,
-        watch,
-      });
-      expectBytes(got, "OK still here\nBYE\n", {
-        what: "the replies to the client after the one that reset",
-        section: section("The protocol"),
-      });
+      await expectNextClientServed(running.addr, watch, RETHROWS_ACCEPT);
     });
   } finally {
     await stopServer(running, {
@@ -399,25 +411,7 @@ Deno.test({
       (log) => startLineServer({ log, idleMs: 5_000 }),
       reread,
       async (server, watch) => {
-        using conn = await connect(server.addr, {
-          awaiting: "a client to connect once descriptors are free again",
-          section: reread,
-          watch,
-        });
-        await send(conn, "ECHO still here\nQUIT\n", {
-          awaiting: "that client's request",
-          section: reread,
-        });
-        const got = await drain(conn, {
-          awaiting: "the replies once descriptors are free again",
-          section: reread,
-          mistake: GIVES_UP_OUT_OF_FILES,
-          watch,
-        });
-        expectBytes(got, "OK still here\nBYE\n", {
-          what: "the replies once descriptors are free again",
-          section: section("The protocol"),
-        });
+        await expectNextClientServed(server.addr, watch, GIVES_UP_OUT_OF_FILES);
       },
     );
   },
