@@ -7,6 +7,7 @@
  * @module
  */
 
+import { PiecesReader } from "../harness/pieces_reader.ts";
 import {
   ask,
   client,
@@ -169,26 +170,14 @@ Deno.test("sequence numbers: unsigned across 2^31, and exactly 2^32 wraps to 0",
 Deno.test("readExactly: collects 16 bytes that arrive one byte at a time", async () => {
   // A reader that hands out one byte per read(), every time: over a real socket, a busy reader
   // may find several of the dripped bytes waiting and read them at once, hiding the mistake.
-  const data = new TextEncoder().encode("Hi there, server");
-  let at = 0;
-  const offered: number[] = [];
-  const reader = {
-    async read(p: Uint8Array): Promise<number | null> {
-      offered.push(p.length);
-      await new Promise((resolve) => setTimeout(resolve, 0)); // a turn of the event loop, as a socket
-      if (at === data.length) return null;
-      if (!p.length) return 0;
-      p[0] = data[at++];
-      return 1;
-    },
-  };
+  const reader = new PiecesReader(Array.from("Hi there, server"));
   const got = await within(readExactly(reader, 16), {
     awaiting: "readExactly(conn, 16) while the bytes arrive one at a time",
     section: section("Reading exactly n bytes"),
   });
   expectBytes(got, "Hi there, server", {
-    what: `readExactly(conn, 16) of a message that arrives one byte at a time (${offered.length} ` +
-      `read() call${offered.length === 1 ? "" : "s"})`,
+    what: `readExactly(conn, 16) of a message that arrives one byte at a time ` +
+      `(${reader.offered.length} read() call${reader.offered.length === 1 ? "" : "s"})`,
     section: section("Reading exactly n bytes"),
     mistake: readMistake(got, "Hi there, server"),
   });

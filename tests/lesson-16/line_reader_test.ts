@@ -5,6 +5,7 @@
  * @module
  */
 
+import { PiecesReader } from "../harness/pieces_reader.ts";
 import { LineReader, type LineResult } from "../../exercises/lesson-16/line_reader.ts";
 import { respond } from "../../exercises/lesson-16/protocol.ts";
 import { within } from "../harness/deadline.ts";
@@ -23,25 +24,6 @@ function shown(result: LineResult): string {
   if (result.kind === "line") return `line ${JSON.stringify(decoder.decode(result.bytes))}`;
   if (result.kind === "end") return `end (${result.partial} bytes dropped)`;
   return "too-long";
-}
-
-/**
- * A source that hands out `pieces` one per read (a piece larger than the
- * reader's buffer over several), then EOF on every read after: fixed read
- * sizes, whatever the machine's load.
- */
-function piecesSource(pieces: string[]): { read(buffer: Uint8Array): Promise<number | null> } {
-  const left = pieces.map((piece) => encoder.encode(piece));
-  return {
-    read(buffer: Uint8Array): Promise<number | null> {
-      const piece = left.shift();
-      if (!piece) return Promise.resolve(null);
-      const n = Math.min(piece.length, buffer.length);
-      buffer.set(piece.subarray(0, n));
-      if (n < piece.length) left.unshift(piece.subarray(n)); // the rest, at the next read
-      return Promise.resolve(n);
-    },
-  };
 }
 
 /**
@@ -255,7 +237,7 @@ Deno.test("protocol: respond() keeps the text after the first space exactly, and
 });
 
 Deno.test("reader: a too-long line that spans reads leaves nothing of itself in the next line", async () => {
-  const reader = new LineReader(piecesSource(["abcdef", "ghijklmn\nOK\n"]), 10);
+  const reader = new LineReader(new PiecesReader(["abcdef", "ghijklmn\nOK\n"]), 10);
   const got = await take(reader, 3, "the results for a 14-byte line over two reads, then OK");
   expectEqual(got, ["too-long", 'line "OK"', "end (0 bytes dropped)"], {
     what: "the results with maxBytes 10 for `abcdef` + `ghijklmn\\n` (two reads), then `OK\\n`",
@@ -268,7 +250,7 @@ Deno.test("reader: a too-long line that spans reads leaves nothing of itself in 
 });
 
 Deno.test("reader: after the end, next() reports the end again, with nothing more dropped", async () => {
-  const reader = new LineReader(piecesSource(["ECHO hi\nQU"]), 64);
+  const reader = new LineReader(new PiecesReader(["ECHO hi\nQU"]), 64);
   const got = await take(reader, 3, "the results for `ECHO hi\\nQU` and EOF, asked once more");
   expectEqual(got, ['line "ECHO hi"', "end (2 bytes dropped)", "end (0 bytes dropped)"], {
     what: "the results for `ECHO hi\\nQU`, then EOF, then one more next()",
