@@ -102,11 +102,15 @@ function isFromAny(addr: Deno.Addr, peers: readonly Peer[]): boolean {
   return peers.some((peer) => isFrom(addr, peer));
 }
 
+/** How many other datagrams {@linkcode UdpPeer.drain} takes before it sends its marker again. */
+const DRAIN_RESEND_EVERY = 64;
+
 /** A test's own UDP socket. Create with {@linkcode UdpPeer.open}. */
 export class UdpPeer implements Disposable {
   readonly #socket: Deno.DatagramConn;
   #pending: Promise<[Uint8Array, Deno.Addr]> | undefined;
   #closed = false;
+  #drains = 0;
   #expected: Peer | undefined;
   readonly #talkingTo: Peer[] = [];
   /** The address the OS gave this peer. */
@@ -293,6 +297,98 @@ export class UdpPeer implements Disposable {
         data: next[0],
       });
       got.push({ data: next[0], addr: next[1] as Deno.NetAddr });
+    }
+  }
+
+  /**
+   * Receives until a datagram for which `isLast` is true arrives (bounded by
+   * `wait`), and returns it with every datagram from an expected peer that
+   * came before it (strangers are recorded and left out, as for
+   * {@linkcode UdpPeer.receive}). Where the right behaviour is silence, this
+   * replaces a timed window: send the datagram that must go unanswered, then
+   * one that must be answered; a peer that answers in order (one socket, one
+   * loop) would have answered the first before the second.
+   *
+   * @example
+   * ```ts ignore
+   * await peer.send("junk", server);
+   * await peer.send("abcdef01 GET x", server);
+   * const { before } = await peer.receiveUntil((d) => d.data[0] === 0x61, { awaiting, section });
+   * before.length; // 0: the junk went unanswered
+   * ```
+   */
+  async receiveUntil(
+    isLast: (datagram: Datagram) => boolean,
+    wait: Receiving,
+  ): Promise<{ before: Datagram[]; last: Datagram }> {
+    const before: Datagram[] = [];
+    const expected = this.#accepting(wait.from);
+    let abandoned = false;
+    const next = async (): Promise<Datagram> => {
+      while (true) {
+        this.#pending ??= this.#socket.receive(new Uint8Array(65536));
+        const [data, from] = await this.#pending;
+        if (abandoned) return { data, addr: from as Deno.NetAddr }; // kept for the next call
+        this.#pending = undefined;
+        const datagram = { data, addr: from as Deno.NetAddr };
+        if (isLast(datagram)) return datagram;
+        if (expected && !isFromAny(from, expected)) {
+          recordStranger(from, this.addr, data, expected);
+          continue;
+        }
+        wire.record({ transport: "udp", from: hostPort(from), to: hostPort(this.addr), data });
+        before.push(datagram);
+      }
+    };
+    const receiving = next();
+    receiving.catch(() => {}); // abandoned at a timeout: settles when the socket closes
+    try {
+      return { before, last: await within(receiving, wait) };
+    } finally {
+      abandoned = true;
+    }
+  }
+
+  /**
+   * Everything that reached this peer before now, without waiting out a
+   * window: the peer sends itself a marker and receives until the marker is
+   * back. Linux's loopback queues datagrams on a socket in the order they
+   * were sent, so whatever the code under test sent before this call (its
+   * send completed) is ahead of the marker. The fast, order-based form of
+   * {@linkcode UdpPeer.collect}, for a client that must have sent nothing
+   * more. Only expected peers are kept, as for {@linkcode UdpPeer.receive}.
+   * Against a sender that floods the socket, the marker is sent again every
+   * few datagrams (a full queue drops it), and what the flood sent meanwhile
+   * is returned too.
+   *
+   * @example
+   * ```ts
+   * import { UdpPeer } from "./udp.ts";
+   * using peer = UdpPeer.open();
+   * const extra = await peer.drain({
+   *   awaiting: "the peer's own marker",
+   *   section: { lesson: "lesson-03", heading: "Sockets" },
+   * }); // []
+   * ```
+   */
+  async drain(wait: Receiving): Promise<Datagram[]> {
+    const marker = `\0drain marker #${++this.#drains}`;
+    const sends: Promise<void>[] = [];
+    const sendMarker = () =>
+      sends.push(this.#socket.send(toBytes(marker), this.addr).then(() => {}));
+    sendMarker();
+    let others = 0;
+    try {
+      const { before } = await this.receiveUntil((d) => {
+        if (isFrom(d.addr, this.addr) && new TextDecoder().decode(d.data) === marker) return true;
+        // A flooding sender can fill the socket's queue so that the marker is dropped: send it
+        // again once some room has been made.
+        if (++others % DRAIN_RESEND_EVERY === 0) sendMarker();
+        return false;
+      }, wait);
+      return before;
+    } finally {
+      await Promise.allSettled(sends);
     }
   }
 

@@ -13,6 +13,7 @@
  */
 
 import { type Awaiting, pause, within } from "./deadline.ts";
+import type { Sleep } from "./manual_clock.ts";
 import { seeded } from "./random.ts";
 import { describe } from "./bytes.ts";
 import { hostPort, wire } from "./wire.ts";
@@ -127,6 +128,10 @@ export class UdpRelay implements Disposable {
   readonly #loops: Promise<void>[] = [];
   #wake: (() => void) | undefined;
   #closed = false;
+  /** Datagrams dropped or held so far, and how many of them a timer has already ended on. */
+  #losses = 0;
+  #lossesUsed = 0;
+  readonly #lossWaiters = new Set<() => void>();
   /** Every datagram seen, in order. */
   readonly events: RelayEvent[] = [];
   /** Where clients send: the relay's own address. */
@@ -181,6 +186,43 @@ export class UdpRelay implements Disposable {
   }
 
   /**
+   * A re-send timer for the one client behind this relay that ends a wait as
+   * soon as the relay has dropped or held back a datagram that no earlier
+   * wait ended on: each loss ends exactly one wait, so a client re-sends once
+   * per loss without waiting out real time. A wait with no loss to end it
+   * lasts its real `ms`, as the client's own timer would (a reply may be on
+   * its way); an abort ends it at once. Use it for one client at a time.
+   *
+   * @example
+   * ```ts ignore
+   * using relay = UdpRelay.open(server.addr, dropFirst(2));
+   * using client = CounterClient.open(relay.addr, { sleep: relay.lossTimer() });
+   * ```
+   */
+  lossTimer(): Sleep {
+    return (ms, signal) =>
+      new Promise<void>((resolve) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const finish = () => {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", finish);
+          this.#lossWaiters.delete(onLoss);
+          resolve();
+        };
+        const onLoss = () => {
+          if (this.#losses <= this.#lossesUsed) return;
+          this.#lossesUsed++;
+          finish();
+        };
+        if (signal.aborted) return finish();
+        if (this.#losses > this.#lossesUsed) return onLoss();
+        timer = setTimeout(finish, ms);
+        signal.addEventListener("abort", finish);
+        this.#lossWaiters.add(onLoss);
+      });
+  }
+
+  /**
    * The exchange so far, one line per datagram, for failure messages.
    *
    * @example
@@ -230,6 +272,10 @@ export class UdpRelay implements Disposable {
         action,
       });
       this.#wake?.();
+      if (action === "drop" || action === "hold") {
+        this.#losses++;
+        for (const waiter of [...this.#lossWaiters]) waiter();
+      }
       const upstream = hostPort(this.#upstream);
       wire.record({
         transport: "udp",

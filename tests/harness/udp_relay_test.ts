@@ -40,3 +40,29 @@ Deno.test("relay: seeded loss replays identically", () => {
     );
   assertEquals(run(a), run(b));
 });
+
+Deno.test("relay: lossTimer ends one wait per loss, at once; a wait with no loss lasts its ms; abort ends it", async () => {
+  using server = UdpPeer.open();
+  using client = UdpPeer.open();
+  await using relay = UdpRelay.open(server.addr, script(["drop", "hold", "forward"]));
+  const timer = relay.lossTimer();
+  const never = new AbortController().signal;
+  await client.send("one", relay.addr);
+  await relay.waitFor(1, "request", { awaiting: "one", section });
+  const started = performance.now();
+  await timer(60_000, never); // the drop, already seen
+  const pending = timer(60_000, never); // ended by the hold to come
+  await client.send("two", relay.addr);
+  await pending;
+  assertEquals(performance.now() - started < 30_000, true);
+  const real = performance.now();
+  await timer(20, never); // no loss left: real time
+  assertEquals(performance.now() - real >= 19, true);
+  const stop = new AbortController();
+  const aborted = timer(60_000, stop.signal);
+  stop.abort();
+  await aborted;
+  await client.send("three", relay.addr);
+  await server.receive({ awaiting: "three", section });
+  await server.receive({ awaiting: "two, released after three", section });
+});

@@ -1,4 +1,5 @@
 import { assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
+import { pause } from "./deadline.ts";
 import { LessonFailure } from "./failure.ts";
 import { openUdpSocket } from "./sockets.ts";
 import { UdpPeer } from "./udp.ts";
@@ -124,4 +125,44 @@ Deno.test("openUdpSocket: with `from`, receive() skips strangers", async () => {
   const [data, from] = await socket.receive();
   assertEquals(text(data), "signal");
   assertEquals((from as Deno.NetAddr).port, server.addr.port);
+});
+
+Deno.test("peer: drain returns what arrived before it, in order, without a window; receiveUntil stops at its match", async () => {
+  using server = UdpPeer.open();
+  using client = UdpPeer.open();
+  assertEquals(await server.drain({ awaiting: "the marker", section }), []);
+  await client.send("a", server.addr);
+  await client.send("b", server.addr);
+  const before = await server.drain({ awaiting: "the marker", section });
+  assertEquals(before.map((d) => text(d.data)), ["a", "b"]);
+  await client.send("x", server.addr);
+  await client.send("stop", server.addr);
+  await client.send("after", server.addr);
+  const until = await server.receiveUntil((d) => text(d.data) === "stop", {
+    awaiting: "stop",
+    section,
+  });
+  assertEquals([until.before.map((d) => text(d.data)), text(until.last.data)], [["x"], "stop"]);
+  assertEquals(text((await server.receive({ awaiting: "after", section })).data), "after");
+});
+
+Deno.test("peer: drain gets its marker through a sender that keeps the socket's queue full", async () => {
+  using server = UdpPeer.open();
+  using client = UdpPeer.open();
+  const payload = new Uint8Array(16); // as small as the marker
+  for (let i = 0; i < 2000; i++) await client.send(payload, server.addr); // over the queue's size
+  const stop = new AbortController();
+  const flooding = (async () => {
+    while (!stop.signal.aborted) {
+      await client.send(payload, server.addr);
+      await pause(1, stop.signal);
+    }
+  })();
+  try {
+    const before = await server.drain({ awaiting: "the marker", section });
+    assertEquals(before.length > 64, true);
+  } finally {
+    stop.abort();
+    await flooding;
+  }
 });

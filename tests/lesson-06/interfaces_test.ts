@@ -33,8 +33,6 @@ import { type Peer, UdpPeer } from "../harness/udp.ts";
 import { hostPort } from "../harness/wire.ts";
 
 const section = sectionsOf("lesson-06");
-/** How long a "nobody answers" check listens: short, and only for negative checks. */
-const SILENCE_MS = 80;
 const bookReply = (bytes: number) => `Your data was ${bytes} bytes long`;
 
 type Server = ReturnType<typeof startServer>;
@@ -94,14 +92,30 @@ async function expectAnswer(
   return got.addr;
 }
 
-/** Sends from a fresh test socket and checks nothing answers within a short window. */
+/**
+ * Sends "hello" from a fresh test socket to `to`, where nobody may answer,
+ * then "hello, again" to `server` (where the server says it is bound), and
+ * receives until that is answered: the server answers its datagrams in order,
+ * so a reply to the first would have come before it. No window to wait out.
+ */
 async function expectSilence(
   to: Deno.NetAddr,
+  server: Deno.NetAddr,
   check: { what: string; section: Section; mistake: string },
 ): Promise<void> {
   using peer = UdpPeer.open();
   await peer.send("hello", to);
-  const heard = await peer.collect(SILENCE_MS, answerer(to));
+  const bound = at(server.hostname === "0.0.0.0" ? "127.0.0.1" : server.hostname, server.port);
+  await peer.send("hello, again", bound);
+  const { before: heard } = await peer.receiveUntil(
+    (d) => new TextDecoder().decode(d.data) === bookReply(12),
+    {
+      awaiting: `the reply to a datagram sent after it to ${hostPort(bound)}, where the server ` +
+        "is bound",
+      from: answerer(to),
+      section: check.section,
+    },
+  );
   expectEqual(heard.length, 0, {
     what: `replies to a datagram sent to ${hostPort(to)}: ${check.what}`,
     section: check.section,
@@ -145,7 +159,7 @@ Deno.test({
   ...linuxLoopbackTest("server: bound to 127.0.0.1, it does not hear datagrams sent to 127.0.0.2"),
   async fn() {
     await withServer({ hostname: "127.0.0.1" }, async (server) => {
-      await expectSilence(at("127.0.0.2", server.addr.port), {
+      await expectSilence(at("127.0.0.2", server.addr.port), server.addr, {
         what: "the server is bound to 127.0.0.1 only",
         section: section("Binding to one interface"),
         mistake: "answered a datagram addressed to 127.0.0.2 though asked to bind 127.0.0.1: " +
@@ -193,7 +207,7 @@ Deno.test({
         section: section("Binding to one interface"),
         mistake,
       });
-      await expectSilence(at("127.0.0.1", server.addr.port), {
+      await expectSilence(at("127.0.0.1", server.addr.port), server.addr, {
         what: "the server is bound to 127.0.0.2 only",
         section: section("Binding to one interface"),
         mistake,

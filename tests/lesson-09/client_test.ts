@@ -119,7 +119,10 @@ Deno.test("client: re-sends the same bytes after waits that grow, then gives up"
     error = e;
   }
   if (isNotImplemented(error)) throw error;
-  const sent = await fake.collect(20);
+  const sent = await fake.drain({
+    awaiting: "the fake server's own marker, after the client's sends",
+    section: section("The client: backoff and matching replies"),
+  });
   const constant = waits.length > 1 && waits.every((w) => w === waits[0]);
   expectEqual(waits.slice(0, 8), [10, 20, 40, 80], {
     what: "the waits before each re-send (initialMs 10, factor 2, limitMs 100)",
@@ -156,7 +159,16 @@ Deno.test("client: refuses a request over the size limit before sending anything
   using fake = UdpPeer.open();
   using client = CounterClient.open(fake.addr, { maxRequestBytes: 30, initialMs: 50 });
   const calling = background(client.increment("abcdefghijklmnopqrstuvwxyz")); // 40 bytes
-  const arrived = await fake.collect(30);
+  // A refusal comes at once; a client that sent the request waits for a reply instead.
+  await within(calling.catch(() => {}), {
+    awaiting: "increment() to refuse the request",
+    ms: 300,
+    section: section("A size limit"),
+  }).catch(() => {});
+  const arrived = await fake.drain({
+    awaiting: "the fake server's own marker, after anything the client sent",
+    section: section("A size limit"),
+  });
   if (arrived.length) {
     fail({
       summary: "a 40-byte request left although the limit was 30",
@@ -196,7 +208,10 @@ Deno.test("client: a wait equal to limitMs is still waited; only the next one gi
       section: section("The client: backoff and matching replies"),
     },
   );
-  const sent = await fake.collect(20);
+  const sent = await fake.drain({
+    awaiting: "the fake server's own marker, after the client's sends",
+    section: section("The client: backoff and matching replies"),
+  });
   expectEqual([waits.slice(0, 8), sent.length], [[10, 20, 40, 80], 4], {
     what: "the waits, and how many sends the fake server saw",
     section: section("The client: backoff and matching replies"),

@@ -79,7 +79,12 @@ function call(promise: Promise<number>, awaiting: string, ms = 1000): Promise<nu
 
 Deno.test("end to end: lost requests are re-sent, and the counter moves once", async () => {
   await withRelay(dropFirst(2), async (relay, direct) => {
-    using counter = CounterClient.open(relay.addr, { initialMs: 30, factor: 2, limitMs: 1000 });
+    using counter = CounterClient.open(relay.addr, {
+      initialMs: 30,
+      factor: 2,
+      limitMs: 1000,
+      sleep: relay.lossTimer(),
+    });
     const value = await call(
       counter.increment("hits"),
       "increment() through a relay that drops the first two requests",
@@ -104,7 +109,12 @@ Deno.test("end to end: lost requests are re-sent, and the counter moves once", a
 
 Deno.test("end to end: a lost reply makes the client re-send, and the server answers from its cache", async () => {
   await withRelay(dropFirst(1, "reply"), async (relay, direct) => {
-    using counter = CounterClient.open(relay.addr, { initialMs: 30, factor: 2, limitMs: 1000 });
+    using counter = CounterClient.open(relay.addr, {
+      initialMs: 30,
+      factor: 2,
+      limitMs: 1000,
+      sleep: relay.lossTimer(),
+    });
     const value = await call(
       counter.increment("hits"),
       "increment() through a relay that drops the first reply",
@@ -124,7 +134,12 @@ Deno.test("end to end: a lost reply makes the client re-send, and the server ans
 
 Deno.test("end to end: a held-back original arrives after its re-send; it is not executed again, and its stale reply is skipped", async () => {
   await withRelay(script(["hold"]), async (relay, direct) => {
-    using counter = CounterClient.open(relay.addr, { initialMs: 30, factor: 2, limitMs: 1000 });
+    using counter = CounterClient.open(relay.addr, {
+      initialMs: 30,
+      factor: 2,
+      limitMs: 1000,
+      sleep: relay.lossTimer(),
+    });
     const first = await call(counter.increment("hits"), "the first increment()");
     // The relay delivered the re-send, then the held original: two replies come back.
     await relay.waitFor(2, "reply", {
@@ -154,7 +169,12 @@ Deno.test("end to end: 20 increments through seeded 20% loss each way, each exec
   const random = seeded(2024);
   const lossy: Plan = () => random() < 0.2 ? "drop" : "forward";
   await withRelay(lossy, async (relay, direct) => {
-    using counter = CounterClient.open(relay.addr, { initialMs: 10, factor: 2, limitMs: 1000 });
+    using counter = CounterClient.open(relay.addr, {
+      initialMs: 10,
+      factor: 2,
+      limitMs: 1000,
+      sleep: relay.lossTimer(),
+    });
     const values: number[] = [];
     for (let i = 0; i < 20; i++) {
       values.push(

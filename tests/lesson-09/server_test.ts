@@ -136,7 +136,16 @@ Deno.test("server: ignores datagrams without an id, answers bad requests with `E
     for (const junk of ["hello", "", "1234 INCR x", "ABCDEF01 INCR x", "\xff\xfe"]) {
       await peer.send(junk, addr);
     }
-    const replies = await peer.collect(40);
+    // The server answers in order: a reply to junk would come before the reply to this.
+    await peer.send("0000beef FROB x", addr);
+    const { before: replies, last } = await peer.receiveUntil(
+      (d) => decoder.decode(d.data).startsWith("0000beef "),
+      {
+        awaiting: 'a reply to "0000beef FROB x", sent after the junk',
+        section: section("The protocol"),
+        mistake: "a bad datagram must be skipped or refused, not end the server loop",
+      },
+    );
     if (replies.length) {
       fail({
         summary: "the server answered a datagram that carries no request id",
@@ -146,9 +155,12 @@ Deno.test("server: ignores datagrams without an id, answers bad requests with `E
           "ignore the datagram",
       });
     }
+    expectBytes(decoder.decode(last.data), "0000beef ERR bad request", {
+      what: 'the reply to "0000beef FROB x"',
+      section: section("The protocol"),
+    });
     for (
       const [request, expected] of [
-        ["0000beef FROB x", "0000beef ERR bad request"],
         ["0000bee0 INCR", "0000bee0 ERR bad request"],
         ["0000bee1 INCR has space", "0000bee1 ERR bad request"],
         ["0000bee2 INCR ok", "0000bee2 OK 1"],
