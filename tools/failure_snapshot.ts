@@ -121,4 +121,38 @@ export async function checkSnapshot(
     mode: update ? "update" : "assert",
     serializer: (value: unknown) => String(value),
   });
+  if (update && !updated.size) {
+    // Registered after the snapshot writer's own "unload" listener, so it runs after the write.
+    globalThis.addEventListener("unload", () => {
+      for (const path of updated) sortSnapshotFile(path);
+    });
+  }
+  if (update) updated.add(`${ROOT}${file}`);
+}
+
+/** The snapshot files written in this process (update mode). */
+const updated = new Set<string>();
+
+/**
+ * Rewrites a snapshot file with its entries in order of their names. The
+ * snapshot writer records them in the order the checks finished, which
+ * differs from run to run; sorted, an update changes only what changed.
+ *
+ * @example
+ * ```ts ignore
+ * sortSnapshotFile("tests/lesson-03/__snapshots__/mistakes.ts.snap");
+ * ```
+ */
+export function sortSnapshotFile(path: string): void {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch {
+    return;
+  }
+  const [head, ...entries] = text.split(/^(?=snapshot\[`)/m);
+  const name = (entry: string) => entry.slice("snapshot[`".length, entry.indexOf("`]"));
+  entries.sort((a, b) => name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
+  const sorted = head + entries.map((e) => e.trimEnd() + "\n\n").join("").trimEnd() + "\n";
+  if (sorted !== text) Deno.writeTextFileSync(path, sorted);
 }

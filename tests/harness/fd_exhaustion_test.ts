@@ -11,11 +11,17 @@ const section = { lesson: "lesson-11", heading: "harness" };
 
 /**
  * A server that says "hi" to each client. After a failed accept() it rests
- * `restMs` and goes on, or rethrows when `restMs` is undefined.
+ * `restMs` and goes on, or rethrows when `restMs` is undefined; it logs every
+ * failure, or with `logEvery: false` only the first.
  */
-function hiServer(log: (line: string) => void, restMs: number | undefined) {
+function hiServer(
+  log: (line: string) => void,
+  restMs: number | undefined,
+  { logEvery = true } = {},
+) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   let closing = false;
+  let failed = 0;
   const done = (async () => {
     while (true) {
       let conn: Deno.Conn;
@@ -24,7 +30,7 @@ function hiServer(log: (line: string) => void, restMs: number | undefined) {
       } catch (error) {
         if (closing) return;
         if (restMs === undefined) throw error;
-        log(`accept() failed: ${(error as Error).message}`);
+        if (logEvery || !failed++) log(`accept() failed: ${(error as Error).message}`);
         if (restMs) await new Promise((resolve) => setTimeout(resolve, restMs));
         continue;
       }
@@ -93,6 +99,24 @@ Deno.test({
       () =>
         expectServesAfterFdExhaustion(
           (log) => hiServer(log, 0),
+          section,
+          (server, watch) => readHi(server.addr, watch),
+        ),
+      LessonFailure,
+    );
+    assertStringIncludes(error.message, SPINS_OUT_OF_FILES);
+  },
+});
+
+Deno.test({
+  ...lowFdLimitTest(
+    "expectServesAfterFdExhaustion: a loop that logs its first failure, then retries at once in silence, fails, named",
+  ),
+  async fn() {
+    const error = await assertRejects(
+      () =>
+        expectServesAfterFdExhaustion(
+          (log) => hiServer(log, 0, { logEvery: false }),
           section,
           (server, watch) => readHi(server.addr, watch),
         ),
