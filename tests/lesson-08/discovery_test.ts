@@ -135,12 +135,14 @@ interface Discovery {
  * onFound has reported every name in `last` (each the last answer one
  * responder sends, so every datagram before it has been read too), or once
  * discover() returns by itself. No real window decides what arrives "in
- * time", so a loaded machine changes nothing.
+ * time", so a loaded machine changes nothing. `windowEnded` is called as
+ * soon as the window is over (a late answer is sent then).
  */
 async function discoverUntil(
   port: number,
   last: string[],
   sent: Promise<unknown> = Promise.resolve(),
+  windowEnded: () => void = () => {},
 ): Promise<Discovery> {
   const clock = new ManualClock();
   const reported: string[] = [];
@@ -166,6 +168,7 @@ async function discoverUntil(
     giveUp.abort();
   }
   clock.runOut();
+  windowEnded();
   const found: Found[] = await within(running, {
     awaiting: "discover() to return once its window (on the test's clock) is over",
     section: section("Collecting answers in a window"),
@@ -394,6 +397,35 @@ Deno.test({
           "not a setTimeout of your own: the tests' clock decides when the window ends"
         : "one wait of windowMs for the whole window, through options.sleep: a new wait " +
           "per receive() restarts the window with every answer",
+    });
+  },
+});
+
+const LATE = "kept an answer that arrived after the window had ended: when the window is over, " +
+  "stop at once (race each receive() against the window), do not wait for one more datagram";
+
+Deno.test({
+  ...linuxLoopbackTest("discover: an answer that arrives after the window has ended is left out"),
+  async fn() {
+    const port = freePort();
+    let windowEnded = () => {};
+    const ended = new Promise<void>((resolve) => windowEnded = resolve);
+    using early = fakeResponder(port, (id) => [`HERE ${id} alpha`]);
+    using late = fakeResponder(port, (id) => [`HERE ${id} latecomer`], ended);
+    const { names, reported } = await discoverUntil(port, ["alpha"], early.sent, windowEnded);
+    await within(late.sent, {
+      awaiting: "the late answer to be sent",
+      section: section("Collecting answers in a window"),
+    });
+    expectEqual(names, ["alpha"], {
+      what: "the names discover() returned, one answer in the window and one after it",
+      section: section("Collecting answers in a window"),
+      mistake: names.includes("latecomer") ? LATE : undefined,
+    });
+    expectEqual(reported, ["alpha"], {
+      what: "the names onFound reported",
+      section: section("Collecting answers in a window"),
+      mistake: reported.includes("latecomer") ? LATE : undefined,
     });
   },
 });

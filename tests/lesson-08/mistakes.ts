@@ -228,6 +228,20 @@ export const mistakes: Mistake[] = [
     caughtBy: "a new wait per receive() restarts the window",
   },
   {
+    id: "reads-past-window",
+    summary: "discover checks a flag that the window sets, between receives, so it waits for " +
+      "one more datagram after the window and keeps it",
+    file: "discovery.ts",
+    edits: [{
+      find: "    while (true) {\n      pending = socket.receive();\n" +
+        "      const next = await Promise.race([pending, windowOver]);\n" +
+        '      if (next === "over") break;\n',
+      replace: "    let ended = false;\n    windowOver.then(() => ended = true);\n" +
+        "    while (!ended) {\n      pending = socket.receive();\n      const next = await pending;\n",
+    }],
+    caughtBy: "kept an answer that arrived after the window had ended",
+  },
+  {
     id: "reports-every-answer",
     summary: "discover calls onFound for every good answer, a responder's repeats included",
     file: "discovery.ts",
