@@ -114,10 +114,14 @@ export async function server(options: ProgramOptions): Promise<void> {
  * The program's `client` role: connect to options.hostname:options.port, send
  * each line of options.args (or {@linkcode DEMO_LINES}) and then `QUIT`, all
  * at once, and log every line sent (`> …`) and every reply (`< …`) until the
- * server closes. ("Running it as a program")
+ * server closes. An argument with a line break in it (`\n` or `\r`) would be
+ * two requests: refuse it with a RangeError before connecting.
+ * ("Running it as a program")
  */
 export async function client(options: ProgramOptions): Promise<void> {
-  // TODO: lines = options.args (or DEMO_LINES) plus "QUIT"; connect; close the connection on abort.
+  // TODO: lines = options.args (or DEMO_LINES) plus "QUIT"; a line with "\n" or "\r" in it:
+  // TODO:   throw a RangeError naming it, before connecting.
+  // TODO: connect; close the connection on abort.
   // TODO: write all the lines at once, each with "\n" (loop: write() may take only part);
   // TODO:   log "> LINE" for each.
   // TODO: read replies with a LineReader(conn, MAX_LINE_BYTES) until the end; log "< REPLY" for

@@ -303,7 +303,8 @@ export async function server(options: ProgramOptions): Promise<void> {
  * The program's `client` role: connect to options.hostname:options.port, send
  * each line of options.args (or {@linkcode DEMO_LINES}) and then `QUIT`, all
  * at once, and log every line sent (`> …`) and every reply (`< …`) until the
- * server closes.
+ * server closes. An argument with a line break in it (`\n` or `\r`) would be
+ * two requests: it is refused with a RangeError before connecting.
  *
  * @example
  * ```ts ignore
@@ -314,6 +315,12 @@ export async function server(options: ProgramOptions): Promise<void> {
  */
 export async function client(options: ProgramOptions): Promise<void> {
   const lines = [...(options.args?.length ? options.args : DEMO_LINES), "QUIT"];
+  const broken = lines.find((line) => /[\r\n]/.test(line));
+  if (broken !== undefined) {
+    throw new RangeError(
+      `each argument is one request line; ${JSON.stringify(broken)} has a line break in it`,
+    );
+  }
   const conn = await Deno.connect({ hostname: options.hostname, port: options.port });
   const abort = () => conn.close();
   options.signal.addEventListener("abort", abort, { once: true });

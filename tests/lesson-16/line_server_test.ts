@@ -12,7 +12,7 @@ import {
   startLineServer,
 } from "../../exercises/lesson-16/line_server.ts";
 import { background, within } from "../harness/deadline.ts";
-import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
+import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
 import { ManualClock } from "../harness/manual_clock.ts";
@@ -44,6 +44,7 @@ import {
   GIVES_UP_OUT_OF_FILES,
 } from "../harness/fd_exhaustion.ts";
 import { lowFdLimitTest } from "../harness/fd_limit.ts";
+import { TcpProxy } from "../harness/tcp_proxy.ts";
 const section = sectionsOf("lesson-16");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -603,6 +604,85 @@ Deno.test("program: `client` sends its lines and QUIT at once, and prints every 
     fake.close();
     await running.catch(() => {});
   }
+});
+
+Deno.test("program: `client` prints a non-ASCII reply whole when a read ends inside a character", async () => {
+  using fake = FakeServer.open();
+  // "OK gr" then the first byte of "ü": the client reads them apart from the rest on every run.
+  await using proxy = TcpProxy.open(fake.addr, { reply: { cuts: [6] } });
+  const { log, running } = startClientRole(client, { port: proxy.addr.port, args: ["ECHO grüße"] });
+  try {
+    const conn = await fake.accept({
+      awaiting: "the client program to connect",
+      watch: running,
+      section: section("Running it as a program"),
+    });
+    await readExactly(conn, "ECHO grüße\nQUIT\n".length + 2, {
+      awaiting: "the client program's two lines",
+      section: section("Running it as a program"),
+    });
+    await send(conn, "OK grüße\nBYE\n", {
+      awaiting: "the replies to be sent",
+      section: section("Running it as a program"),
+    });
+    conn.close();
+    await within(running, {
+      awaiting: "client() to return once the server closed",
+      section: section("Running it as a program"),
+    });
+    expectEqual(log.lines.filter((l) => l.startsWith("<")), ["< OK grüße", "< BYE"], {
+      what: "the replies the client program printed, the first cut inside the ü",
+      section: section("Running it as a program"),
+      mistake: log.lines.some((l) => l.includes("\uFFFD"))
+        ? "decoded each read() on its own: a character cut between two reads became U+FFFD; " +
+          "split the bytes into lines first (LineReader), then decode each whole line"
+        : undefined,
+    });
+  } finally {
+    fake.close();
+    await running.catch(() => {});
+  }
+});
+
+Deno.test("program: `client` refuses an argument with a line break in it, before connecting", async () => {
+  using fake = FakeServer.open();
+  for (const arg of ["ECHO a\nQUIT", "ECHO b\r"]) {
+    const { running } = startClientRole(client, { port: fake.addr.port, args: [arg] });
+    try {
+      await expectRejects(
+        () =>
+          within(running, {
+            awaiting: `client() with the argument ${JSON.stringify(arg)}`,
+            section: section("Running it as a program"),
+          }),
+        {
+          kind: RangeError,
+          what: `client() with the argument ${JSON.stringify(arg)} (a line break: two requests)`,
+          section: section("Running it as a program"),
+          mistake: "each argument is one request line: refuse one with \\n or \\r in it (a " +
+            "RangeError), or the server gets two requests",
+        },
+      );
+    } catch (error) {
+      fake.close(); // resets the connection it never accepted: the client's read fails
+      await running.catch(() => {});
+      throw error;
+    }
+  }
+  // Nothing connected: the first connection the fake accepts is the test's own.
+  using marker = await connect(fake.addr, {
+    awaiting: "the test's own connection",
+    section: section("Running it as a program"),
+  });
+  const first = await fake.accept({
+    awaiting: "the test's own connection",
+    section: section("Running it as a program"),
+  });
+  expectEqual(first.remoteAddr.port, (marker.localAddr as Deno.NetAddr).port, {
+    what: "the port of the first connection the server saw",
+    section: section("Running it as a program"),
+    mistake: "connected before refusing the argument: check every line first",
+  });
 });
 
 Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {

@@ -265,6 +265,49 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "kept part of the long line",
   },
+  {
+    id: "client-decodes-each-read",
+    summary: "the client program decodes each read() on its own and splits the text on \\n, so a " +
+      "character cut between two reads becomes U+FFFD",
+    file: "line_server.ts",
+    edits: [{
+      find: "    const replies = new LineReader(conn, MAX_LINE_BYTES);\n    while (true) {\n" +
+        '      const result = await replies.next();\n      if (result.kind === "end") break;\n' +
+        '      options.log(\n        result.kind === "line"\n' +
+        "          ? `< ${decoder.decode(result.bytes)}`\n" +
+        '          : "< (a reply too long to show)",\n      );\n    }\n',
+      replace:
+        '    const buffer = new Uint8Array(4096);\n    let text = "";\n    while (true) {\n' +
+        "      const n = await conn.read(buffer);\n      if (n === null) break;\n" +
+        "      text += decoder.decode(buffer.subarray(0, n));\n" +
+        '      const parts = text.split("\\n");\n      text = parts.pop()!;\n' +
+        "      for (const part of parts) {\n" +
+        '        options.log(part.length > MAX_LINE_BYTES ? "< (a reply too long to show)" : `< ${part}`);\n' +
+        "      }\n    }\n",
+    }],
+    caughtBy: "a character cut between two reads became U+FFFD",
+  },
+  {
+    id: "client-sends-any-argument",
+    summary: "the client program sends an argument with a line break in it, which the server " +
+      "takes as two requests",
+    file: "line_server.ts",
+    edits: [{
+      find: "  const broken = lines.find((line) => /[\\r\\n]/.test(line));\n",
+      replace: "  const broken = undefined;\n",
+    }],
+    caughtBy: "each argument is one request line",
+  },
+  {
+    id: "client-refuses-newline-only",
+    summary: "the client program refuses an argument with \\n in it but sends one with a lone \\r",
+    file: "line_server.ts",
+    edits: [{
+      find: "  const broken = lines.find((line) => /[\\r\\n]/.test(line));\n",
+      replace: '  const broken = lines.find((line) => line.includes("\\n"));\n',
+    }],
+    caughtBy: "each argument is one request line",
+  },
   ...outOfFilesMistakes("line_server.ts", {
     rest: "if (OUT_OF_DESCRIPTORS.test((error as Error).message)) await rest(ACCEPT_BACKOFF_MS);",
   }),
