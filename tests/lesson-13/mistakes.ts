@@ -170,5 +170,15 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "not closed",
   },
+  {
+    id: "error-log-names-kind-only",
+    summary: "the server logs the error's name (ConnectionReset) instead of its message",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "then ${(error as Error).message}; socket closed",
+      replace: "then ${(error as Error).name}; socket closed",
+    }],
+    caughtBy: "the error's own message",
+  },
   ...outOfFilesMistakes("tcp_deadlock.ts"),
 ];

@@ -484,12 +484,22 @@ Deno.test("server: a client that resets mid-stream ends only its own connection"
       section: section("The server"),
       watch,
     });
-    await log.next(/reset|error/i, {
+    const { input: line } = await log.next(/reset|error/i, {
       awaiting: "a log line about the error that ended the connection that reset",
       section: section("The server"),
       watch,
       mistake: "an error on one connection is caught and logged (e.g. `13 bytes processed, " +
         "then Connection reset by peer (os error 104); socket closed`), then ends that connection",
+    });
+    // 13 if the server echoed the bytes before the reset came, 0 if the reset came first.
+    const format = /^ {2}(0|13) bytes processed, then .*\(os error (104|32)\); socket closed$/;
+    expectThat(format.test(line ?? ""), JSON.stringify(line), {
+      what: "the log line about the connection that reset",
+      expected: '"  N bytes processed, then <the error\'s message>; socket closed", N the bytes ' +
+        "echoed before the error (0 or 13 here)",
+      section: section("The server"),
+      mistake: "log the bytes this connection processed before the error, and the error's own " +
+        "message (it says what happened: reset, broken pipe)",
     });
     const { bytes } = await talkTo(addr, encoder.encode("capitalize this!"), { keep: true, watch });
     expectBytes(bytes, "CAPITALIZE THIS!", {
