@@ -202,7 +202,11 @@ export class UdpRelay implements Disposable {
   lossTimer(): Sleep {
     return (ms, signal) =>
       new Promise<void>((resolve) => {
-        let timer: ReturnType<typeof setTimeout> | undefined;
+        if (signal.aborted) return resolve();
+        if (this.#losses > this.#lossesUsed) {
+          this.#lossesUsed++;
+          return resolve();
+        }
         const finish = () => {
           clearTimeout(timer);
           signal.removeEventListener("abort", finish);
@@ -214,9 +218,7 @@ export class UdpRelay implements Disposable {
           this.#lossesUsed++;
           finish();
         };
-        if (signal.aborted) return finish();
-        if (this.#losses > this.#lossesUsed) return onLoss();
-        timer = setTimeout(finish, ms);
+        const timer = setTimeout(finish, ms);
         signal.addEventListener("abort", finish);
         this.#lossWaiters.add(onLoss);
       });
