@@ -649,7 +649,7 @@ Deno.test("program: `client` refuses an argument with a line break in it, before
   for (const arg of ["ECHO a\nQUIT", "ECHO b\r"]) {
     const { running } = startClientRole(client, { port: fake.addr.port, args: [arg] });
     try {
-      await expectRejects(
+      const error = await expectRejects(
         () =>
           within(running, {
             awaiting: `client() with the argument ${JSON.stringify(arg)}`,
@@ -663,6 +663,12 @@ Deno.test("program: `client` refuses an argument with a line break in it, before
             "RangeError), or the server gets two requests",
         },
       );
+      const start = arg.split(/[\r\n]/)[0];
+      expectThat(error.message.includes(start), error.message, {
+        what: "the RangeError's message",
+        expected: `a message that names the argument (${JSON.stringify(start)} …)`,
+        section: section("Running it as a program"),
+      });
     } catch (error) {
       fake.close(); // resets the connection it never accepted: the client's read fails
       await running.catch(() => {});
