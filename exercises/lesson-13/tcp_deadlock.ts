@@ -114,7 +114,9 @@ export function upperAscii(bytes: Uint8Array): Uint8Array {
  * concurrently): log `Processing up to ${CHUNK_SIZE} bytes at a time from HOST:PORT`,
  * read a chunk, writeAll it back upper-cased, until EOF; then log
  * `  N bytes processed, socket closed` (with `(K non-ASCII, passed through
- * unchanged)` after `processed` when there were any) and close. close()
+ * unchanged)` after `processed` when there were any) and close. An error on
+ * a connection ends only it: log `  N bytes processed, then MESSAGE; socket
+ * closed` (N echoed before it, MESSAGE the error's own message). close()
  * closes the listener and every open connection. ("The server")
  */
 export function startServer(options: ServerOptions = {}): CapitalizeServer {

@@ -57,37 +57,31 @@ function outOfFiles(error: unknown): boolean {
 }
 
 /**
- * Runs `start` with `Deno.listen` wrapped, so that every `accept()` on a
- * listener it makes that fails for lack of descriptors is timed into
- * `failures`: a loop that retries at once is seen even if it logs nothing
- * after its first failure. `Deno.listen` is itself again when `start` returns
- * (a server makes its listener before it returns its address).
+ * Counts, until the returned function is called, every `accept()` of a TCP
+ * listener in this isolate that fails for lack of descriptors (timed into
+ * `failures`): `accept` is wrapped on the listeners' prototype, so a loop
+ * that retries at once is seen even if it logs nothing after its first
+ * failure, however it made its listener (`for await` calls `accept()` too).
+ * Only the server under test accepts while the test holds the shortage.
  */
-function countingFailedAccepts<S>(failures: number[], start: () => S): S {
-  const listen = Deno.listen;
-  const counted = (options: Deno.TcpListenOptions) => {
-    const listener = listen(options);
-    const accept = listener.accept.bind(listener);
-    Object.defineProperty(listener, "accept", {
-      configurable: true,
-      writable: true,
-      value: async () => {
-        try {
-          return await accept();
-        } catch (error) {
-          if (outOfFiles(error)) failures.push(performance.now());
-          throw error;
-        }
-      },
-    });
-    return listener;
+function countFailedAccepts(failures: number[]): () => void {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let proto: { accept: (this: Deno.Listener) => Promise<Deno.Conn> } | null = Object
+    .getPrototypeOf(probe);
+  probe.close();
+  while (proto && !Object.hasOwn(proto, "accept")) proto = Object.getPrototypeOf(proto);
+  if (!proto) return () => {};
+  const owner = proto;
+  const accept = owner.accept;
+  owner.accept = async function (this: Deno.Listener) {
+    try {
+      return await accept.call(this);
+    } catch (error) {
+      if (outOfFiles(error)) failures.push(performance.now());
+      throw error;
+    }
   };
-  Reflect.set(Deno, "listen", counted);
-  try {
-    return start();
-  } finally {
-    Reflect.set(Deno, "listen", listen);
-  }
+  return () => owner.accept = accept;
 }
 
 /**
@@ -215,11 +209,10 @@ export async function expectServesAfterFdExhaustion<S extends AddressedServer>(
   const log = new LogLines();
   const logged: number[] = []; // when each failed accept() was logged
   const made: number[] = []; // when each accept() failed, as seen on the listener
-  const server = countingFailedAccepts(made, () =>
-    start((line) => {
-      if (FAILED_ACCEPT.test(line)) logged.push(performance.now());
-      log.push(line);
-    }));
+  const server = start((line) => {
+    if (FAILED_ACCEPT.test(line)) logged.push(performance.now());
+    log.push(line);
+  });
   const watch = stillServing(server, {
     summary: "the server stopped serving after accept() failed for lack of file descriptors",
     section,
@@ -230,6 +223,7 @@ export async function expectServesAfterFdExhaustion<S extends AddressedServer>(
           "connection's own task",
   });
   let taken: { held: Deno.DatagramConn[]; queued?: Deno.Conn } = { held: [] };
+  const stopCounting = countFailedAccepts(made);
   try {
     taken = await runOutOfFiles(server, log, watch, section);
     await pause(HOLD_MS); // still no descriptor: a resting loop fails once, a spinning one often
@@ -251,6 +245,7 @@ export async function expectServesAfterFdExhaustion<S extends AddressedServer>(
     release(taken);
     await Promise.race([client(server, watch), watch]);
   } finally {
+    stopCounting();
     release(taken);
     await stopServer(server, { awaiting: "the server to stop after close()", section });
   }

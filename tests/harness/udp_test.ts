@@ -166,3 +166,16 @@ Deno.test("peer: drain gets its marker through a sender that keeps the socket's 
     await flooding;
   }
 });
+
+Deno.test("peer: drain with atLeast returns what really came when fewer came; spare markers are skipped later", async () => {
+  using server = UdpPeer.open();
+  using client = UdpPeer.open();
+  await client.send("only one", server.addr);
+  const got = await server.drain({ awaiting: "the marker", section }, 2);
+  assertEquals(got.map((d) => text(d.data)), ["only one"]);
+  // 130 datagrams: the marker is sent again after the 64th and the 128th, two spare copies.
+  for (let i = 0; i < 130; i++) await client.send("x", server.addr);
+  assertEquals((await server.drain({ awaiting: "the marker", section })).length, 130);
+  await client.send("after", server.addr);
+  assertEquals(text((await server.receive({ awaiting: "after", section })).data), "after");
+});

@@ -122,7 +122,7 @@ Deno.test("client: re-sends the same bytes after waits that grow, then gives up"
   const sent = await fake.drain({
     awaiting: "the fake server's own marker, after the client's sends",
     section: section("The client: backoff and matching replies"),
-  });
+  }, 4);
   const constant = waits.length > 1 && waits.every((w) => w === waits[0]);
   expectEqual(waits.slice(0, 8), [10, 20, 40, 80], {
     what: "the waits before each re-send (initialMs 10, factor 2, limitMs 100)",
@@ -211,7 +211,7 @@ Deno.test("client: a wait equal to limitMs is still waited; only the next one gi
   const sent = await fake.drain({
     awaiting: "the fake server's own marker, after the client's sends",
     section: section("The client: backoff and matching replies"),
-  });
+  }, 4);
   expectEqual([waits.slice(0, 8), sent.length], [[10, 20, 40, 80], 4], {
     what: "the waits, and how many sends the fake server saw",
     section: section("The client: backoff and matching replies"),

@@ -491,12 +491,14 @@ Deno.test("server: a client that resets mid-stream ends only its own connection"
       mistake: "an error on one connection is caught and logged (e.g. `13 bytes processed, " +
         "then Connection reset by peer (os error 104); socket closed`), then ends that connection",
     });
-    // 13 if the server echoed the bytes before the reset came, 0 if the reset came first.
-    const format = /^ {2}(0|13) bytes processed, then .*\(os error (104|32)\); socket closed$/;
-    expectThat(format.test(line ?? ""), JSON.stringify(line), {
+    // 13 if the server echoed the bytes before the reset came, 0 if the reset came first (less
+    // than 13 from a server that reads in smaller pieces).
+    const format = /^ {2}(\d+) bytes processed, then .*\(os error (104|32)\); socket closed$/;
+    const count = Number(line?.match(format)?.[1] ?? NaN);
+    expectThat(count <= 13, JSON.stringify(line), {
       what: "the log line about the connection that reset",
       expected: '"  N bytes processed, then <the error\'s message>; socket closed", N the bytes ' +
-        "echoed before the error (0 or 13 here)",
+        "echoed before the error (at most the 13 sent)",
       section: section("The server"),
       mistake: "log the bytes this connection processed before the error, and the error's own " +
         "message (it says what happened: reset, broken pipe)",
