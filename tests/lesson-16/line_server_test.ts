@@ -924,7 +924,9 @@ Deno.test("program: `client` leaves nothing on the signal once it has returned",
 
 Deno.test("program: `client` sends a 4 MiB line whole (partial writes), and shows a too-long reply", async () => {
   const where = section("Running it as a program");
-  await withServer({}, async (addr) => {
+  // An idle limit far past the wait below: a client that stops sending part-way is caught by the
+  // wait (naming the mistake), never ended first by the server's idle timeout.
+  await withServer({ idleMs: 60_000 }, async (addr) => {
     const big = `ECHO ${"x".repeat(4 * 1024 * 1024)}`;
     const { log, running } = startClientRole(client, { port: addr.port, args: [big] });
     await within(running, {
