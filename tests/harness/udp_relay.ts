@@ -190,8 +190,11 @@ export class UdpRelay implements Disposable {
    * soon as the relay has dropped or held back a datagram that no earlier
    * wait ended on: each loss ends exactly one wait, so a client re-sends once
    * per loss without waiting out real time. A wait with no loss to end it
-   * lasts its real `ms`, as the client's own timer would (a reply may be on
-   * its way); an abort ends it at once. Use it for one client at a time.
+   * lasts until its signal aborts (the client's reply came): no real timer,
+   * so a loaded machine cannot end a wait early, add a re-send, and shift
+   * which datagrams a seeded plan drops. A client whose reply never comes
+   * without a loss is left waiting, for the test's bound to catch. Use it
+   * for one client at a time.
    *
    * @example
    * ```ts ignore
@@ -200,7 +203,7 @@ export class UdpRelay implements Disposable {
    * ```
    */
   lossTimer(): Sleep {
-    return (ms, signal) =>
+    return (_ms, signal) =>
       new Promise<void>((resolve) => {
         if (signal.aborted) return resolve();
         if (this.#losses > this.#lossesUsed) {
@@ -208,7 +211,6 @@ export class UdpRelay implements Disposable {
           return resolve();
         }
         const finish = () => {
-          clearTimeout(timer);
           signal.removeEventListener("abort", finish);
           this.#lossWaiters.delete(onLoss);
           resolve();
@@ -218,7 +220,6 @@ export class UdpRelay implements Disposable {
           this.#lossesUsed++;
           finish();
         };
-        const timer = setTimeout(finish, ms);
         signal.addEventListener("abort", finish);
         this.#lossWaiters.add(onLoss);
       });
