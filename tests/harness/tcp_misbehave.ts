@@ -224,7 +224,11 @@ export function stillServing(
 /**
  * Connects to `server`, writes `request` (part of a request, say), then
  * resets the connection instead of closing it; resolves once the socket is
- * closed. Every step is bounded by `wait`.
+ * closed. Every step is bounded by `wait`. Where the test needs the server to
+ * meet the reset on an accepted connection (a reset that comes before
+ * `accept()` makes the accept fail instead, as lesson 11 explains), pass
+ * `accepted`: it gets the client's `host:port` and resolves once the server
+ * has shown it accepted it (a log line naming it), before anything is sent.
  *
  * @example
  * ```ts
@@ -243,6 +247,7 @@ export async function resetMidRequest(
   server: Deno.NetAddr,
   request: string | Uint8Array,
   wait: Awaiting,
+  accepted?: (client: string) => Promise<unknown>,
 ): Promise<void> {
   const socket = net.connect({ host: server.hostname, port: server.port });
   try {
@@ -253,6 +258,7 @@ export async function resetMidRequest(
       wait,
     );
     const from = `${socket.localAddress}:${socket.localPort}`;
+    await accepted?.(from);
     const bytes = typeof request === "string" ? new TextEncoder().encode(request) : request;
     await within(
       Promise.race([new Promise<void>((resolve) => socket.write(bytes, () => resolve())), failed]),

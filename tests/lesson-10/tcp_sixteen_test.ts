@@ -420,7 +420,13 @@ Deno.test("server: a client that resets after 5 bytes is reported, and the next 
       awaiting: "a client to send 5 bytes and reset",
       section: section("A client that hangs up early"),
       watch,
-    });
+    }, (client) =>
+      // Accepted first: a reset before accept() would fail the accept instead (lesson 11).
+      log.next(new RegExp(`We have accepted a connection from ${client.replaceAll(".", "\\.")}$`), {
+        awaiting: `the line "We have accepted a connection from ${client}"`,
+        section: section("A client that hangs up early"),
+        watch,
+      }));
     await log.next(/Client hung up early/, {
       awaiting: "a log line reporting the client that reset after 5 of 16 bytes",
       section: section("A client that hangs up early"),

@@ -483,7 +483,16 @@ Deno.test("server: a client that resets mid-stream ends only its own connection"
       awaiting: "a client to send 13 bytes and reset",
       section: section("The server"),
       watch,
-    });
+    }, (client) =>
+      // Accepted first: a reset before accept() would fail the accept instead (lesson 11).
+      log.next(
+        new RegExp(`^Processing up to \\d+ bytes at a time from ${client.replaceAll(".", "\\.")}$`),
+        {
+          awaiting: `the line "Processing up to … bytes at a time from ${client}"`,
+          section: section("The server"),
+          watch,
+        },
+      ));
     const { input: line } = await log.next(/reset|error/i, {
       awaiting: "a log line about the error that ended the connection that reset",
       section: section("The server"),
