@@ -562,6 +562,19 @@ Deno.test("program: `server` prints where it listens, serves, and stops when abo
   });
 });
 
+/** The fake server's side of a client program's run: send `replies`, close, await the client. */
+async function replyAndEnd(conn: Deno.Conn, replies: string, running: Promise<unknown>) {
+  await send(conn, replies, {
+    awaiting: "the replies to be sent",
+    section: section("Running it as a program"),
+  });
+  conn.close();
+  await within(running, {
+    awaiting: "client() to return once the server closed",
+    section: section("Running it as a program"),
+  });
+}
+
 Deno.test("program: `client` sends its lines and QUIT at once, and prints every reply", async () => {
   using fake = FakeServer.open();
   const { log, running } = startClientRole(client, {
@@ -583,15 +596,7 @@ Deno.test("program: `client` sends its lines and QUIT at once, and prints every 
       request,
       { what: "the lines the client program sent", section: section("The protocol") },
     );
-    await send(conn, "OK one\nOK TWO\nBYE\n", {
-      awaiting: "the replies to be sent",
-      section: section("Running it as a program"),
-    });
-    conn.close();
-    await within(running, {
-      awaiting: "client() to return once the server closed",
-      section: section("Running it as a program"),
-    });
+    await replyAndEnd(conn, "OK one\nOK TWO\nBYE\n", running);
     expectEqual(
       log.lines,
       ["> ECHO one", "> UPPER two", "> QUIT", "< OK one", "< OK TWO", "< BYE"],
@@ -621,15 +626,7 @@ Deno.test("program: `client` prints a non-ASCII reply whole when a read ends ins
       awaiting: "the client program's two lines",
       section: section("Running it as a program"),
     });
-    await send(conn, "OK grüße\nBYE\n", {
-      awaiting: "the replies to be sent",
-      section: section("Running it as a program"),
-    });
-    conn.close();
-    await within(running, {
-      awaiting: "client() to return once the server closed",
-      section: section("Running it as a program"),
-    });
+    await replyAndEnd(conn, "OK grüße\nBYE\n", running);
     expectEqual(log.lines.filter((l) => l.startsWith("<")), ["< OK grüße", "< BYE"], {
       what: "the replies the client program printed, the first cut inside the ü",
       section: section("Running it as a program"),
