@@ -62,7 +62,7 @@ export function startGreeter(options: GreeterOptions = {}): Greeter {
   // TODO: close() closes the listener; the pending accept() then fails and the
   //       loop must end quietly (a `closing` flag tells the two apart).
   // TODO: any other failed accept() (a client reset before you accepted it:
-  //       NotConnected; out of file descriptors: rest ~100 ms) is one
+  //       NotConnected; out of file descriptors: rest ~10 ms) is one
   //       connection's trouble: log it and accept the next. Only close() ends
   //       the loop. (lesson 11 README, "When accept() fails for one connection")
   throw new Error("not implemented: startGreeter");

@@ -111,7 +111,7 @@ export function startServer(options: ServerOptions = {}): TcpServer {
   //       writeAll the reply, close the connection.
   // TODO: on UnexpectedEof log `  Client hung up early: <message>; socket closed`, then go on.
   // TODO: if accept() fails and close() was not called (a client reset before you
-  //       accepted it: NotConnected; out of file descriptors: rest ~100 ms), log it
+  //       accepted it: NotConnected; out of file descriptors: rest ~10 ms), log it
   //       and accept the next: only close() ends the loop. (lesson 11 README,
   //       "When accept() fails for one connection")
   // TODO: close() closes the listener (and the connection being served); the loop then ends.

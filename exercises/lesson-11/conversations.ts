@@ -108,7 +108,7 @@ export function startServer(options: ServerOptions = {}): ConversationServer {
   // TODO: Deno.listen (hostname default 127.0.0.1, port default 0).
   // TODO: accept in a loop; start each conversation WITHOUT awaiting it.
   // TODO: if accept() fails and close() was not called (a client reset before you
-  //       accepted it: NotConnected; out of file descriptors: rest ~100 ms), log it
+  //       accepted it: NotConnected; out of file descriptors: rest ~10 ms), log it
   //       and accept the next: only close() ends the loop. ("When accept() fails
   //       for one connection")
   // TODO: catch errors inside each conversation, and always close its socket.

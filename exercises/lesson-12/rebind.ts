@@ -76,7 +76,7 @@ export function startGreeter(options: GreeterOptions = {}): Greeter {
   // TODO: listenOn the address asked (not 0.0.0.0: that is every interface).
   // TODO: accept in a loop; greet; close the connection (the server closes first).
   // TODO: if accept() fails and close() was not called (a client reset before you
-  //       accepted it: NotConnected; out of file descriptors: rest ~100 ms), log it
+  //       accepted it: NotConnected; out of file descriptors: rest ~10 ms), log it
   //       and accept the next: only close() ends the loop. (lesson 11 README,
   //       "When accept() fails for one connection")
   // TODO: close() must close the listener, or the port stays taken.

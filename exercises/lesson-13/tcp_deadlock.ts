@@ -122,7 +122,7 @@ export function upperAscii(bytes: Uint8Array): Uint8Array {
 export function startServer(options: ServerOptions = {}): CapitalizeServer {
   // TODO: Deno.listen; accept in a loop; one task per connection (not awaited).
   // TODO: if accept() fails and close() was not called (a client reset before you
-  //       accepted it: NotConnected; out of file descriptors: rest ~100 ms), log it
+  //       accepted it: NotConnected; out of file descriptors: rest ~10 ms), log it
   //       and accept the next: only close() ends the loop. (lesson 11 README,
   //       "When accept() fails for one connection")
   // TODO: per connection: read CHUNK_SIZE at a time, writeAll(conn, upperAscii(chunk)).

@@ -82,7 +82,7 @@ export function startCountServer(options: ServerOptions = {}): CountServer {
   // TODO: Deno.listen (hostname default 127.0.0.1, port default 0).
   // TODO: an accept loop that starts a handler per connection without awaiting it.
   // TODO: if accept() fails and close() was not called (a client reset before you
-  //       accepted it: NotConnected; out of file descriptors: rest ~100 ms), log it
+  //       accepted it: NotConnected; out of file descriptors: rest ~10 ms), log it
   //       and accept the next: only close() ends the loop. (lesson 11 README,
   //       "When accept() fails for one connection")
   // TODO: handler: countToEnd, writeAll(replyFor(count)), then close the connection (also on error).

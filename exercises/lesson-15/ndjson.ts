@@ -81,7 +81,7 @@ export function encodeMessage(value: unknown): Uint8Array {
 export function serveNdjson(handler: Handler, options: ServerOptions = {}): NdjsonServer {
   // TODO: Deno.listen; an accept loop starting one handler per connection (not awaited).
   // TODO: if accept() fails and close() was not called (a client reset before you
-  //       accepted it: NotConnected; out of file descriptors: rest ~100 ms), log it
+  //       accepted it: NotConnected; out of file descriptors: rest ~10 ms), log it
   //       and accept the next: only close() ends the loop. (lesson 11 README,
   //       "When accept() fails for one connection")
   // TODO: per connection: writer = conn.writable.getWriter(); for await (line of lines(readableOf(conn))).

@@ -82,7 +82,7 @@ export function startLineServer(options: LineServerOptions = {}): LineServer {
   // TODO: Deno.listen; defaults: 127.0.0.1, port 0, MAX_LINE_BYTES, DEFAULT_IDLE_MS.
   // TODO: an accept loop that starts handle(conn) per connection WITHOUT awaiting it,
   // TODO:   and survives a failed accept(): unless close() was called, log it, rest
-  // TODO:   ~100 ms if out of file descriptors (os error 23/24; close() cuts the rest short),
+  // TODO:   ~10 ms if out of file descriptors (os error 23/24; close() cuts the rest short),
   // TODO:   and accept the next.
   // TODO: at most maxConnections handled at once (default DEFAULT_MAX_CONNECTIONS):
   // TODO:   one more is logged ("… turned away: N open"), gets ERR_BUSY + "\n" and is closed;

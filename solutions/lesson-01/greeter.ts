@@ -16,7 +16,7 @@ import { decodeText, encodeText } from "./bytes.ts";
 const OUT_OF_DESCRIPTORS = /\(os error 2[34]\)/;
 
 /** How long the accept loop rests after running out of file descriptors, in milliseconds. */
-const ACCEPT_BACKOFF_MS = 100;
+const ACCEPT_BACKOFF_MS = 10;
 
 /** Where to find a server: a host name or address, and a port. */
 export interface HostPort {

@@ -17,7 +17,7 @@ import type { ProgramOptions } from "@course/program";
 const OUT_OF_DESCRIPTORS = /\(os error 2[34]\)/;
 
 /** How long the accept loop rests after running out of file descriptors, in milliseconds. */
-const ACCEPT_BACKOFF_MS = 100;
+const ACCEPT_BACKOFF_MS = 10;
 
 /** The port the book's examples use. */
 export const DEFAULT_PORT = 1060;

@@ -14,7 +14,7 @@
 const OUT_OF_DESCRIPTORS = /\(os error 2[34]\)/;
 
 /** How long the accept loop rests after running out of file descriptors, in milliseconds. */
-const ACCEPT_BACKOFF_MS = 100;
+const ACCEPT_BACKOFF_MS = 10;
 
 /** A running counting server. */
 export interface CountServer {

@@ -17,7 +17,7 @@ import { TextLineStream } from "@std/streams";
 const OUT_OF_DESCRIPTORS = /\(os error 2[34]\)/;
 
 /** How long the accept loop rests after running out of file descriptors, in milliseconds. */
-const ACCEPT_BACKOFF_MS = 100;
+const ACCEPT_BACKOFF_MS = 10;
 
 /** Answers one message: returns the reply value (or a promise of it). */
 export type Handler = (message: unknown) => unknown;

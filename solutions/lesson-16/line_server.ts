@@ -27,7 +27,7 @@ export const DEFAULT_IDLE_MS = 30_000;
 const OUT_OF_DESCRIPTORS = /\(os error 2[34]\)/;
 
 /** How long the accept loop rests after running out of file descriptors, in milliseconds. */
-const ACCEPT_BACKOFF_MS = 100;
+const ACCEPT_BACKOFF_MS = 10;
 
 /** How many connections the server serves at once by default. */
 export const DEFAULT_MAX_CONNECTIONS = 256;
