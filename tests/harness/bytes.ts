@@ -124,7 +124,18 @@ export function describe(data: string | Uint8Array): string {
  */
 export function firstDifference(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  let i = 0;
+  if (a.byteOffset % 4 === b.byteOffset % 4) {
+    // Four bytes at a time where both line up: megabytes compare in milliseconds.
+    for (; i < n && (a.byteOffset + i) % 4 !== 0; i++) if (a[i] !== b[i]) return i;
+    const words = (n - i) >>> 2;
+    const wa = new Uint32Array(a.buffer, a.byteOffset + i, words);
+    const wb = new Uint32Array(b.buffer, b.byteOffset + i, words);
+    let w = 0;
+    while (w < words && wa[w] === wb[w]) w++;
+    i += w * 4;
+  }
+  for (; i < n; i++) if (a[i] !== b[i]) return i;
   return a.length === b.length ? -1 : n;
 }
 

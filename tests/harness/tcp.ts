@@ -82,16 +82,28 @@ export async function expectRefused(
 
 /**
  * Reads until the peer closes its sending side (EOF), bounded. Fails with
- * what arrived so far if EOF does not come in time.
+ * what arrived so far if EOF does not come in time, and, given `overflow`, as
+ * soon as more than `overflow.atMost` bytes have arrived, naming
+ * `overflow.mistake` (a peer that sends without end must not fill the test's
+ * memory while the wait runs out).
  *
  * @example
  * ```ts ignore
  * import { readToEnd } from "./tcp.ts";
  * const bytes = await readToEnd(conn, { awaiting: "the greeting and EOF", section });
+ * const echo = await readToEnd(conn, {
+ *   awaiting: "the echo and EOF",
+ *   section,
+ *   overflow: { atMost: 1024, mistake: "the echo repeats bytes" },
+ * });
  * ```
  */
-export async function readToEnd(conn: Deno.Conn, wait: Awaiting): Promise<Uint8Array> {
+export async function readToEnd(
+  conn: Deno.Conn,
+  wait: Awaiting & { overflow?: { atMost: number; mistake: string } },
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
+  let total = 0;
   const reading = (async () => {
     const buffer = new Uint8Array(64 * 1024);
     while (true) {
@@ -102,6 +114,15 @@ export async function readToEnd(conn: Deno.Conn, wait: Awaiting): Promise<Uint8A
       }
       received(conn, buffer.subarray(0, n));
       chunks.push(buffer.slice(0, n));
+      total += n;
+      if (wait.overflow && total > wait.overflow.atMost) {
+        fail({
+          summary: `more than ${wait.overflow.atMost} bytes arrived, awaiting ${wait.awaiting}`,
+          section: wait.section,
+          got: `${total} bytes so far, and no EOF`,
+          mistake: wait.overflow.mistake,
+        });
+      }
     }
   })();
   reading.catch(() => {});

@@ -140,6 +140,27 @@ export const mistakes: Mistake[] = [
     caughtBy: "becomes U+FFFD",
   },
   {
+    id: "echo-one-write",
+    summary: "the echo calls conn.write() once per chunk and ignores how many bytes it took",
+    file: "conversations.ts",
+    edits: [{
+      find: "        await writeAll(conn, buffer.subarray(0, n));",
+      replace: "        await conn.write(buffer.subarray(0, n));",
+    }],
+    caughtBy: "write() may take only part of the bytes",
+  },
+  {
+    id: "echo-write-loop-keeps-last-count",
+    summary: "the echo loops over write() but sets the count to each write's instead of adding it",
+    file: "conversations.ts",
+    edits: [{
+      find: "        await writeAll(conn, buffer.subarray(0, n));",
+      replace: "        const chunk = buffer.subarray(0, n);\n" +
+        "        for (let sent = 0; sent < chunk.length;) sent = await conn.write(chunk.subarray(sent));",
+    }],
+    caughtBy: "the echo sends bytes again",
+  },
+  {
     id: "count-keeps-last-read",
     summary: "the byte count is set to each read()'s count instead of adding it",
     file: "conversations.ts",
