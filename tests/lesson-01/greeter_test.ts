@@ -23,6 +23,7 @@ import { expectServesAfterResetBeforeAccept, RETHROWS_ACCEPT } from "../harness/
 import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
 import { expectServesAfterFdExhaustion, GIVES_UP_OUT_OF_FILES } from "../harness/fd_exhaustion.ts";
 import { lowFdLimitTest } from "../harness/fd_limit.ts";
+import { shortWrites } from "../harness/short_writes.ts";
 
 const section = sectionsOf("lesson-01");
 
@@ -34,6 +35,10 @@ const WITHHOLD_MS = 30;
 
 const aliased = "kept each chunk as a view of the one read buffer (subarray), so " +
   "the next read() overwrote it: keep a copy of each chunk (slice)";
+
+/** The mistake when only the start of the greeting arrives. */
+const ONLY_PART_WRITTEN = "only the start of the greeting arrived: write() may take only part " +
+  "of the bytes and resolves to how many it took; write the rest until all are sent";
 
 const neverClosed =
   "the greeter never closed the connection, so the client waits for EOF forever: " +
@@ -84,6 +89,8 @@ async function greetedAt(greeter: Greeter, which: string, mistake?: string): Pro
       mistake: text.includes(`:${greeter.addr.port}`)
         ? "the greeting named the server's own address (conn.localAddr): " +
           "the client is at the other end, conn.remoteAddr"
+        : text.length < 24 && `Hello, 127.0.0.1:${me.port}!\n`.startsWith(text)
+        ? ONLY_PART_WRITTEN
         : !text.includes(String(me.port))
         ? "the greeting must name the client's own address (conn.remoteAddr), not a fixed text"
         : undefined,
@@ -112,6 +119,14 @@ Deno.test("greetingFor: `Hello, HOST:PORT!` and a newline", () => {
 
 Deno.test("greeter: greets a client by the client's own address, then closes", async () => {
   await withGreeter((greeter) => greetedAt(greeter, "the client"));
+});
+
+Deno.test("greeter: greets whole when each write() takes only half of its bytes", async () => {
+  await withGreeter(async (greeter) => {
+    // Over loopback a 24-byte write is never cut short by itself: the test makes it so.
+    using _cutting = await shortWrites({ localPort: greeter.addr.port });
+    await greetedAt(greeter, "the client (each of the greeter's write() calls cut to half)");
+  });
 });
 
 Deno.test("greeter: serves several clients one after another, each by its own port", async () => {

@@ -65,6 +65,17 @@ export const mistakes: Mistake[] = [
     caughtBy: "decoded each chunk on its own",
   },
   {
+    id: "greeter-one-write",
+    summary: "the greeter writes the greeting with one write() and ignores how many bytes it took",
+    file: "greeter.ts",
+    edits: [{
+      find:
+        "        for (let sent = 0; sent < bytes.length;) sent += await conn.write(bytes.subarray(sent));",
+      replace: "        await conn.write(bytes);",
+    }],
+    caughtBy: "only the start of the greeting arrived",
+  },
+  {
     id: "greeter-never-closes",
     summary: "the greeter writes the greeting but never closes the connection",
     file: "greeter.ts",
