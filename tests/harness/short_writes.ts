@@ -47,6 +47,21 @@ export function shortWritesNote(whose: string): string {
     "write() may when the send buffer is nearly full";
 }
 
+/**
+ * The mistake when only the start of `what` arrived: a write() whose count
+ * was ignored.
+ *
+ * @example
+ * ```ts
+ * import { onlyPartWritten } from "./short_writes.ts";
+ * onlyPartWritten("the greeting"); // "only the start of the greeting arrived: …"
+ * ```
+ */
+export function onlyPartWritten(what: string): string {
+  return `only the start of ${what} arrived: write() may take only part of the bytes and ` +
+    "resolves to how many it took; write the rest until all are sent";
+}
+
 /** The prototype that owns `write` for TCP connections (found on a probe connection). */
 async function connWriteOwner(): Promise<{ write: Deno.Conn["write"] } | null> {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -23,7 +23,7 @@ import { expectServesAfterResetBeforeAccept, RETHROWS_ACCEPT } from "../harness/
 import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
 import { expectServesAfterFdExhaustion, GIVES_UP_OUT_OF_FILES } from "../harness/fd_exhaustion.ts";
 import { lowFdLimitTest } from "../harness/fd_limit.ts";
-import { shortWrites } from "../harness/short_writes.ts";
+import { onlyPartWritten, shortWrites } from "../harness/short_writes.ts";
 
 const section = sectionsOf("lesson-01");
 
@@ -35,10 +35,6 @@ const WITHHOLD_MS = 30;
 
 const aliased = "kept each chunk as a view of the one read buffer (subarray), so " +
   "the next read() overwrote it: keep a copy of each chunk (slice)";
-
-/** The mistake when only the start of the greeting arrives. */
-const ONLY_PART_WRITTEN = "only the start of the greeting arrived: write() may take only part " +
-  "of the bytes and resolves to how many it took; write the rest until all are sent";
 
 const neverClosed =
   "the greeter never closed the connection, so the client waits for EOF forever: " +
@@ -90,7 +86,7 @@ async function greetedAt(greeter: Greeter, which: string, mistake?: string): Pro
         ? "the greeting named the server's own address (conn.localAddr): " +
           "the client is at the other end, conn.remoteAddr"
         : text.length < 24 && `Hello, 127.0.0.1:${me.port}!\n`.startsWith(text)
-        ? ONLY_PART_WRITTEN
+        ? onlyPartWritten("the greeting")
         : !text.includes(String(me.port))
         ? "the greeting must name the client's own address (conn.remoteAddr), not a fixed text"
         : undefined,

@@ -11,6 +11,17 @@ import { outOfFilesMistakes } from "../harness/accept_loop_mistakes.ts";
 /** The bugs learners write in rebind.ts. */
 export const mistakes: Mistake[] = [
   {
+    id: "greeter-one-write",
+    summary: "the greeter writes the greeting with one write() and ignores how many bytes it took",
+    file: "rebind.ts",
+    edits: [{
+      find: "        for (let sent = 0; sent < greeting.length;) {\n" +
+        "          sent += await conn.write(greeting.subarray(sent));\n        }\n",
+      replace: "        await conn.write(greeting);\n",
+    }],
+    caughtBy: "only the start of the greeting arrived",
+  },
+  {
     id: "bare-addr-in-use",
     summary: "listenOn lets the OS's bare `Address already in use` through, naming no address",
     file: "rebind.ts",

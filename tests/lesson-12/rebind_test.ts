@@ -7,6 +7,7 @@
  * @module
  */
 
+import { onlyPartWritten, shortWrites } from "../harness/short_writes.ts";
 import { listenOn, server, startGreeter } from "../../exercises/lesson-12/rebind.ts";
 import type { Greeter, GreeterOptions } from "../../exercises/lesson-12/rebind.ts";
 import { within } from "../harness/deadline.ts";
@@ -203,6 +204,25 @@ Deno.test("greeter: greets with its own socket name, closes first, logs the clie
     await log.next(new RegExp(`^Accepted 127\\.0\\.0\\.1:\\d+ on 127\\.0\\.0\\.1:${port}$`), {
       awaiting: `the line \`Accepted 127.0.0.1:CLIENTPORT on 127.0.0.1:${port}\``,
       section: section("The greeter protocol"),
+    });
+  } finally {
+    await stop(greeter);
+  }
+});
+
+Deno.test("greeter: greets whole when each write() takes only half of its bytes", async () => {
+  const greeter = start({ hostname: "127.0.0.1", port: 0 });
+  try {
+    // Over loopback a short write() is never cut by itself: the test makes it so.
+    using _cutting = await shortWrites({ localPort: greeter.addr.port });
+    const expected = `This is 127.0.0.1:${greeter.addr.port}\n`;
+    const greeting = await greetingAt(greeter.addr, greeter.done);
+    expectEqual(greeting, expected, {
+      what: "the greeting, with each of the greeter's write() calls cut to half",
+      section: section("The greeter protocol"),
+      mistake: greeting.length < expected.length && expected.startsWith(greeting)
+        ? onlyPartWritten("the greeting")
+        : undefined,
     });
   } finally {
     await stop(greeter);
