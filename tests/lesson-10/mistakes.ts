@@ -79,6 +79,26 @@ export const mistakes: Mistake[] = [
     caughtBy: "only the rest",
   },
   {
+    id: "server-bypasses-writeall",
+    summary: "the server writes its reply with one conn.write() instead of writeAll",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "      await writeAll(conn, encoder.encode(REPLY));",
+      replace: "      await conn.write(encoder.encode(REPLY));",
+    }],
+    caughtBy: "only the start of the reply arrived",
+  },
+  {
+    id: "client-bypasses-writeall",
+    summary: "ask() writes the request with one conn.write() instead of writeAll",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "    await writeAll(conn, encoder.encode(REQUEST));",
+      replace: "    await conn.write(encoder.encode(REQUEST));",
+    }],
+    caughtBy: "only the start of the request arrived",
+  },
+  {
     id: "dies-on-short-client",
     summary: "the server lets a client's early hang-up escape the accept loop, as the book's does",
     file: "tcp_sixteen.ts",

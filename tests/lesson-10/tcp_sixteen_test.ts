@@ -50,6 +50,7 @@ import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
 import { expectServesAfterFdExhaustion, GIVES_UP_OUT_OF_FILES } from "../harness/fd_exhaustion.ts";
 import { lowFdLimitTest } from "../harness/fd_limit.ts";
+import { onlyPartWritten, shortWrites } from "../harness/short_writes.ts";
 
 const section = sectionsOf("lesson-10");
 
@@ -322,6 +323,64 @@ Deno.test("server: answers `Hi there, server` with exactly `Farewell, client`, t
       conn.close();
     }
   });
+});
+
+Deno.test("server: sends all 16 bytes of the reply when each write() takes only half of its bytes", async () => {
+  await withServer(async (addr, _log, watch) => {
+    // Over loopback a 16-byte write() is never cut short by itself: the test makes it so.
+    using _cutting = await shortWrites({ localPort: addr.port });
+    const conn = await connect(addr, {
+      awaiting: "a connection to the server",
+      section: section("The server"),
+      watch,
+    });
+    try {
+      await writeBounded(conn, "Hi there, server", {
+        awaiting: "the request to be sent",
+        section: section("The sixteen-byte protocol"),
+      });
+      const reply = await readToEnd(conn, {
+        awaiting: "the 16-byte reply and then EOF, with the server's writes cut to half",
+        section: section("The server"),
+        watch,
+      });
+      expectBytes(reply, "Farewell, client", {
+        what: "the reply, with each of the server's write() calls cut to half",
+        section: section("Writing everything"),
+        mistake: reply.length < 16 && "Farewell, client".startsWith(new TextDecoder().decode(reply))
+          ? onlyPartWritten("the reply") + " (writeAll)"
+          : undefined,
+      });
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+Deno.test("client: ask() sends all 16 bytes when each write() takes only half of its bytes", async () => {
+  using fake = FakeServer.open();
+  using _cutting = await shortWrites({ remotePort: fake.addr.port });
+  const asking = background(ask(fake.addr));
+  const conn = await fake.accept({
+    awaiting: "ask() to connect",
+    section: section("The client"),
+    watch: asking,
+  });
+  try {
+    await readBounded(conn, 16, {
+      awaiting: "the client's 16-byte request, with its write() calls cut to half",
+      section: section("Writing everything"),
+      mistake: onlyPartWritten("the request") + " (writeAll)",
+      watch: asking,
+    });
+    await writeBounded(conn, "Farewell, client", {
+      awaiting: "the reply to be sent",
+      section: section("The client"),
+    });
+  } finally {
+    conn.close();
+  }
+  await within(asking, { awaiting: "ask() to return the reply", section: section("The client") });
 });
 
 Deno.test("server: reads the whole request although it arrives one byte at a time", async () => {
