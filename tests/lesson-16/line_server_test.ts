@@ -5,6 +5,7 @@
  * @module
  */
 
+import { onlyPartWritten, shortWrites } from "../harness/short_writes.ts";
 import {
   client,
   type LineServerOptions,
@@ -125,6 +126,23 @@ Deno.test("server: ECHO, UPPER, unknown commands and QUIT, each answered with it
       section: section("The protocol"),
       mistake: got.length < expected.length && !got.includes("ERR unknown command")
         ? CRASHED
+        : undefined,
+    });
+  });
+});
+
+Deno.test("server: every reply line arrives whole when each write() takes only half of its bytes", async () => {
+  await withServer({}, async (addr) => {
+    // Over loopback a short reply is never cut by itself: the test makes it so.
+    using _cutting = await shortWrites({ localPort: addr.port });
+    const got = await converse(addr, "ECHO hello world\nUPPER straße\nQUIT\n");
+    const expected = "OK hello world\nOK STRASSE\nBYE\n";
+    expectBytes(got, expected, {
+      what:
+        "the replies to three request lines, with each of the server's write() calls cut to half",
+      section: section("The protocol"),
+      mistake: got.length < expected.length
+        ? onlyPartWritten("each reply line") + " (loop over write()'s count)"
         : undefined,
     });
   });

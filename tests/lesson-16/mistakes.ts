@@ -11,6 +11,18 @@ import { outOfFilesMistakes } from "../harness/accept_loop_mistakes.ts";
 /** The bugs learners write in line_reader.ts, protocol.ts and line_server.ts. */
 export const mistakes: Mistake[] = [
   {
+    id: "reply-one-write",
+    summary: "sendLine writes each reply with one conn.write() and ignores how many bytes it took",
+    file: "line_server.ts",
+    edits: [{
+      find:
+        "    for (let sent = 0; sent < bytes.length;) sent += await conn.write(bytes.subarray(sent));\n" +
+        "  }\n\n  async function handle(",
+      replace: "    await conn.write(bytes);\n  }\n\n  async function handle(",
+    }],
+    caughtBy: "only the start of each reply line arrived",
+  },
+  {
     id: "serves-one-at-a-time",
     summary: "the accept loop awaits each connection's handler, so one silent client blocks all",
     file: "line_server.ts",
