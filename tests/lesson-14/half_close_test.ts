@@ -6,6 +6,7 @@
  * @module
  */
 
+import { onlyPartWritten, shortWrites } from "../harness/short_writes.ts";
 import {
   countToEnd,
   probeWrites,
@@ -183,6 +184,22 @@ Deno.test("server: reads the request to EOF, answers `Your data was 16 bytes lon
     expectBytes(got, reply(16), {
       what: "the reply to a 16-byte request",
       section: section("A protocol that ends with EOF"),
+    });
+  });
+});
+
+Deno.test("server: the reply arrives whole when each write() takes only half of its bytes", async () => {
+  await withServer(async (addr) => {
+    // Over loopback a short reply is never cut by itself: the test makes it so.
+    using _cutting = await shortWrites({ localPort: addr.port });
+    const got = await exchange(addr, "Hi there, server");
+    const expected = reply(16);
+    expectBytes(got, expected, {
+      what: "the reply to a 16-byte request, with each of the server's write() calls cut to half",
+      section: section("A protocol that ends with EOF"),
+      mistake: got.length < expected.length && expected.startsWith(got)
+        ? onlyPartWritten("the reply") + " (writeAll)"
+        : undefined,
     });
   });
 });

@@ -11,6 +11,16 @@ import { outOfFilesMistakes } from "../harness/accept_loop_mistakes.ts";
 /** The bugs learners write in half_close.ts. */
 export const mistakes: Mistake[] = [
   {
+    id: "server-bypasses-writeall",
+    summary: "the server writes its reply with one conn.write() instead of writeAll",
+    file: "half_close.ts",
+    edits: [{
+      find: "      await writeAll(conn, encoder.encode(replyFor(count)));",
+      replace: "      await conn.write(encoder.encode(replyFor(count)));",
+    }],
+    caughtBy: "only the start of the reply arrived",
+  },
+  {
     id: "forgets-close-write",
     summary:
       "the client sends its request but never half-closes, so the server waits for EOF forever",
