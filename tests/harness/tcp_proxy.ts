@@ -31,6 +31,13 @@ export interface Shaping {
   cuts?: number[];
   /** The pause at each cut, in milliseconds (default {@linkcode CUT_PAUSE_MS}). */
   cutPauseMs?: number;
+  /**
+   * Ends a cut's pause early once everything forwarded the other way on this
+   * connection so far satisfies this: proof that the peer has read the bytes
+   * before the cut (an echo of them, say), so the cut holds without waiting
+   * out the pause. Without that proof the pause runs its full length.
+   */
+  cutEndsWhen?: (otherWay: Uint8Array) => boolean;
 }
 
 /**
@@ -47,6 +54,13 @@ export interface ProxyEvent {
   direction: "request" | "reply";
   /** The bytes, or `null` for a half-close (EOF) passed on. */
   data: Uint8Array | null;
+}
+
+/** What one connection has forwarded each way so far, and who waits for more. */
+interface Flow {
+  request: Uint8Array[];
+  reply: Uint8Array[];
+  waiters: Set<() => void>;
 }
 
 /** The re-chunking proxy. Create with {@linkcode TcpProxy.open}. */
@@ -119,12 +133,40 @@ export class TcpProxy implements AsyncDisposable {
       } catch {
         return; // the proxy was closed meanwhile
       }
-      this.#tasks.push(this.#copy(client, server, "request"), this.#copy(server, client, "reply"));
+      const flow: Flow = { request: [], reply: [], waiters: new Set() };
+      this.#tasks.push(
+        this.#copy(client, server, "request", flow),
+        this.#copy(server, client, "reply", flow),
+      );
     }
   }
 
-  async #copy(from: Deno.TcpConn, to: Deno.TcpConn, direction: "request" | "reply"): Promise<void> {
+  /** The pause at a cut: its full length, or until `cutEndsWhen` holds for the other way. */
+  async #cutPause(shape: Shaping, flow: Flow, other: "request" | "reply"): Promise<void> {
+    const ms = shape.cutPauseMs ?? CUT_PAUSE_MS;
+    const proof = shape.cutEndsWhen;
+    if (!proof) return await pause(ms, this.#stop.signal);
+    const proved = new AbortController();
+    const check = () => {
+      if (proof(concat(flow[other]))) proved.abort();
+    };
+    flow.waiters.add(check);
+    try {
+      check();
+      await pause(ms, AbortSignal.any([this.#stop.signal, proved.signal]));
+    } finally {
+      flow.waiters.delete(check);
+    }
+  }
+
+  async #copy(
+    from: Deno.TcpConn,
+    to: Deno.TcpConn,
+    direction: "request" | "reply",
+    flow: Flow,
+  ): Promise<void> {
     const shape = this.#shape[direction];
+    const other = direction === "request" ? "reply" : "request";
     const ends = { from: hostPort(from.remoteAddr), to: hostPort(to.remoteAddr) };
     const buffer = new Uint8Array(64 * 1024);
     let gathered: Uint8Array[] = [];
@@ -135,6 +177,10 @@ export class TcpProxy implements AsyncDisposable {
       wire.record({ transport: "tcp", ...ends, data: piece, note: "via the proxy" });
       for (let sent = 0; sent < piece.length;) sent += await to.write(piece.subarray(sent));
       offset += piece.length;
+      if (this.#shape[other].cutEndsWhen) {
+        flow[direction].push(piece); // kept only for a proof the other way waits on
+        for (const waiter of flow.waiters) waiter();
+      }
     };
     const forward = async (bytes: Uint8Array) => {
       const base = offset; // the stream offset of bytes[0]
@@ -146,7 +192,7 @@ export class TcpProxy implements AsyncDisposable {
           await send(bytes.slice(i, Math.min(i + size, end)));
           if (shape.chunk !== undefined) await pause(shape.delayMs ?? 0, this.#stop.signal);
         }
-        if (end < bytes.length) await pause(shape.cutPauseMs ?? CUT_PAUSE_MS, this.#stop.signal);
+        if (end < bytes.length) await this.#cutPause(shape, flow, other);
         at = end;
       }
     };

@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { connect, FakeServer, readToEnd, writeAll } from "./tcp.ts";
+import { connect, FakeServer, readExactly, readToEnd, writeAll } from "./tcp.ts";
 import { TcpProxy } from "./tcp_proxy.ts";
 
 const section = { lesson: "lesson-10", heading: "harness" };
@@ -62,6 +62,31 @@ Deno.test("proxy: cuts the stream where asked, pausing at each cut, across reads
     assertEquals(got, "abcdefghij");
     const pieces = proxy.events.filter((e) => e.data).map((e) => new TextDecoder().decode(e.data!));
     assertEquals(pieces, ["abc", "de", "fgh", "ij"]);
+    conn.close();
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("proxy: a cut's pause ends once the other way proves the piece was read", async () => {
+  using server = FakeServer.open();
+  // A pause far longer than the bounded waits below: only the proof can end it in time.
+  await using proxy = TcpProxy.open(server.addr, {
+    request: { cuts: [3], cutPauseMs: 60_000, cutEndsWhen: (reply) => reply.length >= 3 },
+  });
+  const client = await connect(proxy.addr, { awaiting: "connect", section });
+  try {
+    await writeAll(client, "abcdef", { awaiting: "write", section });
+    const conn = await server.accept({ awaiting: "accept", section });
+    const first = await readExactly(conn, 3, { awaiting: "the piece before the cut", section });
+    await writeAll(conn, "ab", { awaiting: "a partial echo", section });
+    await writeAll(conn, "c", { awaiting: "the rest of the echo", section });
+    const rest = await readExactly(conn, 3, {
+      awaiting: "the piece after the cut, once the echo proved the first was read",
+      section,
+      ms: 2000,
+    });
+    assertEquals(new TextDecoder().decode(first) + new TextDecoder().decode(rest), "abcdef");
     conn.close();
   } finally {
     client.close();

@@ -499,6 +499,14 @@ Deno.test("program: `server` prints where it listens and greets a client", async
   unhandled.check();
 });
 
+/** Whether a reply holds the greeting line and then at least `n` more bytes. */
+function echoedAfterGreeting(n: number): (reply: Uint8Array) => boolean {
+  return (reply) => {
+    const newline = reply.indexOf(10);
+    return newline !== -1 && reply.length - (newline + 1) >= n;
+  };
+}
+
 /** A test pattern: byte i is (i * 7 + seed) mod 251, so a repeated or missing stretch shows. */
 function pattern(size: number, seed: number): Uint8Array {
   const data = new Uint8Array(size);
@@ -567,9 +575,12 @@ Deno.test("server: echoes 4 MiB to each of two clients at once while a third sta
 
 Deno.test("server: echoes non-ASCII split inside a character, and logs the count in bytes", async () => {
   await withServer(async (addr, log, watch) => {
-    // Two pieces, cut inside the ü (after byte 3) with a long pause: the server reads them apart
-    // on every run.
-    await using proxy = TcpProxy.open(addr, { request: { cuts: [3] } });
+    // Two pieces, cut inside the ü (after byte 3): the second leaves once three bytes have come
+    // back after the greeting (the server has read all of the first piece, alone), or after the
+    // proxy's long pause.
+    await using proxy = TcpProxy.open(addr, {
+      request: { cuts: [3], cutEndsWhen: echoedAfterGreeting(3) },
+    });
     const conn = await connect(proxy.addr, {
       awaiting: "a connection through the proxy",
       section: section("The conversation protocol"),
