@@ -17,13 +17,7 @@
  * @module
  */
 
-/** Which connections' writes to cut: by the port at either end. */
-export interface ShortWritesMatch {
-  /** Connections whose own (local) port is this: a server's side of each connection. */
-  localPort?: number;
-  /** Connections to this port: a client's side of its connection to a server. */
-  remotePort?: number;
-}
+import { type ConnMatch, hookConns } from "./conn_hook.ts";
 
 /** While in use, matching connections' `write()` calls take half their bytes. */
 export interface ShortWrites extends Disposable {
@@ -62,18 +56,6 @@ export function onlyPartWritten(what: string): string {
     "resolves to how many it took; write the rest until all are sent";
 }
 
-/** The prototype that owns `write` for TCP connections (found on a probe connection). */
-async function connWriteOwner(): Promise<{ write: Deno.Conn["write"] } | null> {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
-  const server = await listener.accept();
-  let proto = Object.getPrototypeOf(server);
-  client.close();
-  server.close();
-  while (proto && !Object.hasOwn(proto, "write")) proto = Object.getPrototypeOf(proto);
-  return proto;
-}
-
 /**
  * Cuts every `write()` on the TCP connections that `match` names to half its
  * bytes (at least one), until disposed. `write` is wrapped on the
@@ -89,35 +71,15 @@ async function connWriteOwner(): Promise<{ write: Deno.Conn["write"] } | null> {
  * cutting.cut; // how many of the server's writes were cut short
  * ```
  */
-export async function shortWrites(match: ShortWritesMatch): Promise<ShortWrites> {
-  if (match.localPort === undefined && match.remotePort === undefined) {
-    throw new RangeError("shortWrites needs a localPort or a remotePort to match");
-  }
-  const owner = await connWriteOwner();
+export async function shortWrites(match: ConnMatch): Promise<ShortWrites> {
   let cut = 0;
   let writes = 0;
-  if (!owner) throw new Error("no prototype owns write() on a TCP connection");
-  const write = owner.write;
-  const matches = (conn: Deno.Conn): boolean => {
-    const local = conn.localAddr as Deno.NetAddr;
-    const remote = conn.remoteAddr as Deno.NetAddr;
-    if (local.transport !== "tcp") return false;
-    return (match.localPort === undefined || local.port === match.localPort) &&
-      (match.remotePort === undefined || remote.port === match.remotePort);
-  };
-  owner.write = function (this: Deno.Conn, data: Uint8Array): Promise<number> {
-    let ours = false;
-    try {
-      ours = matches(this);
-    } catch {
-      // a closed connection has no address: the real write() says what is wrong
-    }
-    if (!ours) return write.call(this, data);
+  const hook = await hookConns("write", match, (write, data) => {
     writes++;
-    if (data.length < 2) return write.call(this, data);
+    if (data.length < 2) return write(data);
     cut++;
-    return write.call(this, data.subarray(0, Math.ceil(data.length / 2)));
-  };
+    return write(data.subarray(0, Math.ceil(data.length / 2)));
+  });
   return {
     get cut() {
       return cut;
@@ -125,8 +87,6 @@ export async function shortWrites(match: ShortWritesMatch): Promise<ShortWrites>
     get writes() {
       return writes;
     },
-    [Symbol.dispose]() {
-      owner.write = write;
-    },
+    [Symbol.dispose]: () => hook[Symbol.dispose](),
   };
 }

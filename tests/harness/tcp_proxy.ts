@@ -32,12 +32,13 @@ export interface Shaping {
   /** The pause at each cut, in milliseconds (default {@linkcode CUT_PAUSE_MS}). */
   cutPauseMs?: number;
   /**
-   * Ends a cut's pause early once everything forwarded the other way on this
-   * connection so far satisfies this: proof that the peer has read the bytes
-   * before the cut (an echo of them, say), so the cut holds without waiting
-   * out the pause. Without that proof the pause runs its full length.
+   * Called at each cut: the pause ends early once the promise it returns
+   * resolves. Return proof that the peer has read the bytes before the cut
+   * (their echo, with {@linkcode TcpProxy.forwarded}, or the reader's own
+   * count, with `watchReads`), so the cut holds without waiting out the
+   * pause; without that proof the pause runs its full length.
    */
-  cutEndsWhen?: (otherWay: Uint8Array) => boolean;
+  cutProof?: () => Promise<unknown>;
 }
 
 /**
@@ -56,13 +57,6 @@ export interface ProxyEvent {
   data: Uint8Array | null;
 }
 
-/** What one connection has forwarded each way so far, and who waits for more. */
-interface Flow {
-  request: Uint8Array[];
-  reply: Uint8Array[];
-  waiters: Set<() => void>;
-}
-
 /** The re-chunking proxy. Create with {@linkcode TcpProxy.open}. */
 export class TcpProxy implements AsyncDisposable {
   readonly #listener: Deno.TcpListener;
@@ -72,6 +66,7 @@ export class TcpProxy implements AsyncDisposable {
   readonly #tasks: Promise<void>[] = [];
   readonly #stop = new AbortController();
   readonly #started = performance.now();
+  readonly #waiters = new Set<() => boolean>();
   /** What crossed the proxy, piece by piece. */
   readonly events: ProxyEvent[] = [];
   /** Where clients connect. */
@@ -133,40 +128,52 @@ export class TcpProxy implements AsyncDisposable {
       } catch {
         return; // the proxy was closed meanwhile
       }
-      const flow: Flow = { request: [], reply: [], waiters: new Set() };
-      this.#tasks.push(
-        this.#copy(client, server, "request", flow),
-        this.#copy(server, client, "reply", flow),
-      );
+      this.#tasks.push(this.#copy(client, server, "request"), this.#copy(server, client, "reply"));
     }
   }
 
-  /** The pause at a cut: its full length, or until `cutEndsWhen` holds for the other way. */
-  async #cutPause(shape: Shaping, flow: Flow, other: "request" | "reply"): Promise<void> {
+  /**
+   * Resolves once the bytes forwarded in `direction` so far (all connections
+   * together, in order) satisfy `proof`; checked after every piece.
+   *
+   * @example
+   * ```ts ignore
+   * import { TcpProxy } from "./tcp_proxy.ts";
+   * const proxy: TcpProxy = TcpProxy.open(server.addr, {
+   *   request: { cuts: [3], cutProof: () => proxy.forwarded("reply", (r) => r.length >= 3) },
+   * });
+   * ```
+   */
+  forwarded(direction: "request" | "reply", proof: (bytes: Uint8Array) => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const bytes = concat(
+          this.events.filter((e) => e.direction === direction && e.data).map((e) => e.data!),
+        );
+        if (!proof(bytes)) return false;
+        this.#waiters.delete(check);
+        resolve();
+        return true;
+      };
+      if (!check()) this.#waiters.add(check);
+    });
+  }
+
+  /** The pause at a cut: its full length, or until the shaping's `cutProof` resolves. */
+  async #cutPause(shape: Shaping): Promise<void> {
     const ms = shape.cutPauseMs ?? CUT_PAUSE_MS;
-    const proof = shape.cutEndsWhen;
-    if (!proof) return await pause(ms, this.#stop.signal);
+    if (!shape.cutProof) return await pause(ms, this.#stop.signal);
     const proved = new AbortController();
-    const check = () => {
-      if (proof(concat(flow[other]))) proved.abort();
-    };
-    flow.waiters.add(check);
+    shape.cutProof().then(() => proved.abort(), () => {});
     try {
-      check();
       await pause(ms, AbortSignal.any([this.#stop.signal, proved.signal]));
     } finally {
-      flow.waiters.delete(check);
+      proved.abort(); // nothing waits on the proof any more
     }
   }
 
-  async #copy(
-    from: Deno.TcpConn,
-    to: Deno.TcpConn,
-    direction: "request" | "reply",
-    flow: Flow,
-  ): Promise<void> {
+  async #copy(from: Deno.TcpConn, to: Deno.TcpConn, direction: "request" | "reply"): Promise<void> {
     const shape = this.#shape[direction];
-    const other = direction === "request" ? "reply" : "request";
     const ends = { from: hostPort(from.remoteAddr), to: hostPort(to.remoteAddr) };
     const buffer = new Uint8Array(64 * 1024);
     let gathered: Uint8Array[] = [];
@@ -177,10 +184,7 @@ export class TcpProxy implements AsyncDisposable {
       wire.record({ transport: "tcp", ...ends, data: piece, note: "via the proxy" });
       for (let sent = 0; sent < piece.length;) sent += await to.write(piece.subarray(sent));
       offset += piece.length;
-      if (this.#shape[other].cutEndsWhen) {
-        flow[direction].push(piece); // kept only for a proof the other way waits on
-        for (const waiter of flow.waiters) waiter();
-      }
+      for (const check of [...this.#waiters]) check();
     };
     const forward = async (bytes: Uint8Array) => {
       const base = offset; // the stream offset of bytes[0]
@@ -192,7 +196,7 @@ export class TcpProxy implements AsyncDisposable {
           await send(bytes.slice(i, Math.min(i + size, end)));
           if (shape.chunk !== undefined) await pause(shape.delayMs ?? 0, this.#stop.signal);
         }
-        if (end < bytes.length) await this.#cutPause(shape, flow, other);
+        if (end < bytes.length) await this.#cutPause(shape);
         at = end;
       }
     };

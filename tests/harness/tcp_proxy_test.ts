@@ -71,8 +71,12 @@ Deno.test("proxy: cuts the stream where asked, pausing at each cut, across reads
 Deno.test("proxy: a cut's pause ends once the other way proves the piece was read", async () => {
   using server = FakeServer.open();
   // A pause far longer than the bounded waits below: only the proof can end it in time.
-  await using proxy = TcpProxy.open(server.addr, {
-    request: { cuts: [3], cutPauseMs: 60_000, cutEndsWhen: (reply) => reply.length >= 3 },
+  await using proxy: TcpProxy = TcpProxy.open(server.addr, {
+    request: {
+      cuts: [3],
+      cutPauseMs: 60_000,
+      cutProof: () => proxy.forwarded("reply", (reply) => reply.length >= 3),
+    },
   });
   const client = await connect(proxy.addr, { awaiting: "connect", section });
   try {

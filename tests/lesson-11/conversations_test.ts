@@ -578,8 +578,8 @@ Deno.test("server: echoes non-ASCII split inside a character, and logs the count
     // Two pieces, cut inside the ü (after byte 3): the second leaves once three bytes have come
     // back after the greeting (the server has read all of the first piece, alone), or after the
     // proxy's long pause.
-    await using proxy = TcpProxy.open(addr, {
-      request: { cuts: [3], cutEndsWhen: echoedAfterGreeting(3) },
+    await using proxy: TcpProxy = TcpProxy.open(addr, {
+      request: { cuts: [3], cutProof: () => proxy.forwarded("reply", echoedAfterGreeting(3)) },
     });
     const conn = await connect(proxy.addr, {
       awaiting: "a connection through the proxy",

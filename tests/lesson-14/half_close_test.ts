@@ -6,6 +6,7 @@
  * @module
  */
 
+import { watchReads } from "../harness/read_progress.ts";
 import { onlyPartWritten, shortWrites } from "../harness/short_writes.ts";
 import {
   countToEnd,
@@ -282,8 +283,12 @@ Deno.test("server: a client that resets before its EOF ends only its own connect
 
 Deno.test("server: waits for EOF, not for the first read(): a request in pieces is counted whole", async () => {
   await withServer(async (addr) => {
-    // A long pause after the first 5 bytes: the server reads them alone on every run.
-    await using proxy = TcpProxy.open(addr, { request: { chunk: 5, delayMs: 2, cuts: [5] } });
+    // A cut after the first 5 bytes: the rest leaves once the server's read() calls have returned
+    // those 5 (or after the proxy's long pause), so it reads them alone on every run.
+    using reads = await watchReads({ localPort: addr.port });
+    await using proxy = TcpProxy.open(addr, {
+      request: { chunk: 5, delayMs: 2, cuts: [5], cutProof: () => reads.until(5) },
+    });
     const body = "0123456789".repeat(4);
     const got = await exchange(proxy.addr, body);
     const counted = Number(got.match(/(\d+)/)?.[1] ?? NaN);
@@ -418,8 +423,12 @@ Deno.test("client: sends the request, half-closes, and reads the reply to EOF", 
 
 Deno.test("client: reads a reply that arrives in pieces, all the way to EOF", async () => {
   using fake = FakeServer.open();
-  // A long pause after the first 4 bytes: the client reads them alone on every run.
-  await using proxy = TcpProxy.open(fake.addr, { reply: { chunk: 4, delayMs: 2, cuts: [4] } });
+  // A cut after the first 4 bytes: the rest leaves once the client's read() calls have returned
+  // those 4 (or after the proxy's long pause), so it reads them alone on every run.
+  await using proxy = TcpProxy.open(fake.addr, {
+    reply: { chunk: 4, delayMs: 2, cuts: [4], cutProof: () => reads.until(4) },
+  });
+  using reads = await watchReads({ remotePort: proxy.addr.port });
   const asking = background(request(proxy.addr, encoder.encode("four")));
   try {
     const conn = await fake.accept({
@@ -528,11 +537,13 @@ const GRUSS = encoder.encode("Grüße, café ☕"); // 18 bytes, 13 characters
 Deno.test("countToEnd and readToEnd: UTF-8 split inside a character is counted and kept as bytes", async () => {
   await using pair = await TcpPair.open({
     section: section("EOF is null"),
-    // Two pieces, cut inside the ü (after byte 3) with a long pause: readToEnd() reads them
-    // apart on every run.
-    proxy: { request: { cuts: [3] } },
+    // Two pieces, cut inside the ü (after byte 3): the second leaves once readToEnd()'s read()
+    // calls have returned the first (or after the proxy's long pause), so it reads them apart
+    // on every run.
+    proxy: { request: { cuts: [3], cutProof: () => reads.until(3) } },
   });
   const { connected: sender, accepted: conn } = pair;
+  using reads = await watchReads({ localPort: (conn.localAddr as Deno.NetAddr).port });
   await send(sender, GRUSS, { awaiting: "18 bytes of UTF-8", section: section("EOF is null") });
   await sender.closeWrite();
   const got = await within(readToEnd(conn), {

@@ -1,0 +1,85 @@
+/**
+ * Hooks on the TCP connections of the code under test. Deno's connections
+ * share one prototype, so a test can wrap `read` or `write` there for a
+ * while and see (or shape) what the learner's code does on its sockets,
+ * however it made or accepted them. A {@linkcode ConnMatch} picks the
+ * connections by port, so the test's own connections are left alone.
+ *
+ * @module
+ */
+
+/** Which connections a hook applies to: by the port at either end. */
+export interface ConnMatch {
+  /** Connections whose own (local) port is this: a server's side of each connection. */
+  localPort?: number;
+  /** Connections to this port: a client's side of its connection to a server. */
+  remotePort?: number;
+}
+
+/** A method of Deno's connections that a hook can wrap. */
+export type ConnMethod = "read" | "write";
+
+type Owner = Record<ConnMethod, (this: Deno.Conn, data: Uint8Array) => Promise<number | null>>;
+
+/** The prototype that owns `method` on TCP connections (found on a probe connection). */
+async function owner(method: ConnMethod): Promise<Owner> {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const server = await listener.accept();
+  let proto = Object.getPrototypeOf(server);
+  client.close();
+  server.close();
+  while (proto && !Object.hasOwn(proto, method)) proto = Object.getPrototypeOf(proto);
+  if (!proto) throw new Error(`no prototype owns ${method}() on a TCP connection`);
+  return proto;
+}
+
+/** Whether `conn` is a TCP connection that `match` names (false once it has no address). */
+function matches(conn: Deno.Conn, match: ConnMatch): boolean {
+  try {
+    const local = conn.localAddr as Deno.NetAddr;
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    return local.transport === "tcp" &&
+      (match.localPort === undefined || local.port === match.localPort) &&
+      (match.remotePort === undefined || remote.port === match.remotePort);
+  } catch {
+    return false; // a closed connection: the real method says what is wrong
+  }
+}
+
+/**
+ * Wraps `method` on the TCP connections' prototype until disposed: calls on
+ * connections that `match` names go to `hook` (given the real method, bound
+ * to the connection), all others to the real method.
+ *
+ * @example
+ * ```ts ignore
+ * import { hookConns } from "./conn_hook.ts";
+ * using _hook = await hookConns("write", { localPort: 8080 }, (write, data) =>
+ *   write(data.subarray(0, 1))
+ * );
+ * ```
+ */
+export async function hookConns(
+  method: ConnMethod,
+  match: ConnMatch,
+  hook: (
+    real: (data: Uint8Array) => Promise<number | null>,
+    data: Uint8Array,
+  ) => Promise<number | null>,
+): Promise<Disposable> {
+  if (match.localPort === undefined && match.remotePort === undefined) {
+    throw new RangeError("a connection hook needs a localPort or a remotePort to match");
+  }
+  const proto = await owner(method);
+  const real = proto[method];
+  proto[method] = function (this: Deno.Conn, data: Uint8Array) {
+    if (!matches(this, match)) return real.call(this, data);
+    return hook((bytes) => real.call(this, bytes), data);
+  };
+  return {
+    [Symbol.dispose]() {
+      proto[method] = real;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * How far the code under test has read. A test that cuts a stream (see
+ * `TcpProxy`'s `cuts`) must not send the bytes after a cut before the reader
+ * has read the bytes before it, or one `read()` may return both. Waiting a
+ * fixed pause only makes that likely; the reader's own `read()` calls prove
+ * it. While a {@linkcode ReadProgress} is in use, every byte that `read()`
+ * returns on the matching connections is counted, and
+ * {@linkcode ReadProgress.until} resolves once enough have been read.
+ *
+ * Only `read()` itself is seen: code that reads through `conn.readable` is
+ * not, and its test falls back to the proxy's pause.
+ *
+ * @module
+ */
+
+import { type ConnMatch, hookConns } from "./conn_hook.ts";
+
+/** Bytes read so far by the matching connections' `read()` calls. */
+export interface ReadProgress extends Disposable {
+  /** Bytes `read()` has returned so far. */
+  readonly bytes: number;
+  /** Resolves once `read()` has returned at least `bytes` bytes in all. */
+  until(bytes: number): Promise<void>;
+}
+
+/**
+ * Counts the bytes that `read()` returns on the TCP connections `match`
+ * names, until disposed.
+ *
+ * @example
+ * ```ts ignore
+ * import { watchReads } from "./read_progress.ts";
+ * using reads = await watchReads({ localPort: server.addr.port });
+ * await using proxy = TcpProxy.open(server.addr, {
+ *   request: { cuts: [5], cutProof: () => reads.until(5) },
+ * });
+ * ```
+ */
+export async function watchReads(match: ConnMatch): Promise<ReadProgress> {
+  let bytes = 0;
+  const waiters = new Set<{ bytes: number; resolve: () => void }>();
+  const hook = await hookConns("read", match, async (read, buffer) => {
+    const n = await read(buffer);
+    if (n) {
+      bytes += n;
+      for (const waiter of [...waiters]) {
+        if (bytes >= waiter.bytes) {
+          waiters.delete(waiter);
+          waiter.resolve();
+        }
+      }
+    }
+    return n;
+  });
+  return {
+    get bytes() {
+      return bytes;
+    },
+    until(wanted: number): Promise<void> {
+      if (bytes >= wanted) return Promise.resolve();
+      return new Promise((resolve) => waiters.add({ bytes: wanted, resolve }));
+    },
+    [Symbol.dispose]: () => hook[Symbol.dispose](),
+  };
+}
