@@ -26,7 +26,7 @@ import {
   expectThat,
   isNotImplemented,
 } from "../harness/expect.ts";
-import { fail, sectionsOf } from "../harness/failure.ts";
+import { fail, type Section, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
 import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
@@ -294,34 +294,39 @@ Deno.test("writeAll: delivers all of 16 MiB, in order, although write() takes on
   }
 });
 
+/** Sends `Hi there, server` straight to the server and reads its reply to EOF. */
+async function exchange(
+  addr: Deno.NetAddr,
+  watch: Promise<unknown>,
+  reading: { awaiting: string; mistake?: string; section?: Section },
+  connecting = "a connection to the server",
+): Promise<Uint8Array> {
+  const where = reading.section ?? section("The server");
+  const conn = await connect(addr, { awaiting: connecting, section: where, watch });
+  try {
+    await writeBounded(conn, "Hi there, server", {
+      awaiting: "the request to be sent",
+      section: section("The sixteen-byte protocol"),
+    });
+    return await readToEnd(conn, { section: where, ...reading, watch });
+  } finally {
+    conn.close();
+  }
+}
+
 Deno.test("server: answers `Hi there, server` with exactly `Farewell, client`, then closes", async () => {
   await withServer(async (addr, _log, watch) => {
-    const conn = await connect(addr, {
-      awaiting: "a connection to the server",
-      section: section("The server"),
-      watch,
+    const reply = await exchange(addr, watch, {
+      awaiting: "the 16-byte reply and then EOF (the server closing the connection)",
+      mistake: "close the connection after replying: the client may read until EOF",
     });
-    try {
-      await writeBounded(conn, "Hi there, server", {
-        awaiting: "the request to be sent",
-        section: section("The sixteen-byte protocol"),
-      });
-      const reply = await readToEnd(conn, {
-        awaiting: "the 16-byte reply and then EOF (the server closing the connection)",
-        section: section("The server"),
-        mistake: "close the connection after replying: the client may read until EOF",
-        watch,
-      });
-      expectBytes(reply, "Farewell, client", {
-        what: "everything the server sent before closing",
-        section: section("The sixteen-byte protocol"),
-        mistake: reply.length > 16
-          ? "the reply is exactly 16 bytes: no newline, nothing after it"
-          : undefined,
-      });
-    } finally {
-      conn.close();
-    }
+    expectBytes(reply, "Farewell, client", {
+      what: "everything the server sent before closing",
+      section: section("The sixteen-byte protocol"),
+      mistake: reply.length > 16
+        ? "the reply is exactly 16 bytes: no newline, nothing after it"
+        : undefined,
+    });
   });
 });
 
@@ -329,31 +334,16 @@ Deno.test("server: sends all 16 bytes of the reply when each write() takes only 
   await withServer(async (addr, _log, watch) => {
     // Over loopback a 16-byte write() is never cut short by itself: the test makes it so.
     using _cutting = await shortWrites({ localPort: addr.port });
-    const conn = await connect(addr, {
-      awaiting: "a connection to the server",
-      section: section("The server"),
-      watch,
+    const reply = await exchange(addr, watch, {
+      awaiting: "the 16-byte reply and then EOF, with the server's writes cut to half",
     });
-    try {
-      await writeBounded(conn, "Hi there, server", {
-        awaiting: "the request to be sent",
-        section: section("The sixteen-byte protocol"),
-      });
-      const reply = await readToEnd(conn, {
-        awaiting: "the 16-byte reply and then EOF, with the server's writes cut to half",
-        section: section("The server"),
-        watch,
-      });
-      expectBytes(reply, "Farewell, client", {
-        what: "the reply, with each of the server's write() calls cut to half",
-        section: section("Writing everything"),
-        mistake: reply.length < 16 && "Farewell, client".startsWith(new TextDecoder().decode(reply))
-          ? onlyPartWritten("the reply") + " (writeAll)"
-          : undefined,
-      });
-    } finally {
-      conn.close();
-    }
+    expectBytes(reply, "Farewell, client", {
+      what: "the reply, with each of the server's write() calls cut to half",
+      section: section("Writing everything"),
+      mistake: reply.length < 16 && "Farewell, client".startsWith(new TextDecoder().decode(reply))
+        ? onlyPartWritten("the reply") + " (writeAll)"
+        : undefined,
+    });
   });
 });
 
@@ -530,21 +520,12 @@ async function expectNextClientServed(
   mistake: string,
 ): Promise<void> {
   const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
-  using conn = await connect(addr, {
-    awaiting: "the next client to connect",
-    section: reread,
+  const reply = await exchange(
+    addr,
     watch,
-  });
-  await writeBounded(conn, "Hi there, server", {
-    awaiting: "the next client's request to be sent",
-    section: section("The sixteen-byte protocol"),
-  });
-  const reply = await readToEnd(conn, {
-    awaiting: "the next client's reply and then EOF",
-    section: reread,
-    mistake,
-    watch,
-  });
+    { awaiting: "the next client's reply and then EOF", section: reread, mistake },
+    "the next client to connect",
+  );
   expectBytes(reply, "Farewell, client", {
     what: "the reply to the next client, after the failed accept()",
     section: section("The sixteen-byte protocol"),
