@@ -14,13 +14,19 @@
  */
 
 import { type ConnMatch, hookConns } from "./conn_hook.ts";
+import { pause } from "./deadline.ts";
 
 /** Bytes read so far by the matching connections' `read()` calls. */
 export interface ReadProgress extends Disposable {
   /** Bytes `read()` has returned so far. */
   readonly bytes: number;
-  /** Resolves once `read()` has returned at least `bytes` bytes in all. */
-  until(bytes: number): Promise<void>;
+  /**
+   * Resolves once `read()` has returned at least `bytes` bytes in all, and
+   * then one turn of the event loop later (so that the reader has acted on
+   * what it read); given `orAfterMs`, resolves after that long at the latest
+   * (for a reader that does not call `read()`), with its timer cleared.
+   */
+  until(bytes: number, orAfterMs?: number): Promise<void>;
 }
 
 /**
@@ -56,9 +62,21 @@ export async function watchReads(match: ConnMatch): Promise<ReadProgress> {
     get bytes() {
       return bytes;
     },
-    until(wanted: number): Promise<void> {
-      if (bytes >= wanted) return Promise.resolve();
-      return new Promise((resolve) => waiters.add({ bytes: wanted, resolve }));
+    async until(wanted: number, orAfterMs?: number): Promise<void> {
+      if (bytes < wanted) {
+        const enough = Promise.withResolvers<void>();
+        const waiter = { bytes: wanted, resolve: enough.resolve };
+        waiters.add(waiter);
+        const fallback = orAfterMs === undefined ? undefined : new AbortController();
+        if (fallback) pause(orAfterMs!, fallback.signal).then(enough.resolve);
+        try {
+          await enough.promise;
+        } finally {
+          waiters.delete(waiter);
+          fallback?.abort();
+        }
+      }
+      await pause(0); // the reader's own continuation runs first
     },
     [Symbol.dispose]: () => hook[Symbol.dispose](),
   };

@@ -11,7 +11,7 @@ import {
   greetingFor,
   startGreeter,
 } from "../../exercises/lesson-01/greeter.ts";
-import { describe } from "../harness/bytes.ts";
+import { describe, toBytes } from "../harness/bytes.ts";
 import { background, pause, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
 import { fail, type Section, sectionsOf } from "../harness/failure.ts";
@@ -24,11 +24,14 @@ import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
 import { expectServesAfterFdExhaustion, GIVES_UP_OUT_OF_FILES } from "../harness/fd_exhaustion.ts";
 import { lowFdLimitTest } from "../harness/fd_limit.ts";
 import { onlyPartWritten, shortWrites } from "../harness/short_writes.ts";
+import { watchReads } from "../harness/read_progress.ts";
 
 const section = sectionsOf("lesson-01");
 
 /**
- * How long the fake server holds back the second part of a reply. Fault
+ * How long, at most, the fake server holds back the second part of a reply:
+ * it sends it as soon as the client's read() calls have returned the first
+ * part (a client that reads through `conn.readable` waits this long). Fault
  * injection only: a correct client waits for EOF however long this is.
  */
 const WITHHOLD_MS = 30;
@@ -222,7 +225,8 @@ Deno.test("greeter: without options, 127.0.0.1 and a port the OS picks; a given 
 
 /**
  * Runs the learner's fetchGreeting against a fake server that writes `part1`,
- * holds the rest back for {@linkcode WITHHOLD_MS}, writes `part2` and closes.
+ * holds the rest back until fetchGreeting has read part 1 (at most
+ * {@linkcode WITHHOLD_MS}), writes `part2` and closes.
  * Fails at once, naming the single-read mistake, if fetchGreeting returns
  * before the server has closed; otherwise returns what fetchGreeting did.
  */
@@ -233,6 +237,7 @@ async function fetchInTwoParts(
   where: Section,
 ): Promise<{ value?: string; error?: Error }> {
   using fake = FakeServer.open();
+  using reads = await watchReads({ remotePort: fake.addr.port });
   const fetching = background(fetchGreeting(fake.addr));
   let returned = false;
   fetching.then(() => returned = true, () => returned = true);
@@ -243,7 +248,9 @@ async function fetchInTwoParts(
       section: where,
     });
     await writeAll(conn, part1, { awaiting: "part 1 to be sent", section: where });
-    await pause(WITHHOLD_MS); // fault injection: the rest of the reply is held back
+    // Fault injection: the rest of the reply is held back until fetchGreeting's read() calls
+    // have returned part 1 (or, if it reads otherwise, for WITHHOLD_MS).
+    await reads.until(toBytes(part1).length, WITHHOLD_MS);
     if (returned) {
       const early = await outcome(fetching);
       fail({
