@@ -12,7 +12,7 @@ import {
   startGreeter,
 } from "../../exercises/lesson-01/greeter.ts";
 import { describe, toBytes } from "../harness/bytes.ts";
-import { background, pause, within } from "../harness/deadline.ts";
+import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
 import { fail, type Section, sectionsOf } from "../harness/failure.ts";
 import { expectCleanStop, expectSecondCloseIsNoOp, stopServer } from "../harness/server_loop.ts";
