@@ -121,27 +121,25 @@ Deno.test("reader: lines cut into 1-byte reads or gathered into one read, \\n or
     'line "QUIT"',
     "end (4 bytes dropped)",
   ];
-  for (const shape of [{ chunk: 1 }, { gather: encoder.encode(text).length }]) {
-    await withPipe(shape, async (reader, peer) => {
-      await send(peer, text, {
-        awaiting: "the lines to be sent",
-        section: section("Framing: a bounded line reader"),
-      });
-      await peer.closeWrite();
-      const got = await take(
-        reader(1024),
-        expected.length,
-        `the reader's results, ${JSON.stringify(shape)}`,
-      );
-      expectEqual(got, expected, {
-        what: `the results for ${JSON.stringify(text)} delivered ${
-          shape.chunk ? "one byte per read" : "in one read"
-        }`,
-        section: section("Framing: a bounded line reader"),
-        mistake: got.includes('line "tail"')
-          ? "executed an unfinished line at EOF: a line without its \\n is not a command; drop it"
-          : readerMistake(got, expected),
-      });
+  // Fixed pieces, not a socket: a busy reader of a socket gets several dripped bytes per read, and
+  // what a mistaken reader returns (a pinned known mistake's output) depends on that.
+  const bytes = encoder.encode(text);
+  const shapes: [string, Uint8Array[]][] = [
+    ["one byte per read", [...bytes].map((byte) => new Uint8Array([byte]))],
+    ["in one read", [bytes]],
+  ];
+  for (const [how, pieces] of shapes) {
+    const got = await take(
+      new LineReader(new PiecesReader(pieces), 1024),
+      expected.length,
+      `the reader's results, ${how}`,
+    );
+    expectEqual(got, expected, {
+      what: `the results for ${JSON.stringify(text)} delivered ${how}`,
+      section: section("Framing: a bounded line reader"),
+      mistake: got.includes('line "tail"')
+        ? "executed an unfinished line at EOF: a line without its \\n is not a command; drop it"
+        : readerMistake(got, expected),
     });
   }
 });
