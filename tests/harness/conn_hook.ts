@@ -34,17 +34,17 @@ async function owner(method: ConnMethod): Promise<Owner> {
   return proto;
 }
 
-/** Whether `conn` is a TCP connection that `match` names (false once it has no address). */
+/**
+ * Whether `conn` is a TCP connection that `match` names. A closed connection
+ * keeps its addresses (measured, Deno 2.9.6), so it still matches, and the
+ * real method reports the closed connection.
+ */
 function matches(conn: Deno.Conn, match: ConnMatch): boolean {
-  try {
-    const local = conn.localAddr as Deno.NetAddr;
-    const remote = conn.remoteAddr as Deno.NetAddr;
-    return local.transport === "tcp" &&
-      (match.localPort === undefined || local.port === match.localPort) &&
-      (match.remotePort === undefined || remote.port === match.remotePort);
-  } catch {
-    return false; // a closed connection: the real method says what is wrong
-  }
+  const local = conn.localAddr as Deno.NetAddr;
+  const remote = conn.remoteAddr as Deno.NetAddr;
+  return local.transport === "tcp" &&
+    (match.localPort === undefined || local.port === match.localPort) &&
+    (match.remotePort === undefined || remote.port === match.remotePort);
 }
 
 /**
@@ -73,12 +73,16 @@ export async function hookConns(
   }
   const proto = await owner(method);
   const real = proto[method];
-  proto[method] = function (this: Deno.Conn, data: Uint8Array) {
+  const wrapper = function (this: Deno.Conn, data: Uint8Array) {
     if (!matches(this, match)) return real.call(this, data);
     return hook((bytes) => real.call(this, bytes), data);
   };
+  proto[method] = wrapper;
   return {
     [Symbol.dispose]() {
+      if (proto[method] !== wrapper) {
+        throw new Error(`connection hooks on ${method}() must be disposed in reverse order`);
+      }
       proto[method] = real;
     },
   };

@@ -16,15 +16,20 @@
 import { type ConnMatch, hookConns } from "./conn_hook.ts";
 import { pause } from "./deadline.ts";
 
-/** Bytes read so far by the matching connections' `read()` calls. */
+/**
+ * Bytes read so far by the matching connections' `read()` calls, all of them
+ * together: a stream offset only while one connection matches, as in a test
+ * with one reader.
+ */
 export interface ReadProgress extends Disposable {
   /** Bytes `read()` has returned so far. */
   readonly bytes: number;
   /**
    * Resolves once `read()` has returned at least `bytes` bytes in all, and
-   * then one turn of the event loop later (so that the reader has acted on
-   * what it read); given `orAfterMs`, resolves after that long at the latest
-   * (for a reader that does not call `read()`), with its timer cleared.
+   * then one turn of the event loop later (so that a reader whose next steps
+   * need no more I/O has taken them); given `orAfterMs`, resolves after that
+   * long at the latest (for a reader that does not call `read()`), with its
+   * timer cleared.
    */
   until(bytes: number, orAfterMs?: number): Promise<void>;
 }

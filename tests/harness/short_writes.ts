@@ -6,8 +6,8 @@
  * loopback the buffers grow to megabytes, so a server writing small chunks
  * almost never meets one, and a test cannot wait for luck. Here the test
  * makes it happen: while a {@linkcode ShortWrites} is in use, every
- * `write()` on the connections it matches takes half of its bytes (at least
- * one), as the API allows. Code that loops over the count (`writeAll`) loses
+ * `write()` on the connections it matches takes a third of its bytes (at
+ * least one), as the API allows. Code that loops over the count (`writeAll`) loses
  * nothing; code that ignores it loses bytes, and code that loops on the
  * wrong count goes round forever (the test's bounded wait says so).
  *
@@ -19,7 +19,7 @@
 
 import { type ConnMatch, hookConns } from "./conn_hook.ts";
 
-/** While in use, matching connections' `write()` calls take half their bytes. */
+/** While in use, matching connections' `write()` calls take a third of their bytes. */
 export interface ShortWrites extends Disposable {
   /** How many writes were cut short so far. */
   readonly cut: number;
@@ -33,32 +33,68 @@ export interface ShortWrites extends Disposable {
  * @example
  * ```ts
  * import { shortWritesNote } from "./short_writes.ts";
- * shortWritesNote("the server"); // "each of the server's write() calls took only half …"
+ * shortWritesNote("the server"); // "each of the server's write() calls took only a third …"
  * ```
  */
 export function shortWritesNote(whose: string): string {
-  return `each of ${whose}'s write() calls took only half of its bytes (at least one), as ` +
+  return `each of ${whose}'s write() calls took only a third of its bytes (at least one), as ` +
     "write() may when the send buffer is nearly full";
 }
 
 /**
- * The mistake when only the start of `what` arrived: a write() whose count
- * was ignored.
+ * The mistake when only part of `what` arrived: a write() whose count was
+ * ignored.
  *
  * @example
  * ```ts
  * import { onlyPartWritten } from "./short_writes.ts";
- * onlyPartWritten("the greeting"); // "only the start of the greeting arrived: …"
+ * onlyPartWritten("the greeting"); // "only part of the greeting arrived: …"
  * ```
  */
 export function onlyPartWritten(what: string): string {
-  return `only the start of ${what} arrived: write() may take only part of the bytes and ` +
+  return `only part of ${what} arrived: write() may take only part of the bytes and ` +
     "resolves to how many it took; write the rest until all are sent";
 }
 
 /**
- * Cuts every `write()` on the TCP connections that `match` names to half its
- * bytes (at least one), until disposed. `write` is wrapped on the
+ * The mistake when more bytes arrived than were in `what`: a write loop that
+ * sends bytes again (it set its count to each write()'s instead of adding
+ * it, or wrote from the wrong offset).
+ *
+ * @example
+ * ```ts
+ * import { wroteAgain } from "./short_writes.ts";
+ * wroteAgain("the greeting"); // "more bytes arrived than were in the greeting: …"
+ * ```
+ */
+export function wroteAgain(what: string): string {
+  return `more bytes arrived than were in ${what}: after a partial write, write the rest ` +
+    "from where the writes so far end (add each write()'s count)";
+}
+
+/**
+ * The likely mistake when what arrived with the writes cut (`got`) is not
+ * `expected`, although the same exchange without cut writes was right:
+ * {@linkcode onlyPartWritten} for fewer bytes, {@linkcode wroteAgain} for
+ * more, else the bytes after a partial write were not the rest.
+ *
+ * @example
+ * ```ts
+ * import { cutWritesMistake } from "./short_writes.ts";
+ * cutWritesMistake("the reply", "OK he", "OK hello\n"); // "only part of the reply arrived: …"
+ * ```
+ */
+export function cutWritesMistake(what: string, got: string, expected: string): string | undefined {
+  if (got === expected) return undefined;
+  if (got.length < expected.length) return onlyPartWritten(what);
+  if (got.length > expected.length) return wroteAgain(what);
+  return `the bytes of ${what} after a partial write were not the rest: write ` +
+    "data.subarray(sent) next, where sent adds up every write()'s count";
+}
+
+/**
+ * Cuts every `write()` on the TCP connections that `match` names to a third
+ * of its bytes (at least one), until disposed. `write` is wrapped on the
  * connections' prototype, so the code under test is reached however it made
  * or accepted its connections; the test's own connections (other ports) are
  * not touched.
@@ -78,7 +114,8 @@ export async function shortWrites(match: ConnMatch): Promise<ShortWrites> {
     writes++;
     if (data.length < 2) return write(data);
     cut++;
-    return write(data.subarray(0, Math.ceil(data.length / 2)));
+    // A third, not half: taken and left then differ, so a loop that mixes them up shows.
+    return write(data.subarray(0, Math.max(1, Math.floor(data.length / 3))));
   });
   return {
     get cut() {

@@ -104,6 +104,7 @@ export async function readToEnd(
 ): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
+  let overflowed = false;
   const reading = (async () => {
     const buffer = new Uint8Array(64 * 1024);
     while (true) {
@@ -116,10 +117,13 @@ export async function readToEnd(
       chunks.push(buffer.slice(0, n));
       total += n;
       if (wait.overflow && total > wait.overflow.atMost) {
+        overflowed = true;
+        // The first bytes only: how many more had arrived by now depends on the reads' sizes.
+        const first = concat(chunks).subarray(0, wait.overflow.atMost + 1);
         fail({
           summary: `more than ${wait.overflow.atMost} bytes arrived, awaiting ${wait.awaiting}`,
           section: wait.section,
-          got: `${total} bytes so far, and no EOF`,
+          got: `${describe(first)}, and more, without EOF`,
           mistake: wait.overflow.mistake,
         });
       }
@@ -129,7 +133,7 @@ export async function readToEnd(
   try {
     return await within(reading, wait);
   } catch (e) {
-    if (e instanceof Error) {
+    if (e instanceof Error && !overflowed) {
       e.message = e.message.replace("\n", `\n  received so far: ${describe(concat(chunks))}\n`);
     }
     throw e;

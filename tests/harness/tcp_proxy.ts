@@ -32,13 +32,15 @@ export interface Shaping {
   /** The pause at each cut, in milliseconds (default {@linkcode CUT_PAUSE_MS}). */
   cutPauseMs?: number;
   /**
-   * Called at each cut: the pause ends early once the promise it returns
-   * resolves. Return proof that the peer has read the bytes before the cut
+   * Called at each cut, with the cut's offset and a signal that aborts once
+   * the pause is over: the pause ends early once the promise it returns
+   * resolves. Return proof that the peer has read the bytes before that cut
    * (their echo, with {@linkcode TcpProxy.forwarded}, or the reader's own
    * count, with `watchReads`), so the cut holds without waiting out the
-   * pause; without that proof the pause runs its full length.
+   * pause; without that proof (or if it throws) the pause runs its full
+   * length.
    */
-  cutProof?: () => Promise<unknown>;
+  cutProof?: (cut: number, done: AbortSignal) => Promise<unknown>;
 }
 
 /**
@@ -134,17 +136,25 @@ export class TcpProxy implements AsyncDisposable {
 
   /**
    * Resolves once the bytes forwarded in `direction` so far (all connections
-   * together, in order) satisfy `proof`; checked after every piece.
+   * together, in order) satisfy `proof`; checked after every piece. Stops
+   * checking (and never resolves) once `signal` aborts.
    *
    * @example
    * ```ts ignore
    * import { TcpProxy } from "./tcp_proxy.ts";
    * const proxy: TcpProxy = TcpProxy.open(server.addr, {
-   *   request: { cuts: [3], cutProof: () => proxy.forwarded("reply", (r) => r.length >= 3) },
+   *   request: {
+   *     cuts: [3],
+   *     cutProof: (_cut, done) => proxy.forwarded("reply", (r) => r.length >= 3, done),
+   *   },
    * });
    * ```
    */
-  forwarded(direction: "request" | "reply", proof: (bytes: Uint8Array) => boolean): Promise<void> {
+  forwarded(
+    direction: "request" | "reply",
+    proof: (bytes: Uint8Array) => boolean,
+    signal?: AbortSignal,
+  ): Promise<void> {
     return new Promise((resolve) => {
       const check = () => {
         const bytes = concat(
@@ -155,20 +165,25 @@ export class TcpProxy implements AsyncDisposable {
         resolve();
         return true;
       };
-      if (!check()) this.#waiters.add(check);
+      if (signal?.aborted || check()) return;
+      this.#waiters.add(check);
+      signal?.addEventListener("abort", () => this.#waiters.delete(check), { once: true });
     });
   }
 
-  /** The pause at a cut: its full length, or until the shaping's `cutProof` resolves. */
-  async #cutPause(shape: Shaping): Promise<void> {
+  /** The pause at cut `cut`: its full length, or until the shaping's `cutProof` resolves. */
+  async #cutPause(shape: Shaping, cut: number): Promise<void> {
     const ms = shape.cutPauseMs ?? CUT_PAUSE_MS;
-    if (!shape.cutProof) return await pause(ms, this.#stop.signal);
-    const proved = new AbortController();
-    shape.cutProof().then(() => proved.abort(), () => {});
+    const over = new AbortController();
     try {
-      await pause(ms, AbortSignal.any([this.#stop.signal, proved.signal]));
+      if (shape.cutProof) {
+        const proof = shape.cutProof;
+        // Called a turn later, and a failing proof only means no early end.
+        Promise.resolve().then(() => proof(cut, over.signal)).then(() => over.abort(), () => {});
+      }
+      await pause(ms, AbortSignal.any([this.#stop.signal, over.signal]));
     } finally {
-      proved.abort(); // nothing waits on the proof any more
+      over.abort(); // the pause is over: nothing waits on the proof any more
     }
   }
 
@@ -196,7 +211,7 @@ export class TcpProxy implements AsyncDisposable {
           await send(bytes.slice(i, Math.min(i + size, end)));
           if (shape.chunk !== undefined) await pause(shape.delayMs ?? 0, this.#stop.signal);
         }
-        if (end < bytes.length) await this.#cutPause(shape);
+        if (end < bytes.length) await this.#cutPause(shape, base + end);
         at = end;
       }
     };

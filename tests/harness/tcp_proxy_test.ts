@@ -75,7 +75,7 @@ Deno.test("proxy: a cut's pause ends once the other way proves the piece was rea
     request: {
       cuts: [3],
       cutPauseMs: 60_000,
-      cutProof: () => proxy.forwarded("reply", (reply) => reply.length >= 3),
+      cutProof: (_cut, done) => proxy.forwarded("reply", (reply) => reply.length >= 3, done),
     },
   });
   const client = await connect(proxy.addr, { awaiting: "connect", section });

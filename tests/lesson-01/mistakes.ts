@@ -73,7 +73,19 @@ export const mistakes: Mistake[] = [
         "        for (let sent = 0; sent < bytes.length;) sent += await conn.write(bytes.subarray(sent));",
       replace: "        await conn.write(bytes);",
     }],
-    caughtBy: "only the start of the greeting arrived",
+    caughtBy: "only part of the greeting arrived",
+  },
+  {
+    id: "greeter-write-loop-keeps-last-count",
+    summary: "the greeter's write loop sets the count to each write()'s instead of adding it",
+    file: "greeter.ts",
+    edits: [{
+      find:
+        "        for (let sent = 0; sent < bytes.length;) sent += await conn.write(bytes.subarray(sent));",
+      replace:
+        "        for (let sent = 0; sent < bytes.length;) sent = await conn.write(bytes.subarray(sent));",
+    }],
+    caughtBy: "more bytes arrived than were in the greeting",
   },
   {
     id: "greeter-never-closes",

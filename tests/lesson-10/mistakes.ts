@@ -86,7 +86,7 @@ export const mistakes: Mistake[] = [
       find: "      await writeAll(conn, encoder.encode(REPLY));",
       replace: "      await conn.write(encoder.encode(REPLY));",
     }],
-    caughtBy: "only the start of the reply arrived",
+    caughtBy: "only part of the reply arrived",
   },
   {
     id: "client-bypasses-writeall",
@@ -96,7 +96,7 @@ export const mistakes: Mistake[] = [
       find: "    await writeAll(conn, encoder.encode(REQUEST));",
       replace: "    await conn.write(encoder.encode(REQUEST));",
     }],
-    caughtBy: "only the start of the request arrived",
+    caughtBy: "only part of the request arrived",
   },
   {
     id: "dies-on-short-client",

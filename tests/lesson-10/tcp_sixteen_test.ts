@@ -50,7 +50,7 @@ import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
 import { expectServesAfterFdExhaustion, GIVES_UP_OUT_OF_FILES } from "../harness/fd_exhaustion.ts";
 import { lowFdLimitTest } from "../harness/fd_limit.ts";
-import { onlyPartWritten, shortWrites } from "../harness/short_writes.ts";
+import { onlyPartWritten, shortWrites, wroteAgain } from "../harness/short_writes.ts";
 
 const section = sectionsOf("lesson-10");
 
@@ -308,7 +308,12 @@ async function exchange(
       awaiting: "the request to be sent",
       section: section("The sixteen-byte protocol"),
     });
-    return await readToEnd(conn, { section: where, ...reading, watch });
+    return await readToEnd(conn, {
+      section: where,
+      ...reading,
+      watch,
+      overflow: { atMost: 64, mistake: wroteAgain("the 16-byte reply") },
+    });
   } finally {
     conn.close();
   }
@@ -330,15 +335,15 @@ Deno.test("server: answers `Hi there, server` with exactly `Farewell, client`, t
   });
 });
 
-Deno.test("server: sends all 16 bytes of the reply when each write() takes only half of its bytes", async () => {
+Deno.test("server: sends all 16 bytes of the reply when each write() takes only part of its bytes", async () => {
   await withServer(async (addr, _log, watch) => {
     // Over loopback a 16-byte write() is never cut short by itself: the test makes it so.
     using _cutting = await shortWrites({ localPort: addr.port });
     const reply = await exchange(addr, watch, {
-      awaiting: "the 16-byte reply and then EOF, with the server's writes cut to half",
+      awaiting: "the 16-byte reply and then EOF, with the server's writes cut to a third",
     });
     expectBytes(reply, "Farewell, client", {
-      what: "the reply, with each of the server's write() calls cut to half",
+      what: "the reply, with each of the server's write() calls cut to a third",
       section: section("Writing everything"),
       mistake: reply.length < 16 && "Farewell, client".startsWith(new TextDecoder().decode(reply))
         ? onlyPartWritten("the reply") + " (writeAll)"
@@ -347,7 +352,7 @@ Deno.test("server: sends all 16 bytes of the reply when each write() takes only 
   });
 });
 
-Deno.test("client: ask() sends all 16 bytes when each write() takes only half of its bytes", async () => {
+Deno.test("client: ask() sends all 16 bytes when each write() takes only part of its bytes", async () => {
   using fake = FakeServer.open();
   using _cutting = await shortWrites({ remotePort: fake.addr.port });
   const asking = background(ask(fake.addr));
@@ -357,20 +362,43 @@ Deno.test("client: ask() sends all 16 bytes when each write() takes only half of
     watch: asking,
   });
   try {
-    await readBounded(conn, 16, {
-      awaiting: "the client's 16-byte request, with its write() calls cut to half",
+    const request = await readBounded(conn, 16, {
+      awaiting: "the client's 16-byte request, with its write() calls cut to a third",
       section: section("Writing everything"),
       mistake: onlyPartWritten("the request") + " (writeAll)",
       watch: asking,
+    });
+    expectBytes(request, "Hi there, server", {
+      what: "the 16 bytes the client sent, with its write() calls cut to a third",
+      section: section("Writing everything"),
+      mistake: "the bytes after a partial write must be the rest: write data.subarray(sent), " +
+        "where sent adds up every write()'s count",
     });
     await writeBounded(conn, "Farewell, client", {
       awaiting: "the reply to be sent",
       section: section("The client"),
     });
+    const result = await within(asking, {
+      awaiting: "ask() to return the reply",
+      section: section("The client"),
+    });
+    expectEqual(result.reply, "Farewell, client", {
+      what: "the reply ask() returned",
+      section: section("The client"),
+    });
+    const extra = await readToEnd(conn, {
+      awaiting: "EOF from the client after its request (it closes once it has the reply)",
+      section: section("The client"),
+      overflow: { atMost: 64, mistake: wroteAgain("the request") },
+    });
+    expectBytes(extra, "", {
+      what: "bytes the client sent after its 16-byte request",
+      section: section("Writing everything"),
+      mistake: extra.length ? wroteAgain("the request") : undefined,
+    });
   } finally {
     conn.close();
   }
-  await within(asking, { awaiting: "ask() to return the reply", section: section("The client") });
 });
 
 Deno.test("server: reads the whole request although it arrives one byte at a time", async () => {

@@ -579,7 +579,10 @@ Deno.test("server: echoes non-ASCII split inside a character, and logs the count
     // back after the greeting (the server has read all of the first piece, alone), or after the
     // proxy's long pause.
     await using proxy: TcpProxy = TcpProxy.open(addr, {
-      request: { cuts: [3], cutProof: () => proxy.forwarded("reply", echoedAfterGreeting(3)) },
+      request: {
+        cuts: [3],
+        cutProof: (_cut, done) => proxy.forwarded("reply", echoedAfterGreeting(3), done),
+      },
     });
     const conn = await connect(proxy.addr, {
       awaiting: "a connection through the proxy",
@@ -701,10 +704,10 @@ Deno.test("server: close() with clients connected ends every conversation, and d
   }
 });
 
-Deno.test("server: echoes 2 MiB whole when each write() takes only half of its bytes", async () => {
+Deno.test("server: echoes 2 MiB whole when each write() takes only part of its bytes", async () => {
   await withServer(async (addr, _log, watch) => {
     // A full send buffer makes write() take only part; over loopback the buffers hold megabytes,
-    // so the test makes every write() on the server's side take half (see short_writes.ts).
+    // so the test makes every write() on the server's side take a third (see short_writes.ts).
     using _cutting = await shortWrites({ localPort: addr.port });
     const conn = await connect(addr, {
       awaiting: "a connection to the server",

@@ -19,7 +19,7 @@ export const mistakes: Mistake[] = [
         "          sent += await conn.write(greeting.subarray(sent));\n        }\n",
       replace: "        await conn.write(greeting);\n",
     }],
-    caughtBy: "only the start of the greeting arrived",
+    caughtBy: "only part of the greeting arrived",
   },
   {
     id: "bare-addr-in-use",

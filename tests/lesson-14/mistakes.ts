@@ -18,7 +18,7 @@ export const mistakes: Mistake[] = [
       find: "      await writeAll(conn, encoder.encode(replyFor(count)));",
       replace: "      await conn.write(encoder.encode(replyFor(count)));",
     }],
-    caughtBy: "only the start of the reply arrived",
+    caughtBy: "only part of the reply arrived",
   },
   {
     id: "forgets-close-write",

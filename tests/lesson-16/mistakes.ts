@@ -11,6 +11,19 @@ import { outOfFilesMistakes } from "../harness/accept_loop_mistakes.ts";
 /** The bugs learners write in line_reader.ts, protocol.ts and line_server.ts. */
 export const mistakes: Mistake[] = [
   {
+    id: "reply-write-loop-from-start",
+    summary: "sendLine's write loop writes from the start of the line again after a partial write",
+    file: "line_server.ts",
+    edits: [{
+      find:
+        "    for (let sent = 0; sent < bytes.length;) sent += await conn.write(bytes.subarray(sent));\n" +
+        "  }\n\n  async function handle(",
+      replace: "    for (let sent = 0; sent < bytes.length;) sent += await conn.write(bytes);\n" +
+        "  }\n\n  async function handle(",
+    }],
+    caughtBy: "more bytes arrived than were in the replies",
+  },
+  {
     id: "reply-one-write",
     summary: "sendLine writes each reply with one conn.write() and ignores how many bytes it took",
     file: "line_server.ts",
@@ -20,7 +33,7 @@ export const mistakes: Mistake[] = [
         "  }\n\n  async function handle(",
       replace: "    await conn.write(bytes);\n  }\n\n  async function handle(",
     }],
-    caughtBy: "only the start of each reply line arrived",
+    caughtBy: "only part of the replies arrived",
   },
   {
     id: "serves-one-at-a-time",
