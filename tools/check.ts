@@ -409,6 +409,7 @@ async function main(): Promise<number> {
       ]),
       testJob("tooling and harness unit tests", [
         "tools/catalog_test.ts",
+        "tools/suite_test.ts",
         "tools/junit_test.ts",
         "tools/import_map_test.ts",
         "tools/mistakes_test.ts",

@@ -13,6 +13,7 @@ import { type Lesson, ROOT } from "./catalog.ts";
 import { importMapFor, type Target } from "./import_map.ts";
 import { parseJUnit, type TestResult } from "./junit.ts";
 import { capTreeMemory } from "./grader/memory.ts";
+import { mapPool } from "./pool.ts";
 import { withScratch } from "./scratch.ts";
 import { EXERCISES, lessonPath } from "./targets.ts";
 import { FD_LIMIT_VARIABLE, SUITE_FD_LIMIT } from "../tests/harness/fd_limit.ts";
@@ -313,12 +314,50 @@ export async function typeCheckLessons(lessons: Lesson[], target: Target): Promi
 }
 
 /**
+ * Plans shared processes for several lessons: lessons that may reach the
+ * same hosts are dealt, in turn, into at most `processes` lists, each to run
+ * in one `deno test` process. The modules of one process run one after
+ * another, never `--parallel`: a process's open files are shared by all its
+ * modules, and a test that runs its process out of file descriptors (the
+ * EMFILE tests) would make a module running beside it fail (measured: a
+ * shared `--parallel` run of the solutions failed 2 runs in 3, and Deno
+ * panicked when a new module found no descriptor). Processes run side by side.
+ *
+ * @example
+ * ```ts
+ * import { planSharedRuns } from "./suite.ts";
+ * const lessons = ["01", "02", "03"].map((n) => ({ id: `lesson-${n}`, net: ["127.0.0.1"] }));
+ * planSharedRuns(lessons, 2).map((run) => run.map((l) => l.id));
+ * // [["lesson-01", "lesson-03"], ["lesson-02"]]
+ * ```
+ */
+export function planSharedRuns<L extends Pick<Lesson, "id" | "net">>(
+  lessons: readonly L[],
+  processes: number,
+): L[][] {
+  const groups = new Map<string, L[]>();
+  for (const lesson of lessons) {
+    const key = [...lesson.net].sort().join(",");
+    groups.set(key, [...(groups.get(key) ?? []), lesson]);
+  }
+  return [...groups.values()].flatMap((group) => {
+    const runs: L[][] = Array.from(
+      { length: Math.min(Math.max(1, processes), group.length) },
+      () => [],
+    );
+    group.forEach((lesson, i) => runs[i % runs.length].push(lesson));
+    return runs;
+  });
+}
+
+/**
  * Runs several lessons' suites against `target` in as few processes as
- * their permissions allow: lessons that may reach the same hosts share one
- * `deno test --parallel` process (one start-up, their waits overlapping),
- * and the results are split back per lesson by test module. A lesson the
- * shared run cannot vouch for (the process failed, or none of its tests
- * reported) runs again on its own. Results come back in `lessons` order.
+ * their permissions allow (see {@linkcode planSharedRuns}): one start-up
+ * serves several lessons, whose modules run one after another, at most
+ * `workers` processes at once; the results are split back per lesson by test
+ * module. A lesson the shared run cannot vouch for (the process failed, or
+ * none of its tests reported) runs again on its own. Results come back in
+ * `lessons` order.
  *
  * @example
  * ```ts ignore
@@ -334,23 +373,17 @@ export async function runSuites(
   workers: number,
 ): Promise<SuiteResult[]> {
   const results = new Map<string, SuiteResult>();
-  const groups = new Map<string, Lesson[]>();
+  const present: Lesson[] = [];
   for (const lesson of lessons) {
     const absent = await missingFile(lesson, target);
-    if (absent) {
-      results.set(lesson.id, missingResult(lesson, target, absent));
-      continue;
-    }
-    const key = [...lesson.net].sort().join(",");
-    groups.set(key, [...(groups.get(key) ?? []), lesson]);
+    if (absent) results.set(lesson.id, missingResult(lesson, target, absent));
+    else present.push(lesson);
   }
-  await Promise.all([...groups.values()].map(async (group) => {
-    const shared = await runSuite(group[0], target, {
-      paths: group.map((l) => `${ROOT}tests/${l.id}/`),
-      extraFlags: ["--parallel"],
-      env: { DENO_JOBS: String(workers) },
+  await mapPool(planSharedRuns(present, workers), workers, async (run) => {
+    const shared = await runSuite(run[0], target, {
+      paths: run.map((l) => `${ROOT}tests/${l.id}/`),
     });
-    for (const lesson of group) {
+    for (const lesson of run) {
       const tests = shared.tests.filter((t) => t.file.startsWith(`tests/${lesson.id}/`));
       if (shared.problem || shared.stopped || !tests.length) {
         results.set(lesson.id, await runSuite(lesson, target));
@@ -363,7 +396,7 @@ export async function runSuites(
         ms: tests.reduce((n, t) => n + t.ms, 0),
       });
     }
-  }));
+  });
   return lessons.map((l) => results.get(l.id)!);
 }
 
