@@ -151,8 +151,16 @@ function stubJob(catalog: Catalog, lesson: Lesson, reference: () => Promise<Suit
   };
 }
 
-/** The time zone and locale the solutions are checked under: far from UTC, odd offset, decimal comma. */
-export const FOREIGN_ENV = { TZ: "Pacific/Chatham", LANG: "tr_TR.UTF-8", LC_ALL: "tr_TR.UTF-8" };
+/**
+ * The time zone and locale the solutions are also checked under (every suite
+ * already runs in `SUITE_TZ`, east of UTC): west of UTC, an offset of
+ * hours and a half, a decimal comma.
+ */
+export const FOREIGN_ENV = {
+  TZ: "America/St_Johns",
+  LANG: "tr_TR.UTF-8",
+  LC_ALL: "tr_TR.UTF-8",
+};
 
 /**
  * The solutions, twice: as a learner runs them (under a foreign time zone and

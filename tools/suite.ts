@@ -46,6 +46,17 @@ export interface SuiteOptions {
   env?: Record<string, string>;
 }
 
+/**
+ * The time zone every lesson suite runs in, wherever it runs (a learner's
+ * `deno task test`, the check, the grader's sandbox): UTC+13:45 in November,
+ * a zone whose offset is not whole hours and whose date is often not UTC's.
+ * On a machine set to UTC (CI, most containers) local time and UTC agree,
+ * so code that prints UTC where the lesson asks for local time would pass
+ * there and fail elsewhere; with one zone for every run, the verdict is the
+ * same on every machine, and that mistake fails on all of them.
+ */
+export const SUITE_TZ = "Pacific/Chatham";
+
 /** Where `prlimit` is on Linux (util-linux); the sandbox binds the same path. */
 export const PRLIMIT = "/usr/bin/prlimit";
 
@@ -161,7 +172,7 @@ export async function runSuite(
       args: wrapped?.args ?? limited.args,
       cwd: ROOT,
       clearEnv: wrapped !== undefined,
-      env: wrapped?.env ?? { ...options.env, ...limited.env, NO_COLOR: "1" },
+      env: wrapped?.env ?? { TZ: SUITE_TZ, ...options.env, ...limited.env, NO_COLOR: "1" },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

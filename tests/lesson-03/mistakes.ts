@@ -17,6 +17,16 @@ export const mistakes: Mistake[] = [
     caughtBy: "counted characters",
   },
   {
+    id: "time-in-utc",
+    summary: "timeMessage formats the time in UTC (toISOString) instead of local time",
+    file: "udp_local.ts",
+    edits: [{
+      find: "  return `The time is ${date} ${time}.${micros}`;",
+      replace: '  return `The time is ${now.toISOString().replace("T", " ").replace("Z", "000")}`;',
+    }],
+    caughtBy: "that is the time in UTC",
+  },
+  {
     id: "small-receive-buffer",
     summary: "receives into a 1024-byte buffer, so bigger datagrams are silently truncated",
     file: "udp_local.ts",

@@ -330,15 +330,18 @@ Deno.test("client: a message too big for a datagram fails, and the socket is clo
 });
 
 Deno.test("client: writes the time the way the book's Python client does", () => {
-  expectBytes(
-    timeMessage(new Date(2026, 10, 25, 9, 5, 7, 42)),
-    "The time is 2026-11-25 09:05:07.042000",
-    {
-      what: "timeMessage(25 Nov 2026, 09:05:07.042 local time)",
-      section: section("The protocol on the wire"),
-      mistake: "Python prints zero-padded fields and microseconds: YYYY-MM-DD HH:MM:SS.ffffff",
-    },
-  );
+  const at = new Date(2026, 10, 25, 9, 5, 7, 42);
+  const got = timeMessage(at);
+  // The same instant in UTC: the suites run in a zone far from UTC (SUITE_TZ), so they differ.
+  const utc = `The time is ${at.toISOString().replace("T", " ").replace("Z", "000")}`;
+  expectBytes(got, "The time is 2026-11-25 09:05:07.042000", {
+    what: "timeMessage(25 Nov 2026, 09:05:07.042 local time)",
+    section: section("The protocol on the wire"),
+    mistake: got === utc
+      ? "that is the time in UTC: Python's datetime.now() is local time (getHours(), not " +
+        "getUTCHours() or toISOString())"
+      : "Python prints zero-padded fields and microseconds: YYYY-MM-DD HH:MM:SS.ffffff",
+  });
 });
 
 Deno.test("program: `server` prints where it listens and logs each client", async () => {

@@ -18,7 +18,7 @@
 import type { Lesson } from "../catalog.ts";
 import { ROOT } from "../catalog.ts";
 import type { Target } from "../import_map.ts";
-import { PRLIMIT, withFdLimit } from "../suite.ts";
+import { PRLIMIT, SUITE_TZ, withFdLimit } from "../suite.ts";
 import { FD_LIMIT_VARIABLE, SUITE_FD_LIMIT } from "../../tests/harness/fd_limit.ts";
 
 /** Which sandbox a lesson ran in. */
@@ -64,6 +64,7 @@ function cleanEnv(denoDir: string): Record<string, string> {
     DENO_DIR: denoDir,
     DENO_NO_UPDATE_CHECK: "1",
     PATH: "/usr/bin:/bin",
+    TZ: SUITE_TZ,
   };
 }
 
