@@ -50,7 +50,8 @@ function matches(conn: Deno.Conn, match: ConnMatch): boolean {
 /**
  * Wraps `method` on the TCP connections' prototype until disposed: calls on
  * connections that `match` names go to `hook` (given the real method, bound
- * to the connection), all others to the real method.
+ * to the connection, the bytes, and the connection), all others to the real
+ * method.
  *
  * @example
  * ```ts ignore
@@ -66,6 +67,7 @@ export async function hookConns(
   hook: (
     real: (data: Uint8Array) => Promise<number | null>,
     data: Uint8Array,
+    conn: Deno.Conn,
   ) => Promise<number | null>,
 ): Promise<Disposable> {
   if (match.localPort === undefined && match.remotePort === undefined) {
@@ -75,7 +77,7 @@ export async function hookConns(
   const real = proto[method];
   const wrapper = function (this: Deno.Conn, data: Uint8Array) {
     if (!matches(this, match)) return real.call(this, data);
-    return hook((bytes) => real.call(this, bytes), data);
+    return hook((bytes) => real.call(this, bytes), data, this);
   };
   proto[method] = wrapper;
   return {

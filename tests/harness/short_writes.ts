@@ -25,6 +25,12 @@ export interface ShortWrites extends Disposable {
   readonly cut: number;
   /** How many writes were seen on matching connections so far. */
   readonly writes: number;
+  /**
+   * How many writes began while an earlier write on the same connection had
+   * not finished (a write that was not awaited): with every write cut, their
+   * bytes interleave.
+   */
+  readonly overlapped: number;
 }
 
 /**
@@ -73,8 +79,27 @@ export function wroteAgain(what: string): string {
 }
 
 /**
+ * The mistake when a write began on a connection before the previous one
+ * on it had finished: a write (or a write loop) that was not awaited.
+ *
+ * @example
+ * ```ts
+ * import { writesOverlapped } from "./short_writes.ts";
+ * writesOverlapped("the echo"); // "a write() of the echo began before the previous …"
+ * ```
+ */
+export function writesOverlapped(what: string): string {
+  return `a write() of ${what} began before the previous write() on that connection had ` +
+    "finished (a write not awaited): when writes are partial their bytes interleave, and a " +
+    "view of a buffer that the next read reuses is sent changed; await each write (and each " +
+    "write loop) before the next read or write";
+}
+
+/**
  * The likely mistake when what arrived with the writes cut (`got`) is not
  * `expected`, although the same exchange without cut writes was right:
+ * {@linkcode writesOverlapped} when `cutting` saw a write begin before the
+ * previous one on its connection had finished, else
  * {@linkcode onlyPartWritten} for fewer bytes, {@linkcode wroteAgain} for
  * more, else the bytes after a partial write were not the rest.
  *
@@ -84,8 +109,14 @@ export function wroteAgain(what: string): string {
  * cutWritesMistake("the reply", "OK he", "OK hello\n"); // "only part of the reply arrived: …"
  * ```
  */
-export function cutWritesMistake(what: string, got: string, expected: string): string | undefined {
+export function cutWritesMistake(
+  what: string,
+  got: string,
+  expected: string,
+  cutting?: Pick<ShortWrites, "overlapped">,
+): string | undefined {
   if (got === expected) return undefined;
+  if (cutting?.overlapped) return writesOverlapped(what);
   if (got.length < expected.length) return onlyPartWritten(what);
   if (got.length > expected.length) return wroteAgain(what);
   return `the bytes of ${what} after a partial write were not the rest: write ` +
@@ -110,12 +141,21 @@ export function cutWritesMistake(what: string, got: string, expected: string): s
 export async function shortWrites(match: ConnMatch): Promise<ShortWrites> {
   let cut = 0;
   let writes = 0;
-  const hook = await hookConns("write", match, (write, data) => {
+  let overlapped = 0;
+  const pending = new WeakMap<Deno.Conn, number>();
+  const hook = await hookConns("write", match, async (write, data, conn) => {
     writes++;
-    if (data.length < 2) return write(data);
-    cut++;
-    // A third, not half: taken and left then differ, so a loop that mixes them up shows.
-    return write(data.subarray(0, Math.max(1, Math.floor(data.length / 3))));
+    const before = pending.get(conn) ?? 0;
+    if (before) overlapped++;
+    pending.set(conn, before + 1);
+    try {
+      if (data.length < 2) return await write(data);
+      cut++;
+      // A third, not half: taken and left then differ, so a loop that mixes them up shows.
+      return await write(data.subarray(0, Math.max(1, Math.floor(data.length / 3))));
+    } finally {
+      pending.set(conn, (pending.get(conn) ?? 1) - 1);
+    }
   });
   return {
     get cut() {
@@ -123,6 +163,9 @@ export async function shortWrites(match: ConnMatch): Promise<ShortWrites> {
     },
     get writes() {
       return writes;
+    },
+    get overlapped() {
+      return overlapped;
     },
     [Symbol.dispose]: () => hook[Symbol.dispose](),
   };

@@ -161,6 +161,26 @@ export const mistakes: Mistake[] = [
     caughtSometimesBy: NATURAL_SHORT_WRITES,
   },
   {
+    id: "echo-write-not-awaited",
+    summary:
+      "the echo starts each chunk's writeAll without awaiting it, then reads into the same buffer",
+    file: "conversations.ts",
+    edits: [{
+      find: "        await writeAll(conn, buffer.subarray(0, n));",
+      replace: "        writeAll(conn, buffer.subarray(0, n));",
+    }],
+    caughtBy:
+      "a write() of the echo began before the previous write() on that connection had finished",
+    caughtSometimesBy: {
+      tests: [
+        ...NATURAL_SHORT_WRITES.tests,
+        "server: a client that resets its connection ends only its own conversation",
+      ],
+      why: "a write comes back short there only when it meets a nearly full send buffer, and the " +
+        "echo to the client that resets fails (and escapes) only if the reset arrived first",
+    },
+  },
+  {
     id: "echo-write-loop-keeps-last-count",
     summary: "the echo loops over write() but sets the count to each write's instead of adding it",
     file: "conversations.ts",

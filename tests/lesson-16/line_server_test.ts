@@ -5,6 +5,7 @@
  * @module
  */
 
+import { UnhandledRejections } from "../harness/unhandled.ts";
 import { cutWritesMistake, shortWrites, wroteAgain } from "../harness/short_writes.ts";
 import {
   client,
@@ -56,21 +57,34 @@ const CRASHED =
   "crashing on a malformed line (or hanging up on it): the connection ended where an ERR line was due";
 const LEFT_OPEN = "close() left connections open: close the listener AND every connection";
 
-/** Starts the learner's server and guarantees it is closed (and has ended) after `body`. */
+/**
+ * Starts the learner's server and guarantees it is closed (and has ended)
+ * after `body`; a rejection the server left unhandled fails the test, named.
+ */
 async function withServer(
   options: LineServerOptions,
   body: (addr: Deno.NetAddr) => Promise<void>,
 ): Promise<void> {
+  using unhandled = new UnhandledRejections("the server", section("Many clients at once"));
   const running = startLineServer({ hostname: "127.0.0.1", port: 0, idleMs: 5_000, ...options });
+  let failure: unknown;
   try {
     await body(running.addr);
-  } finally {
+  } catch (error) {
+    failure = error;
+  }
+  try {
     await stopServer(running, {
       awaiting: "done to settle after close()",
       section: section("Shutting down cleanly"),
       mistake: LEFT_OPEN,
     });
+  } catch (error) {
+    failure ??= error;
   }
+  // An escaped rejection is the cause of whatever else went wrong: it is named first.
+  await unhandled.check();
+  if (failure !== undefined) throw failure;
 }
 
 /** A well-behaved client: sends `request`, then (unless it ends with QUIT) half-closes, and reads to EOF. */
@@ -143,13 +157,13 @@ Deno.test("server: every reply line arrives whole when each write() takes only p
       section: section("The protocol"),
     });
     // Over loopback a short reply is never cut by itself: the test makes it so.
-    using _cutting = await shortWrites({ localPort: addr.port });
+    using cutting = await shortWrites({ localPort: addr.port });
     const got = await converse(addr, request);
     expectBytes(got, expected, {
       what:
         "the replies to three request lines, with each of the server's write() calls cut to a third",
       section: section("The protocol"),
-      mistake: cutWritesMistake("the replies", got, expected),
+      mistake: cutWritesMistake("the replies", got, expected, cutting),
     });
   });
 });

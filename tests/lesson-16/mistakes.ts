@@ -36,6 +36,20 @@ export const mistakes: Mistake[] = [
     caughtBy: "only part of the replies arrived",
   },
   {
+    id: "reply-not-awaited",
+    summary: "the handler starts each reply's sendLine without awaiting it, and closes after QUIT",
+    file: "line_server.ts",
+    edits: [{
+      find: "        await sendLine(conn, reply.line);",
+      replace: "        sendLine(conn, reply.line);",
+    }],
+    caughtBy: "escaped as an unhandled rejection",
+    caughtSometimesBy: {
+      tests: ["server: 50 clients at once (and one that never speaks) all get their own answers"],
+      why: "an unawaited BYE fails there only if close() comes before its write completes",
+    },
+  },
+  {
     id: "serves-one-at-a-time",
     summary: "the accept loop awaits each connection's handler, so one silent client blocks all",
     file: "line_server.ts",

@@ -1,0 +1,73 @@
+/**
+ * A server that starts a task per connection and lets one of its promises
+ * reject unhandled (a write or a handler not awaited, an error not caught
+ * inside the task) would make Deno fail the whole test file with "Uncaught
+ * error", cancelling every test after it and naming nothing. While an
+ * {@linkcode UnhandledRejections} is in use, such rejections are recorded
+ * instead, and `check()` fails the test that saw them, naming the mistake.
+ *
+ * @module
+ */
+
+import { fail, type Section } from "./failure.ts";
+
+/** The mistake named when a server's promise was rejected and nothing handled it. */
+export const UNHANDLED_REJECTION =
+  "an error in one connection's task escaped as an unhandled rejection: await every write " +
+  "and handler inside the task, and catch errors there";
+
+/**
+ * Records unhandled promise rejections while in use (from the moment it is
+ * made until disposed), instead of letting them crash the test file.
+ *
+ * @example
+ * ```ts ignore
+ * import { UnhandledRejections } from "./unhandled.ts";
+ * using unhandled = new UnhandledRejections("the server", section("Many clients"));
+ * // … run the server and its clients …
+ * await unhandled.check();
+ * ```
+ */
+export class UnhandledRejections implements Disposable {
+  /** The reasons of the rejections seen so far. */
+  readonly seen: unknown[] = [];
+  readonly #whose: string;
+  readonly #section: Section;
+  readonly #mistake: string;
+  readonly #handler = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    this.seen.push(event.reason);
+  };
+
+  /** Starts recording; `whose` names the code under test (`the server`). */
+  constructor(whose: string, section: Section, mistake: string = UNHANDLED_REJECTION) {
+    this.#whose = whose;
+    this.#section = section;
+    this.#mistake = mistake;
+    globalThis.addEventListener("unhandledrejection", this.#handler);
+  }
+
+  /**
+   * Lets the runtime dispatch pending `unhandledrejection` events (it does so
+   * between event-loop turns: a zero-delay timer, not a wait for the code
+   * under test), then fails, naming the mistake, if anything was rejected
+   * unhandled.
+   */
+  async check(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (!this.seen.length) return;
+    const reason = this.seen[0];
+    fail({
+      summary: `an unhandled rejection in ${this.#whose}: ${
+        reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)
+      }`,
+      section: this.#section,
+      mistake: this.#mistake,
+    });
+  }
+
+  /** Stops recording. */
+  [Symbol.dispose](): void {
+    globalThis.removeEventListener("unhandledrejection", this.#handler);
+  }
+}
