@@ -71,3 +71,34 @@ export class UnhandledRejections implements Disposable {
     globalThis.removeEventListener("unhandledrejection", this.#handler);
   }
 }
+
+/**
+ * Runs `body` while recording unhandled rejections: if any was seen, the
+ * test fails naming it (it is the likely cause of whatever else went
+ * wrong); otherwise `body`'s own result or failure stands.
+ *
+ * @example
+ * ```ts ignore
+ * import { failOnUnhandled } from "./unhandled.ts";
+ * await failOnUnhandled("the server", section("The server"), async () => {
+ *   // … start the server, talk to it, stop it …
+ * });
+ * ```
+ */
+export async function failOnUnhandled<T>(
+  whose: string,
+  section: Section,
+  body: () => Promise<T>,
+  mistake?: string,
+): Promise<T> {
+  using unhandled = new UnhandledRejections(whose, section, mistake);
+  let result: { value: T } | { error: unknown };
+  try {
+    result = { value: await body() };
+  } catch (error) {
+    result = { error };
+  }
+  await unhandled.check();
+  if ("error" in result) throw result.error;
+  return result.value;
+}

@@ -28,6 +28,7 @@ import {
 } from "../harness/expect.ts";
 import { fail, type Section, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
+import { failOnUnhandled } from "../harness/unhandled.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
 import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import {
@@ -106,34 +107,36 @@ function pattern(size: number): Uint8Array {
 async function withServer(
   body: (addr: Deno.NetAddr, log: LogLines, watch: Promise<unknown>) => Promise<void>,
 ): Promise<void> {
-  const log = new LogLines();
-  const running = startServer({ hostname: "127.0.0.1", port: 0, log: log.push });
-  const watch = background(running.done.then(
-    () =>
-      fail({
-        summary: "the server's loop ended although close() was not called",
+  await failOnUnhandled("the server", section("The server"), async () => {
+    const log = new LogLines();
+    const running = startServer({ hostname: "127.0.0.1", port: 0, log: log.push });
+    const watch = background(running.done.then(
+      () =>
+        fail({
+          summary: "the server's loop ended although close() was not called",
+          section: section("The server"),
+          mistake: "the accept loop must go on until close()",
+        }),
+      (error) =>
+        fail({
+          summary: `the server's loop crashed: ${(error as Error).message}`,
+          section: section("A client that hangs up early"),
+          mistake: DIES,
+        }),
+    ));
+    let passed = false;
+    try {
+      await body(running.addr, log, watch);
+      passed = true;
+    } finally {
+      // A failure in the body is the one to report; done is judged only after a pass.
+      await (passed ? expectCleanStop : stopServer)(running, {
+        awaiting: "the server loop to end after close()",
         section: section("The server"),
-        mistake: "the accept loop must go on until close()",
-      }),
-    (error) =>
-      fail({
-        summary: `the server's loop crashed: ${(error as Error).message}`,
-        section: section("A client that hangs up early"),
-        mistake: DIES,
-      }),
-  ));
-  let passed = false;
-  try {
-    await body(running.addr, log, watch);
-    passed = true;
-  } finally {
-    // A failure in the body is the one to report; done is judged only after a pass.
-    await (passed ? expectCleanStop : stopServer)(running, {
-      awaiting: "the server loop to end after close()",
-      section: section("The server"),
-      mistake: "close() must close the listener so that the pending accept() ends the loop",
-    });
-  }
+        mistake: "close() must close the listener so that the pending accept() ends the loop",
+      });
+    }
+  });
 }
 
 Deno.test("sequence numbers: a 1024-byte segment at 7200 is followed by 8224, wrapping at 2^32", () => {

@@ -21,6 +21,25 @@ export const mistakes: Mistake[] = [
     caughtBy: "both buffers full",
   },
   {
+    id: "server-write-not-awaited",
+    summary:
+      "the server starts each chunk's writeAll without awaiting it, then reads into the same buffer",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "        await writeAll(conn, buffer.subarray(0, n));",
+      replace: "        writeAll(conn, buffer.subarray(0, n));",
+    }],
+    caughtBy: "escaped as an unhandled rejection",
+    caughtSometimesBy: {
+      tests: [
+        "server: a client that resets mid-stream ends only its own connection",
+        "server: capitalizes 8 MB for a client that reads while it writes",
+      ],
+      why: "a write is still pending when the connection ends (and is rejected) only if the " +
+        "reader fell behind; the late reader's test makes it fall behind on every run",
+    },
+  },
+  {
     id: "forgets-close-write",
     summary: "exchange never half-closes, so the server never sees EOF",
     file: "tcp_deadlock.ts",

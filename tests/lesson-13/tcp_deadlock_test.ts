@@ -25,6 +25,7 @@ import { background, pause, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
 import { fail, LessonFailure, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
+import { failOnUnhandled } from "../harness/unhandled.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
 import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import {
@@ -363,26 +364,28 @@ async function talkTo(
 async function withServer(
   body: (addr: Deno.NetAddr, log: LogLines, watch: Promise<unknown>) => Promise<void>,
 ): Promise<void> {
-  const log = new LogLines();
-  const running = startServer({ hostname: "127.0.0.1", port: 0, log: log.push });
-  const watch = background(running.done.then(
-    () => fail({ summary: "the server's loop ended by itself", section: section("The server") }),
-    (error) =>
-      fail({
-        summary: `the server's loop crashed: ${(error as Error).message}`,
+  await failOnUnhandled("the server", section("The server"), async () => {
+    const log = new LogLines();
+    const running = startServer({ hostname: "127.0.0.1", port: 0, log: log.push });
+    const watch = background(running.done.then(
+      () => fail({ summary: "the server's loop ended by itself", section: section("The server") }),
+      (error) =>
+        fail({
+          summary: `the server's loop crashed: ${(error as Error).message}`,
+          section: section("The server"),
+          mistake: "an error must end one connection only: catch it inside that connection's task",
+        }),
+    ));
+    try {
+      await body(running.addr, log, watch);
+    } finally {
+      await stopServer(running, {
+        awaiting: "the server to end after close()",
         section: section("The server"),
-        mistake: "an error must end one connection only: catch it inside that connection's task",
-      }),
-  ));
-  try {
-    await body(running.addr, log, watch);
-  } finally {
-    await stopServer(running, {
-      awaiting: "the server to end after close()",
-      section: section("The server"),
-      mistake: "close() must close the listener and every open connection",
-    });
-  }
+        mistake: "close() must close the listener and every open connection",
+      });
+    }
+  });
 }
 
 Deno.test("upperAscii: upper-cases a–z and leaves every other byte, UTF-8 or not, as it is", () => {

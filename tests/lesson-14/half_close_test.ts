@@ -20,6 +20,7 @@ import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { stopServer } from "../harness/server_loop.ts";
+import { failOnUnhandled } from "../harness/unhandled.ts";
 import {
   closeQuietly,
   connect,
@@ -58,16 +59,18 @@ const CLOSE_NOT_CLOSE_WRITE =
 
 /** Starts the learner's server and guarantees it is closed (and has ended) after `body`. */
 async function withServer(body: (addr: Deno.NetAddr) => Promise<void>): Promise<void> {
-  const server = startCountServer({ hostname: "127.0.0.1", port: 0 });
-  try {
-    await body(server.addr);
-  } finally {
-    await stopServer(server, {
-      awaiting: "done to settle after close()",
-      section: section("Closing a server"),
-      mistake: "close() left accepted connections open: close the listener AND every connection",
-    });
-  }
+  await failOnUnhandled("the server", section("A protocol that ends with EOF"), async () => {
+    const server = startCountServer({ hostname: "127.0.0.1", port: 0 });
+    try {
+      await body(server.addr);
+    } finally {
+      await stopServer(server, {
+        awaiting: "done to settle after close()",
+        section: section("Closing a server"),
+        mistake: "close() left accepted connections open: close the listener AND every connection",
+      });
+    }
+  });
 }
 
 /** One exchange as a well-behaved client: send, half-close, read to EOF. */

@@ -20,6 +20,7 @@ import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import { LogLines } from "../harness/log.ts";
+import { failOnUnhandled } from "../harness/unhandled.ts";
 import {
   closeQuietly,
   connect,
@@ -100,16 +101,18 @@ async function withServer(
   body: (addr: Deno.NetAddr) => Promise<void>,
   handler: (message: unknown) => unknown = echo,
 ): Promise<void> {
-  const server = serveNdjson(handler, { hostname: "127.0.0.1", port: 0 });
-  try {
-    await body(server.addr);
-  } finally {
-    await stopServer(server, {
-      awaiting: "done to settle after close()",
-      section: section("An NDJSON server"),
-      mistake: "close() must close the listener and every open connection",
-    });
-  }
+  await failOnUnhandled("the server", section("An NDJSON server"), async () => {
+    const server = serveNdjson(handler, { hostname: "127.0.0.1", port: 0 });
+    try {
+      await body(server.addr);
+    } finally {
+      await stopServer(server, {
+        awaiting: "done to settle after close()",
+        section: section("An NDJSON server"),
+        mistake: "close() must close the listener and every open connection",
+      });
+    }
+  });
 }
 
 /** Reads exactly the bytes of `expected` and compares them. */
