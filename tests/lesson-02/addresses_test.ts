@@ -116,6 +116,37 @@ Deno.test("parseHostPort: the default port is used only when none is given", () 
   );
 });
 
+Deno.test("parseHostPort: a default port of 0 is a port too", () => {
+  const mistake = "treated a default port of 0 as no default: 0 is a port (let the OS choose); " +
+    "a default is missing only when it is undefined";
+  const h = "The port follows a colon";
+  expectParsed("localhost", 0, { hostname: "localhost", port: 0 }, h, mistake);
+  expectParsed("[::1]", 0, { hostname: "::1", port: 0 }, h, mistake);
+});
+
+Deno.test("parseHostPort: an empty port is an error, even with a default", async () => {
+  const cases: [string, string][] = [
+    [
+      "127.0.0.1:",
+      'used the default port for the empty port after the colon: a default stands in for a missing port (no ":" at all), an empty one is an error',
+    ],
+    [
+      "[::1]:",
+      'used the default port for the empty port after "]:": a ":" after the "]" says a port follows; only "[::1]", with nothing after the "]", takes the default',
+    ],
+  ];
+  for (const [text, mistake] of cases) {
+    const result = attempt(() => parseHostPort(text, 1060));
+    await expectRejects(() => replay(result), {
+      kind: TypeError,
+      pattern: /port/i,
+      what: `parseHostPort(${JSON.stringify(text)}, 1060), an empty port`,
+      section: section("The port follows a colon"),
+      mistake: result.value ? mistake : undefined,
+    });
+  }
+});
+
 Deno.test("parseHostPort: a port above 65535 is a RangeError", async () => {
   for (const text of ["127.0.0.1:65536", "127.0.0.1:70000", "[::1]:99999"]) {
     const result = attempt(() => parseHostPort(text));
@@ -312,6 +343,30 @@ Deno.test("lookupService: finds a port by name or alias, for the protocol asked"
       what: `lookupService(SERVICES, ${JSON.stringify(name)}, "${protocol}")`,
       section: section("Ports that are spoken for: /etc/services"),
       mistake,
+    });
+  }
+});
+
+Deno.test("lookupService: fields are separated by spaces as well as tabs", () => {
+  // Lines aligned with spaces, as in the README's excerpt of a real /etc/services.
+  const spaced = "ssh             22/tcp                          # SSH Remote Login Protocol\n" +
+    "domain          53/udp\n" +
+    "http            80/tcp          www             # WorldWideWeb HTTP\n" +
+    "ntp 123/udp\n" +
+    "http-alt\t 8080/tcp \t webcache\n";
+  const cases: [string, "tcp" | "udp", number][] = [
+    ["ssh", "tcp", 22],
+    ["domain", "udp", 53],
+    ["www", "tcp", 80],
+    ["ntp", "udp", 123],
+    ["webcache", "tcp", 8080],
+  ];
+  for (const [name, protocol, port] of cases) {
+    expectEqual(lookupService(spaced, name, protocol), port, {
+      what: `lookupService(a file aligned with spaces, ${JSON.stringify(name)}, "${protocol}")`,
+      section: section("Ports that are spoken for: /etc/services"),
+      mistake: "split the fields on tabs only: /etc/services lines are aligned with spaces too, " +
+        "so split on any run of whitespace (/\\s+/)",
     });
   }
 });

@@ -161,4 +161,36 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "the default hostname is 127.0.0.1",
   },
+  {
+    id: "empty-port-takes-default",
+    summary:
+      "parseHostPort uses the default port for an empty port (`127.0.0.1:`), testing `!portText`",
+    file: "addresses.ts",
+    edits: [{ find: "if (portText === undefined) {", replace: "if (!portText) {" }],
+    caughtBy: "used the default port for the empty port after the colon",
+  },
+  {
+    id: "default-port-zero-refused",
+    summary: "parseHostPort treats a default port of 0 as no default, testing `!defaultPort`",
+    file: "addresses.ts",
+    edits: [{ find: "if (defaultPort === undefined) {", replace: "if (!defaultPort) {" }],
+    caughtBy: "treated a default port of 0 as no default",
+  },
+  {
+    id: "empty-bracketed-port-takes-default",
+    summary: "parseHostPort reads `[::1]:` as `[::1]` and uses the default port",
+    file: "addresses.ts",
+    edits: [{
+      find: 'rest === "" ? undefined : rest.slice(1)',
+      replace: "rest.slice(1) || undefined",
+    }],
+    caughtBy: 'used the default port for the empty port after "]:"',
+  },
+  {
+    id: "services-split-on-tabs",
+    summary: "lookupService splits /etc/services lines on tabs only, not on spaces",
+    file: "addresses.ts",
+    edits: [{ find: ".split(/\\s+/)", replace: ".split(/\\t+/)" }],
+    caughtBy: "split the fields on tabs only",
+  },
 ];
