@@ -238,6 +238,31 @@ Deno.test("connected: what receive() returned stays intact after the next receiv
   });
 });
 
+Deno.test("connected: receive() returns a 5,000-byte datagram whole", async () => {
+  using peer = UdpPeer.open();
+  using client = connectUdp(peer.addr);
+  const big = Uint8Array.from({ length: 5000 }, (_, i) => i % 251);
+  const receiving = background(client.receive());
+  await peer.send(big, client.addr);
+  const got = await within(receiving, {
+    awaiting: "receive() to return the peer's 5,000-byte datagram",
+    section: section("Deno has no connect(): build it"),
+  });
+  const mistake = got.length < big.length
+    ? `received into a ${got.length}-byte buffer, and the rest of the datagram was silently ` +
+      "thrown away: receive into a buffer of MAX_DATAGRAM (65535) bytes, more than any UDP payload"
+    : undefined;
+  expectEqual(got.length, big.length, {
+    what: "the length of the 5,000-byte datagram as receive() returned it",
+    section: section("Deno has no connect(): build it"),
+    mistake,
+  });
+  expectBytes(got, big, {
+    what: "the 5,000-byte datagram as receive() returned it",
+    section: section("Deno has no connect(): build it"),
+  });
+});
+
 Deno.test({
   ...linuxLoopbackTest("connectUdp: binds the hostname asked (127.0.0.2), not always 127.0.0.1"),
   async fn() {

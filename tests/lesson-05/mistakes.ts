@@ -180,4 +180,21 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "ignored options.hostname",
   },
+  {
+    id: "message-sized-by-characters",
+    summary: "encodeMessage sizes the message by the payload string's length, not its UTF-8 bytes",
+    file: "request_ids.ts",
+    edits: [{
+      find: "new Uint8Array(ID_BYTES + body.length)",
+      replace: "new Uint8Array(ID_BYTES + payload.length)",
+    }],
+    caughtBy: "sized the message by the string's length",
+  },
+  {
+    id: "receive-buffer-1024",
+    summary: "connectUdp's receive() reads into a 1024-byte buffer, cutting bigger datagrams short",
+    file: "connected.ts",
+    edits: [{ find: "new Uint8Array(MAX_DATAGRAM);", replace: "new Uint8Array(1024);" }],
+    caughtBy: "the rest of the datagram was silently thrown away",
+  },
 ];

@@ -130,6 +130,34 @@ Deno.test("wire: a message is the 4-byte big-endian ID, then the payload", () =>
   });
 });
 
+/** What a message sized by a string's length, not its UTF-8 bytes, does: `set` overflows it. */
+const SIZED_BY_CHARACTERS =
+  "sized the message by the string's length (payload.length counts UTF-16 code units: " +
+  '"é" is 1) instead of its UTF-8 bytes ("é" is 2): allocate 4 + the encoded bytes\' length';
+
+Deno.test("wire: a string payload goes out as its UTF-8 bytes", () => {
+  let encoded: Uint8Array | Error;
+  try {
+    encoded = encodeMessage(1, "é");
+  } catch (error) {
+    if (isNotImplemented(error)) throw error;
+    encoded = error instanceof Error ? error : new Error(String(error));
+  }
+  if (encoded instanceof Error) {
+    fail({
+      summary: `encodeMessage(1, "é") threw ${encoded.name}: ${encoded.message}`,
+      section: section("The wire format"),
+      expected: "00 00 00 01 c3 a9",
+      mistake: encoded instanceof RangeError ? SIZED_BY_CHARACTERS : undefined,
+    });
+  }
+  expectBytes(encoded, new Uint8Array([0, 0, 0, 1, 0xc3, 0xa9]), {
+    what: 'encodeMessage(1, "é")',
+    section: section("The wire format"),
+    mistake: encoded.length === 5 ? SIZED_BY_CHARACTERS : undefined,
+  });
+});
+
 Deno.test("wire: decodeMessage reads a view into a larger buffer at its own offset", () => {
   // A datagram inside a bigger buffer, the way a receive() into a reused
   // buffer returns it: byteOffset 5, with other bytes before and after.
@@ -258,6 +286,36 @@ Deno.test("client: each request carries its own ID; the reply with that ID is re
         : undefined,
     });
   }
+});
+
+Deno.test("client: a request in non-ASCII text reaches the server whole, byte for byte", async () => {
+  using fake = UdpPeer.open();
+  using client = openClient(fake.addr, { nextId: () => 0x0000c0de });
+  const payload = "Grüße ☕"; // 7 characters, 11 bytes of UTF-8
+  const asking = background(
+    client.request(payload).catch((error) => {
+      if (!(error instanceof RangeError)) throw error;
+      return fail({
+        summary: `request(${JSON.stringify(payload)}) failed: ${error}`,
+        section: section("The wire format"),
+        mistake: SIZED_BY_CHARACTERS,
+      });
+    }),
+  );
+  const request = await takeRequest(fake, payload, asking);
+  expectBytes(request.data, wire(0x0000c0de, payload), {
+    what: `the request for ${JSON.stringify(payload)} as the server received it`,
+    section: section("The wire format"),
+  });
+  await fake.send(wire(request.id, "Danke ☕"), request.addr);
+  const reply = await within(asking, {
+    awaiting: "request() to return the reply",
+    section: section("Matching replies to requests"),
+  });
+  expectBytes(reply, "Danke ☕", {
+    what: "what request() returned",
+    section: section("Matching replies to requests"),
+  });
 });
 
 Deno.test("client: ignores a stale reply with an old ID, and a duplicate of the last", async () => {
