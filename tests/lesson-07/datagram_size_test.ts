@@ -189,6 +189,13 @@ Deno.test("payloadBudget and fragmentCount: the arithmetic of MTU and IP fragmen
     ["fragmentCount(1962, 1006)", () => fragmentCount(1962, 1006), 3],
     ["fragmentCount(17945, 9000)", () => fragmentCount(17_945, 9000), 3],
     ["payloadBudget(9000)", () => payloadBudget(9000), 8972],
+    // The UDP header goes once, not once per fragment: 2,950 + 8 = 2,958 bytes fit two
+    // fragments of 1,480, and so does 2,952 + 8 = 2,960, exactly; 2,953 needs a third.
+    ["fragmentCount(2950, 1500)", () => fragmentCount(2950, 1500), 2],
+    ["fragmentCount(2952, 1500)", () => fragmentCount(2952, 1500), 2],
+    ["fragmentCount(2953, 1500)", () => fragmentCount(2953, 1500), 3],
+    // At MTU 1,006 a fragment but the last carries 984 bytes: 1,960 + 8 = 1,968 = 2 × 984.
+    ["fragmentCount(1960, 1006)", () => fragmentCount(1960, 1006), 2],
   ];
   for (const [call, run, expected] of cases) {
     const got = run();
@@ -200,6 +207,11 @@ Deno.test("payloadBudget and fragmentCount: the arithmetic of MTU and IP fragmen
         : got < expected
         ? "the 8-byte UDP header travels in the fragments too, and each fragment holds " +
           "a multiple of 8 bytes: (mtu - 20) rounded down to 8"
+        : got > expected
+        ? "too many fragments: only the first fragment carries the 8-byte UDP header. IP " +
+          "cuts the UDP header and payload together (payload + 8 bytes), and every fragment " +
+          "but the last carries (mtu - 20) bytes rounded down to a multiple of 8, not " +
+          "payloadBudget(mtu)"
         : undefined,
     });
   }

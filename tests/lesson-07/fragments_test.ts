@@ -298,6 +298,45 @@ Deno.test("Reassembler: fills in by index, ignores duplicates, keeps messages ap
   }
 });
 
+Deno.test("Reassembler: ignores a fragment whose count disagrees with the first one seen", () => {
+  const r = new Reassembler();
+  const steps: [string, number, number, number, string, string | undefined][] = [
+    ["message 1, piece 0 of 2", 1, 0, 2, "aa", undefined],
+    ["message 1, piece 2 of 3 (a count that disagrees)", 1, 2, 3, "ZZ", undefined],
+    ["message 1, piece 1 of 2", 1, 1, 2, "bb", "aabb"],
+    ["message 2, piece 0 of 3", 2, 0, 3, "xx", undefined],
+    ["message 2, piece 1 of 2 (a count that disagrees)", 2, 1, 2, "yy", undefined],
+    ["message 2, piece 1 of 3", 2, 1, 3, "yy", undefined],
+    ["message 2, piece 2 of 3", 2, 2, 3, "zz", "xxyyzz"],
+  ];
+  for (const [what, id, index, count, payload, expected] of steps) {
+    const mistake = `took a fragment whose count disagrees with the first one seen for ` +
+      `message ${id}: ignore it, or the message comes out with a piece too many or a hole`;
+    let result: Uint8Array | undefined;
+    try {
+      result = r.add({ id, index, count, payload: toBytes(payload) });
+    } catch (error) {
+      if (isNotImplemented(error)) throw error;
+      fail({
+        summary: `Reassembler.add(${what}) threw`,
+        section: section("Reassembly: order, duplicates, loss"),
+        got: String(error),
+        mistake,
+      });
+    }
+    const got = result === undefined ? "undefined" : describe(result);
+    const want = expected === undefined ? "undefined" : describe(expected);
+    if (got === want) continue;
+    fail({
+      summary: `Reassembler.add(${what}) returned the wrong thing`,
+      section: section("Reassembly: order, duplicates, loss"),
+      expected: want,
+      got,
+      mistake,
+    });
+  }
+});
+
 Deno.test("receiveMessage: reassembles fragments that arrive out of order", async () => {
   const pieces = ["The ", "quick ", "brown ", "fox ", "jumps"];
   const datagrams = pieces.map((p, i) => frag(0x01020304, i, 5, p));
@@ -510,6 +549,88 @@ Deno.test("sendMessage → receiveMessage: 20,000 bytes in datagrams of at most 
     what: "the 20,000 bytes after the round trip",
     section: section("Reassembly: order, duplicates, loss"),
   });
+});
+
+Deno.test("sendMessage → receiveMessage: datagrams of 9,000 bytes arrive whole", async () => {
+  using receiver = openUdpSocket();
+  using sending = openUdpSocket();
+  const message = seededBytes(9, 20_000);
+  // A fake clock that never moves: the message is complete long before any idle limit.
+  const clock = new ManualClock();
+  const receiving = background(receiveMessage(receiver, { idleMs: 300, sleep: clock.sleep }));
+  await within(
+    sendMessage(sending, message, receiver.addr as Deno.NetAddr, { maxDatagram: 9000 }),
+    {
+      awaiting: "sendMessage() of 20,000 bytes in datagrams of at most 9,000",
+      section: section("Splitting a message"),
+      watch: receiving,
+    },
+  );
+  const got = await within(receiving, {
+    awaiting: "receiveMessage() to return the 20,000-byte message",
+    section: section("Reassembly: order, duplicates, loss"),
+  });
+  expectEqual(got.message.length, message.length, {
+    what: "the length of the message sent in datagrams of up to 9,000 bytes",
+    section: section("Reassembly: order, duplicates, loss"),
+    mistake: got.message.length < message.length
+      ? "received into a buffer smaller than a datagram, so the fragments were cut short " +
+        "without a word: the receiver does not know the sender's maxDatagram, so receive " +
+        "into a buffer big enough for any datagram (65,536 bytes)"
+      : undefined,
+  });
+  expectBytes(got.message, message, {
+    what: "the 20,000 bytes sent in datagrams of up to 9,000 bytes",
+    section: section("Reassembly: order, duplicates, loss"),
+  });
+});
+
+Deno.test("receiveMessage: continues the partial messages of the reassembler it is given", async () => {
+  using receiver = openUdpSocket();
+  using sender = UdpPeer.open();
+  const reassembler = new Reassembler();
+  reassembler.add({ id: 5, index: 0, count: 2, payload: toBytes("collected earlier, ") });
+  const clock = new ManualClock();
+  const receiving = background(
+    receiveMessage(receiver, { idleMs: 200, reassembler, sleep: clock.sleep }),
+  );
+  await sender.send(frag(5, 1, 2, "and the rest"), receiver.addr as Deno.NetAddr);
+  // Time runs out only once the receiver has taken in the one datagram and asked to wait again.
+  const silence = clock.waitsAsked(2).then(() => {
+    clock.runOut();
+    return receiving;
+  });
+  const outcome = await within(
+    Promise.race([receiving, silence]).then((v) => v, (e: unknown) => {
+      if (isNotImplemented(e)) throw e;
+      return e instanceof Error ? e : new Error(String(e));
+    }),
+    {
+      awaiting: "receiveMessage() to complete message 5 with its second half",
+      section: section("Giving up on a missing piece"),
+    },
+  );
+  if (outcome instanceof Error) {
+    fail({
+      summary: "receiveMessage() did not complete message 5, whose first half its " +
+        "options.reassembler already held",
+      section: section("Giving up on a missing piece"),
+      expected: '"collected earlier, and the rest"',
+      got: `${outcome.name}: ${outcome.message}`,
+      mistake: outcome.name === "IncompleteMessageError"
+        ? "started a fresh Reassembler, so the fragments an earlier call collected were " +
+          "lost: use options.reassembler when it is given (a new one only by default)"
+        : undefined,
+    });
+  }
+  expectEqual(
+    `${outcome.id} ${new TextDecoder().decode(outcome.message)}`,
+    "5 collected earlier, and the rest",
+    {
+      what: "the id and text of the message receiveMessage() returned",
+      section: section("Giving up on a missing piece"),
+    },
+  );
 });
 
 Deno.test("decodeFragment, splitMessage: exactly at their limits, and one past", () => {

@@ -165,4 +165,45 @@ export const mistakes: Mistake[] = [
     ],
     caughtBy: "timed the whole message, not the silence",
   },
+  {
+    id: "fragment-count-by-payload-budget",
+    summary: "fragmentCount divides the payload by payloadBudget(mtu), as if every fragment " +
+      "carried the UDP header",
+    file: "datagram_size.ts",
+    edits: [{
+      find: "  payloadBudget(mtu); // validates mtu\n" +
+        "  const ipPayload = payloadBytes + UDP_HEADER_BYTES;\n" +
+        "  const perFragment = Math.floor((mtu - IPV4_HEADER_BYTES) / 8) * 8;\n" +
+        "  return Math.max(1, Math.ceil(ipPayload / perFragment));\n",
+      replace: "  return Math.max(1, Math.ceil(payloadBytes / payloadBudget(mtu)));\n",
+    }],
+    caughtBy: "only the first fragment carries the 8-byte UDP header",
+  },
+  {
+    id: "ignores-disagreeing-count",
+    summary: "the Reassembler adds a fragment whose count disagrees with the first one seen",
+    file: "fragments.ts",
+    edits: [{
+      find: "    if (entry.parts.length !== fragment.count) return undefined;\n",
+      replace: "",
+    }],
+    caughtBy: "took a fragment whose count disagrees with the first one seen",
+  },
+  {
+    id: "receive-buffer-1500",
+    summary: "receiveMessage receives into a 1,500-byte buffer, cutting bigger fragments short",
+    file: "fragments.ts",
+    edits: [{ find: "new Uint8Array(65_536)", replace: "new Uint8Array(1500)" }],
+    caughtBy: "received into a buffer smaller than a datagram",
+  },
+  {
+    id: "ignores-given-reassembler",
+    summary: "receiveMessage always starts a new Reassembler, ignoring options.reassembler",
+    file: "fragments.ts",
+    edits: [{
+      find: "options.reassembler ?? new Reassembler()",
+      replace: "new Reassembler()",
+    }],
+    caughtBy: "the fragments an earlier call collected were lost",
+  },
 ];
