@@ -56,7 +56,7 @@ export function payloadBudget(mtu: number): number {
  */
 export function fragmentCount(payloadBytes: number, mtu: number): number {
   // TODO: IP splits the UDP header + payload; each fragment but the last carries
-  // (mtu - 20) rounded down to a multiple of 8 bytes. At least 1.
+  // (mtu - 20) rounded down to a multiple of 8 bytes, the last the rest (up to mtu - 20).
   throw new Error("not implemented: fragmentCount");
 }
 

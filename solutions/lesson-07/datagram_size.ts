@@ -64,7 +64,8 @@ export function payloadBudget(mtu: number): number {
 /**
  * How many IPv4 packets a UDP datagram with `payloadBytes` of payload
  * becomes on a link of `mtu` bytes. IP fragments the UDP header and payload
- * together, and every fragment but the last carries a multiple of 8 bytes.
+ * together; every fragment but the last carries `mtu - 20` bytes rounded
+ * down to a multiple of 8, and the last carries the rest, up to `mtu - 20`.
  *
  * @example
  * ```ts
@@ -77,8 +78,10 @@ export function payloadBudget(mtu: number): number {
 export function fragmentCount(payloadBytes: number, mtu: number): number {
   payloadBudget(mtu); // validates mtu
   const ipPayload = payloadBytes + UDP_HEADER_BYTES;
-  const perFragment = Math.floor((mtu - IPV4_HEADER_BYTES) / 8) * 8;
-  return Math.max(1, Math.ceil(ipPayload / perFragment));
+  const room = mtu - IPV4_HEADER_BYTES; // what one packet carries: the last fragment may fill it
+  if (ipPayload <= room) return 1;
+  const perFragment = Math.floor(room / 8) * 8; // every fragment but the last: a multiple of 8
+  return 1 + Math.ceil((ipPayload - room) / perFragment);
 }
 
 /**

@@ -142,8 +142,8 @@ export const mistakes: Mistake[] = [
       "fragmentCount lets a fragment carry mtu - 20 bytes, not rounded down to a multiple of 8",
     file: "datagram_size.ts",
     edits: [{
-      find: "const perFragment = Math.floor((mtu - IPV4_HEADER_BYTES) / 8) * 8;",
-      replace: "const perFragment = mtu - IPV4_HEADER_BYTES;",
+      find: "const perFragment = Math.floor(room / 8) * 8;",
+      replace: "const perFragment = room;",
     }],
     caughtBy: "rounded down to 8",
   },
@@ -171,13 +171,21 @@ export const mistakes: Mistake[] = [
       "carried the UDP header",
     file: "datagram_size.ts",
     edits: [{
-      find: "  payloadBudget(mtu); // validates mtu\n" +
-        "  const ipPayload = payloadBytes + UDP_HEADER_BYTES;\n" +
-        "  const perFragment = Math.floor((mtu - IPV4_HEADER_BYTES) / 8) * 8;\n" +
-        "  return Math.max(1, Math.ceil(ipPayload / perFragment));\n",
-      replace: "  return Math.max(1, Math.ceil(payloadBytes / payloadBudget(mtu)));\n",
+      find: "  if (ipPayload <= room) return 1;",
+      replace: "  return Math.max(1, Math.ceil(payloadBytes / payloadBudget(mtu)));",
     }],
     caughtBy: "only the first fragment carries the 8-byte UDP header",
+  },
+  {
+    id: "last-fragment-rounded-to-8",
+    summary: "fragmentCount divides by (mtu - 20) rounded down to 8 for every fragment, the " +
+      "last one included",
+    file: "datagram_size.ts",
+    edits: [{
+      find: "  if (ipPayload <= room) return 1;",
+      replace: "  return Math.max(1, Math.ceil(ipPayload / (Math.floor(room / 8) * 8)));",
+    }],
+    caughtBy: "the last fragment was rounded down to a multiple of 8 too",
   },
   {
     id: "ignores-disagreeing-count",
