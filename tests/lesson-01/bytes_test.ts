@@ -6,7 +6,7 @@
  */
 
 import { decodeText, encodeText, hexBytes } from "../../exercises/lesson-01/bytes.ts";
-import { expectBytes, expectEqual, expectRejects } from "../harness/expect.ts";
+import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 
 const section = sectionsOf("lesson-01");
@@ -64,7 +64,7 @@ Deno.test("decodeText: refuses bytes that are not UTF-8 with a TypeError naming 
     } catch (e) {
       error = e;
     }
-    await expectRejects(() => {
+    const refused = await expectRejects(() => {
       if (error !== undefined) throw error;
       return returned;
     }, {
@@ -76,6 +76,13 @@ Deno.test("decodeText: refuses bytes that are not UTF-8 with a TypeError naming 
         ? "a forgiving TextDecoder turned the bad bytes into U+FFFD (�): " +
           'pass { fatal: true } so that invalid input is an error, then say "not valid UTF-8"'
         : undefined,
+    });
+    expectThat(refused.message.includes(hex), `${refused.name}: ${refused.message}`, {
+      what: `the message of decodeText(${hex})'s TypeError`,
+      expected: `it shows the bytes in hex: ${hex}`,
+      section: section("Decoding strictly"),
+      mistake: "the message must show the bytes that were refused, in hex: " +
+        "`not valid UTF-8: ${hexBytes(bytes)}`",
     });
   }
 });

@@ -19,13 +19,18 @@ import { expectCleanStop, expectSecondCloseIsNoOp, stopServer } from "../harness
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { unusedPort } from "../harness/sockets.ts";
 import { connect, FakeServer, readToEnd, writeAll } from "../harness/tcp.ts";
-import { expectServesAfterResetBeforeAccept, RETHROWS_ACCEPT } from "../harness/tcp_misbehave.ts";
+import {
+  expectServesAfterResetBeforeAccept,
+  RETHROWS_ACCEPT,
+  stillServing,
+} from "../harness/tcp_misbehave.ts";
 import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
 import { expectServesAfterFdExhaustion, GIVES_UP_OUT_OF_FILES } from "../harness/fd_exhaustion.ts";
 import { lowFdLimitTest } from "../harness/fd_limit.ts";
 import { CUT_PAUSE_MS } from "../harness/tcp_proxy.ts";
 import { onlyPartWritten, shortWrites, wroteAgain } from "../harness/short_writes.ts";
 import { watchReads } from "../harness/read_progress.ts";
+import { hookConns } from "../harness/conn_hook.ts";
 
 const section = sectionsOf("lesson-01");
 
@@ -146,14 +151,14 @@ Deno.test("greeter: serves several clients one after another, each by its own po
 });
 
 /**
- * One ordinary exchange with a greeter that must still be serving after one connection failed (a reset before accept, no descriptor free): its greeting, then EOF. Waits end at once if `watch` fails.
+ * One ordinary exchange with a greeter that must still be serving after one connection failed (a reset before accept, no descriptor free, a write that failed): its greeting, then EOF. Waits end at once if `watch` fails.
  */
 async function expectNextClientServed(
   addr: Deno.NetAddr,
   watch: Promise<never>,
   mistake: string,
+  reread: Section = sectionsOf("lesson-11")("When accept() fails for one connection"),
 ): Promise<void> {
-  const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
   using conn = await connect(addr, {
     awaiting: "the next client to connect",
     section: reread,
@@ -166,10 +171,51 @@ async function expectNextClientServed(
     watch,
   });
   expectBytes(got, `Hello, 127.0.0.1:${conn.localAddr.port}!\n`, {
-    what: "the greeting for the next client, after the failed accept()",
+    what: "the greeting for the next client, after the connection that failed",
     section: section("The greeter on the wire"),
   });
 }
+
+const WRITE_FAILURE_STOPS = "a failed write() ended the accept loop: a client that goes away " +
+  "before its greeting is written is that client's trouble; catch the write's error, close the " +
+  "connection and serve the next client";
+
+Deno.test("greeter: keeps serving after a greeting's write() fails (the client went away)", async () => {
+  await withGreeter(async (greeter) => {
+    const where = section("The server: listen, accept, answer, close");
+    // A client's reset cannot be timed to land between accept() and the greeter's write(): the
+    // test makes the first write() fail the way a write to a reset connection does. (Writes
+    // through conn.writable do not pass through write(): client #1 is then simply greeted.)
+    let failed = false;
+    using _reset = await hookConns("write", { localPort: greeter.addr.port }, (write, data) => {
+      if (failed) return write(data);
+      failed = true;
+      return Promise.reject(
+        new Deno.errors.ConnectionReset("Connection reset by peer (os error 104)"),
+      );
+    });
+    const watch = stillServing(greeter, {
+      summary: "the greeter stopped serving after one greeting's write() failed",
+      section: where,
+      mistake: WRITE_FAILURE_STOPS,
+    });
+    {
+      // No watch on the connect (the kernel completes it either way): the read below is the one
+      // wait that reports the loop's end, so the failure reads the same on every run.
+      using first = await connect(greeter.addr, {
+        awaiting: "client #1 to connect",
+        section: where,
+      });
+      await readToEnd(first, {
+        awaiting: "EOF for client #1, whose greeting's write() failed",
+        section: where,
+        watch,
+        mistake: "after a failed write(), close the connection all the same (in finally)",
+      });
+    }
+    await expectNextClientServed(greeter.addr, watch, WRITE_FAILURE_STOPS, where);
+  });
+});
 
 Deno.test("greeter: keeps serving after a client resets before accept()", async () => {
   await withGreeter(async (greeter) => {
@@ -335,43 +381,81 @@ Deno.test("fetchGreeting: a character split across two TCP writes decodes whole"
   });
 });
 
-Deno.test("fetchGreeting: refuses a reply that is not UTF-8", async () => {
+/**
+ * Runs fetchGreeting against a fake server that sends `reply` and closes the
+ * connection; returns what fetchGreeting returned or threw.
+ */
+async function fetchReply(
+  reply: Uint8Array,
+  where: Section,
+): Promise<{ value?: string; error?: Error }> {
   using fake = FakeServer.open();
   const fetching = background(fetchGreeting(fake.addr));
-  const where = section("Decoding strictly");
   try {
     const conn = await fake.accept({
       awaiting: "fetchGreeting to connect",
       watch: fetching,
       section: where,
     });
-    await writeAll(conn, new Uint8Array([0x48, 0x69, 0xff, 0x0a]), {
-      awaiting: "the reply to be sent",
-      section: where,
-    });
+    await writeAll(conn, reply, { awaiting: "the reply to be sent", section: where });
     conn.close();
-    const result = await within(outcome(fetching), {
+    return await within(outcome(fetching), {
       awaiting: "fetchGreeting to return once the server closed the connection",
       section: where,
     });
-    expectThat(
-      result.error instanceof TypeError && /UTF-8/.test(result.error.message),
-      result.error
-        ? `${result.error.name}: ${result.error.message}`
-        : `returned ${JSON.stringify(result.value)}`,
-      {
-        what: "fetchGreeting on the reply 48 69 ff 0a (ff is never UTF-8)",
-        expected: "a TypeError naming UTF-8 (decode with decodeText)",
-        section: where,
-        mistake: result.value?.includes("\uFFFD")
-          ? "decoded with a forgiving TextDecoder: the bad byte became U+FFFD (�); use decodeText, which is fatal"
-          : undefined,
-      },
-    );
   } finally {
     fake.close();
     await within(fetching.catch(() => {}), { awaiting: "fetchGreeting to end", section: where });
   }
+}
+
+/** What fetchGreeting did, as one line: `NAME: message` or `returned "…"`. */
+function shown(result: { value?: string; error?: Error }): string {
+  return result.error
+    ? `${result.error.name}: ${result.error.message}`
+    : `returned ${JSON.stringify(result.value)}`;
+}
+
+Deno.test("fetchGreeting: refuses a reply that is not UTF-8", async () => {
+  const where = section("Decoding strictly");
+  const result = await fetchReply(new Uint8Array([0x48, 0x69, 0xff, 0x0a]), where);
+  expectThat(
+    result.error instanceof TypeError && /UTF-8/.test(result.error.message),
+    shown(result),
+    {
+      what: "fetchGreeting on the reply 48 69 ff 0a (ff is never UTF-8)",
+      expected: "a TypeError naming UTF-8 (decode with decodeText)",
+      section: where,
+      mistake: result.value?.includes("\uFFFD")
+        ? "decoded with a forgiving TextDecoder: the bad byte became U+FFFD (�); use decodeText, which is fatal"
+        : result.error instanceof TypeError
+        ? "a TextDecoder's own error names neither UTF-8 nor the bytes: decode with decodeText"
+        : undefined,
+    },
+  );
+});
+
+Deno.test("fetchGreeting: refuses a reply that ends in the middle of a character", async () => {
+  const where = section("One character, two reads");
+  // "Hi" and c3, the first of the two bytes of "é": the server closed before the second.
+  const result = await fetchReply(new Uint8Array([0x48, 0x69, 0xc3]), where);
+  expectThat(
+    result.error instanceof TypeError && /UTF-8/.test(result.error.message),
+    shown(result),
+    {
+      what: "fetchGreeting on the reply 48 69 c3 (c3 starts a character the reply never ends)",
+      expected: "a TypeError naming UTF-8 (decode with decodeText)",
+      section: where,
+      mistake: result.value === "Hi"
+        ? "a streaming TextDecoder (stream: true) kept the cut-off character back, waiting " +
+          "for the rest, and was never asked for it: at EOF, end with one decode() without " +
+          "stream, which fails on it, or collect the bytes and decode once with decodeText"
+        : result.value?.includes("\uFFFD")
+        ? "decoded with a forgiving TextDecoder: the cut-off character became U+FFFD (�); use " +
+          "decodeText, which is fatal"
+        : undefined,
+    },
+  );
 });
 
 Deno.test("round trip: fetchGreeting gets its own address from startGreeter", async () => {

@@ -210,5 +210,47 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "close() must be safe to call twice",
   },
+  {
+    id: "greeter-write-error-stops",
+    summary: "the greeter does not catch a failed write(), so one client that resets before " +
+      "its greeting is written ends the accept loop (done rejects, later clients wait forever)",
+    file: "greeter.ts",
+    edits: [{
+      find: "      } catch {\n" +
+        "        // This client went away early: nothing to tell it, serve the next one.\n" +
+        "      } finally {",
+      replace: "      } finally {",
+    }],
+    caughtBy: "a failed write() ended the accept loop",
+  },
+  {
+    id: "stream-decoder-never-flushed",
+    summary: "fetchGreeting decodes each chunk with a fatal streaming TextDecoder " +
+      "(stream: true) and never calls it once more at EOF, so a reply cut off in the middle " +
+      "of a character returns without it instead of failing",
+    file: "greeter.ts",
+    edits: [
+      {
+        find: "const chunks: Uint8Array[] = [];",
+        replace: 'const dec = new TextDecoder("utf-8", { fatal: true });\n    let text = "";',
+      },
+      {
+        find: "chunks.push(buffer.slice(0, n));",
+        replace: "text += dec.decode(buffer.subarray(0, n), { stream: true });",
+      },
+      { find: "return decodeText(joinChunks(chunks));", replace: "return text;" },
+    ],
+    caughtBy: "kept the cut-off character back",
+  },
+  {
+    id: "decode-error-hides-bytes",
+    summary: "decodeText throws `not valid UTF-8` without the bytes it refused",
+    file: "bytes.ts",
+    edits: [{
+      find: "throw new TypeError(`not valid UTF-8: ${hexBytes(bytes)}`);",
+      replace: "throw new TypeError(`not valid UTF-8`);",
+    }],
+    caughtBy: "must show the bytes that were refused",
+  },
   ...outOfFilesMistakes("greeter.ts"),
 ];
