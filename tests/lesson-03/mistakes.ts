@@ -160,4 +160,33 @@ export const mistakes: Mistake[] = [
     ],
     caughtBy: "not closed",
   },
+  {
+    id: "counts-re-encoded-text",
+    summary: "counts the bytes of the decoded text encoded again, so each byte that is not " +
+      "UTF-8 counts 3 (U+FFFD)",
+    file: "udp_local.ts",
+    edits: [
+      {
+        find: "      const from = sender as Deno.NetAddr;\n",
+        replace:
+          "      const from = sender as Deno.NetAddr;\n      const text = decoder.decode(data);\n",
+      },
+      {
+        find: "replyFor(data.length)",
+        replace: "replyFor(encoder.encode(text).length)",
+      },
+    ],
+    caughtBy: "counted the bytes of the decoded text, encoded again",
+  },
+  {
+    id: "fatal-log-decoder",
+    summary: "decodes with a fatal TextDecoder, so the log line of a datagram that is not " +
+      "UTF-8 throws and ends the server loop",
+    file: "udp_local.ts",
+    edits: [{
+      find: "const decoder = new TextDecoder();",
+      replace: 'const decoder = new TextDecoder("utf-8", { fatal: true });',
+    }],
+    caughtBy: "a datagram that is not UTF-8 ended the server",
+  },
 ];

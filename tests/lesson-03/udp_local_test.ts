@@ -22,6 +22,8 @@ import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { UdpPeer } from "../harness/udp.ts";
+import { LogLines } from "../harness/log.ts";
+import { expectServesAfterNotUtf8 } from "../harness/not_utf8.ts";
 
 const section = sectionsOf("lesson-03");
 
@@ -79,6 +81,18 @@ Deno.test("server: answers a 16-byte datagram with exactly `Your data was 16 byt
   });
 });
 
+/**
+ * Names the mistake when `reply` counted `sent` decoded and encoded again (a
+ * byte that is not UTF-8 becomes U+FFFD, 3 bytes).
+ */
+function reEncodedMistake(sent: Uint8Array, reply: Uint8Array): string | undefined {
+  const reEncoded = new TextEncoder().encode(new TextDecoder().decode(sent)).length;
+  return reEncoded !== sent.length && new TextDecoder().decode(reply) === bookReply(reEncoded)
+    ? "counted the bytes of the decoded text, encoded again: what was not UTF-8 became " +
+      "U+FFFD, 3 bytes each time; count the bytes receive() returned (data.length)"
+    : undefined;
+}
+
 Deno.test("server: counts bytes on the wire, not characters", async () => {
   await withServer(async (addr) => {
     using peer = UdpPeer.open();
@@ -91,7 +105,45 @@ Deno.test("server: counts bytes on the wire, not characters", async () => {
         ? "counted characters (the decoded string's length) instead of the bytes received"
         : undefined,
     });
+    // Not UTF-8 at all: ff and c3 each decode to U+FFFD, which encodes to 3 bytes (7 in all).
+    const binary = new Uint8Array([0xff, 0x00, 0xc3]);
+    const counted = await exchange(peer, addr, binary);
+    expectBytes(counted, bookReply(3), {
+      what: `the reply to ${describe(binary)}`,
+      section: section("Counting bytes, not characters"),
+      mistake: reEncodedMistake(binary, counted),
+    });
   });
+});
+
+Deno.test("server: a datagram that is not UTF-8 is logged and answered, and the server goes on", async () => {
+  const log = new LogLines();
+  const running = startServer({ hostname: "127.0.0.1", port: 0, log: log.push });
+  const where = section("Running it as a program");
+  try {
+    await expectServesAfterNotUtf8(running, where, async (peer, sent, watch) => {
+      const reply = await peer.receive({
+        awaiting: `the reply to the datagram ${describe(sent)}`,
+        watch,
+        section: where,
+      });
+      expectBytes(reply.data, bookReply(sent.length), {
+        what: `the reply to the datagram ${describe(sent)}`,
+        section: section("Counting bytes, not characters"),
+        mistake: reEncodedMistake(sent, reply.data),
+      });
+      await log.next(new RegExp(`^The client at 127\\.0\\.0\\.1:${peer.addr.port} says `), {
+        awaiting: `the log line for the datagram ${describe(sent)}`,
+        watch,
+        section: where,
+      });
+    });
+  } finally {
+    await stopServer(running, {
+      awaiting: "the server loop to end after close()",
+      section: section("The server loop"),
+    });
+  }
 });
 
 Deno.test("server: replies to each sender at the sender's own address", async () => {
