@@ -170,4 +170,31 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "done rejected after close()",
   },
+  {
+    id: "fatal-log-decoder",
+    summary: "decodes with a fatal TextDecoder, so the log line of a datagram that is not " +
+      "UTF-8 throws and ends the server loop",
+    file: "udp_remote.ts",
+    edits: [{
+      find: "const decoder = new TextDecoder();",
+      replace: 'const decoder = new TextDecoder("utf-8", { fatal: true });',
+    }],
+    caughtBy: "a datagram that is not UTF-8 ended the server",
+  },
+  {
+    id: "receive-per-attempt",
+    summary: "starts a new receive() for every send, leaving the earlier ones pending, " +
+      "instead of racing the one pending receive() again",
+    file: "udp_remote.ts",
+    edits: [{ find: "pending ??= socket.receive(", replace: "pending = socket.receive(" }],
+    caughtBy: "started another receive() for each re-send",
+  },
+  {
+    id: "sleep-keeps-abort-listener",
+    summary: "sleep() removes its abort listener only when the signal fires, so a wait its " +
+      "timer ends leaves the listener on the caller's signal",
+    file: "udp_remote.ts",
+    edits: [{ find: '      signal?.removeEventListener("abort", done);\n', replace: "" }],
+    caughtBy: "left its abort listener on the signal",
+  },
 ];

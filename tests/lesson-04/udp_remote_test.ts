@@ -35,6 +35,7 @@ import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { UdpPeer } from "../harness/udp.ts";
 import { dropAll, dropFirst, script, UdpRelay } from "../harness/udp_relay.ts";
+import { expectServesAfterNotUtf8 } from "../harness/not_utf8.ts";
 
 const section = sectionsOf("lesson-04");
 
@@ -258,6 +259,153 @@ Deno.test("sleep: a real timer that ends early, and leaves no timer behind, when
     section: section("Racing receive() against a timer"),
     mistake: "an already aborted signal never fires its abort event: check signal.aborted first",
   });
+});
+
+/** A fresh signal that keeps count of the abort listeners added to it and not yet removed. */
+function countedSignal(): { signal: AbortSignal; listening(): number } {
+  const { signal } = new AbortController();
+  // Each listener, and the signal of its options that removes it once aborted (if any).
+  const listeners = new Map<EventListenerOrEventListenerObject, AbortSignal | undefined>();
+  const add = signal.addEventListener.bind(signal);
+  const remove = signal.removeEventListener.bind(signal);
+  Object.defineProperties(signal, {
+    addEventListener: {
+      value(
+        type: string,
+        listener: EventListenerOrEventListenerObject,
+        options?: boolean | AddEventListenerOptions,
+      ) {
+        if (type === "abort") {
+          listeners.set(listener, typeof options === "object" ? options.signal : undefined);
+        }
+        add(type, listener, options);
+      },
+    },
+    removeEventListener: {
+      value(
+        type: string,
+        listener: EventListenerOrEventListenerObject,
+        options?: boolean | EventListenerOptions,
+      ) {
+        if (type === "abort") listeners.delete(listener);
+        remove(type, listener, options);
+      },
+    },
+  });
+  return {
+    signal,
+    listening: () =>
+      [...listeners.values()].filter((until) => !until?.aborted).length + (signal.onabort ? 1 : 0),
+  };
+}
+
+Deno.test("sleep: ended by its timer, it takes its abort listener off the signal", async () => {
+  const counted = countedSignal();
+  await within(sleep(1, counted.signal), {
+    awaiting: "sleep(1, signal) to resolve",
+    section: section("Racing receive() against a timer"),
+  });
+  expectEqual(counted.listening(), 0, {
+    what: "abort listeners sleep(1, signal) left on the signal once its timer had ended it",
+    section: section("Racing receive() against a timer"),
+    mistake: "sleep() left its abort listener on the signal after its timer ended the wait: " +
+      "a caller's signal may outlive many waits, and each listener stays on it; " +
+      "removeEventListener in the function that ends the wait, whichever way it ends",
+  });
+});
+
+/** The mistake named when a client has more than one receive() pending on its socket. */
+const ANOTHER_RECEIVE = "started another receive() for each re-send while the earlier one " +
+  "was still pending: a reply can then go to a receive() nobody awaits any more, and each " +
+  "one is left running; start one receive() and race it again after every re-send " +
+  "(pending ??= socket.receive(…))";
+
+/** While in use, the most receive() calls a UDP socket had pending at once. */
+interface PendingReceives extends Disposable {
+  /** The highest count so far, over every socket but the test's own. */
+  readonly most: number;
+}
+
+/**
+ * Wraps receive() on the prototype Deno's UDP sockets share (found on a probe
+ * socket), so that every call on a socket not bound to one of `ownPorts` (the
+ * test's own) counts as pending until it settles. The caller gets a promise
+ * that settles as the real one does.
+ */
+function countPendingReceives(ownPorts: number[]): PendingReceives {
+  type Receive = (this: Deno.DatagramConn, p?: Uint8Array) => Promise<[Uint8Array, Deno.Addr]>;
+  const probe = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  let proto = Object.getPrototypeOf(probe);
+  probe.close();
+  while (proto && !Object.hasOwn(proto, "receive")) proto = Object.getPrototypeOf(proto);
+  if (!proto) throw new Error("no prototype owns receive() on a UDP socket");
+  const owner = proto as { receive: Receive };
+  const real = owner.receive;
+  const pending = new Map<Deno.DatagramConn, number>();
+  let most = 0;
+  const wrapper: Receive = function (buffer) {
+    const receiving = real.call(this, buffer);
+    if (ownPorts.includes((this.addr as Deno.NetAddr).port)) return receiving;
+    pending.set(this, (pending.get(this) ?? 0) + 1);
+    most = Math.max(most, pending.get(this)!);
+    const settled = () => void pending.set(this, pending.get(this)! - 1);
+    return receiving.then((got) => (settled(), got), (error) => {
+      settled();
+      throw error;
+    });
+  };
+  owner.receive = wrapper;
+  return {
+    get most() {
+      return most;
+    },
+    [Symbol.dispose]() {
+      if (owner.receive === wrapper) owner.receive = real;
+    },
+  };
+}
+
+Deno.test("client: keeps one receive() pending across its re-sends, never a second", async () => {
+  using fake = UdpPeer.open();
+  using receives = countPendingReceives([fake.addr.port]);
+  const clock = new ManualClock();
+  const stop = new AbortController();
+  const asking = background(request(fake.addr, { sleep: clock.sleep, signal: stop.signal }));
+  const where = section("Blocking, and why Deno has no timeout");
+  try {
+    let client: Deno.NetAddr | undefined;
+    for (const n of [1, 2, 3]) {
+      client = (await fake.receive({ awaiting: `send #${n}`, watch: asking, section: where })).addr;
+      const waiting = await clock.next({
+        awaiting: `the wait after send #${n}`,
+        watch: asking,
+        section: section("Injected time"),
+      });
+      expectThat(receives.most <= 1, `${receives.most} at once, by the wait after send #${n}`, {
+        what: "receive() calls pending on the client's socket",
+        expected: "one, started with the first send and raced again after each re-send",
+        section: where,
+        mistake: ANOTHER_RECEIVE,
+      });
+      if (n < 3) waiting.fire();
+    }
+    await fake.send(BOOK_REPLY, client!);
+    const answer = await within(asking, {
+      awaiting: "request() to return once the reply to its third send arrived",
+      section: section("Racing receive() against a timer"),
+      mistake: ANOTHER_RECEIVE,
+    });
+    expectEqual(answer.reply, BOOK_REPLY, {
+      what: "the reply request() returned",
+      section: section("Racing receive() against a timer"),
+    });
+  } finally {
+    stop.abort(); // a client stopped mid-way by a failure above closes its socket
+    await within(asking.catch(() => {}), {
+      awaiting: "request() to end",
+      section: section("Racing receive() against a timer"),
+    });
+  }
 });
 
 Deno.test("client: sends `This is another message` once, returns the reply and cancels its wait", async () => {
@@ -807,6 +955,35 @@ Deno.test("server: counts UTF-8 bytes; done resolves after close()", async () =>
         section: section("The remote server drops datagrams"),
       });
     }
+  }
+});
+
+Deno.test("server: a datagram that is not UTF-8 is logged and answered, and the server goes on", async () => {
+  const log = new LogLines();
+  const running = startServer({ dropProbability: 0, random: () => 0.5, log: log.push });
+  const where = section("Running it as a program");
+  try {
+    await expectServesAfterNotUtf8(running, where, async (peer, sent, watch) => {
+      const reply = await peer.receive({
+        awaiting: `the reply to the datagram ${describe(sent)}`,
+        watch,
+        section: where,
+      });
+      expectBytes(reply.data, bookReply(sent.length), {
+        what: `the reply to the datagram ${describe(sent)}`,
+        section: section("The protocol on the wire"),
+      });
+      await log.next(new RegExp(`^The client at 127\\.0\\.0\\.1:${peer.addr.port} says `), {
+        awaiting: `the log line for the datagram ${describe(sent)}`,
+        watch,
+        section: where,
+      });
+    });
+  } finally {
+    await stopServer(running, {
+      awaiting: "the server loop to end after close()",
+      section: section("The remote server drops datagrams"),
+    });
   }
 });
 
