@@ -31,6 +31,8 @@ import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { openUdpSocket } from "../harness/sockets.ts";
 import { type Peer, UdpPeer } from "../harness/udp.ts";
 import { hostPort } from "../harness/wire.ts";
+import { expectServesAfterNotUtf8 } from "../harness/not_utf8.ts";
+import { describe } from "../harness/bytes.ts";
 
 const section = sectionsOf("lesson-06");
 const bookReply = (bytes: number) => `Your data was ${bytes} bytes long`;
@@ -450,6 +452,29 @@ Deno.test("server: counts and logs UTF-8 bytes, and takes a 65,507-byte datagram
           : undefined,
       });
     }
+  });
+});
+
+Deno.test("server: a datagram that is not UTF-8 is logged and answered, and the server goes on", async () => {
+  const log = new LogLines();
+  const where = section("Binding to one interface");
+  await withServer({ hostname: "127.0.0.1", log: log.push }, async (server) => {
+    await expectServesAfterNotUtf8(server, where, async (peer, sent, watch) => {
+      const reply = await peer.receive({
+        awaiting: `the reply to the datagram ${describe(sent)}`,
+        watch,
+        section: where,
+      });
+      expectBytes(reply.data, bookReply(sent.length), {
+        what: `the reply to the datagram ${describe(sent)}`,
+        section: where,
+      });
+      await log.next(new RegExp(`^The client at 127\\.0\\.0\\.1:${peer.addr.port} says `), {
+        awaiting: `the log line for the datagram ${describe(sent)}`,
+        watch,
+        section: where,
+      });
+    });
   });
 });
 

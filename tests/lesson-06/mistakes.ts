@@ -166,4 +166,15 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "done rejected after close()",
   },
+  {
+    id: "fatal-log-decoder",
+    summary: "decodes with a fatal TextDecoder, so the log line of a datagram that is not " +
+      "UTF-8 throws and ends the server loop",
+    file: "interfaces.ts",
+    edits: [{
+      find: "const decoder = new TextDecoder();",
+      replace: 'const decoder = new TextDecoder("utf-8", { fatal: true });',
+    }],
+    caughtBy: "a datagram that is not UTF-8 ended the server",
+  },
 ];
