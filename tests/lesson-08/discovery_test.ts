@@ -73,13 +73,15 @@ function responder(name: string, port: number): Responder & AsyncDisposable {
 /**
  * A fake responder the test controls: bound to 0.0.0.0:port with
  * reuseAddress, it waits for one `DISCOVER <id>` and, once `after` has
- * settled, sends the datagrams `answers(id)` one after another. `sent`
- * settles when they are all sent.
+ * settled, sends the datagrams `answers(id)` one after another (from a
+ * socket of their own on another port, with `answerFromAnotherPort`).
+ * `sent` settles when they are all sent.
  */
 function fakeResponder(
   port: number,
   answers: (id: string) => (string | Uint8Array)[],
   after: Promise<unknown> = Promise.resolve(),
+  options: { answerFromAnotherPort?: boolean } = {},
 ) {
   const socket = Deno.listenDatagram({
     hostname: "0.0.0.0",
@@ -87,6 +89,10 @@ function fakeResponder(
     transport: "udp",
     reuseAddress: true,
   });
+  // A second device: it answers from an address of its own (127.0.0.1 and another port).
+  const answering = options.answerFromAnotherPort
+    ? Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" })
+    : socket;
   const request = (async () => {
     const [data, from] = await socket.receive();
     return { data, from };
@@ -97,15 +103,20 @@ function fakeResponder(
     const id = decoder.decode(data).match(/^DISCOVER ([0-9a-f]{8})$/)?.[1];
     if (!id) return;
     for (const answer of answers(id)) {
-      await socket.send(typeof answer === "string" ? encoder.encode(answer) : answer, from);
+      await answering.send(typeof answer === "string" ? encoder.encode(answer) : answer, from);
     }
   })();
-  request.catch(() => {});
-  sent.catch(() => {});
+  // Closing the socket rejects a request never received (discover() failed first, say): each
+  // promise is marked handled, or that rejection would stop the whole test file.
+  const data = request.then((r) => r.data);
+  for (const promise of [request, sent, data]) promise.catch(() => {});
   return {
-    request: request.then((r) => r.data),
+    request: data,
     sent,
-    [Symbol.dispose]: () => socket.close(),
+    [Symbol.dispose]: () => {
+      socket.close();
+      if (answering !== socket) answering.close();
+    },
   };
 }
 
@@ -132,8 +143,9 @@ interface Discovery {
 
 /**
  * Runs the learner's discover() with a fake clock and ends its window once
- * onFound has reported every name in `last` (each the last answer one
- * responder sends, so every datagram before it has been read too), or once
+ * onFound has reported every name in `last`, as many times as it is there
+ * (each the last answer one responder sends, so every datagram before it has
+ * been read too), or once
  * discover() returns by itself. No real window decides what arrives "in
  * time", so a loaded machine changes nothing. `windowEnded` is called as
  * soon as the window is over (a late answer is sent then).
@@ -148,9 +160,10 @@ async function discoverUntil(
   const reported: string[] = [];
   let allReported = () => {};
   const reportedAll = new Promise<void>((resolve) => allReported = resolve);
+  const times = (names: string[], name: string) => names.filter((n) => n === name).length;
   const onFound = (found: Found) => {
     reported.push(found.name);
-    if (last.every((name) => reported.includes(name))) allReported();
+    if (last.every((name) => times(reported, name) >= times(last, name))) allReported();
   };
   const running = background(discover({ port, windowMs: WINDOW_MS, sleep: clock.sleep, onFound }));
   const giveUp = new AbortController();
@@ -401,6 +414,32 @@ Deno.test({
   },
 });
 
+const BY_NAME = "kept one entry per name: two devices may have the same name (two " +
+  "printers), and each answers from its own address; keep one entry per address AND name";
+
+Deno.test({
+  ...linuxLoopbackTest("discover: two responders with one name, at two addresses, are two entries"),
+  async fn() {
+    const port = freePort();
+    using one = fakeResponder(port, (id) => [`HERE ${id} printer`]);
+    using two = fakeResponder(port, (id) => [`HERE ${id} printer`], one.sent, {
+      answerFromAnotherPort: true,
+    });
+    const sent = Promise.all([one.sent, two.sent]);
+    const { names, reported } = await discoverUntil(port, ["printer", "printer"], sent);
+    expectEqual(names, ["printer", "printer"], {
+      what: "the names discover() returned, from two devices both called printer, at two addresses",
+      section: section("Collecting answers in a window"),
+      mistake: names.length === 1 ? BY_NAME : undefined,
+    });
+    expectEqual(reported, names, {
+      what: "the names onFound reported, against those discover() returned",
+      section: section("Collecting answers in a window"),
+      mistake: "call onFound exactly once for each responder you keep, when you keep it",
+    });
+  },
+});
+
 const LATE = "kept an answer that arrived after the window had ended: when the window is over, " +
   "stop at once (race each receive() against the window), do not wait for one more datagram";
 
@@ -492,6 +531,24 @@ Deno.test("discoveryId: always exactly 8 lowercase hex digits, small numbers zer
     mistake: bad !== undefined && /^[0-9a-f]{1,7}$/.test(bad)
       ? 'a small number printed fewer than 8 digits: padStart(8, "0")'
       : undefined,
+  });
+});
+
+Deno.test("discoveryId: comes from crypto.getRandomValues, not Math.random", () => {
+  const original = Math.random;
+  let ids: string[];
+  Math.random = () => 0.5; // if the ids depend on Math.random, they now all come out the same
+  try {
+    ids = Array.from({ length: 4 }, () => discoveryId());
+  } finally {
+    Math.random = original;
+  }
+  expectThat(new Set(ids).size === 4, `with Math.random() fixed at 0.5: ${ids.join(", ")}`, {
+    what: "four discovery ids made while Math.random always returns 0.5",
+    expected: "four different ids",
+    section: section("A discovery protocol"),
+    mistake: "the ids come from Math.random, whose output can be predicted from what it gave " +
+      "before; use crypto.getRandomValues, as lesson 05 does",
   });
 });
 

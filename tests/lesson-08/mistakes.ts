@@ -253,4 +253,37 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "call onFound exactly once for each responder",
   },
+  {
+    id: "line-fatal-decoder",
+    summary: "broadcastLine decodes with a fatal TextDecoder, so a datagram that is not UTF-8 " +
+      "makes the server's log line throw and ends the server",
+    file: "udp_broadcast.ts",
+    edits: [{
+      find: "const decoder = new TextDecoder();",
+      replace: 'const decoder = new TextDecoder("utf-8", { fatal: true });',
+    }],
+    caughtBy: "a datagram that is not UTF-8 ended the server",
+  },
+  {
+    id: "dedupes-by-name-only",
+    summary: "discover() keeps one entry per name, so two responders with the same name at " +
+      "two addresses count as one",
+    file: "discovery.ts",
+    edits: [{
+      find: "const key = `${addr.hostname}:${addr.port} ${name}`;",
+      replace: "const key = name;",
+    }],
+    caughtBy: "kept one entry per name",
+  },
+  {
+    id: "id-from-math-random",
+    summary: "discoveryId() draws its id from Math.random, which is predictable",
+    file: "discovery.ts",
+    edits: [{
+      find: "  const [n] = crypto.getRandomValues(new Uint32Array(1));\n" +
+        '  return n.toString(16).padStart(8, "0");',
+      replace: '  return Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, "0");',
+    }],
+    caughtBy: "the ids come from Math.random",
+  },
 ];

@@ -28,6 +28,7 @@ import { type ListeningLine, startClientRole, startServerRole } from "../harness
 import { openUdpSocket, unusedPort } from "../harness/sockets.ts";
 import { UdpPeer } from "../harness/udp.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
+import { expectServesAfterNotUtf8 } from "../harness/not_utf8.ts";
 
 const section = sectionsOf("lesson-08");
 
@@ -254,6 +255,24 @@ Deno.test("broadcastLine: quotes the text the way Python's repr() does", () => {
     what: `the line for the datagram say "hi", it's`,
     section: section("Running it as a program"),
   });
+});
+
+Deno.test("program: `server` prints a datagram that is not UTF-8 and goes on", async () => {
+  await using running = await runServer(freePort(), {
+    awaiting: "the line `Listening for broadcasts at …`",
+  });
+  const where = section("Running it as a program");
+  // Sent to 127.0.0.1: a socket bound to 0.0.0.0 hears it, on any system.
+  await expectServesAfterNotUtf8(
+    { addr: running.addr, done: running.running },
+    where,
+    async (peer, sent, watch) => {
+      await running.log.next(
+        new RegExp(`^The client at \\(127\\.0\\.0\\.1, ${peer.addr.port}\\) says: `),
+        { awaiting: `the line for the datagram ${describe(sent)}`, watch, section: where },
+      );
+    },
+  );
 });
 
 Deno.test("program: `server` runs until its signal is aborted, and stops at once if it was", async () => {
