@@ -123,6 +123,15 @@ function tail(text: string, lines: number): string {
 }
 
 /**
+ * Whether a failed test's message says it never ran: `deno test` reports
+ * "Cancelled" for the tests of a file that an uncaught error stopped, and
+ * the grader "never ran" for a test that did not report.
+ */
+function neverRan(message: string): boolean {
+  return /^(Cancelled|never ran)$/.test(message.trim());
+}
+
+/**
  * The stubs, graded by the grader itself (its sandbox, its hardening): every
  * test fails, most with "not implemented", and the grade is zero without the
  * stubs being taken for cheating.
@@ -133,9 +142,12 @@ function stubJob(catalog: Catalog, lesson: Lesson, reference: () => Promise<Suit
     const graded = await gradeLesson(catalog, lesson, EXERCISES, DEFAULT_LIMITS, []);
     const items: Item[] = graded.tests.filter((t) => t.status !== "skip").map((t) => ({
       name: `stub fails: ${t.name}`,
-      ok: t.status === "fail",
+      ok: t.status === "fail" && !neverRan(t.message),
       detail: t.status === "pass"
         ? "this test passes against the unimplemented stub: it cannot fail"
+        : neverRan(t.message)
+        ? `it never ran against the stub (${t.message.trim()}): an uncaught error elsewhere in ` +
+          "its file cancelled it, so nothing shows that it can fail"
         : isNotImplementedMessage(t.message)
         ? undefined
         : `(fails, though not with "not implemented": ${t.message.split("\n")[0]})`,
