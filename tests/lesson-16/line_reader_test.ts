@@ -258,3 +258,42 @@ Deno.test("reader: after the end, next() reports the end again, with nothing mor
       : undefined,
   });
 });
+
+Deno.test("reader: a newline left in the buffer by an earlier, longer read does not end a line", async () => {
+  const reader = new LineReader(new PiecesReader(["aaaaaaaaaa\n", "bb", "cc\n"]), 64);
+  const got = await take(reader, 3, "the results for `aaaaaaaaaa\\n`, `bb`, `cc\\n` (three reads)");
+  expectEqual(got, ['line "aaaaaaaaaa"', 'line "bbcc"', "end (0 bytes dropped)"], {
+    what: "the results for the reads `aaaaaaaaaa\\n`, then `bb`, then `cc\\n`",
+    section: section("Framing: a bounded line reader"),
+    mistake: got.includes('line "bb"')
+      ? "searched past the bytes the last read returned: a stale \\n from an earlier, longer " +
+        "read split the line; look for the newline only in the unused bytes (start to end)"
+      : undefined,
+  });
+});
+
+Deno.test("reader: a line that reaches exactly maxBytes before its newline arrives is accepted", async () => {
+  const reader = new LineReader(new PiecesReader(["12345678", "\nok\n"]), 8);
+  const got = await take(reader, 3, "the results for `12345678`, then `\\nok\\n`, with maxBytes 8");
+  expectEqual(got, ['line "12345678"', 'line "ok"', "end (0 bytes dropped)"], {
+    what: "the results with maxBytes 8 for `12345678` (one read), then `\\nok\\n` (the next)",
+    section: section("Framing: a bounded line reader"),
+    mistake: got[0] === "too-long"
+      ? "reported too-long when the line reached maxBytes with its \\n not yet read: " +
+        "too long means MORE than maxBytes bytes; wait for the next byte"
+      : undefined,
+  });
+});
+
+Deno.test("reader: the \\r of a \\r\\n counts toward the limit", async () => {
+  const reader = new LineReader(new PiecesReader(["12345678\r\nok\n"]), 8);
+  const got = await take(reader, 3, "the results for `12345678\\r\\nok\\n` with maxBytes 8");
+  expectEqual(got, ["too-long", 'line "ok"', "end (0 bytes dropped)"], {
+    what: "the results with maxBytes 8 for `12345678\\r\\n` (9 bytes before the \\n), then `ok\\n`",
+    section: section("Framing: a bounded line reader"),
+    mistake: got[0] === 'line "12345678"'
+      ? "left the \\r out of the limit: the limit counts every byte before the \\n, a \\r " +
+        "included"
+      : undefined,
+  });
+});

@@ -47,6 +47,7 @@ import {
 } from "../harness/fd_exhaustion.ts";
 import { lowFdLimitTest } from "../harness/fd_limit.ts";
 import { TcpProxy } from "../harness/tcp_proxy.ts";
+import { hookConns } from "../harness/conn_hook.ts";
 const section = sectionsOf("lesson-16");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -64,8 +65,13 @@ const LEFT_OPEN = "close() left connections open: close the listener AND every c
 async function withServer(
   options: LineServerOptions,
   body: (addr: Deno.NetAddr) => Promise<void>,
+  escaped?: string,
 ): Promise<void> {
-  using unhandled = new UnhandledRejections("the server", section("Many clients at once"));
+  using unhandled = new UnhandledRejections(
+    "the server",
+    section("Many clients at once"),
+    escaped,
+  );
   const running = startLineServer({ hostname: "127.0.0.1", port: 0, idleMs: 5_000, ...options });
   let failure: unknown;
   try {
@@ -541,8 +547,60 @@ Deno.test("server: at its connection bound a flood gets `ERR server busy`; a fre
   });
 });
 
+Deno.test("server: a flood client that is gone before its busy reply does not stop the server", async () => {
+  const reread = section("An accept loop that keeps serving");
+  const wait = (awaiting: string, mistake?: string) => ({ awaiting, section: reread, mistake });
+  const ESCAPED = "turnAway() let its failed busy reply escape: a client turned away may be " +
+    "gone already; catch the write's error, and close the connection in a finally";
+  let refused!: () => void;
+  const busyRefused = new Promise<void>((resolve) => refused = resolve);
+  const server = { localPort: 0 }; // set once the server listens; the hook reads it per call
+  using _hook = await hookConns("write", server, (write, data) => {
+    if (!decoder.decode(data).startsWith(ERR_BUSY)) return write(data);
+    refused();
+    return Promise.reject(new Deno.errors.BrokenPipe("Broken pipe (os error 32)"));
+  });
+  await withServer({ maxConnections: 1 }, async (addr) => {
+    server.localPort = addr.port;
+    const held = await connect(addr, wait("the held client to connect"));
+    try {
+      await send(held, "ECHO held\n", wait("the held client's request"));
+      expectBytes(
+        await readExactly(held, "OK held\n".length, wait("the held reply")),
+        "OK held\n",
+        {
+          what: "the reply to the held client (the one slot)",
+          section: reread,
+        },
+      );
+      const flood = await connect(addr, wait("the flood client to connect"));
+      try {
+        await within(busyRefused, {
+          awaiting: `the server to write \`${ERR_BUSY}\` to the flood client (and fail)`,
+          section: reread,
+          mistake: "no connection bound: at maxConnections, answer the next client " +
+            `\`${ERR_BUSY}\` and close it`,
+        });
+        await drain(flood, wait("EOF for the flood client whose busy reply failed", ESCAPED));
+      } finally {
+        flood.close();
+      }
+      await send(held, "QUIT\n", wait("the held client's QUIT"));
+      await drain(held, wait("BYE and EOF for the held client"));
+    } finally {
+      held.close();
+    }
+    expectEqual(await converse(addr, "ECHO next\nQUIT\n"), "OK next\nBYE\n", {
+      what: "the replies to a client after a turned-away one failed and the held one quit",
+      section: reread,
+      mistake: ESCAPED,
+    });
+  }, ESCAPED);
+});
+
 Deno.test("server: close() closes the listener and every connection, then done settles", async () => {
-  const running = startLineServer({ hostname: "127.0.0.1", port: 0, idleMs: 5_000 });
+  const log = new LogLines();
+  const running = startLineServer({ hostname: "127.0.0.1", port: 0, idleMs: 5_000, log: log.push });
   const conns: Deno.TcpConn[] = [];
   const wait = { awaiting: "a connection", section: section("Shutting down cleanly") };
   try {
@@ -575,6 +633,15 @@ Deno.test("server: close() closes the listener and every connection, then done s
       what: "connecting after close()",
       section: section("Shutting down cleanly"),
       mistake: "close() must close the listener too",
+    });
+    const failed = log.lines.filter((line) => / failed: /.test(line));
+    expectThat(failed.length === 0, JSON.stringify(failed), {
+      what: "the server's log lines that say a connection failed, after close() with two " +
+        "clients connected",
+      expected: "none",
+      section: section("Shutting down cleanly"),
+      mistake: "logged close() as a client failing: a read that close() ended is not the " +
+        "client's error; check closing before logging a failure",
     });
   } finally {
     for (const conn of conns) closeQuietly(conn);

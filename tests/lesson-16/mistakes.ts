@@ -347,6 +347,68 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "each argument is one request line",
   },
+  {
+    id: "reader-stale-newline",
+    summary:
+      "the reader looks for the \\n in the whole read buffer, past the bytes the last read " +
+      "returned, so a stale \\n from an earlier, longer read splits a line",
+    file: "line_reader.ts",
+    edits: [{
+      find: "        const newline = chunk.indexOf(NEWLINE);",
+      replace: "        const found = this.#buffer.indexOf(NEWLINE, this.#start);\n" +
+        "        const newline = found === -1 ? -1 : found - this.#start;",
+    }],
+    caughtBy: "a stale \\n from an earlier, longer read split the line",
+  },
+  {
+    id: "too-long-at-exactly-max",
+    summary:
+      "the reader reports too-long as soon as an unfinished line reaches exactly maxBytes, " +
+      "before its \\n has been read",
+    file: "line_reader.ts",
+    edits: [{
+      find: "        if (this.#length + piece.length > this.maxBytes) {",
+      replace: "        if (\n" +
+        "          this.#length + piece.length > this.maxBytes ||\n" +
+        "          (newline === -1 && this.#length + piece.length === this.maxBytes)\n" +
+        "        ) {",
+    }],
+    caughtBy: "reported too-long when the line reached maxBytes with its \\n not yet read",
+  },
+  {
+    id: "carriage-return-not-counted",
+    summary: "the reader leaves a line's trailing \\r out of the limit",
+    file: "line_reader.ts",
+    edits: [{
+      find: "        if (this.#length + piece.length > this.maxBytes) {",
+      replace: "        if (\n" +
+        "          this.#length + piece.length - (piece.at(-1) === CARRIAGE_RETURN ? 1 : 0) >\n" +
+        "            this.maxBytes\n" +
+        "        ) {",
+    }],
+    caughtBy: "left the \\r out of the limit",
+  },
+  {
+    id: "turn-away-uncaught",
+    summary: "turnAway has no catch or finally: a flood client gone before its busy reply makes " +
+      "the write reject unhandled, and its connection is never closed",
+    file: "line_server.ts",
+    edits: [{
+      find:
+        "    try {\n      await sendLine(conn, ERR_BUSY);\n    } catch {\n      // it left already\n" +
+        "    } finally {\n      open.delete(conn);\n      try {\n        conn.close();\n" +
+        "      } catch {\n        // already closed by close()\n      }\n    }\n",
+      replace: "    await sendLine(conn, ERR_BUSY);\n    open.delete(conn);\n    conn.close();\n",
+    }],
+    caughtBy: "turnAway() let its failed busy reply escape",
+  },
+  {
+    id: "close-logged-as-failure",
+    summary: "the handler logs the read that close() ended as the client failing",
+    file: "line_server.ts",
+    edits: [{ find: "      } else if (!closing) {", replace: "      } else {" }],
+    caughtBy: "logged close() as a client failing",
+  },
   ...outOfFilesMistakes("line_server.ts", {
     rest: "if (OUT_OF_DESCRIPTORS.test((error as Error).message)) await rest(ACCEPT_BACKOFF_MS);",
   }),
