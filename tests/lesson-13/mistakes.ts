@@ -201,4 +201,17 @@ export const mistakes: Mistake[] = [
     varyingOutput: "the bytes processed before the reset (0 or 13) depend on which came first",
   },
   ...outOfFilesMistakes("tcp_deadlock.ts"),
+  {
+    id: "close-logged-as-failure",
+    summary: "the connection task logs the read that close() ended as the client failing",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "      if (!closing) {\n" +
+        "        log(`  ${processed} bytes processed, then ${(error as Error).message}; socket closed`);\n" +
+        "      }\n",
+      replace:
+        "      log(`  ${processed} bytes processed, then ${(error as Error).message}; socket closed`);\n",
+    }],
+    caughtBy: "logged close() as a client failing",
+  },
 ];

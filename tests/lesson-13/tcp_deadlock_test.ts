@@ -796,7 +796,8 @@ Deno.test("server: capitalizes the ends of a–z and leaves ` and { alone", asyn
 });
 
 Deno.test("server: close() with a silent client and a busy one ends both, and done resolves", async () => {
-  const running = startServer({ hostname: "127.0.0.1", port: 0 });
+  const lines: string[] = [];
+  const running = startServer({ hostname: "127.0.0.1", port: 0, log: (l) => lines.push(l) });
   const conns: Deno.TcpConn[] = [];
   try {
     for (const which of ["a silent client", "a busy client"]) {
@@ -833,6 +834,15 @@ Deno.test("server: close() with a silent client and a busy one ends both, and do
         mistake: "close() must close every open connection, not only the listener",
       });
     }
+    const failed = lines.filter((l) => /, then /.test(l)).sort();
+    expectThat(failed.length === 0, JSON.stringify(failed), {
+      what: "the server's log lines that say a connection failed, after close() with two " +
+        "clients connected",
+      expected: "none: closing is not an error",
+      section: section("The server"),
+      mistake: "logged close() as a client failing: a read that close() ended is not the " +
+        "client's error; check closing before logging a failure",
+    });
   } finally {
     for (const conn of conns) closeQuietly(conn);
     running.close();
