@@ -687,6 +687,27 @@ Deno.test("probe: exactly maxWrites writes to a half-closed peer, and other erro
   });
 });
 
+Deno.test("probe: the write that fails is not counted as accepted", async () => {
+  let writes = 0;
+  const failing = {
+    write: (data: Uint8Array) =>
+      ++writes <= 2
+        ? Promise.resolve(data.length)
+        : Promise.reject(new Deno.errors.BrokenPipe("Broken pipe (os error 32)")),
+  } as unknown as Deno.Conn;
+  const probe = await within(probeWrites(failing, encoder.encode("x"), 10), {
+    awaiting: "probeWrites() to report (two writes accepted, the third BrokenPipe)",
+    section: section("Writing to a peer that has gone"),
+  });
+  expectEqual(probe, { accepted: 2, failure: "BrokenPipe" }, {
+    what: "probeWrites() when write() takes two chunks and then fails with BrokenPipe",
+    section: section("Writing to a peer that has gone"),
+    mistake: probe.accepted === 3
+      ? "counted the failed write as accepted: count a write only once it has completed"
+      : undefined,
+  });
+});
+
 Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {
   await expectDefaultAddress(
     (port) => startCountServer(port === undefined ? undefined : { port }),

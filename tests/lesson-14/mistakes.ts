@@ -208,4 +208,19 @@ export const mistakes: Mistake[] = [
   ...outOfFilesMistakes("half_close.ts", {
     logCall: "options.log?.(`accept() failed: ${(error as Error).message}`);",
   }),
+  {
+    id: "probe-counts-failed-write",
+    summary: "probeWrites counts each write before it is made, so the write that fails is " +
+      "counted as accepted",
+    file: "half_close.ts",
+    edits: [{
+      find: "    try {\n      await writeAll(conn, chunk);\n    } catch (error) {\n",
+      replace:
+        "    accepted++;\n    try {\n      await writeAll(conn, chunk);\n    } catch (error) {\n",
+    }, {
+      find: "      throw error;\n    }\n    accepted++;\n  }\n",
+      replace: "      throw error;\n    }\n  }\n",
+    }],
+    caughtBy: "counted the failed write as accepted",
+  },
 ];
