@@ -177,4 +177,47 @@ export const mistakes: Mistake[] = [
   ...outOfFilesMistakes("ndjson.ts", {
     logCall: "options.log?.(`accept() failed: ${(error as Error).message}`);",
   }),
+  {
+    id: "handler-error-as-malformed",
+    summary: "the handler is called inside the JSON.parse try, so a handler that throws is " +
+      "answered as malformed JSON",
+    file: "ndjson.ts",
+    edits: [{
+      find:
+        "        let message: unknown;\n        try {\n          message = JSON.parse(line);\n" +
+        "        } catch {\n          await writer.write(encodeMessage(MALFORMED));\n" +
+        "          continue;\n        }\n" +
+        "        await writer.write(encodeMessage(await handler(message)));\n",
+      replace: "        let reply: unknown;\n        try {\n" +
+        "          reply = await handler(JSON.parse(line));\n        } catch {\n" +
+        "          reply = MALFORMED;\n        }\n" +
+        "        await writer.write(encodeMessage(reply));\n",
+    }],
+    caughtBy: "answered a handler's error as malformed JSON",
+  },
+  {
+    id: "gzip-pipe-not-awaited",
+    summary: "sendCompressed does not await the pipe, so it returns before the gzip trailer is " +
+      "written and the connection closed",
+    file: "gzip.ts",
+    edits: [{ find: "  await sending;\n}", replace: "  void sending;\n}" }],
+    caughtBy: "returned before the pipe had finished",
+  },
+  {
+    id: "readable-pumps-in-start",
+    summary: "readableOf reads the connection in a loop in start() instead of once per pull(), " +
+      "so it reads ahead without limit (no backpressure)",
+    file: "ndjson.ts",
+    edits: [{
+      find: "    async pull(controller) {\n      const buffer = new Uint8Array(16 * 1024);\n" +
+        "      const n = await conn.read(buffer);\n      if (n === null) controller.close();\n" +
+        "      else controller.enqueue(buffer.subarray(0, n));\n    },\n",
+      replace: "    async start(controller) {\n      while (true) {\n" +
+        "        const buffer = new Uint8Array(16 * 1024);\n" +
+        "        const n = await conn.read(buffer);\n" +
+        "        if (n === null) return controller.close();\n" +
+        "        controller.enqueue(buffer.subarray(0, n));\n      }\n    },\n",
+    }],
+    caughtBy: "read ahead without limit",
+  },
 ];

@@ -575,6 +575,153 @@ Deno.test("gzip: receiveCompressed inflates a gzip stream that arrives in small 
   });
 });
 
+Deno.test("server: a handler that throws is not answered as malformed JSON", async () => {
+  const handler = (message: unknown) => {
+    if ((message as { boom?: boolean }).boom) throw new Error("the handler failed");
+    return echo(message);
+  };
+  await withServer(async (addr) => {
+    const conn = await connect(addr, {
+      awaiting: "a connection",
+      section: section("An NDJSON server"),
+    });
+    try {
+      await send(conn, '{"n":1}\n{"boom":true}\n', {
+        awaiting: "a good line, then one whose handler throws",
+        section: section("An NDJSON server"),
+      });
+      await conn.closeWrite();
+      const got = decoder.decode(
+        await drain(conn, {
+          awaiting: "the reply to the good line, then EOF",
+          section: section("An NDJSON server"),
+        }),
+      );
+      expectBytes(got, '{"echo":{"n":1}}\n', {
+        what: 'the replies to `{"n":1}`, then `{"boom":true}` (valid JSON; its handler throws)',
+        section: section("An NDJSON server"),
+        mistake: got.includes(MALFORMED_LINE)
+          ? "answered a handler's error as malformed JSON: the line was valid JSON; keep " +
+            "JSON.parse alone in its try, and let the handler's error end the connection"
+          : undefined,
+      });
+    } finally {
+      closeQuietly(conn);
+    }
+  }, handler);
+});
+
+Deno.test("gzip: sendCompressed returns only once the gzip trailer is written and the connection closed", async () => {
+  // A connection whose every write completes a turn of the event loop later, as a socket's does:
+  // the test sees exactly what was written, and whether it was ended, when sendCompressed returns.
+  const wire: Uint8Array[] = [];
+  let ended = false;
+  let end!: () => void;
+  const closed = new Promise<void>((resolve) => end = resolve);
+  const later = () => new Promise((resolve) => setTimeout(resolve, 0));
+  const conn = {
+    writable: new WritableStream<Uint8Array>({
+      async write(chunk) {
+        await later();
+        wire.push(chunk.slice());
+      },
+      close() {
+        ended = true;
+        end();
+      },
+    }),
+    async write(data: Uint8Array) {
+      await later();
+      wire.push(data.slice());
+      return data.length;
+    },
+    close() {
+      ended = true;
+      end();
+    },
+  } as unknown as Deno.Conn;
+  const text = "to be, or not to be".repeat(40);
+  await within(sendCompressed(conn, [encoder.encode(text)]), {
+    awaiting: "sendCompressed() to return",
+    section: section("Compression on the wire"),
+  });
+  const sent = concat(wire);
+  const endedThen = ended;
+  // Whatever sendCompressed() left running finishes before the test ends (its writes' timers).
+  await within(closed, {
+    awaiting: "the connection to be closed",
+    section: section("Compression on the wire"),
+    mistake: "close the connection once the gzip data is out (pipeTo does it)",
+  }).catch(() => {});
+  let inflated: string;
+  try {
+    inflated = await new Response(
+      ReadableStream.from([new Uint8Array(sent)]).pipeThrough(new DecompressionStream("gzip")),
+    ).text();
+  } catch (error) {
+    inflated = `(not a complete gzip stream: ${(error as Error).message})`;
+  }
+  expectEqual([inflated === text, endedThen], [true, true], {
+    what: "[the bytes written by then inflate to the text, the connection was closed] " +
+      "when sendCompressed() returned",
+    section: section("Compression on the wire"),
+    mistake: !endedThen
+      ? "returned before the pipe had finished: the gzip trailer and the close were still on " +
+        "their way; await the pipeTo() promise"
+      : undefined,
+  });
+});
+
+Deno.test("readableOf: reads only as far ahead as its consumer asks (backpressure)", async () => {
+  // A connection that the test feeds by hand: each read() waits until the test answers it with a
+  // full buffer. A readable built on pull() asks for one more chunk only when its queue has room.
+  const pending: ((n: number) => void)[] = [];
+  let reads = 0;
+  const conn = {
+    read(buffer: Uint8Array) {
+      reads++;
+      return new Promise<number>((resolve) => {
+        pending.push((n) => {
+          buffer.fill(0x61, 0, n);
+          resolve(n);
+        });
+      });
+    },
+  } as unknown as Deno.Conn;
+  const stream = readableOf(conn);
+  const OFFERED = 64;
+  // Between two turns of the event loop, the stream's promise jobs all run (the fake connection
+  // does no I/O): a read it wants is asked for by then, or not at all.
+  const turn = () => new Promise((resolve) => setTimeout(resolve, 0));
+  for (let i = 0; i < OFFERED; i++) {
+    await turn();
+    const answer = pending.shift();
+    if (!answer) break;
+    answer(16 * 1024);
+  }
+  await turn();
+  const readsUnconsumed = reads;
+  const reader = stream.getReader();
+  const first = await within(reader.read(), {
+    awaiting: "the first chunk from readableOf()",
+    section: section("Who owns the connection"),
+  });
+  reader.releaseLock();
+  expectThat(readsUnconsumed <= 4, `${readsUnconsumed} reads`, {
+    what: `the reads readableOf() made while nothing consumed its stream (${OFFERED} offered)`,
+    expected: "at most 4: a chunk or so ahead of its consumer",
+    section: section("Who owns the connection"),
+    mistake: readsUnconsumed > 4
+      ? "read ahead without limit: readableOf() read the connection in start() (or a loop) " +
+        "instead of once per pull(), so a slow consumer piles the peer's data up in memory"
+      : undefined,
+  });
+  expectEqual(first.value?.length, 16 * 1024, {
+    what: "the size of the first chunk readableOf() delivered",
+    section: section("Who owns the connection"),
+  });
+});
+
 Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {
   await expectDefaultAddress(
     (port) => serveNdjson((value) => value, port === undefined ? undefined : { port }),
