@@ -227,5 +227,25 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "not closed",
   },
+  {
+    id: "close-logged-as-hang-up",
+    summary: "the connection that close() interrupts is logged as the client hanging up early",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "    } catch (error) {\n      if (closing) return;\n      log(`  Client hung up",
+      replace: "    } catch (error) {\n      log(`  Client hung up",
+    }],
+    caughtBy: "close() was logged as the client hanging up early",
+  },
+  {
+    id: "serve-not-awaited",
+    summary: "the accept loop does not await serve(), so close() reaches only the last connection",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "      await serve(current);\n      current = undefined;\n",
+      replace: "      serve(current);\n",
+    }],
+    caughtBy: "close() reached only the last connection accepted",
+  },
   ...outOfFilesMistakes("tcp_sixteen.ts"),
 ];

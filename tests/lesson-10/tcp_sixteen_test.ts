@@ -18,7 +18,7 @@ import {
   writeAll,
 } from "../../exercises/lesson-10/tcp_sixteen.ts";
 import { describe, firstDifference } from "../harness/bytes.ts";
-import { background, within } from "../harness/deadline.ts";
+import { type Awaiting, background, within } from "../harness/deadline.ts";
 import {
   expectBytes,
   expectEqual,
@@ -818,12 +818,110 @@ Deno.test("server: close() while a silent client is connected ends the loop and 
       what: "bytes the silent client received before EOF",
       section: section("The server"),
     });
+    expectThat(!log.lines.some((l) => /hung up/i.test(l)), JSON.stringify(log.lines), {
+      what: "the server's log after close() with a silent client connected",
+      expected: "no `Client hung up early` line",
+      section: section("The server"),
+      mistake: CLOSE_LOGGED_AS_HANG_UP,
+    });
   } finally {
     if (conn) closeQuietly(conn);
     running.close();
     await running.done.catch(() => {});
   }
 });
+
+/** The mistake named when close() is logged as the client being served hanging up. */
+const CLOSE_LOGGED_AS_HANG_UP = "close() was logged as the client hanging up early: the read " +
+  "that close() interrupts throws, and when closing that is no failure of the client; return " +
+  "quietly when closing";
+
+/**
+ * While in use, the promise of every accept() called on a TCP listener, in
+ * order: wraps accept() on the prototype Deno's TCP listeners share.
+ */
+function recordAccepts(): { calls: Promise<unknown>[] } & Disposable {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let proto = Object.getPrototypeOf(probe);
+  probe.close();
+  while (proto && !Object.hasOwn(proto, "accept")) proto = Object.getPrototypeOf(proto);
+  if (!proto) throw new Error("no prototype owns accept() on a TCP listener");
+  const owner = proto as { accept: (this: Deno.Listener) => Promise<Deno.Conn> };
+  const real = owner.accept;
+  const calls: Promise<unknown>[] = [];
+  const wrapper = function (this: Deno.Listener) {
+    const accepting = real.call(this);
+    calls.push(accepting.catch(() => {}));
+    return accepting;
+  };
+  owner.accept = wrapper;
+  return {
+    calls,
+    [Symbol.dispose]() {
+      if (owner.accept === wrapper) owner.accept = real;
+    },
+  };
+}
+
+/** The connection's end, or a reset: what a client sees of a server that closes. */
+async function endOrReset(conn: Deno.Conn, wait: Awaiting): Promise<void> {
+  try {
+    await readToEnd(conn, wait);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.ConnectionReset)) throw error;
+  }
+}
+
+Deno.test("server: close() with two silent clients connected ends both connections", async () => {
+  // The server serves one client at a time, so the second waits to be accepted. A loop that does
+  // not await its client calls accept() again at once; the test waits for that accept() to take
+  // the second client before close(), so a server that leaves the first open fails every run.
+  using accepts = recordAccepts();
+  const log = new LogLines();
+  const running = startServer({ hostname: "127.0.0.1", port: 0, log: log.push });
+  const where = section("The server");
+  const clients: Deno.TcpConn[] = [];
+  try {
+    clients.push(
+      await connect(running.addr, { awaiting: "the first client to connect", section: where }),
+    );
+    await log.next(/^We have accepted a connection/, {
+      awaiting: "the log line `We have accepted a connection …` for the first client",
+      section: where,
+    });
+    clients.push(
+      await connect(running.addr, { awaiting: "the second client to connect", section: where }),
+    );
+    if (accepts.calls.length > 1) {
+      await within(accepts.calls[1], { awaiting: "the second accept()", section: where });
+      await log.next(/^We have accepted a connection/, {
+        awaiting: "the log line `We have accepted a connection …` for the second client",
+        section: where,
+      });
+    }
+    await expectCleanStop(running, {
+      awaiting: "done to settle after close(), with two clients that send nothing connected",
+      section: where,
+    });
+    for (const [i, conn] of clients.entries()) {
+      await endOrReset(conn, {
+        awaiting: `EOF or a reset on the ${["first", "second"][i]} silent client's connection ` +
+          "after close()",
+        section: where,
+        mistake: NOT_AWAITED,
+      });
+    }
+  } finally {
+    for (const conn of clients) closeQuietly(conn);
+    running.close();
+    await running.done.catch(() => {});
+  }
+});
+
+/** The mistake named when close() leaves an earlier connection open. */
+const NOT_AWAITED = "close() left a connection open: the accept loop went on without awaiting " +
+  "serve(), so close() reached only the last connection accepted; await each client before " +
+  "accepting the next";
 
 Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {
   await expectDefaultAddress(
