@@ -314,7 +314,10 @@ Deno.test("server: a client that resets its connection ends only its own convers
       try {
         // Read 3 bytes of the greeting, send a request and close with the rest of the
         // greeting unread: the kernel then resets the connection (RST) instead of closing
-        // it normally, and the server's echo of the request fails with "Broken pipe".
+        // it normally, and the server's echo of the request fails with "Broken pipe". The close()
+        // follows the write at once, in the same turn of the event loop, so the reset is in
+        // before the server reads `ping`: its read gets `ping`, its echo fails (3000 of 3000
+        // runs, measured), and the log says 0 bytes, not 4.
         await readExactly(rude, 3, {
           awaiting: "the start of the second client's greeting",
           section: section("Serving many clients at once"),
@@ -329,11 +332,15 @@ Deno.test("server: a client that resets its connection ends only its own convers
         rude.close();
       }
       await log.next(
-        new RegExp(`^Closed \\(127\\.0\\.0\\.1, ${addr.port}, 127\\.0\\.0\\.1, ${port}\\)`),
+        new RegExp(
+          `^Closed \\(127\\.0\\.0\\.1, ${addr.port}, 127\\.0\\.0\\.1, ${port}\\) after 0 bytes: `,
+        ),
         {
           awaiting:
             `the line \`Closed (127.0.0.1, ${addr.port}, 127.0.0.1, ${port}) after 0 bytes: …\``,
           section: section("Serving many clients at once"),
+          mistake: "the echo of `ping` failed, yet bytes were counted: count the bytes only " +
+            "after writeAll() has echoed them (the log says how many were echoed)",
           watch,
         },
       );
@@ -455,6 +462,33 @@ Deno.test("connectTo: a refused connection becomes an error naming the address",
     },
   );
 });
+
+Deno.test("connectTo: other errors pass through unchanged (127.0.0.3 is not allowed here)", async () => {
+  const error = await expectRejects(
+    () =>
+      within(connectTo("127.0.0.3", 1), {
+        awaiting: "connectTo() an address the tests have no permission for",
+        section: section("When connect() fails"),
+      }),
+    {
+      kind: Deno.errors.NotCapable,
+      what: 'connectTo("127.0.0.3", 1) without permission for 127.0.0.3',
+      section: section("When connect() fails"),
+      mistake: OTHER_ERRORS,
+    },
+  );
+  expectThat(!/refused/i.test(error.message), JSON.stringify(error.message), {
+    what: "the permission error's message",
+    expected: "the permission error, not a claim that the connection was refused",
+    section: section("When connect() fails"),
+    mistake: OTHER_ERRORS,
+  });
+});
+
+/** The mistake named when connectTo() reports any failure as a refused connection. */
+const OTHER_ERRORS = "connectTo() turned an error that is not a refused connection into " +
+  "ConnectionRefused: only Deno.errors.ConnectionRefused means refused, rethrow other errors " +
+  "as they are";
 
 Deno.test("program: `server` prints where it listens and greets a client", async () => {
   using unhandled = new UnhandledRejections(
@@ -639,7 +673,8 @@ Deno.test("server: echoes non-ASCII split inside a character, and logs the count
 });
 
 Deno.test("server: close() with clients connected ends every conversation, and done resolves", async () => {
-  const running = startServer({ hostname: "127.0.0.1", port: 0 });
+  const log = new LogLines();
+  const running = startServer({ hostname: "127.0.0.1", port: 0, log: log.push });
   const conns: Deno.TcpConn[] = [];
   try {
     for (const which of ["a talking client", "a silent client"]) {
@@ -670,6 +705,14 @@ Deno.test("server: close() with clients connected ends every conversation, and d
         section: section("One socket per conversation"),
       });
     }
+    const failures = log.lines.filter((l) => /^Closed .* bytes: /.test(l));
+    expectThat(failures.length === 0, JSON.stringify(failures), {
+      what: "`Closed … after N bytes: error` lines logged after close() with two clients connected",
+      expected: "none: closing the server is not a conversation failing",
+      section: section("The conversation protocol"),
+      mistake: "close() was logged as each conversation failing: the read that close() " +
+        "interrupts throws, and when closing that is no failure; log the error only when not closing",
+    });
   } finally {
     for (const conn of conns) closeQuietly(conn);
     running.close();

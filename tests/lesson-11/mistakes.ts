@@ -199,5 +199,35 @@ export const mistakes: Mistake[] = [
     edits: [{ find: "        bytes += n;", replace: "        bytes = n;" }],
     caughtBy: "kept only the last read()'s count",
   },
+  {
+    id: "close-logged-as-failure",
+    summary: "close() with clients connected is logged as each conversation failing",
+    file: "conversations.ts",
+    edits: [{
+      find: "      if (!closing) log(`Closed ${name} after ${bytes} bytes: ",
+      replace: "      log(`Closed ${name} after ${bytes} bytes: ",
+    }],
+    caughtBy: "close() was logged as each conversation failing",
+  },
+  {
+    id: "connect-errors-all-refused",
+    summary: "connectTo turns every error, not only a refused connection, into ConnectionRefused",
+    file: "conversations.ts",
+    edits: [{
+      find: "    if (error instanceof Deno.errors.ConnectionRefused) {",
+      replace: "    {",
+    }],
+    caughtBy: "only Deno.errors.ConnectionRefused means refused",
+  },
+  {
+    id: "counts-before-echo",
+    summary: "the byte count is added before the echo is written, so a failed echo is counted",
+    file: "conversations.ts",
+    edits: [{
+      find: "        await writeAll(conn, buffer.subarray(0, n));\n        bytes += n;\n",
+      replace: "        bytes += n;\n        await writeAll(conn, buffer.subarray(0, n));\n",
+    }],
+    caughtBy: "count the bytes only after writeAll() has echoed them",
+  },
   ...outOfFilesMistakes("conversations.ts"),
 ];
