@@ -138,4 +138,18 @@ export const mistakes: Mistake[] = [
     caughtBy: "two addresses swapped",
   },
   ...outOfFilesMistakes("rebind.ts"),
+  {
+    id: "closes-only-after-greeting",
+    summary: "the greeter closes the connection only when the greeting was written",
+    file: "rebind.ts",
+    edits: [{
+      find: "          sent += await conn.write(greeting.subarray(sent));\n        }\n" +
+        "      } catch (error) {\n        log(`  Could not greet: ${(error as Error).message}`);\n" +
+        "      } finally {\n        conn.close();\n      }",
+      replace: "          sent += await conn.write(greeting.subarray(sent));\n        }\n" +
+        "        conn.close();\n      } catch (error) {\n" +
+        "        log(`  Could not greet: ${(error as Error).message}`);\n      }",
+    }],
+    caughtBy: "the connection was left open after its greeting's write() failed",
+  },
 ];
