@@ -34,6 +34,7 @@ import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { UdpPeer } from "../harness/udp.ts";
+import { countPendingReceives } from "../harness/udp_receives.ts";
 import { dropAll, dropFirst, script, UdpRelay } from "../harness/udp_relay.ts";
 import { expectServesAfterNotUtf8 } from "../harness/not_utf8.ts";
 
@@ -319,51 +320,6 @@ const ANOTHER_RECEIVE = "started another receive() for each re-send while the ea
   "was still pending: a reply can then go to a receive() nobody awaits any more, and each " +
   "one is left running; start one receive() and race it again after every re-send " +
   "(pending ??= socket.receive(…))";
-
-/** While in use, the most receive() calls a UDP socket had pending at once. */
-interface PendingReceives extends Disposable {
-  /** The highest count so far, over every socket but the test's own. */
-  readonly most: number;
-}
-
-/**
- * Wraps receive() on the prototype Deno's UDP sockets share (found on a probe
- * socket), so that every call on a socket not bound to one of `ownPorts` (the
- * test's own) counts as pending until it settles. The caller gets a promise
- * that settles as the real one does.
- */
-function countPendingReceives(ownPorts: number[]): PendingReceives {
-  type Receive = (this: Deno.DatagramConn, p?: Uint8Array) => Promise<[Uint8Array, Deno.Addr]>;
-  const probe = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  let proto = Object.getPrototypeOf(probe);
-  probe.close();
-  while (proto && !Object.hasOwn(proto, "receive")) proto = Object.getPrototypeOf(proto);
-  if (!proto) throw new Error("no prototype owns receive() on a UDP socket");
-  const owner = proto as { receive: Receive };
-  const real = owner.receive;
-  const pending = new Map<Deno.DatagramConn, number>();
-  let most = 0;
-  const wrapper: Receive = function (buffer) {
-    const receiving = real.call(this, buffer);
-    if (ownPorts.includes((this.addr as Deno.NetAddr).port)) return receiving;
-    pending.set(this, (pending.get(this) ?? 0) + 1);
-    most = Math.max(most, pending.get(this)!);
-    const settled = () => void pending.set(this, pending.get(this)! - 1);
-    return receiving.then((got) => (settled(), got), (error) => {
-      settled();
-      throw error;
-    });
-  };
-  owner.receive = wrapper;
-  return {
-    get most() {
-      return most;
-    },
-    [Symbol.dispose]() {
-      if (owner.receive === wrapper) owner.receive = real;
-    },
-  };
-}
 
 Deno.test("client: keeps one receive() pending across its re-sends, never a second", async () => {
   using fake = UdpPeer.open();

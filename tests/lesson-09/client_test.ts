@@ -19,6 +19,8 @@ import { background, pause, within } from "../harness/deadline.ts";
 import { expectEqual, expectRejects, expectThat, isNotImplemented } from "../harness/expect.ts";
 import { fail, LessonFailure, sectionsOf } from "../harness/failure.ts";
 import { UdpPeer } from "../harness/udp.ts";
+import { countPendingReceives } from "../harness/udp_receives.ts";
+import { ManualClock } from "../harness/manual_clock.ts";
 
 const section = sectionsOf("lesson-09");
 const decoder = new TextDecoder();
@@ -381,5 +383,126 @@ Deno.test("client: ServerError and RequestTooLargeError carry their names, reaso
   expectEqual(seen, ["RequestTooLargeError 37 20 true", "ServerError bad request true"], {
     what: "[name, size, limit, message names both] and [name, reason, message names it]",
     section: section("The protocol"),
+  });
+});
+
+/** The mistake named when each wait starts a receive() of its own. */
+const RECEIVE_PER_WAIT = "started a new receive() for each wait while the earlier one was " +
+  "still pending: the orphaned receive takes the next datagram and nobody reads it; keep " +
+  "one receive() in a field (#pending ??= socket.receive(…)) and race it again in every wait";
+
+Deno.test("client: keeps one receive() pending across its waits and re-sends, never a second", async () => {
+  using fake = UdpPeer.open();
+  using receives = countPendingReceives([fake.addr.port]);
+  const clock = new ManualClock();
+  using client = CounterClient.open(fake.addr, {
+    initialMs: 100,
+    limitMs: 400,
+    sleep: clock.sleep,
+  });
+  const calling = background(client.increment("x"));
+  const where = section("The client: backoff and matching replies");
+  let request = await nextRequest(fake, calling);
+  for (const n of [1, 2]) {
+    await within(clock.waitsAsked(n), {
+      awaiting: `the client's wait after send #${n}`,
+      watch: calling,
+      section: where,
+    });
+    expectThat(receives.most <= 1, `${receives.most} at once, by the wait after send #${n}`, {
+      what: "receive() calls pending on the client's socket",
+      expected: "one, started in the first wait and raced again in each later wait",
+      section: where,
+      mistake: RECEIVE_PER_WAIT,
+    });
+    if (n === 1) {
+      clock.advance(100); // the first wait runs out: the client re-sends
+      request = await nextRequest(fake, calling, "The client: backoff and matching replies");
+    }
+  }
+  await fake.send(`${request.id} OK 3`, request.from);
+  const value = await within(calling, {
+    awaiting: "increment() to return once the reply to its second send arrived",
+    section: where,
+    mistake: RECEIVE_PER_WAIT,
+  });
+  expectEqual(value, 3, { what: "the value increment() returned", section: where });
+});
+
+Deno.test("client: a skipped stale reply does not restart the wait", async () => {
+  using fake = UdpPeer.open();
+  const clock = new ManualClock();
+  using client = CounterClient.open(fake.addr, {
+    initialMs: 100,
+    limitMs: 100,
+    sleep: clock.sleep,
+  });
+  const calling = background(client.increment("x"));
+  const request = await nextRequest(fake, calling);
+  const otherId = ((parseInt(request.id, 16) ^ 1) >>> 0).toString(16).padStart(8, "0");
+  await fake.send(`${otherId} OK 99`, request.from); // stale: a reply to another request
+  await fake.send(`${request.id} OK 4`, request.from);
+  const where = section("The client: backoff and matching replies");
+  const value = await within(calling, {
+    awaiting: "increment() to return once the matching reply arrived after a stale one",
+    section: where,
+  });
+  expectEqual(value, 4, { what: "the value increment() returned", section: where });
+  expectEqual(clock.asked, [100], {
+    what: "the waits the client asked for (initialMs 100, one stale reply, then the reply)",
+    section: where,
+    mistake: clock.asked.length > 1
+      ? "the wait restarted after a skipped stale reply, so a stream of stale replies keeps " +
+        "the window open for ever: start the timer once per send, before the loop that skips " +
+        "stale replies, and race every receive() against that same timer"
+      : undefined,
+  });
+});
+
+Deno.test("client: the size limit counts bytes, not characters (`éééé` is 8 bytes)", async () => {
+  using fake = UdpPeer.open();
+  using client = CounterClient.open(fake.addr, { maxRequestBytes: 20, initialMs: 50 });
+  // `<id> INCR éééé` is 18 characters but 22 bytes of UTF-8: over the limit of 20.
+  const calling = background(client.increment("éééé"));
+  // A refusal comes at once; a client that sent the request waits for a reply instead.
+  await within(calling.catch(() => {}), {
+    awaiting: "increment() to refuse the request",
+    ms: 300,
+    section: section("A size limit"),
+  }).catch(() => {});
+  const arrived = await fake.drain({
+    awaiting: "the fake server's own marker, after anything the client sent",
+    section: section("A size limit"),
+  });
+  const BYTES_NOT_CHARACTERS = "the size limit counted characters, not bytes: compare the " +
+    "encoded request's length (bytes) with maxRequestBytes";
+  if (arrived.length) {
+    fail({
+      summary: "a 22-byte request (18 characters) left although the limit was 20",
+      section: section("A size limit"),
+      // Not the bytes in hex: the id in them is random, and the message should read the same
+      // on every run.
+      got: `${JSON.stringify(decoder.decode(arrived[0].data).replace(/^[0-9a-f]{8}/, "<id>"))} ` +
+        `(${arrived[0].data.length} bytes)`,
+      mistake: BYTES_NOT_CHARACTERS,
+    });
+  }
+  const error = await expectRejects(
+    () =>
+      within(calling, {
+        awaiting: "increment() to refuse the request",
+        section: section("A size limit"),
+      }),
+    {
+      kind: RequestTooLargeError,
+      what: 'increment("éééé"): 22 bytes with maxRequestBytes 20',
+      section: section("A size limit"),
+      mistake: BYTES_NOT_CHARACTERS,
+    },
+  );
+  expectEqual((error as RequestTooLargeError).size, 22, {
+    what: "the RequestTooLargeError's size",
+    section: section("A size limit"),
+    mistake: BYTES_NOT_CHARACTERS,
   });
 });

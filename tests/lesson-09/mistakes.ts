@@ -266,4 +266,50 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "decoded bytes that are not UTF-8",
   },
+  {
+    id: "id-from-whole-datagram",
+    summary: "requestId decodes the whole datagram, so bytes that are not UTF-8 after the id, " +
+      "or an oversize request cut inside a character, leave it without an id and unanswered",
+    file: "protocol.ts",
+    edits: [{ find: "text(data.subarray(0, 9))", replace: "text(data)" }],
+    caughtBy: "the id was read by decoding the whole datagram",
+  },
+  {
+    id: "receive-per-wait",
+    summary: "the client starts a new receive() for each wait instead of keeping one pending",
+    file: "client.ts",
+    edits: [{
+      find:
+        "        this.#pending ??= this.#socket.receive(new Uint8Array(MAX_REQUEST_BYTES + 1));\n" +
+        "        const next = await Promise.race([this.#pending, timeout]);",
+      replace:
+        "        const pending = this.#socket.receive(new Uint8Array(MAX_REQUEST_BYTES + 1));\n" +
+        "        const next = await Promise.race([pending, timeout]);",
+    }],
+    caughtBy: "started a new receive() for each wait",
+  },
+  {
+    id: "wait-restarts-per-datagram",
+    summary: "the client starts a new timer after every skipped datagram, so stale replies " +
+      "keep the wait open",
+    file: "client.ts",
+    edits: [{
+      find:
+        '    const timeout = this.#options.sleep(ms, stop.signal).then(() => "timeout" as const);\n' +
+        "    try {\n      while (true) {\n",
+      replace: "    try {\n      while (true) {\n" +
+        '        const timeout = this.#options.sleep(ms, stop.signal).then(() => "timeout" as const);\n',
+    }],
+    caughtBy: "the wait restarted after a skipped stale reply",
+  },
+  {
+    id: "limit-counts-characters",
+    summary: "the client's size limit counts the request's characters, not its bytes",
+    file: "client.ts",
+    edits: [{
+      find: "    if (request.length > maxRequestBytes) {",
+      replace: "    if (`${id} ${op} ${name}`.length > maxRequestBytes) {",
+    }],
+    caughtBy: "the size limit counted characters, not bytes",
+  },
 ];

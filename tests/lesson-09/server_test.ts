@@ -309,3 +309,40 @@ Deno.test("server: a request whose 10th byte starts a UTF-8 character still has 
     });
   });
 });
+
+/** The mistake named when the id is read by decoding the whole datagram. */
+const WHOLE_DATAGRAM_DECODED = "no answer: the id was read by decoding the whole datagram, " +
+  "which fails on bytes that are not UTF-8 after the id; decode only the first 9 bytes " +
+  "(8 hex digits and a space) to find the id";
+
+Deno.test("server: bytes that are not UTF-8 after the id, or an oversize request cut inside a character, are still answered", async () => {
+  await withServer(async (addr) => {
+    using peer = UdpPeer.open();
+    const notText = new Uint8Array([...new TextEncoder().encode("0000beef INCR x"), 0xff]);
+    await peer.send(notText, addr);
+    const { data } = await peer.receive({
+      awaiting: 'a reply to "0000beef INCR x" and the byte ff',
+      section: section("The protocol"),
+      mistake: WHOLE_DATAGRAM_DECODED,
+    });
+    expectBytes(data, "0000beef ERR bad request", {
+      what: 'the reply to "0000beef INCR x" and the byte ff',
+      section: section("The protocol"),
+    });
+  });
+  await withServer(async (addr) => {
+    using peer = UdpPeer.open();
+    // 54 bytes; the server's 41-byte buffer cuts it in the middle of the 14th "é".
+    const big = `abcdef05 INCR ${"é".repeat(20)}`;
+    await peer.send(big, addr);
+    const { data } = await peer.receive({
+      awaiting: `a reply to "abcdef05 INCR " and 20 "é" (54 bytes, limit 40)`,
+      section: section("A size limit"),
+      mistake: WHOLE_DATAGRAM_DECODED,
+    });
+    expectBytes(data, "abcdef05 ERR too large", {
+      what: `the reply to "abcdef05 INCR " and 20 "é" (54 bytes, limit 40)`,
+      section: section("A size limit"),
+    });
+  }, { maxRequestBytes: 40 });
+});
