@@ -331,7 +331,7 @@ export async function typeCheckLessons(lessons: Lesson[], target: Target): Promi
  * another, never `--parallel`: a process's open files are shared by all its
  * modules, and a test that runs its process out of file descriptors (the
  * EMFILE tests) would make a module running beside it fail (measured: a
- * shared `--parallel` run of the solutions failed 2 runs in 3, and Deno
+ * shared `--parallel` run of the solutions failed 3 runs in 3, and Deno
  * panicked when a new module found no descriptor). Processes run side by side.
  *
  * @example

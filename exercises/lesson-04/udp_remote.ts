@@ -143,7 +143,8 @@ export function waitsFor(backoff: Backoff): number[] {
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   // TODO: a Promise that resolves after setTimeout(ms), or at once when the signal aborts
-  // TODO: (also when it is already aborted); clearTimeout either way.
+  // TODO: (also when it is already aborted); clearTimeout either way, and when the timer
+  //       ends the wait, removeEventListener the abort listener.
   throw new Error("not implemented: sleep");
 }
 

@@ -82,7 +82,8 @@ export function randomId(): number {
  * as UTF-8). ("The wire format")
  */
 export function encodeMessage(id: number, payload: string | Uint8Array): Uint8Array {
-  // TODO: a Uint8Array of ID_BYTES + payload length; a DataView writes the ID (setUint32).
+  // TODO: a Uint8Array of ID_BYTES + the payload's byte length (encode a string first);
+  //       a DataView writes the ID (setUint32).
   throw new Error("not implemented: encodeMessage");
 }
 

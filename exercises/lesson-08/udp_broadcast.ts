@@ -45,7 +45,8 @@ export function broadcastAddress(address: string, prefixLength: number): string 
  * ("Running it as a program")
  */
 export function broadcastLine(from: Deno.NetAddr, data: Uint8Array): string {
-  // TODO: decode the data as UTF-8 and put it between single quotes.
+  // TODO: decode the data with a default TextDecoder (bad bytes become �, nothing throws)
+  //       and put it between single quotes.
   throw new Error("not implemented: broadcastLine");
 }
 

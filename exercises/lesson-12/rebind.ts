@@ -75,6 +75,8 @@ export function greetingFrom(server: Deno.NetAddr): string {
 export function startGreeter(options: GreeterOptions = {}): Greeter {
   // TODO: listenOn the address asked (not 0.0.0.0: that is every interface).
   // TODO: accept in a loop; greet; close the connection (the server closes first).
+  // TODO: a greeting write() that fails (the client went away): log
+  //       `  Could not greet: <message>`, close that connection anyway, go on.
   // TODO: if accept() fails and close() was not called (a client reset before you
   //       accepted it: NotConnected; out of file descriptors: rest ~10 ms), log it
   //       and accept the next: only close() ends the loop. (lesson 11 README,
