@@ -139,6 +139,29 @@ export function cutWritesMistake(
  * ```
  */
 export async function shortWrites(match: ConnMatch): Promise<ShortWrites> {
+  return await watchWrites(match, true);
+}
+
+/**
+ * Counts, until disposed, the `write()` calls on the connections `match`
+ * names that begin before the previous one on their connection has finished
+ * (a write not awaited), without cutting any: for a test whose writes are
+ * already partial (a late reader), and whose verdict must name that mistake
+ * whatever else it caused.
+ *
+ * @example
+ * ```ts ignore
+ * import { overlappingWrites } from "./short_writes.ts";
+ * using writes = await overlappingWrites({ localPort: server.addr.port });
+ * // … an exchange with the server …
+ * if (writes.overlapped) console.log(writesOverlapped("the echo"));
+ * ```
+ */
+export async function overlappingWrites(match: ConnMatch): Promise<ShortWrites> {
+  return await watchWrites(match, false);
+}
+
+async function watchWrites(match: ConnMatch, cutting: boolean): Promise<ShortWrites> {
   let cut = 0;
   let writes = 0;
   let overlapped = 0;
@@ -149,7 +172,7 @@ export async function shortWrites(match: ConnMatch): Promise<ShortWrites> {
     if (before) overlapped++;
     pending.set(conn, before + 1);
     try {
-      if (data.length < 2) return await write(data);
+      if (!cutting || data.length < 2) return await write(data);
       cut++;
       // A third, not half: taken and left then differ, so a loop that mixes them up shows.
       return await write(data.subarray(0, Math.max(1, Math.floor(data.length / 3))));

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { fail, type Section } from "./failure.ts";
+import { fail, LessonFailure, type Section } from "./failure.ts";
 
 /** The mistake named when a server's promise was rejected and nothing handled it. */
 export const UNHANDLED_REJECTION =
@@ -73,9 +73,12 @@ export class UnhandledRejections implements Disposable {
 }
 
 /**
- * Runs `body` while recording unhandled rejections: if any was seen, the
- * test fails naming it (it is the likely cause of whatever else went
- * wrong); otherwise `body`'s own result or failure stands.
+ * Runs `body` while recording unhandled rejections. If `body` failed naming
+ * a mistake, that failure stands (it is the more precise: a write not
+ * awaited, say, whose rejection is only its consequence); else, if a
+ * rejection was seen, the test fails naming it (the likely cause of
+ * whatever else went wrong); otherwise `body`'s own result or failure
+ * stands.
  *
  * @example
  * ```ts ignore
@@ -97,6 +100,10 @@ export async function failOnUnhandled<T>(
     result = { value: await body() };
   } catch (error) {
     result = { error };
+  }
+  if ("error" in result && result.error instanceof LessonFailure && result.error.report.mistake) {
+    await unhandled.check().catch(() => {}); // still let pending rejections arrive here
+    throw result.error;
   }
   await unhandled.check();
   if ("error" in result) throw result.error;

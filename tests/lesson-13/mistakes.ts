@@ -29,14 +29,14 @@ export const mistakes: Mistake[] = [
       find: "        await writeAll(conn, buffer.subarray(0, n));",
       replace: "        writeAll(conn, buffer.subarray(0, n));",
     }],
-    caughtBy: "escaped as an unhandled rejection",
+    caughtBy: "a write() of the echo began before the previous write() on that connection had",
     caughtSometimesBy: {
       tests: [
         "server: a client that resets mid-stream ends only its own connection",
         "server: capitalizes 8 MB for a client that reads while it writes",
       ],
-      why: "a write is still pending when the connection ends (and is rejected) only if the " +
-        "reader fell behind; the late reader's test makes it fall behind on every run",
+      why: "there a write is still pending when the connection ends (and is rejected) only if " +
+        "the reader fell behind; the late reader's test sees the writes overlap on every run",
     },
   },
   {
