@@ -9,7 +9,9 @@
  * @module
  */
 
-import { isNotImplemented } from "./expect.ts";
+import { describe } from "./bytes.ts";
+import { expectBytes, isNotImplemented } from "./expect.ts";
+import type { LogLines } from "./log.ts";
 import { fail, type Section } from "./failure.ts";
 import { UdpPeer } from "./udp.ts";
 
@@ -78,4 +80,41 @@ export async function expectServesAfterNotUtf8(
     await peer.send(datagram, server.addr);
     await handled(peer, datagram, watch);
   }
+}
+
+/**
+ * The {@linkcode Handled} of the servers of lessons 03, 04 and 06: the reply
+ * `Your data was N bytes long` (N the bytes sent, checked under `reply`'s
+ * section, naming `reply.mistake`'s verdict if any), then the log line
+ * `The client at 127.0.0.1:PORT says …` for the test's socket. Waits are
+ * bounded and cite `where`.
+ *
+ * @example
+ * ```ts ignore
+ * import { expectServesAfterNotUtf8, repliedAndLogged } from "./not_utf8.ts";
+ * await expectServesAfterNotUtf8(server, where, repliedAndLogged(log, where, { section: where }));
+ * ```
+ */
+export function repliedAndLogged(
+  log: LogLines,
+  where: Section,
+  reply: { section: Section; mistake?: (sent: Uint8Array, got: Uint8Array) => string | undefined },
+): Handled {
+  return async (peer, sent, watch) => {
+    const got = await peer.receive({
+      awaiting: `the reply to the datagram ${describe(sent)}`,
+      watch,
+      section: where,
+    });
+    expectBytes(got.data, `Your data was ${sent.length} bytes long`, {
+      what: `the reply to the datagram ${describe(sent)}`,
+      section: reply.section,
+      mistake: reply.mistake?.(sent, got.data),
+    });
+    await log.next(new RegExp(`^The client at 127\\.0\\.0\\.1:${peer.addr.port} says `), {
+      awaiting: `the log line for the datagram ${describe(sent)}`,
+      watch,
+      section: where,
+    });
+  };
 }

@@ -23,7 +23,7 @@ import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { UdpPeer } from "../harness/udp.ts";
 import { LogLines } from "../harness/log.ts";
-import { expectServesAfterNotUtf8 } from "../harness/not_utf8.ts";
+import { expectServesAfterNotUtf8, repliedAndLogged } from "../harness/not_utf8.ts";
 
 const section = sectionsOf("lesson-03");
 
@@ -121,23 +121,14 @@ Deno.test("server: a datagram that is not UTF-8 is logged and answered, and the 
   const running = startServer({ hostname: "127.0.0.1", port: 0, log: log.push });
   const where = section("Running it as a program");
   try {
-    await expectServesAfterNotUtf8(running, where, async (peer, sent, watch) => {
-      const reply = await peer.receive({
-        awaiting: `the reply to the datagram ${describe(sent)}`,
-        watch,
-        section: where,
-      });
-      expectBytes(reply.data, bookReply(sent.length), {
-        what: `the reply to the datagram ${describe(sent)}`,
+    await expectServesAfterNotUtf8(
+      running,
+      where,
+      repliedAndLogged(log, where, {
         section: section("Counting bytes, not characters"),
-        mistake: reEncodedMistake(sent, reply.data),
-      });
-      await log.next(new RegExp(`^The client at 127\\.0\\.0\\.1:${peer.addr.port} says `), {
-        awaiting: `the log line for the datagram ${describe(sent)}`,
-        watch,
-        section: where,
-      });
-    });
+        mistake: reEncodedMistake,
+      }),
+    );
   } finally {
     await stopServer(running, {
       awaiting: "the server loop to end after close()",

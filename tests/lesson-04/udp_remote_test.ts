@@ -36,7 +36,7 @@ import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { UdpPeer } from "../harness/udp.ts";
 import { countPendingReceives } from "../harness/udp_receives.ts";
 import { dropAll, dropFirst, script, UdpRelay } from "../harness/udp_relay.ts";
-import { expectServesAfterNotUtf8 } from "../harness/not_utf8.ts";
+import { expectServesAfterNotUtf8, repliedAndLogged } from "../harness/not_utf8.ts";
 
 const section = sectionsOf("lesson-04");
 
@@ -919,22 +919,11 @@ Deno.test("server: a datagram that is not UTF-8 is logged and answered, and the 
   const running = startServer({ dropProbability: 0, random: () => 0.5, log: log.push });
   const where = section("Running it as a program");
   try {
-    await expectServesAfterNotUtf8(running, where, async (peer, sent, watch) => {
-      const reply = await peer.receive({
-        awaiting: `the reply to the datagram ${describe(sent)}`,
-        watch,
-        section: where,
-      });
-      expectBytes(reply.data, bookReply(sent.length), {
-        what: `the reply to the datagram ${describe(sent)}`,
-        section: section("The protocol on the wire"),
-      });
-      await log.next(new RegExp(`^The client at 127\\.0\\.0\\.1:${peer.addr.port} says `), {
-        awaiting: `the log line for the datagram ${describe(sent)}`,
-        watch,
-        section: where,
-      });
-    });
+    await expectServesAfterNotUtf8(
+      running,
+      where,
+      repliedAndLogged(log, where, { section: section("The protocol on the wire") }),
+    );
   } finally {
     await stopServer(running, {
       awaiting: "the server loop to end after close()",

@@ -31,8 +31,7 @@ import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { openUdpSocket } from "../harness/sockets.ts";
 import { type Peer, UdpPeer } from "../harness/udp.ts";
 import { hostPort } from "../harness/wire.ts";
-import { expectServesAfterNotUtf8 } from "../harness/not_utf8.ts";
-import { describe } from "../harness/bytes.ts";
+import { expectServesAfterNotUtf8, repliedAndLogged } from "../harness/not_utf8.ts";
 
 const section = sectionsOf("lesson-06");
 const bookReply = (bytes: number) => `Your data was ${bytes} bytes long`;
@@ -459,22 +458,7 @@ Deno.test("server: a datagram that is not UTF-8 is logged and answered, and the 
   const log = new LogLines();
   const where = section("Binding to one interface");
   await withServer({ hostname: "127.0.0.1", log: log.push }, async (server) => {
-    await expectServesAfterNotUtf8(server, where, async (peer, sent, watch) => {
-      const reply = await peer.receive({
-        awaiting: `the reply to the datagram ${describe(sent)}`,
-        watch,
-        section: where,
-      });
-      expectBytes(reply.data, bookReply(sent.length), {
-        what: `the reply to the datagram ${describe(sent)}`,
-        section: where,
-      });
-      await log.next(new RegExp(`^The client at 127\\.0\\.0\\.1:${peer.addr.port} says `), {
-        awaiting: `the log line for the datagram ${describe(sent)}`,
-        watch,
-        section: where,
-      });
-    });
+    await expectServesAfterNotUtf8(server, where, repliedAndLogged(log, where, { section: where }));
   });
 });
 
