@@ -8,6 +8,8 @@
  * @module
  */
 
+import { hookMethod } from "./method_hook.ts";
+
 /** Which connections a hook applies to: by the port at either end. */
 export interface ConnMatch {
   /** Connections whose own (local) port is this: a server's side of each connection. */
@@ -19,19 +21,16 @@ export interface ConnMatch {
 /** A method of Deno's connections that a hook can wrap. */
 export type ConnMethod = "read" | "write";
 
-type Owner = Record<ConnMethod, (this: Deno.Conn, data: Uint8Array) => Promise<number | null>>;
+type Method = (this: Deno.Conn, data: Uint8Array) => Promise<number | null>;
 
-/** The prototype that owns `method` on TCP connections (found on a probe connection). */
-async function owner(method: ConnMethod): Promise<Owner> {
+/** A TCP connection, already closed, whose prototype is every TCP connection's. */
+async function probeConn(): Promise<Deno.Conn> {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
   const server = await listener.accept();
-  let proto = Object.getPrototypeOf(server);
   client.close();
   server.close();
-  while (proto && !Object.hasOwn(proto, method)) proto = Object.getPrototypeOf(proto);
-  if (!proto) throw new Error(`no prototype owns ${method}() on a TCP connection`);
-  return proto;
+  return server;
 }
 
 /**
@@ -73,19 +72,13 @@ export async function hookConns(
   if (match.localPort === undefined && match.remotePort === undefined) {
     throw new RangeError("a connection hook needs a localPort or a remotePort to match");
   }
-  const proto = await owner(method);
-  const real = proto[method];
-  const wrapper = function (this: Deno.Conn, data: Uint8Array) {
-    if (!matches(this, match)) return real.call(this, data);
-    return hook((bytes) => real.call(this, bytes), data, this);
-  };
-  proto[method] = wrapper;
-  return {
-    [Symbol.dispose]() {
-      if (proto[method] !== wrapper) {
-        throw new Error(`connection hooks on ${method}() must be disposed in reverse order`);
-      }
-      proto[method] = real;
-    },
-  };
+  return hookMethod<Method>(
+    await probeConn(),
+    method,
+    (real) =>
+      function (this: Deno.Conn, data: Uint8Array) {
+        if (!matches(this, match)) return real.call(this, data);
+        return hook((bytes) => real.call(this, bytes), data, this);
+      },
+  );
 }

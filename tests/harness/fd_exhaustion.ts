@@ -12,6 +12,7 @@
  */
 
 import { pause, within } from "./deadline.ts";
+import { hookMethod } from "./method_hook.ts";
 import { readToEnd } from "./tcp.ts";
 import { fail, type Section } from "./failure.ts";
 import { LogLines } from "./log.ts";
@@ -58,31 +59,26 @@ function outOfFiles(error: unknown): boolean {
 }
 
 /**
- * Counts, until the returned function is called, every `accept()` of a TCP
+ * Counts, until disposed, every `accept()` of a TCP
  * listener in this isolate that fails for lack of descriptors (timed into
  * `failures`): `accept` is wrapped on the listeners' prototype, so a loop
  * that retries at once is seen even if it logs nothing after its first
  * failure, however it made its listener (`for await` calls `accept()` too).
  * Only the server under test accepts while the test holds the shortage.
  */
-function countFailedAccepts(failures: number[]): () => void {
+function countFailedAccepts(failures: number[]): Disposable {
+  type Accept = (this: Deno.Listener) => Promise<Deno.Conn>;
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  let proto: { accept: (this: Deno.Listener) => Promise<Deno.Conn> } | null = Object
-    .getPrototypeOf(probe);
   probe.close();
-  while (proto && !Object.hasOwn(proto, "accept")) proto = Object.getPrototypeOf(proto);
-  if (!proto) return () => {};
-  const owner = proto;
-  const accept = owner.accept;
-  owner.accept = async function (this: Deno.Listener) {
-    try {
-      return await accept.call(this);
-    } catch (error) {
-      if (outOfFiles(error)) failures.push(performance.now());
-      throw error;
-    }
-  };
-  return () => owner.accept = accept;
+  return hookMethod<Accept>(probe, "accept", (accept) =>
+    async function (this: Deno.Listener) {
+      try {
+        return await accept.call(this);
+      } catch (error) {
+        if (outOfFiles(error)) failures.push(performance.now());
+        throw error;
+      }
+    });
 }
 
 /**
@@ -224,7 +220,7 @@ export async function expectServesAfterFdExhaustion<S extends AddressedServer>(
           "connection's own task",
   });
   let taken: { held: Deno.DatagramConn[]; queued?: Deno.Conn } = { held: [] };
-  const stopCounting = countFailedAccepts(made);
+  const counting = countFailedAccepts(made);
   try {
     taken = await runOutOfFiles(server, log, watch, section);
     await pause(HOLD_MS); // still no descriptor: a resting loop fails once, a spinning one often
@@ -248,7 +244,7 @@ export async function expectServesAfterFdExhaustion<S extends AddressedServer>(
     release(taken);
     await Promise.race([client(server, watch), watch]);
   } finally {
-    stopCounting();
+    counting[Symbol.dispose]();
     release(taken);
     await stopServer(server, { awaiting: "the server to stop after close()", section });
   }

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { hookMethod } from "./method_hook.ts";
+
 /** While in use, the most receive() calls a UDP socket had pending at once. */
 export interface PendingReceives extends Disposable {
   /** The highest count so far, over every socket but the test's own. */
@@ -34,32 +36,25 @@ export interface PendingReceives extends Disposable {
 export function countPendingReceives(ownPorts: number[]): PendingReceives {
   type Receive = (this: Deno.DatagramConn, p?: Uint8Array) => Promise<[Uint8Array, Deno.Addr]>;
   const probe = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  let proto = Object.getPrototypeOf(probe);
   probe.close();
-  while (proto && !Object.hasOwn(proto, "receive")) proto = Object.getPrototypeOf(proto);
-  if (!proto) throw new Error("no prototype owns receive() on a UDP socket");
-  const owner = proto as { receive: Receive };
-  const real = owner.receive;
   const pending = new Map<Deno.DatagramConn, number>();
   let most = 0;
-  const wrapper: Receive = function (buffer) {
-    const receiving = real.call(this, buffer);
-    if (ownPorts.includes((this.addr as Deno.NetAddr).port)) return receiving;
-    pending.set(this, (pending.get(this) ?? 0) + 1);
-    most = Math.max(most, pending.get(this)!);
-    const settled = () => void pending.set(this, pending.get(this)! - 1);
-    return receiving.then((got) => (settled(), got), (error) => {
-      settled();
-      throw error;
+  const hook = hookMethod<Receive>(probe, "receive", (real) =>
+    function (buffer) {
+      const receiving = real.call(this, buffer);
+      if (ownPorts.includes((this.addr as Deno.NetAddr).port)) return receiving;
+      pending.set(this, (pending.get(this) ?? 0) + 1);
+      most = Math.max(most, pending.get(this)!);
+      const settled = () => void pending.set(this, pending.get(this)! - 1);
+      return receiving.then((got) => (settled(), got), (error) => {
+        settled();
+        throw error;
+      });
     });
-  };
-  owner.receive = wrapper;
   return {
     get most() {
       return most;
     },
-    [Symbol.dispose]() {
-      if (owner.receive === wrapper) owner.receive = real;
-    },
+    [Symbol.dispose]: () => hook[Symbol.dispose](),
   };
 }

@@ -28,6 +28,7 @@ import {
 } from "../harness/expect.ts";
 import { fail, type Section, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
+import { hookMethod } from "../harness/method_hook.ts";
 import { failOnUnhandled } from "../harness/unhandled.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
 import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
@@ -842,25 +843,19 @@ const CLOSE_LOGGED_AS_HANG_UP = "close() was logged as the client hanging up ear
  */
 function recordAccepts(): { calls: Promise<unknown>[] } & Disposable {
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  let proto = Object.getPrototypeOf(probe);
   probe.close();
-  while (proto && !Object.hasOwn(proto, "accept")) proto = Object.getPrototypeOf(proto);
-  if (!proto) throw new Error("no prototype owns accept() on a TCP listener");
-  const owner = proto as { accept: (this: Deno.Listener) => Promise<Deno.Conn> };
-  const real = owner.accept;
   const calls: Promise<unknown>[] = [];
-  const wrapper = function (this: Deno.Listener) {
-    const accepting = real.call(this);
-    calls.push(accepting.catch(() => {}));
-    return accepting;
-  };
-  owner.accept = wrapper;
-  return {
-    calls,
-    [Symbol.dispose]() {
-      if (owner.accept === wrapper) owner.accept = real;
-    },
-  };
+  const hook = hookMethod<(this: Deno.Listener) => Promise<Deno.Conn>>(
+    probe,
+    "accept",
+    (real) =>
+      function () {
+        const accepting = real.call(this);
+        calls.push(accepting.catch(() => {}));
+        return accepting;
+      },
+  );
+  return { calls, [Symbol.dispose]: () => hook[Symbol.dispose]() };
 }
 
 /** The connection's end, or a reset: what a client sees of a server that closes. */
