@@ -72,13 +72,24 @@ export class UnhandledRejections implements Disposable {
   }
 }
 
+/** How {@linkcode failOnUnhandled} names what went wrong. */
+export interface UnhandledOptions {
+  /** The mistake named for a rejection (default {@linkcode UNHANDLED_REJECTION}). */
+  mistake?: string;
+  /**
+   * Let a failure of `body` that names a mistake stand over the rejections
+   * seen, where the suite knows them to be that mistake's consequence (writes
+   * not awaited, rejected when the connection closes under them). By default
+   * a rejection is named first: an error that escaped is the likely cause of
+   * whatever else went wrong (a log line that never came, a reply cut short).
+   */
+  namedFirst?: boolean;
+}
+
 /**
- * Runs `body` while recording unhandled rejections. If `body` failed naming
- * a mistake, that failure stands (it is the more precise: a write not
- * awaited, say, whose rejection is only its consequence); else, if a
- * rejection was seen, the test fails naming it (the likely cause of
- * whatever else went wrong); otherwise `body`'s own result or failure
- * stands.
+ * Runs `body` while recording unhandled rejections: if any was seen, the
+ * test fails naming it (unless `options.namedFirst` and `body` failed naming
+ * a mistake); otherwise `body`'s own result or failure stands.
  *
  * @example
  * ```ts ignore
@@ -92,18 +103,20 @@ export async function failOnUnhandled<T>(
   whose: string,
   section: Section,
   body: () => Promise<T>,
-  mistake?: string,
+  options: UnhandledOptions = {},
 ): Promise<T> {
-  using unhandled = new UnhandledRejections(whose, section, mistake);
+  using unhandled = new UnhandledRejections(whose, section, options.mistake);
   let result: { value: T } | { error: unknown };
   try {
     result = { value: await body() };
   } catch (error) {
     result = { error };
   }
-  if ("error" in result && result.error instanceof LessonFailure && result.error.report.mistake) {
+  const named = "error" in result && result.error instanceof LessonFailure &&
+    result.error.report.mistake !== undefined;
+  if (options.namedFirst && named) {
     await unhandled.check().catch(() => {}); // still let pending rejections arrive here
-    throw result.error;
+    throw (result as { error: unknown }).error;
   }
   await unhandled.check();
   if ("error" in result) throw result.error;

@@ -20,7 +20,7 @@ import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
-import { UnhandledRejections } from "../harness/unhandled.ts";
+import { failOnUnhandled, UnhandledRejections } from "../harness/unhandled.ts";
 import { startServerRole } from "../harness/program.ts";
 import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
 import { unusedPort } from "../harness/sockets.ts";
@@ -53,43 +53,40 @@ const expectedGreeting = (conn: Deno.Conn) =>
 async function withServer(
   body: (addr: Deno.NetAddr, log: LogLines, watch: Promise<unknown>) => Promise<void>,
 ): Promise<void> {
-  using unhandled = new UnhandledRejections(
-    "the server",
-    section("Serving many clients at once"),
-    UNHANDLED,
-  );
-  const log = new LogLines();
-  const running = startServer({ hostname: "127.0.0.1", port: 0, log: log.push });
-  const watch = background(running.done.then(
-    () =>
-      fail({
-        summary: "the server's accept loop ended although close() was not called",
+  await failOnUnhandled("the server", section("Serving many clients at once"), async () => {
+    const log = new LogLines();
+    const running = startServer({ hostname: "127.0.0.1", port: 0, log: log.push });
+    const watch = background(running.done.then(
+      () =>
+        fail({
+          summary: "the server's accept loop ended although close() was not called",
+          section: section("One socket per conversation"),
+        }),
+      (error) =>
+        fail({
+          summary: `the server's accept loop crashed: ${(error as Error).message}`,
+          section: section("Serving many clients at once"),
+          mistake: "an error in one conversation must end that conversation only",
+        }),
+    ));
+    let failure: unknown;
+    try {
+      await body(running.addr, log, watch);
+    } catch (error) {
+      failure = error;
+    }
+    try {
+      await stopServer(running, {
+        awaiting: "the server to end after close()",
         section: section("One socket per conversation"),
-      }),
-    (error) =>
-      fail({
-        summary: `the server's accept loop crashed: ${(error as Error).message}`,
-        section: section("Serving many clients at once"),
-        mistake: "an error in one conversation must end that conversation only",
-      }),
-  ));
-  let failure: unknown;
-  try {
-    await body(running.addr, log, watch);
-  } catch (error) {
-    failure = error;
-  }
-  try {
-    await stopServer(running, {
-      awaiting: "the server to end after close()",
-      section: section("One socket per conversation"),
-      mistake: "close() must close the listener and every open conversation, so that done settles",
-    });
-  } catch (error) {
-    failure ??= error;
-  }
-  await unhandled.check();
-  if (failure !== undefined) throw failure;
+        mistake:
+          "close() must close the listener and every open conversation, so that done settles",
+      });
+    } catch (error) {
+      failure ??= error;
+    }
+    if (failure !== undefined) throw failure;
+  }, { mistake: UNHANDLED });
 }
 
 /** Connects a test client and reads its greeting, bounded. */

@@ -386,7 +386,7 @@ async function withServer(
         mistake: "close() must close the listener and every open connection",
       });
     }
-  });
+  }, { namedFirst: true }); // writes not awaited are named before the rejections they cause
 }
 
 Deno.test("upperAscii: upper-cases a–z and leaves every other byte, UTF-8 or not, as it is", () => {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { UnhandledRejections } from "../harness/unhandled.ts";
+import { failOnUnhandled } from "../harness/unhandled.ts";
 import { cutWritesMistake, shortWrites, wroteAgain } from "../harness/short_writes.ts";
 import {
   client,
@@ -67,30 +67,25 @@ async function withServer(
   body: (addr: Deno.NetAddr) => Promise<void>,
   escaped?: string,
 ): Promise<void> {
-  using unhandled = new UnhandledRejections(
-    "the server",
-    section("Many clients at once"),
-    escaped,
-  );
-  const running = startLineServer({ hostname: "127.0.0.1", port: 0, idleMs: 5_000, ...options });
-  let failure: unknown;
-  try {
-    await body(running.addr);
-  } catch (error) {
-    failure = error;
-  }
-  try {
-    await stopServer(running, {
-      awaiting: "done to settle after close()",
-      section: section("Shutting down cleanly"),
-      mistake: LEFT_OPEN,
-    });
-  } catch (error) {
-    failure ??= error;
-  }
-  // An escaped rejection is the cause of whatever else went wrong: it is named first.
-  await unhandled.check();
-  if (failure !== undefined) throw failure;
+  await failOnUnhandled("the server", section("Many clients at once"), async () => {
+    const running = startLineServer({ hostname: "127.0.0.1", port: 0, idleMs: 5_000, ...options });
+    let failure: unknown;
+    try {
+      await body(running.addr);
+    } catch (error) {
+      failure = error;
+    }
+    try {
+      await stopServer(running, {
+        awaiting: "done to settle after close()",
+        section: section("Shutting down cleanly"),
+        mistake: LEFT_OPEN,
+      });
+    } catch (error) {
+      failure ??= error;
+    }
+    if (failure !== undefined) throw failure;
+  }, { mistake: escaped });
 }
 
 /** A well-behaved client: sends `request`, then (unless it ends with QUIT) half-closes, and reads to EOF. */
