@@ -256,17 +256,31 @@ Deno.test("receiveMessage: the idle limit counts from the last fragment, not fro
   });
 });
 
-Deno.test("Reassembler: fills in by index, ignores duplicates, keeps messages apart", () => {
+/** One call of `Reassembler.add`: what it is, the fragment, and what it must return. */
+type Step = [
+  what: string,
+  id: number,
+  index: number,
+  count: number,
+  payload: string,
+  expected?: string,
+];
+
+/**
+ * Feeds `steps` to one Reassembler in order and fails at the first step
+ * whose result is not its `expected`. `mistakes` names the likely mistake:
+ * when a step throws, and when one returns the wrong thing.
+ */
+function expectSteps(
+  steps: Step[],
+  mistakes: {
+    threw: (step: Step) => string;
+    wrong: (step: Step, result: Uint8Array | undefined) => string | undefined;
+  },
+): void {
   const r = new Reassembler();
-  const steps: [string, number, number, number, string, string | undefined][] = [
-    ["message 1, piece 2 of 3", 1, 2, 3, "ccc", undefined],
-    ["message 2, piece 1 of 2", 2, 1, 2, "YY", undefined],
-    ["message 1, piece 0 of 3", 1, 0, 3, "aaa", undefined],
-    ["message 1, piece 0 again (a duplicate)", 1, 0, 3, "aaa", undefined],
-    ["message 1, piece 1 of 3", 1, 1, 3, "bbb", "aaabbbccc"],
-    ["message 2, piece 0 of 2", 2, 0, 2, "XX", "XXYY"],
-  ];
-  for (const [what, id, index, count, payload, expected] of steps) {
+  for (const step of steps) {
+    const [what, id, index, count, payload, expected] = step;
     let result: Uint8Array | undefined;
     try {
       result = r.add({ id, index, count, payload: toBytes(payload) });
@@ -276,8 +290,7 @@ Deno.test("Reassembler: fills in by index, ignores duplicates, keeps messages ap
         summary: `Reassembler.add(${what}) threw`,
         section: section("Reassembly: order, duplicates, loss"),
         got: String(error),
-        mistake: "counted a duplicate fragment as new, so the message looked complete " +
-          "with a piece still missing: count distinct indexes",
+        mistake: mistakes.threw(step),
       });
     }
     const got = result === undefined ? "undefined" : describe(result);
@@ -288,53 +301,46 @@ Deno.test("Reassembler: fills in by index, ignores duplicates, keeps messages ap
       section: section("Reassembly: order, duplicates, loss"),
       expected: want,
       got,
-      mistake: expected === undefined && result !== undefined
+      mistake: mistakes.wrong(step, result),
+    });
+  }
+}
+
+Deno.test("Reassembler: fills in by index, ignores duplicates, keeps messages apart", () => {
+  expectSteps([
+    ["message 1, piece 2 of 3", 1, 2, 3, "ccc"],
+    ["message 2, piece 1 of 2", 2, 1, 2, "YY"],
+    ["message 1, piece 0 of 3", 1, 0, 3, "aaa"],
+    ["message 1, piece 0 again (a duplicate)", 1, 0, 3, "aaa"],
+    ["message 1, piece 1 of 3", 1, 1, 3, "bbb", "aaabbbccc"],
+    ["message 2, piece 0 of 2", 2, 0, 2, "XX", "XXYY"],
+  ], {
+    threw: () =>
+      "counted a duplicate fragment as new, so the message looked complete " +
+      "with a piece still missing: count distinct indexes",
+    wrong: ([, , , , , expected], result) =>
+      expected === undefined && result !== undefined
         ? "counted a duplicate fragment as new, or mixed up messages: a message is complete " +
           "only when every index of ITS id has arrived"
         : result && expected && result.length === expected.length
         ? "assumed datagrams arrive in order: put each payload at its index"
         : undefined,
-    });
-  }
+  });
 });
 
 Deno.test("Reassembler: ignores a fragment whose count disagrees with the first one seen", () => {
-  const r = new Reassembler();
-  const steps: [string, number, number, number, string, string | undefined][] = [
-    ["message 1, piece 0 of 2", 1, 0, 2, "aa", undefined],
-    ["message 1, piece 2 of 3 (a count that disagrees)", 1, 2, 3, "ZZ", undefined],
+  const mistake = ([, id]: Step) =>
+    `took a fragment whose count disagrees with the first one seen for ` +
+    `message ${id}: ignore it, or the message comes out with a piece too many or a hole`;
+  expectSteps([
+    ["message 1, piece 0 of 2", 1, 0, 2, "aa"],
+    ["message 1, piece 2 of 3 (a count that disagrees)", 1, 2, 3, "ZZ"],
     ["message 1, piece 1 of 2", 1, 1, 2, "bb", "aabb"],
-    ["message 2, piece 0 of 3", 2, 0, 3, "xx", undefined],
-    ["message 2, piece 1 of 2 (a count that disagrees)", 2, 1, 2, "yy", undefined],
-    ["message 2, piece 1 of 3", 2, 1, 3, "yy", undefined],
+    ["message 2, piece 0 of 3", 2, 0, 3, "xx"],
+    ["message 2, piece 1 of 2 (a count that disagrees)", 2, 1, 2, "yy"],
+    ["message 2, piece 1 of 3", 2, 1, 3, "yy"],
     ["message 2, piece 2 of 3", 2, 2, 3, "zz", "xxyyzz"],
-  ];
-  for (const [what, id, index, count, payload, expected] of steps) {
-    const mistake = `took a fragment whose count disagrees with the first one seen for ` +
-      `message ${id}: ignore it, or the message comes out with a piece too many or a hole`;
-    let result: Uint8Array | undefined;
-    try {
-      result = r.add({ id, index, count, payload: toBytes(payload) });
-    } catch (error) {
-      if (isNotImplemented(error)) throw error;
-      fail({
-        summary: `Reassembler.add(${what}) threw`,
-        section: section("Reassembly: order, duplicates, loss"),
-        got: String(error),
-        mistake,
-      });
-    }
-    const got = result === undefined ? "undefined" : describe(result);
-    const want = expected === undefined ? "undefined" : describe(expected);
-    if (got === want) continue;
-    fail({
-      summary: `Reassembler.add(${what}) returned the wrong thing`,
-      section: section("Reassembly: order, duplicates, loss"),
-      expected: want,
-      got,
-      mistake,
-    });
-  }
+  ], { threw: mistake, wrong: mistake });
 });
 
 Deno.test("receiveMessage: reassembles fragments that arrive out of order", async () => {

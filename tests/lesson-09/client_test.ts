@@ -157,11 +157,25 @@ Deno.test("client: re-sends the same bytes after waits that grow, then gives up"
   });
 });
 
-Deno.test("client: refuses a request over the size limit before sending anything", async () => {
+/**
+ * Calls `increment(name)` on a client with `maxRequestBytes` and requires a
+ * RequestTooLargeError with nothing sent: a refusal comes at once, while a
+ * client that sent the request waits for a reply instead, so the fake server
+ * drains its socket (a marker after anything the client sent) and fails,
+ * naming `sent.mistake`, if the request left. Returns the error.
+ */
+async function expectRefusedUnsent(
+  name: string,
+  maxRequestBytes: number,
+  expected: {
+    sent: { summary: string; got: (data: Uint8Array) => string; mistake: string };
+    what: string;
+    mistake?: string;
+  },
+): Promise<unknown> {
   using fake = UdpPeer.open();
-  using client = CounterClient.open(fake.addr, { maxRequestBytes: 30, initialMs: 50 });
-  const calling = background(client.increment("abcdefghijklmnopqrstuvwxyz")); // 40 bytes
-  // A refusal comes at once; a client that sent the request waits for a reply instead.
+  using client = CounterClient.open(fake.addr, { maxRequestBytes, initialMs: 50 });
+  const calling = background(client.increment(name));
   await within(calling.catch(() => {}), {
     awaiting: "increment() to refuse the request",
     ms: 300,
@@ -173,14 +187,13 @@ Deno.test("client: refuses a request over the size limit before sending anything
   });
   if (arrived.length) {
     fail({
-      summary: "a 40-byte request left although the limit was 30",
+      summary: expected.sent.summary,
       section: section("A size limit"),
-      got: describe(arrived[0].data),
-      mistake: "no size limit: encode the request, compare its length with maxRequestBytes " +
-        "and throw a RequestTooLargeError before sending",
+      got: expected.sent.got(arrived[0].data),
+      mistake: expected.sent.mistake,
     });
   }
-  await expectRejects(
+  return await expectRejects(
     () =>
       within(calling, {
         awaiting: "increment() to refuse the request",
@@ -188,10 +201,23 @@ Deno.test("client: refuses a request over the size limit before sending anything
       }),
     {
       kind: RequestTooLargeError,
-      what: "increment() of a 40-byte request with maxRequestBytes 30",
+      what: expected.what,
       section: section("A size limit"),
+      mistake: expected.mistake,
     },
   );
+}
+
+Deno.test("client: refuses a request over the size limit before sending anything", async () => {
+  await expectRefusedUnsent("abcdefghijklmnopqrstuvwxyz", 30, { // 40 bytes
+    sent: {
+      summary: "a 40-byte request left although the limit was 30",
+      got: describe,
+      mistake: "no size limit: encode the request, compare its length with maxRequestBytes " +
+        "and throw a RequestTooLargeError before sending",
+    },
+    what: "increment() of a 40-byte request with maxRequestBytes 30",
+  });
 });
 
 Deno.test("client: a wait equal to limitMs is still waited; only the next one gives up", async () => {
@@ -460,46 +486,22 @@ Deno.test("client: a skipped stale reply does not restart the wait", async () =>
 });
 
 Deno.test("client: the size limit counts bytes, not characters (`éééé` is 8 bytes)", async () => {
-  using fake = UdpPeer.open();
-  using client = CounterClient.open(fake.addr, { maxRequestBytes: 20, initialMs: 50 });
   // `<id> INCR éééé` is 18 characters but 22 bytes of UTF-8: over the limit of 20.
-  const calling = background(client.increment("éééé"));
-  // A refusal comes at once; a client that sent the request waits for a reply instead.
-  await within(calling.catch(() => {}), {
-    awaiting: "increment() to refuse the request",
-    ms: 300,
-    section: section("A size limit"),
-  }).catch(() => {});
-  const arrived = await fake.drain({
-    awaiting: "the fake server's own marker, after anything the client sent",
-    section: section("A size limit"),
-  });
   const BYTES_NOT_CHARACTERS = "the size limit counted characters, not bytes: compare the " +
     "encoded request's length (bytes) with maxRequestBytes";
-  if (arrived.length) {
-    fail({
+  const error = await expectRefusedUnsent("éééé", 20, {
+    sent: {
       summary: "a 22-byte request (18 characters) left although the limit was 20",
-      section: section("A size limit"),
       // Not the bytes in hex: the id in them is random, and the message should read the same
       // on every run.
-      got: `${JSON.stringify(decoder.decode(arrived[0].data).replace(/^[0-9a-f]{8}/, "<id>"))} ` +
-        `(${arrived[0].data.length} bytes)`,
-      mistake: BYTES_NOT_CHARACTERS,
-    });
-  }
-  const error = await expectRejects(
-    () =>
-      within(calling, {
-        awaiting: "increment() to refuse the request",
-        section: section("A size limit"),
-      }),
-    {
-      kind: RequestTooLargeError,
-      what: 'increment("éééé"): 22 bytes with maxRequestBytes 20',
-      section: section("A size limit"),
+      got: (data) =>
+        `${JSON.stringify(decoder.decode(data).replace(/^[0-9a-f]{8}/, "<id>"))} ` +
+        `(${data.length} bytes)`,
       mistake: BYTES_NOT_CHARACTERS,
     },
-  );
+    what: 'increment("éééé"): 22 bytes with maxRequestBytes 20',
+    mistake: BYTES_NOT_CHARACTERS,
+  });
   expectEqual((error as RequestTooLargeError).size, 22, {
     what: "the RequestTooLargeError's size",
     section: section("A size limit"),
