@@ -48,7 +48,8 @@ export interface SuiteOptions {
 
 /**
  * The time zone every lesson suite runs in, wherever it runs (a learner's
- * `deno task test`, the check, the grader's sandbox): UTC+13:45 in November,
+ * `deno task test`, the check, the grader's sandbox), unless the run sets
+ * another (the check's second run of the solutions): UTC+13:45 in November,
  * a zone whose offset is not whole hours and whose date is often not UTC's.
  * On a machine set to UTC (CI, most containers) local time and UTC agree,
  * so code that prints UTC where the lesson asks for local time would pass
