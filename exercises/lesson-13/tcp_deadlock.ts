@@ -28,7 +28,7 @@ export const DEFAULT_BYTECOUNT = 16;
 export const MESSAGE = "capitalize this!";
 
 /** How many bytes the server reads at a time (the book's server reads 1024). */
-export const CHUNK_SIZE = 64 * 1024;
+export const CHUNK_SIZE = 256 * 1024;
 
 /** A running capitalizing server. */
 export interface CapitalizeServer {

@@ -92,8 +92,9 @@ export function serveNdjson(handler: Handler, options: ServerOptions = {}): Ndjs
 }
 
 /**
- * The client: connects, writes every value as an NDJSON line (pipelined, no
- * waiting), half-closes, then reads the reply lines until the server closes,
+ * The client: connects, writes every value as an NDJSON line (pipelined: no
+ * waiting for the replies, but await each write), half-closes, then reads
+ * the reply lines until the server closes,
  * and returns them parsed. ("The client: pipelining and half-closing")
  */
 export async function requestAll(server: Deno.NetAddr, values: unknown[]): Promise<unknown[]> {
