@@ -13,7 +13,7 @@ import type { ProgramOptions } from "@course/program";
 /** The port the book's examples use. */
 export const DEFAULT_PORT = 1060;
 
-/** The largest UDP payload there is: a receive buffer this big never truncates. */
+/** More than any UDP payload (at most 65,527 bytes; 65,507 over IPv4): a receive buffer this big never truncates. */
 export const MAX_DATAGRAM = 65535;
 
 /** A running UDP server. */

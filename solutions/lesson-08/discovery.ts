@@ -35,7 +35,11 @@ export interface Responder {
 export interface ResponderOptions {
   /** The name to answer with (no line breaks). */
   name: string;
-  /** The port to listen on (0: the OS picks; then share it with the next responder). */
+  /**
+   * The port to listen on. 0 lets the OS pick, but with `reuseAddress` it may pick a port
+   * another reusing socket holds: to run several responders on one port, find a free port
+   * first ("Picking a port to share").
+   */
   port: number;
   /** The address to bind (default 0.0.0.0: only that hears broadcasts). */
   hostname?: string;

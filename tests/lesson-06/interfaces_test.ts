@@ -3,7 +3,8 @@
  * 127.0.0.1, 127.0.0.2 or 0.0.0.0, which socket names conflict, and the
  * names clients get. On Linux all of 127.0.0.0/8 is loopback; elsewhere the
  * tests that need 127.0.0.2 are skipped. A datagram nobody hears is simply
- * lost, so "not reachable" is checked as a short silence.
+ * lost, so "not reachable" is checked by a second datagram to the server's
+ * own address: its reply comes first if the first datagram went unheard.
  *
  * @module
  */
