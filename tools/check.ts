@@ -433,6 +433,7 @@ async function main(): Promise<number> {
         "tools/junit_test.ts",
         "tools/import_map_test.ts",
         "tools/mistakes_test.ts",
+        "tools/structure_test.ts",
         "tools/hints_test.ts",
         "tools/facts_test.ts",
         "tools/mutate/mutate_test.ts",

@@ -85,6 +85,50 @@ export async function ciTestCommand(): Promise<string | undefined> {
   return at >= 0 ? lines[at + 1]?.trim() : undefined;
 }
 
+/** A value a stub hands the learner as it is: a primitive, or an array or plain object of them. */
+function isData(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return typeof value !== "function";
+  const proto = Object.getPrototypeOf(value);
+  return Array.isArray(value) || proto === Object.prototype || proto === null;
+}
+
+/**
+ * The exported data (constants such as a buffer size or a limit) in which a
+ * stub differs from its solution. The tests import the learner's file and
+ * expect the solution's values (a log line with the chunk size, a refusal at
+ * the limit), so a learner who keeps the stub's constant must pass them.
+ *
+ * @example
+ * ```ts
+ * import { differingData } from "./structure.ts";
+ * differingData("x.ts", { SIZE: 64, f() {} }, { SIZE: 256, f() {} });
+ * // ["x.ts: the stub's SIZE is 64, the solution's 256: the tests expect the solution's"]
+ * ```
+ */
+export function differingData(
+  file: string,
+  stub: Record<string, unknown>,
+  solution: Record<string, unknown>,
+): string[] {
+  const show = (v: unknown): string =>
+    typeof v === "bigint"
+      ? `${v}n`
+      : typeof v === "string" || typeof v === "object" && v !== null
+      ? JSON.stringify(v)
+      : String(v);
+  return Object.keys(solution).filter((name) => name in stub && isData(solution[name]))
+    .filter((name) =>
+      typeof solution[name] === "object"
+        ? show(stub[name]) !== show(solution[name])
+        : !Object.is(stub[name], solution[name])
+    )
+    .map((name) =>
+      `${file}: the stub's ${name} is ${show(stub[name])}, the solution's ${
+        show(solution[name])
+      }: the tests expect the solution's`
+    );
+}
+
 /**
  * Checks every structural rule and returns one result per rule and lesson.
  *
@@ -177,12 +221,14 @@ export async function checkStructure(catalog: Catalog): Promise<RuleResult[]> {
         }
       }
       if (problems.length) continue;
-      const stub = Object.keys(await import(`file://${ROOT}exercises/${lesson.id}/${file}`)).sort();
-      const solution = Object.keys(await import(`file://${ROOT}solutions/${lesson.id}/${file}`))
-        .sort();
+      const stubModule = await import(`file://${ROOT}exercises/${lesson.id}/${file}`);
+      const solutionModule = await import(`file://${ROOT}solutions/${lesson.id}/${file}`);
+      const stub = Object.keys(stubModule).sort();
+      const solution = Object.keys(solutionModule).sort();
       if (stub.join() !== solution.join()) {
         problems.push(`${file}: the stub exports [${stub}] but the solution exports [${solution}]`);
       }
+      problems.push(...differingData(file, stubModule, solutionModule));
     }
     for (const tree of ["exercises", "solutions"]) {
       if (!(await exists(`${ROOT}${tree}/${lesson.id}`))) continue;
