@@ -28,7 +28,7 @@ import {
 } from "../harness/expect.ts";
 import { fail, type Section, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
-import { hookMethod } from "../harness/method_hook.ts";
+import { recordAccepts } from "../harness/accept_record.ts";
 import { failOnUnhandled } from "../harness/unhandled.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
 import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
@@ -836,27 +836,6 @@ Deno.test("server: close() while a silent client is connected ends the loop and 
 const CLOSE_LOGGED_AS_HANG_UP = "close() was logged as the client hanging up early: the read " +
   "that close() interrupts throws, and when closing that is no failure of the client; return " +
   "quietly when closing";
-
-/**
- * While in use, the promise of every accept() called on a TCP listener, in
- * order: wraps accept() on the prototype Deno's TCP listeners share.
- */
-function recordAccepts(): { calls: Promise<unknown>[] } & Disposable {
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  probe.close();
-  const calls: Promise<unknown>[] = [];
-  const hook = hookMethod<(this: Deno.Listener) => Promise<Deno.Conn>>(
-    probe,
-    "accept",
-    (real) =>
-      function () {
-        const accepting = real.call(this);
-        calls.push(accepting.catch(() => {}));
-        return accepting;
-      },
-  );
-  return { calls, [Symbol.dispose]: () => hook[Symbol.dispose]() };
-}
 
 /** The connection's end, or a reset: what a client sees of a server that closes. */
 async function endOrReset(conn: Deno.Conn, wait: Awaiting): Promise<void> {
