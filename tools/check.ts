@@ -434,6 +434,7 @@ async function main(): Promise<number> {
         "tools/import_map_test.ts",
         "tools/mistakes_test.ts",
         "tools/structure_test.ts",
+        "tools/test_reach_test.ts",
         "tools/hints_test.ts",
         "tools/facts_test.ts",
         "tools/mutate/mutate_test.ts",

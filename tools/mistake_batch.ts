@@ -9,7 +9,10 @@
  * grader's preload (its sandbox, its preload freezing the test runtime,
  * loopback-only network, no other permission) serve the whole share. An
  * isolate per test module, as the grader runs a submission, cost twice the
- * CPU time. Results are split back per variant by test module path.
+ * CPU time. Results are split back per variant by test module path. A
+ * variant runs only the test modules that can reach the file its mistake
+ * edits (tools/test_reach.ts); the other modules would run the reference's
+ * code, and take the reference's results.
  *
  * A run that cannot be split cleanly is not trusted, and the caller re-runs
  * its variants one process each, the way the grader runs a submission: the
@@ -32,6 +35,7 @@ import type { Target } from "./import_map.ts";
 import { CANCELLED, type TestResult } from "./junit.ts";
 import { applyEdits, type Mistake } from "./mistakes.ts";
 import { runSuite, type SuiteResult } from "./suite.ts";
+import { testsReaching } from "./test_reach.ts";
 
 /** What one variant's tests did in the shared process. */
 export interface VariantRun {
@@ -158,6 +162,11 @@ export async function writeVariant(
   return modules;
 }
 
+/** A test module's file name (`tests/lesson-09/client_test.ts` → `client_test.ts`). */
+function moduleName(path: string): string {
+  return path.split("/").at(-1)!;
+}
+
 /** Which variant a test module of the batch belongs to (`…/v3/tests/x_test.ts` → 3). */
 function variantOf(test: TestResult): number | undefined {
   const m = test.file.match(/\/v(\d+)\/tests\/[^/]+$/);
@@ -181,7 +190,21 @@ export async function runBatch(
   work: string,
   options: BatchOptions,
 ): Promise<VariantRun[]> {
-  const paths = await Promise.all(mistakes.map((m, i) => writeVariant(lesson, m, i, work)));
+  // A variant runs only the test modules that can reach the file its mistake edits; the others
+  // run the reference's code, and their results are the reference's (tools/test_reach.ts).
+  const reaching = new Map<string, Promise<Set<string>>>();
+  const reachOf = (file: string) => {
+    if (!reaching.has(file)) {
+      reaching.set(file, testsReaching(lesson, file).then((names) => new Set(names)));
+    }
+    return reaching.get(file)!;
+  };
+  const reached = await Promise.all(mistakes.map((m) => reachOf(m.file)));
+  const paths = await Promise.all(
+    mistakes.map(async (m, i) =>
+      (await writeVariant(lesson, m, i, work)).filter((p) => reached[i].has(moduleName(p)))
+    ),
+  );
   // The variants' folder stands where a submission would: the sandbox shows it read-only.
   const target: Target = { label: "mistakes", dir: work };
   const shares: number[][] = Array.from({ length: Math.min(PROCESSES, mistakes.length) }, () => []);
@@ -211,7 +234,12 @@ export async function runBatch(
     const split = share.map((index): VariantRun => {
       const mistake = mistakes[index];
       const tests = batch.tests.filter((t) => variantOf(t) === index);
-      if (batch.stopped || batch.problem || tests.length !== reference.tests.length) {
+      const ran = (t: TestResult) => reached[index].has(moduleName(t.file));
+      const unreached = reference.tests.filter((t) => !ran(t));
+      if (
+        batch.stopped || batch.problem ||
+        tests.length !== reference.tests.length - unreached.length
+      ) {
         return { mistake };
       }
       return {
@@ -219,10 +247,11 @@ export async function runBatch(
         result: {
           lesson: lesson.id,
           target: `mistake ${mistake.id}`,
-          tests: tests.map((t) => ({
-            ...t,
-            file: `tests/${lesson.id}/${t.file.split("/").at(-1)}`,
-          })),
+          tests: [
+            ...tests.map((t) => ({ ...t, file: `tests/${lesson.id}/${moduleName(t.file)}` })),
+            ...unreached,
+          ],
+          // The time its own tests took: the reference's tests did not run in this process.
           ms: tests.reduce((n, t) => n + t.ms, 0),
           exit: { code: tests.every((t) => t.passed || t.skipped) ? 0 : 1, signal: null },
         },
