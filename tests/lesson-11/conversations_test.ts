@@ -341,6 +341,17 @@ Deno.test("server: a client that resets its connection ends only its own convers
           watch,
         },
       );
+      const closes = log.lines.filter((line) =>
+        line.startsWith(`Closed (127.0.0.1, ${addr.port}, 127.0.0.1, ${port})`)
+      );
+      expectEqual(closes.length, 1, {
+        what: `the Closed lines logged for the client that reset (${closes.join(" | ")})`,
+        section: section("Serving many clients at once"),
+        mistake: closes.length > 1
+          ? "a conversation that failed was also logged as closed normally: log one Closed " +
+            "line per conversation, with the error when there is one"
+          : undefined,
+      });
       await writeAll(steady, "still there?", {
         awaiting: "the steady client's message",
         section: section("Serving many clients at once"),
@@ -498,7 +509,24 @@ Deno.test("program: `server` prints where it listens and greets a client", async
       section: section("Running it as a program"),
     });
     const conn = await greeted(program.addr, "a client of the program", program.running);
-    conn.close();
+    const port = (conn.localAddr as Deno.NetAddr).port;
+    try {
+      await program.log.next(
+        new RegExp(
+          `^Accepted \\(127\\.0\\.0\\.1, ${program.addr.port}, 127\\.0\\.0\\.1, ${port}\\)$`,
+        ),
+        {
+          awaiting: `the program's line \`Accepted (127.0.0.1, ${program.addr.port}, ` +
+            `127.0.0.1, ${port})\``,
+          section: section("Running it as a program"),
+          mistake: "the server program printed no conversation: give options.log to " +
+            "startServer, so the program prints each conversation it accepts and closes",
+          watch: program.running,
+        },
+      );
+    } finally {
+      conn.close();
+    }
   }
   await unhandled.check();
 });

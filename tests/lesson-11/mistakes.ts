@@ -229,5 +229,34 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "count the bytes only after writeAll() has echoed them",
   },
+  {
+    id: "program-drops-log",
+    summary: "the server program starts the server without options.log, so it prints no " +
+      "conversation",
+    file: "conversations.ts",
+    edits: [{
+      find: "  const running = startServer(options);",
+      replace: "  const running = startServer({ hostname: options.hostname, port: options.port });",
+    }],
+    caughtBy: "the server program printed no conversation",
+  },
+  {
+    id: "closed-logged-twice",
+    summary: "the plain Closed line is logged in finally, so a failed conversation gets two " +
+      "Closed lines, one of them claiming a clean close",
+    file: "conversations.ts",
+    edits: [
+      {
+        find: "      log(`Closed ${name} after ${bytes} bytes`);\n    } catch (error) {\n",
+        replace: "    } catch (error) {\n",
+      },
+      {
+        find: "    } finally {\n      open.delete(conn);\n",
+        replace: "    } finally {\n      log(`Closed ${name} after ${bytes} bytes`);\n" +
+          "      open.delete(conn);\n",
+      },
+    ],
+    caughtBy: "a conversation that failed was also logged as closed normally",
+  },
   ...outOfFilesMistakes("conversations.ts"),
 ];
