@@ -152,4 +152,16 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "the connection was left open after its greeting's write() failed",
   },
+  {
+    id: "program-drops-log",
+    summary: "the server program starts the greeter without options.log, so it prints no " +
+      "connection",
+    file: "rebind.ts",
+    edits: [{
+      find: "  const greeter = startGreeter(options);",
+      replace:
+        "  const greeter = startGreeter({ hostname: options.hostname, port: options.port });",
+    }],
+    caughtBy: "the server program printed no connection",
+  },
 ];

@@ -473,6 +473,16 @@ Deno.test("program: `server` listens; a second copy on the same port fails with 
       section: section("Running it as a program"),
     },
   );
+  await program.log.next(
+    new RegExp(`^Accepted 127\\.0\\.0\\.1:\\d+ on 127\\.0\\.0\\.1:${port}$`),
+    {
+      awaiting: `the program's line \`Accepted 127.0.0.1:PORT on 127.0.0.1:${port}\``,
+      section: section("Running it as a program"),
+      mistake: "the server program printed no connection: give options.log to startGreeter, " +
+        "so the program prints each client it accepts",
+      watch: program.running,
+    },
+  );
 });
 
 Deno.test("greeter: after serving two clients, close() frees the port and done resolves", async () => {
