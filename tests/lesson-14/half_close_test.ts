@@ -17,8 +17,8 @@ import {
 } from "../../exercises/lesson-14/half_close.ts";
 import { describe } from "../harness/bytes.ts";
 import { background, within } from "../harness/deadline.ts";
-import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
-import { fail, sectionsOf } from "../harness/failure.ts";
+import { expectBytes, expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
+import { fail, LessonFailure, sectionsOf } from "../harness/failure.ts";
 import { stopServer } from "../harness/server_loop.ts";
 import { failOnUnhandled } from "../harness/unhandled.ts";
 import {
@@ -706,6 +706,104 @@ Deno.test("probe: the write that fails is not counted as accepted", async () => 
       ? "counted the failed write as accepted: count a write only once it has completed"
       : undefined,
   });
+});
+
+Deno.test("probe: a write that fails with ConnectionReset is reported like BrokenPipe, not thrown", async () => {
+  let writes = 0;
+  const reset = new Deno.errors.ConnectionReset("Connection reset by peer (os error 104)");
+  const failing = {
+    write: (data: Uint8Array) =>
+      ++writes <= 2 ? Promise.resolve(data.length) : Promise.reject(reset),
+  } as unknown as Deno.Conn;
+  let outcome: unknown;
+  try {
+    outcome = await within(probeWrites(failing, encoder.encode("x"), 10), {
+      awaiting: "probeWrites() to report (two writes accepted, the third ConnectionReset)",
+      section: section("Writing to a peer that has gone"),
+    });
+  } catch (error) {
+    outcome = error;
+  }
+  if (outcome instanceof LessonFailure || isNotImplemented(outcome)) throw outcome;
+  expectEqual(
+    outcome instanceof Error ? `threw ${outcome.name}: ${outcome.message}` : outcome,
+    { accepted: 2, failure: "ConnectionReset" },
+    {
+      what: "probeWrites() when write() takes two chunks and then fails with ConnectionReset",
+      section: section("Writing to a peer that has gone"),
+      mistake: outcome === reset
+        ? "ConnectionReset also means the peer has gone (a reset without a FIN): report it " +
+          "as the failure, do not throw it"
+        : undefined,
+    },
+  );
+});
+
+Deno.test("probe: a chunk counts once all of it is written, however many write() calls that takes", async () => {
+  let taken = 0;
+  const partial = {
+    write: (data: Uint8Array) => {
+      const n = Math.min(data.length, 60);
+      taken += n;
+      return Promise.resolve(n);
+    },
+  } as unknown as Deno.Conn;
+  const probe = await within(probeWrites(partial, new Uint8Array(100), 5), {
+    awaiting: "probeWrites() to report (5 chunks of 100 bytes, each write() taking at most 60)",
+    section: section("Writing to a peer that has gone"),
+  });
+  expectEqual([probe.accepted, taken], [5, 500], {
+    what: "[chunks accepted, bytes write() took] for 5 chunks of 100 bytes, each write() " +
+      "taking at most 60",
+    section: section("Writing to a peer that has gone"),
+    mistake: taken < 500
+      ? "probeWrites counted a chunk that write() took only part of: write each chunk whole " +
+        "(writeAll), then count it"
+      : undefined,
+  });
+});
+
+Deno.test("readToEnd: a reset is not the end of the reply: ConnectionReset reaches the caller", async () => {
+  // A peer that aborts (SO_LINGER 0) sends a reset with no FIN before it, and the read then fails
+  // ("A reset without a FIN"); only null is the end. A fake connection makes that happen on every
+  // run: 13 bytes of a reply, then the reset.
+  const reset = new Deno.errors.ConnectionReset("Connection reset by peer (os error 104)");
+  const part = encoder.encode("Your data was");
+  let reads = 0;
+  const resetting = {
+    read: (buffer: Uint8Array) => {
+      if (++reads > 1) return Promise.reject(reset);
+      buffer.set(part);
+      return Promise.resolve(part.length);
+    },
+  } as unknown as Deno.Conn;
+  let outcome: unknown;
+  try {
+    outcome = await within(readToEnd(resetting), {
+      awaiting: "readToEnd() to settle after 13 bytes and a reset",
+      section: section("A reset without a FIN"),
+    });
+  } catch (error) {
+    outcome = error;
+  }
+  if (outcome instanceof LessonFailure || isNotImplemented(outcome)) throw outcome;
+  expectThat(
+    outcome === reset,
+    outcome instanceof Uint8Array
+      ? `it returned ${describe(outcome)}`
+      : outcome instanceof Error
+      ? `${outcome.name}: ${outcome.message}`
+      : String(outcome),
+    {
+      what: "readToEnd() on a connection that sends 13 bytes and then resets",
+      expected: "the ConnectionReset itself, passed on",
+      section: section("A reset without a FIN"),
+      mistake: outcome instanceof Uint8Array
+        ? "readToEnd returned after the peer reset the connection: a reset is not EOF; only " +
+          "null is the end of the reply, let ConnectionReset reach the caller"
+        : undefined,
+    },
+  );
 });
 
 Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {

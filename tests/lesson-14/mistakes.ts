@@ -223,4 +223,40 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "counted the failed write as accepted",
   },
+  {
+    id: "probe-throws-reset",
+    summary: "probeWrites reports BrokenPipe but throws ConnectionReset",
+    file: "half_close.ts",
+    edits: [{
+      find: "      if (error instanceof Deno.errors.ConnectionReset) {\n" +
+        '        return { accepted, failure: "ConnectionReset" };\n      }\n',
+      replace: "",
+    }],
+    caughtBy: "ConnectionReset also means the peer has gone",
+  },
+  {
+    id: "probe-counts-partial-write",
+    summary: "probeWrites counts one write() per chunk, so a chunk write() took only part of " +
+      "counts as accepted",
+    file: "half_close.ts",
+    edits: [{
+      find: "      await writeAll(conn, chunk);",
+      replace: "      await conn.write(chunk);",
+    }],
+    caughtBy: "probeWrites counted a chunk that write() took only part of",
+  },
+  {
+    id: "reset-read-as-eof",
+    summary: "readToEnd takes a ConnectionReset for the end of the reply",
+    file: "half_close.ts",
+    edits: [{
+      find: "    const n = await conn.read(buffer);\n    if (n === null) break;\n",
+      replace: "    let n: number | null;\n    try {\n      n = await conn.read(buffer);\n" +
+        "    } catch (error) {\n" +
+        "      if (!(error instanceof Deno.errors.ConnectionReset)) throw error;\n" +
+        "      n = null; // the server is gone: nothing more will come\n    }\n" +
+        "    if (n === null) break;\n",
+    }],
+    caughtBy: "a reset is not EOF",
+  },
 ];
