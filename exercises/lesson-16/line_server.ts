@@ -87,9 +87,10 @@ export function startLineServer(options: LineServerOptions = {}): LineServer {
   // TODO: at most maxConnections handled at once (default DEFAULT_MAX_CONNECTIONS):
   // TODO:   one more is logged ("… turned away: N open"), gets ERR_BUSY + "\n" and is closed;
   // TODO:   a slot frees when a handler ends.
-  // TODO: handle(conn): a LineReader over a Source whose read() rejects after idleMs of silence
-  // TODO:   (race conn.read against options.sleep(idleMs, signal), default a real timer:
-  // TODO:   setTimeout, cleared on abort; abort the sleep once the read completes);
+  // TODO: handle(conn): a LineReader (lines of at most maxLineBytes, default MAX_LINE_BYTES)
+  // TODO:   over a Source whose read() rejects after idleMs of silence (race conn.read against
+  // TODO:   options.sleep(idleMs, signal), default a real timer: setTimeout, cleared on abort;
+  // TODO:   a new AbortController for every read, aborted once that read completes);
   // TODO:   for each result:
   // TODO:   line → respond() and write reply.line + "\n" (close after BYE);
   // TODO:   too-long → write ERR_TOO_LONG; end → log and stop; idle → write ERR_IDLE and stop.
@@ -119,7 +120,8 @@ export async function server(options: ProgramOptions): Promise<void> {
  * ("Running it as a program")
  */
 export async function client(options: ProgramOptions): Promise<void> {
-  // TODO: lines = options.args (or DEMO_LINES) plus "QUIT"; a line with "\n" or "\r" in it:
+  // TODO: lines = options.args (DEMO_LINES if it is missing or empty: `deno task run` passes
+  // TODO:   []) plus "QUIT"; a line with "\n" or "\r" in it:
   // TODO:   throw a RangeError naming it, before connecting.
   // TODO: connect; close the connection on abort.
   // TODO: write all the lines at once, each with "\n" (loop: write() may take only part);

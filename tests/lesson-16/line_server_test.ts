@@ -850,6 +850,104 @@ Deno.test("server: the idle limit counts from the last line, not from connect", 
   });
 });
 
+Deno.test("server: a client that falls silent after a line is timed out too", async () => {
+  // The limit must restart with every read, not run once: after `ECHO hi` the fake clock runs out,
+  // so the next read's wait (asked for before or after) ends at once, and the client must get
+  // `ERR idle timeout`.
+  const clock = new ManualClock();
+  const log = new LogLines();
+  await withServer({ idleMs: 150, sleep: clock.sleep, log: log.push }, async (addr) => {
+    const conn = await connect(addr, {
+      awaiting: "a connection",
+      section: section("Idle clients"),
+    });
+    try {
+      await send(conn, "ECHO hi\n", { awaiting: "one line", section: section("Idle clients") });
+      expectBytes(
+        await readExactly(conn, "OK hi\n".length, {
+          awaiting: "the reply to `ECHO hi`",
+          section: section("The protocol"),
+        }),
+        "OK hi\n",
+        { what: "the reply to `ECHO hi`", section: section("The protocol") },
+      );
+      clock.runOut();
+      const got = await drain(conn, {
+        awaiting: "`ERR idle timeout` and EOF for a client silent after one line",
+        section: section("Idle clients"),
+        mistake: "the idle limit ran only until the first read: an AbortSignal once aborted " +
+          "stays aborted, so every later wait ended at once; give each read its own " +
+          "AbortController",
+      });
+      expectBytes(got, "ERR idle timeout\n", {
+        what: "what a client silent after one line received",
+        section: section("Idle clients"),
+      });
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+Deno.test("server: options.maxLineBytes sets the longest line, smaller or larger than 1024", async () => {
+  const ignored = "the server ignored options.maxLineBytes: give it (default MAX_LINE_BYTES) to " +
+    "the LineReader";
+  await withServer({ maxLineBytes: 16 }, async (addr) => {
+    // 16 bytes, then 17.
+    const got = await converse(addr, "ECHO 0123456789a\nECHO 0123456789ab\nQUIT\n");
+    expectBytes(got, "OK 0123456789a\nERR line too long\nBYE\n", {
+      what: "the replies to a 16-byte and a 17-byte line, maxLineBytes 16",
+      section: section("Framing: a bounded line reader"),
+      mistake: got.includes("OK 0123456789ab") ? ignored : undefined,
+    });
+  });
+  await withServer({ maxLineBytes: 4096 }, async (addr) => {
+    const line = "ECHO " + "x".repeat(1995); // 2000 bytes
+    const got = await converse(addr, `${line}\nQUIT\n`);
+    expectBytes(got, `OK ${"x".repeat(1995)}\nBYE\n`, {
+      what: "the reply to a 2000-byte line, maxLineBytes 4096",
+      section: section("Framing: a bounded line reader"),
+      mistake: got.startsWith("ERR line too long") ? ignored : undefined,
+    });
+  });
+});
+
+Deno.test("program: `client` with no arguments sends the demo lines, then QUIT", async () => {
+  using fake = FakeServer.open();
+  // `deno task run lesson-16 client` passes an empty list, not undefined.
+  const { log, running } = startClientRole(client, { port: fake.addr.port, args: [] });
+  try {
+    const conn = await fake.accept({
+      awaiting: "the client program to connect",
+      watch: running,
+      section: section("Running it as a program"),
+    });
+    const request = "ECHO Hello, server\nUPPER please shout this\nQUIT\n";
+    const got = await readExactly(conn, request.length, {
+      awaiting: "the client program's demo lines and QUIT",
+      section: section("Running it as a program"),
+      mistake: "with no arguments, send DEMO_LINES: `deno task run` passes an empty args " +
+        "array, which `??` keeps; test args.length",
+    });
+    expectBytes(got, request, {
+      what: "the lines the client program sent with no arguments",
+      section: section("Running it as a program"),
+    });
+    await replyAndEnd(conn, "OK Hello, server\nOK PLEASE SHOUT THIS\nBYE\n", running);
+    expectEqual(log.lines.slice(0, 3), [
+      "> ECHO Hello, server",
+      "> UPPER please shout this",
+      "> QUIT",
+    ], {
+      what: "what the client program printed first",
+      section: section("Running it as a program"),
+    });
+  } finally {
+    fake.close();
+    await running.catch(() => {});
+  }
+});
+
 Deno.test("server: logs each event with the client's address: connected, disconnected, idle", async () => {
   const log = new LogLines();
   // A fake clock: the first client cannot idle out before it closes, however slow the machine.

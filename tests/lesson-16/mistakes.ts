@@ -412,4 +412,38 @@ export const mistakes: Mistake[] = [
   ...outOfFilesMistakes("line_server.ts", {
     rest: "if (OUT_OF_DESCRIPTORS.test((error as Error).message)) await rest(ACCEPT_BACKOFF_MS);",
   }),
+  {
+    id: "idle-controller-per-connection",
+    summary: "one AbortController per connection for the idle limit: aborted by the first " +
+      "read, it ends every later wait at once",
+    file: "line_server.ts",
+    edits: [{
+      find: "    return {\n      read: (buffer) =>\n        new Promise((resolve, reject) => {\n" +
+        "          const quiet = new AbortController();\n",
+      replace: "    const quiet = new AbortController();\n    return {\n      read: (buffer) =>\n" +
+        "        new Promise((resolve, reject) => {\n",
+    }],
+    caughtBy: "the idle limit ran only until the first read",
+  },
+  {
+    id: "ignores-max-line-bytes",
+    summary: "the server reads lines with MAX_LINE_BYTES whatever options.maxLineBytes says",
+    file: "line_server.ts",
+    edits: [{
+      find: "    const reader = new LineReader(idleLimited(conn), maxLineBytes);",
+      replace: "    const reader = new LineReader(idleLimited(conn), MAX_LINE_BYTES);",
+    }],
+    caughtBy: "the server ignored options.maxLineBytes",
+  },
+  {
+    id: "empty-args-no-demo",
+    summary: "the client role uses options.args ?? DEMO_LINES, so the empty list `deno task " +
+      "run` passes sends only QUIT",
+    file: "line_server.ts",
+    edits: [{
+      find: '  const lines = [...(options.args?.length ? options.args : DEMO_LINES), "QUIT"];',
+      replace: '  const lines = [...(options.args ?? DEMO_LINES), "QUIT"];',
+    }],
+    caughtBy: "with no arguments, send DEMO_LINES",
+  },
 ];
