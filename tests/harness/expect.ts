@@ -8,7 +8,8 @@
  */
 
 import { describe, firstDifference, quote, SHOW_LIMIT, toBytes } from "./bytes.ts";
-import { fail, type Section } from "./failure.ts";
+import { type Awaiting, within } from "./deadline.ts";
+import { fail, LessonFailure, type Section } from "./failure.ts";
 
 /** The context every assertion takes: what is checked and where it is taught. */
 export interface Check {
@@ -162,6 +163,29 @@ export async function expectRejects(
  */
 export function isNotImplemented(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith("not implemented");
+}
+
+/**
+ * How `running` settled, bounded by `wait`: its value, or the error it
+ * rejected with, for a test that then says which outcome was right. A lesson
+ * failure (the bound ran out, say) or "not implemented" is rethrown: that is
+ * the test's verdict, not the code's outcome.
+ *
+ * @example
+ * ```ts
+ * import { settledWithin } from "./expect.ts";
+ * const section = { lesson: "lesson-14", heading: "x" };
+ * await settledWithin(Promise.reject(new Error("reset")), { awaiting: "a reset", section });
+ * // the Error("reset") itself
+ * ```
+ */
+export async function settledWithin(running: Promise<unknown>, wait: Awaiting): Promise<unknown> {
+  try {
+    return await within(running, wait);
+  } catch (error) {
+    if (error instanceof LessonFailure || isNotImplemented(error)) throw error;
+    return error;
+  }
 }
 
 function safeJson(value: unknown): string {

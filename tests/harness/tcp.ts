@@ -8,8 +8,8 @@
 
 import { concat, describe } from "./bytes.ts";
 import { type Awaiting, within } from "./deadline.ts";
-import { type Check, expectRejects, isNotImplemented } from "./expect.ts";
-import { fail, LessonFailure, type Section } from "./failure.ts";
+import { type Check, expectRejects, settledWithin } from "./expect.ts";
+import { fail, type Section } from "./failure.ts";
 import { hostPort, wire } from "./wire.ts";
 
 /** Records bytes (or EOF) the test read from `conn`. */
@@ -303,17 +303,10 @@ export class FakeServer implements Disposable {
       to: hostPort(conn.remoteAddr),
       data: "reset (RST)",
     });
-    let outcome: unknown;
-    try {
-      outcome = await within(asking, {
-        awaiting: `${wait.client} to fail after the server reset the connection`,
-        section,
-      });
-    } catch (error) {
-      outcome = error;
-    }
-    if (outcome instanceof LessonFailure || isNotImplemented(outcome)) throw outcome;
-    return outcome;
+    return await settledWithin(asking, {
+      awaiting: `${wait.client} to fail after the server reset the connection`,
+      section,
+    });
   }
 
   /** Closes the listener and every accepted connection still open. */

@@ -17,8 +17,8 @@ import {
 } from "../../exercises/lesson-14/half_close.ts";
 import { describe } from "../harness/bytes.ts";
 import { background, within } from "../harness/deadline.ts";
-import { expectBytes, expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
-import { fail, LessonFailure, sectionsOf } from "../harness/failure.ts";
+import { expectBytes, expectEqual, expectThat, settledWithin } from "../harness/expect.ts";
+import { fail, sectionsOf } from "../harness/failure.ts";
 import { stopServer } from "../harness/server_loop.ts";
 import { failOnUnhandled } from "../harness/unhandled.ts";
 import {
@@ -715,16 +715,10 @@ Deno.test("probe: a write that fails with ConnectionReset is reported like Broke
     write: (data: Uint8Array) =>
       ++writes <= 2 ? Promise.resolve(data.length) : Promise.reject(reset),
   } as unknown as Deno.Conn;
-  let outcome: unknown;
-  try {
-    outcome = await within(probeWrites(failing, encoder.encode("x"), 10), {
-      awaiting: "probeWrites() to report (two writes accepted, the third ConnectionReset)",
-      section: section("Writing to a peer that has gone"),
-    });
-  } catch (error) {
-    outcome = error;
-  }
-  if (outcome instanceof LessonFailure || isNotImplemented(outcome)) throw outcome;
+  const outcome = await settledWithin(probeWrites(failing, encoder.encode("x"), 10), {
+    awaiting: "probeWrites() to report (two writes accepted, the third ConnectionReset)",
+    section: section("Writing to a peer that has gone"),
+  });
   expectEqual(
     outcome instanceof Error ? `threw ${outcome.name}: ${outcome.message}` : outcome,
     { accepted: 2, failure: "ConnectionReset" },
@@ -777,16 +771,10 @@ Deno.test("readToEnd: a reset is not the end of the reply: ConnectionReset reach
       return Promise.resolve(part.length);
     },
   } as unknown as Deno.Conn;
-  let outcome: unknown;
-  try {
-    outcome = await within(readToEnd(resetting), {
-      awaiting: "readToEnd() to settle after 13 bytes and a reset",
-      section: section("A reset without a FIN"),
-    });
-  } catch (error) {
-    outcome = error;
-  }
-  if (outcome instanceof LessonFailure || isNotImplemented(outcome)) throw outcome;
+  const outcome = await settledWithin(readToEnd(resetting), {
+    awaiting: "readToEnd() to settle after 13 bytes and a reset",
+    section: section("A reset without a FIN"),
+  });
   expectThat(
     outcome === reset,
     outcome instanceof Uint8Array
