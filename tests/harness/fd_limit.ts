@@ -18,7 +18,7 @@ export const FD_LIMIT_VARIABLE = "COURSE_FD_LIMIT";
  * The limit on open files the course's runners set for a suite on Linux
  * (hard and soft: Deno raises its soft limit to the hard one when it starts).
  */
-export const SUITE_FD_LIMIT = 1024;
+export const SUITE_FD_LIMIT = 512;
 
 /** Why the test is skipped when no low limit is set. */
 const SKIP_REASON = "(skipped: needs the low open-file limit that `deno task test` sets on Linux)";
