@@ -16,11 +16,12 @@
  *
  * A run that cannot be split cleanly is not trusted, and the caller re-runs
  * its variants one process each, the way the grader runs a submission: the
- * process was stopped, printed something that looks like a violation, a
- * variant's tests did not all report, or something one test left running
+ * process was stopped, printed something that looks like a violation, or a
+ * variant's tests did not all report. When something one test left running
  * reached a later test (Deno's sanitizer says "before the test", or an
- * uncaught error stopped the rest: the variants run before that one are
- * still trusted). What one variant could still do to
+ * uncaught error stopped the rest), the variants run before that one are
+ * still trusted, that one runs on its own, and the ones after it run again
+ * as a smaller share. What one variant could still do to
  * another unnoticed (slow it down, say) cannot make the check pass wrongly:
  * every known mistake's failures are pinned (tools/failure_snapshot.ts).
  *
@@ -210,12 +211,31 @@ export async function runBatch(
   const shares: number[][] = Array.from({ length: Math.min(PROCESSES, mistakes.length) }, () => []);
   mistakes.forEach((_, i) => shares[i % shares.length].push(i));
   const runs: VariantRun[] = mistakes.map((mistake) => ({ mistake }));
-  await Promise.all(shares.map(async (share, k) => {
+  // A share whose run cannot vouch for some variants (an uncaught error stopped the rest, say)
+  // runs those again as a smaller share, without the first of them, which runs on its own: one
+  // variant that crashes costs one more process, not one per variant after it.
+  await Promise.all(shares.map(async (first, k) => {
+    let share = first;
+    for (let round = 0; share.length; round++) {
+      const untrusted = await runShare(share, `${k}-${round}`);
+      if (untrusted === undefined) return;
+      share = untrusted.slice(1);
+    }
+  }));
+  return runs;
+
+  /**
+   * Runs a share of the variants in one process and fills in `runs` for
+   * those it can vouch for. Returns the variants from the first one it
+   * cannot vouch for on, in order, to run again; undefined when there are
+   * none, or when none can be vouched for (they all run on their own).
+   */
+  async function runShare(share: number[], name: string): Promise<number[] | undefined> {
     // One module importing the share's test modules: `deno test` starts one isolate (and runs the
     // grader's preload once) per module it is given, which was most of a batch's CPU time. The
     // tests still report the file that registered them. (Named on the command line: `deno test`
     // skips hidden folders such as `.course/`.)
-    const entry = `${work}/share${k}_test.ts`;
+    const entry = `${work}/share${name}_test.ts`;
     await Deno.writeTextFile(
       entry,
       share.flatMap((i) => paths[i]).map((p) => `import "${toFileUrl(p).href}";\n`).join(""),
@@ -269,12 +289,13 @@ export async function runBatch(
     // before the first such test are trusted; that test's variant and the later ones are not.
     const first = batch.tests.find((t) => t.message === CANCELLED || CROSSED.test(t.message));
     const crossedFrom = first ? share.indexOf(variantOf(first) ?? -1) : share.length;
-    const trusted = !ofProcess.some((v) => !ofTests.has(v));
-    share.forEach((index, k) =>
-      runs[index] = trusted && k < crossedFrom ? split[k] : { mistake: mistakes[index] }
-    );
-  }));
-  return runs;
+    // A violation no variant's tests show, or a crossing no variant owns: every variant on its own.
+    if (ofProcess.some((v) => !ofTests.has(v)) || crossedFrom < 0) return undefined;
+    share.forEach((index, k) => {
+      if (k < crossedFrom) runs[index] = split[k];
+    });
+    return crossedFrom < share.length ? share.slice(crossedFrom) : undefined;
+  }
 }
 
 function violationsIn(result: SuiteResult, options: BatchOptions, work: string): string[] {
