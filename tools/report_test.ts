@@ -53,7 +53,12 @@ Deno.test("report: failing suites (long JSON, hex, escapes, transcripts) stay wi
   for (const [lesson, id] of runs) {
     const dir = id ? await mistaken(lesson, id) : undefined;
     try {
-      const run = await runTask(["test", lesson, "--no-check", ...(dir ? ["--submission", dir] : [])]);
+      const run = await runTask([
+        "test",
+        lesson,
+        "--no-check",
+        ...(dir ? ["--submission", dir] : []),
+      ]);
       assertEquals(run.code, 1, `${lesson} ${id ?? "stub"} should fail:\n${run.out}${run.err}`);
       assertEquals(overlong(run.out), [], `${lesson} ${id ?? "stub"}`);
     } finally {
@@ -79,7 +84,14 @@ Deno.test("report: a leaked timer is one line, in full once, then referred back 
     assert(!run.out.includes("Leaks detected"), run.out);
     assertEquals(overlong(run.out), []);
 
-    const verbose = await runTask(["test", "lesson-01", "--no-check", "--submission", dir, "--verbose"]);
+    const verbose = await runTask([
+      "test",
+      "lesson-01",
+      "--no-check",
+      "--submission",
+      dir,
+      "--verbose",
+    ]);
     assertStringIncludes(verbose.out, "A timer was started in this test, but never completed");
   } finally {
     await Deno.remove(dir, { recursive: true });
