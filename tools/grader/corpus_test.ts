@@ -445,6 +445,18 @@ for (const hostile of HOSTILE) {
   });
 }
 
+Deno.test("corpus (built-ins): honest code using web APIs Deno sets up on first use (queueMicrotask, MessageChannel) gets full marks", async () => {
+  // Each writes to Deno's own objects on its first call: after lockdown froze them, that first
+  // call threw, and an honest submission was reported as patching the test runtime.
+  const code = "queueMicrotask(() => {});\n" +
+    "{ const { port1, port2 } = new MessageChannel(); port1.postMessage(1); port1.close(); " +
+    "port2.close(); }";
+  const graded = await grade03(await submission(`${code}\n${solution03}`));
+  const said = [...graded.violations, graded.problem ?? ""].join("\n");
+  assertEquals(graded.violations, [], said);
+  assertEquals(graded.points, graded.maxPoints, said);
+});
+
 Deno.test("corpus (module loader): a file loaded as code from outside earns nothing, and its text stays out of the report", async () => {
   const secret = await Deno.makeTempFile({ suffix: ".txt" });
   await Deno.writeTextFile(secret, "TOP SECRET launch codes\n");
