@@ -7,6 +7,8 @@
  * @module
  */
 
+import { nextTurn } from "./deadline.ts";
+
 /**
  * Hands out one piece per `read()` (a piece larger than the buffer over
  * several reads), after a turn of the event loop as a socket would, then
@@ -37,7 +39,7 @@ export class PiecesReader {
   /** Copies the next piece (or as much of it as fits) into `buffer`. */
   async read(buffer: Uint8Array): Promise<number | null> {
     this.offered.push(buffer.length);
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await nextTurn();
     const piece = this.#left.shift();
     if (!piece) return null;
     const n = Math.min(piece.length, buffer.length);

@@ -15,7 +15,7 @@ import {
 } from "../../exercises/lesson-15/ndjson.ts";
 import { receiveCompressed, sendCompressed } from "../../exercises/lesson-15/gzip.ts";
 import { concat, describe } from "../harness/bytes.ts";
-import { background, pause, within } from "../harness/deadline.ts";
+import { background, nextTurn, pause, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
@@ -619,7 +619,7 @@ Deno.test("gzip: sendCompressed returns only once the gzip trailer is written an
   let ended = false;
   let end!: () => void;
   const closed = new Promise<void>((resolve) => end = resolve);
-  const later = () => new Promise((resolve) => setTimeout(resolve, 0));
+  const later = nextTurn;
   const conn = {
     writable: new WritableStream<Uint8Array>({
       async write(chunk) {
@@ -693,7 +693,7 @@ Deno.test("readableOf: reads only as far ahead as its consumer asks (backpressur
   const OFFERED = 64;
   // Between two turns of the event loop, the stream's promise jobs all run (the fake connection
   // does no I/O): a read it wants is asked for by then, or not at all.
-  const turn = () => new Promise((resolve) => setTimeout(resolve, 0));
+  const turn = nextTurn;
   for (let i = 0; i < OFFERED; i++) {
     await turn();
     const answer = pending.shift();
