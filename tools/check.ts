@@ -383,6 +383,8 @@ async function main(): Promise<number> {
   // they overlap with everything else.
   const jobs: Job[] = lessons.map((lesson) => solutionJob(catalog, lesson, reference(lesson)));
   if (!only.length) {
+    // Mostly waiting on the processes it starts, one after another: it must not be the last to start.
+    jobs.push(testJob("learner command tests (course, watch)", ["tools/learner_cli_test.ts"]));
     jobs.push(async () => {
       await Promise.all(lessons.map((lesson) => reference(lesson)()));
       return await testJob("grader tests", [
@@ -402,7 +404,6 @@ async function main(): Promise<number> {
   if (!only.length) {
     jobs.push(
       // The hostile corpus (tools/grader/corpus_test.ts) is its own task, `deno task corpus`.
-      testJob("learner command tests (course, watch)", ["tools/learner_cli_test.ts"]),
       testJob("learner command tests (test)", ["tools/cli_test.ts"]),
       testJob("learner output tests (80 columns, leak lines)", ["tools/report_test.ts"]),
       denoJob("formatting (deno fmt --check)", ["fmt", "--check"]),
