@@ -204,6 +204,31 @@ async function testModules(paths: string[]): Promise<string[]> {
   return found;
 }
 
+/** Where the modules that import a suite's test modules are kept. */
+const ENTRIES = `${ROOT}.course/entries`;
+
+/**
+ * The module that imports `modules`, at a path named by them: Deno keeps a
+ * type check's result by the paths it checked, so a learner's second run
+ * of an unchanged lesson skips the check, as it did with the modules
+ * named one by one. Written through `work` and renamed into place, so a
+ * run beside it never reads half a file.
+ */
+async function entryModule(modules: string[], work: string): Promise<string> {
+  const text = modules.map((m) => `import "${toFileUrl(m).href}";\n`).join("");
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  const name = [...new Uint8Array(digest).slice(0, 8)]
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  const entry = `${ENTRIES}/${name}_test.ts`;
+  const there = await Deno.readTextFile(entry).catch(() => undefined);
+  if (there !== text) {
+    await Deno.mkdir(ENTRIES, { recursive: true });
+    await Deno.writeTextFile(`${work}/entry_test.ts`, text);
+    await Deno.rename(`${work}/entry_test.ts`, entry);
+  }
+  return entry;
+}
+
 /**
  * One `deno test` process for `paths`; given `modules`, they run in one
  * isolate, through a module that imports them all: `deno test` starts an
@@ -221,13 +246,7 @@ async function runProcess(
     const mapPath = `${work}/import_map.json`;
     const junitPath = `${work}/junit.xml`;
     await Deno.writeTextFile(mapPath, JSON.stringify(await importMapFor(target)));
-    const entry = `${work}/suite_test.ts`;
-    if (modules) {
-      await Deno.writeTextFile(
-        entry,
-        modules.map((m) => `import "${toFileUrl(m).href}";\n`).join(""),
-      );
-    }
+    const entry = modules ? await entryModule(modules, work) : undefined;
     const args = [
       "test",
       `--config=${ROOT}deno.json`,
@@ -240,7 +259,7 @@ async function runProcess(
       ...(options.typeCheck ? [] : ["--no-check"]),
       ...(options.memoryCapMb ? [`--v8-flags=--max-old-space-size=${options.memoryCapMb}`] : []),
       ...(options.extraFlags ?? []),
-      ...(modules ? [entry] : paths),
+      ...(entry ? [entry] : paths),
     ];
     const started = performance.now();
     const wrapped = options.wrap?.(Deno.execPath(), args, work);
