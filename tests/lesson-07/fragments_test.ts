@@ -456,12 +456,12 @@ Deno.test("receiveMessage: a lost fragment is reported as an IncompleteMessageEr
 
 Deno.test("receiveMessage: gives up when nothing at all arrives", async () => {
   using receiver = openUdpSocket();
-  const settled = background(receiveMessage(receiver, { idleMs: 50 })).then(
+  const settled = background(receiveMessage(receiver, { idleMs: 10 })).then(
     (value) => ({ value, error: undefined }),
     (error: unknown) => ({ value: undefined, error }),
   );
   const { value, error } = await within(settled, {
-    awaiting: "receiveMessage() on a silent socket to give up (idleMs: 50)",
+    awaiting: "receiveMessage() on a silent socket to give up (idleMs: 10)",
     section: section("Giving up on a missing piece"),
     mistake: "hung waiting for a lost fragment: bound every wait by idleMs",
   });
