@@ -1013,20 +1013,20 @@ Deno.test("server: a client that resets mid-line is logged as failed", async () 
 });
 
 Deno.test("server: with no sleep option, a real timer ends an idle client's wait", async () => {
-  await withServer({ idleMs: 40 }, async (addr) => {
+  await withServer({ idleMs: 10 }, async (addr) => {
     const silent = await connect(addr, {
       awaiting: "a silent client",
       section: section("Idle clients"),
     });
     try {
       const got = await drain(silent, {
-        awaiting: "`ERR idle timeout` and EOF after 40 ms of silence, on the default timer",
+        awaiting: "`ERR idle timeout` and EOF after 10 ms of silence, on the default timer",
         section: section("Idle clients"),
         mistake: "the default sleep must be a real timer that resolves after `ms`: without a " +
           "sleep option the idle limit still has to end the wait",
       });
       expectBytes(got, "ERR idle timeout\n", {
-        what: "what a client silent for 40 ms received (no sleep option given)",
+        what: "what a client silent for 10 ms received (no sleep option given)",
         section: section("Idle clients"),
       });
     } finally {
