@@ -45,6 +45,11 @@ export interface SuiteOptions {
   paths?: string[];
   /** Extra environment variables for the process (e.g. a time zone and locale). */
   env?: Record<string, string>;
+  /**
+   * Run several test modules in one isolate (default true, except in the
+   * grader's sandbox): false gives each its own, as `deno test` does.
+   */
+  oneIsolate?: boolean;
 }
 
 /**
@@ -151,7 +156,7 @@ export async function runSuite(
   if (absent) return missingResult(lesson, target, absent);
   const paths = options.paths ?? [`${ROOT}tests/${lesson.id}/`];
   // The grader's sandbox keeps its isolate per module (and sees only what it binds).
-  const modules = options.wrap ? [] : await testModules(paths);
+  const modules = options.wrap || options.oneIsolate === false ? [] : await testModules(paths);
   if (modules.length < 2) return await runProcess(lesson, target, options, paths);
   const shared = await runProcess(lesson, target, options, paths, modules);
   return oneIsolateHeld(shared) ? shared : await runProcess(lesson, target, options, paths);
@@ -348,8 +353,53 @@ async function runProcess(
       xml = undefined;
     }
     const tests = xml ? parseJUnit(xml).filter((t) => !t.name.includes(" > ")) : [];
+    // The grader names every test the reference has; an extra name would read as cheating there.
+    if (!options.wrap) tests.push(...stoppedModules(stderr + stdout, tests, target));
     if (tests.length) return { ...base, tests };
     return { ...base, tests, problem: explainCrash(stderr, target) };
+  });
+}
+
+/** How `deno test` heads the error that stopped a module: `./tests/…_test.ts (uncaught error)`. */
+const UNCAUGHT = /^\.\/(\S+) \(uncaught error\)$/gm;
+
+/**
+ * One failed result for each test module an uncaught error stopped with no
+ * failed test of its own to show for it. An error thrown before a module's
+ * first test (a timer left by a lesson file's top level, say) leaves the
+ * module out of the JUnit report altogether: its tests would simply be
+ * missing, and the run read as all passed.
+ *
+ * @example
+ * ```ts
+ * import { stoppedModules } from "./suite.ts";
+ * const stderr = "./tests/lesson-09/client_test.ts (uncaught error)\n" +
+ *   "error: Error: late boom\n    at file:///x/lesson-09/client.ts:298:26\n";
+ * stoppedModules(stderr, []).map((t) => t.name);
+ * // ["every test in client_test.ts: an uncaught error stopped them"]
+ * ```
+ */
+export function stoppedModules(stderr: string, tests: TestResult[], target?: Target): TestResult[] {
+  const headings = [...stderr.matchAll(UNCAUGHT)];
+  const seen = new Set<string>();
+  return headings.flatMap((heading, i): TestResult[] => {
+    const file = heading[1];
+    // The summary at the end names each such module again, without the error.
+    if (seen.has(file)) return [];
+    seen.add(file);
+    if (tests.some((t) => t.file === file && !t.passed && !t.skipped)) return [];
+    const section = stderr.slice(heading.index! + heading[0].length, headings[i + 1]?.index);
+    const why = explainCrash(section, target);
+    return [{
+      file,
+      name: `every test in ${file.split("/").at(-1)}: an uncaught error stopped them`,
+      passed: false,
+      skipped: false,
+      message: `not run: ${why.split("\n")[0]} (an error nobody caught, outside any test: ` +
+        "a timer or promise your module's top level left behind)",
+      detail: why,
+      ms: 0,
+    }];
   });
 }
 
@@ -544,7 +594,7 @@ export function explainCrash(stderr: string, target?: Target): string {
   const parse = stderr.match(/could not be parsed: (.*?) at (file:\/\/\S+?)(?:\s|$)/);
   if (parse) return `${relativize(parse[2], target)}  syntax error: ${parse[1]}`;
   const thrown = stderr.match(
-    /^error: (?:Uncaught \(in promise\) )?(\w*Error): (.*)\n([\s\S]*?)^\s+at (file:\/\/\S+)/m,
+    /^error: (?:Uncaught )?(?:\(in promise\) )?(\w*Error): (.*)\n([\s\S]*?)^\s+at (?:\S+ \()?(file:\/\/[^\s)]+)/m,
   );
   if (thrown) {
     const [, name, message, frame, at] = thrown;

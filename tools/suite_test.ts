@@ -1,6 +1,7 @@
-import { assertEquals } from "@std/assert";
-import { loadCatalog } from "./catalog.ts";
-import { planSharedRuns } from "./suite.ts";
+import { assert, assertEquals } from "@std/assert";
+import { findLesson, loadCatalog, ROOT } from "./catalog.ts";
+import { explainCrash, planSharedRuns, runSuite, type SuiteResult } from "./suite.ts";
+import { SOLUTIONS } from "./targets.ts";
 
 Deno.test("planSharedRuns: each lesson once, with lessons of the same hosts only, at most N processes per group", async () => {
   const { lessons } = await loadCatalog();
@@ -26,4 +27,60 @@ Deno.test("planSharedRuns: each lesson once, with lessons of the same hosts only
 Deno.test("planSharedRuns: zero processes still plans one per group", () => {
   const lessons = [{ id: "a", net: ["127.0.0.1"] }, { id: "b", net: ["127.0.0.1"] }];
   assertEquals(planSharedRuns(lessons, 0), [lessons]);
+});
+
+Deno.test("explainCrash: an error thrown at a module's top level names its file, line and message", () => {
+  const stderr = "./tests/lesson-09/client_test.ts (uncaught error)\n" +
+    "error: (in promise) Error: top-level boom\n" +
+    'throw new Error("top-level boom");\n      ^\n' +
+    `    at file://${ROOT}exercises/lesson-09/protocol.ts:143:7\n` +
+    "This error was not caught from a test and caused the test runner to fail on the referenced module.\n";
+  assertEquals(
+    explainCrash(stderr),
+    "exercises/lesson-09/protocol.ts:143:7  Error: top-level boom",
+  );
+});
+
+Deno.test("runSuite: one isolate for a lesson's modules gives what an isolate each gives, after an uncaught error too", async () => {
+  const lesson = findLesson(await loadCatalog(), "09");
+  const dir = await Deno.makeTempDir({ prefix: "suite-test-" });
+  try {
+    await Deno.mkdir(`${dir}/lesson-09`);
+    for await (const entry of Deno.readDir(`${ROOT}solutions/lesson-09`)) {
+      await Deno.copyFile(
+        `${ROOT}solutions/lesson-09/${entry.name}`,
+        `${dir}/lesson-09/${entry.name}`,
+      );
+    }
+    // A timer left by client.ts's top level throws during the first test of a module that loads
+    // it: in a shared isolate that stops every module after it, unless the run falls back.
+    await Deno.writeTextFile(
+      `${dir}/lesson-09/client.ts`,
+      'setTimeout(() => { throw new Error("late boom"); }, 0);\n',
+      { append: true },
+    );
+    const target = { label: "submission", dir };
+    const shown = (r: SuiteResult) => r.tests.map((t) => `${t.file} ${t.name}: ${t.passed}`);
+    const shared = await runSuite(lesson, target);
+    const apart = await runSuite(lesson, target, { oneIsolate: false });
+    assertEquals(shown(shared), shown(apart));
+    const passed = shared.tests.filter((t) => t.passed).map((t) => t.file);
+    assert(passed.some((f) => f.endsWith("protocol_test.ts")), shown(shared).join("\n"));
+    // The modules the error stopped before their first test are not in Deno's JUnit report at
+    // all: each must still show as failed, not leave the run looking all passed.
+    for (const name of ["client_test.ts", "end_to_end_test.ts"]) {
+      const failed = shared.tests.filter((t) => t.file.endsWith(name) && !t.passed);
+      assert(failed.some((t) => t.message.includes("late boom")), shown(shared).join("\n"));
+    }
+
+    const clean = await runSuite(lesson, SOLUTIONS);
+    assertEquals(clean.tests.filter((t) => !t.passed), []);
+    assertEquals(
+      new Set(clean.tests.map((t) => t.file)).size,
+      (await Array.fromAsync(Deno.readDir(`${ROOT}tests/lesson-09`)))
+        .filter((e) => e.name.endsWith("_test.ts")).length,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
