@@ -19,7 +19,6 @@
  * @module
  */
 
-import net from "node:net";
 import { type Awaiting, within } from "./deadline.ts";
 import { isNotImplemented } from "./expect.ts";
 import { fail, type Section } from "./failure.ts";
@@ -249,6 +248,10 @@ export async function resetMidRequest(
   wait: Awaiting,
   accepted?: (client: string) => Promise<unknown>,
 ): Promise<void> {
+  // Loaded on first use, not with this module: Node compatibility's `net` costs a suite about
+  // 25 ms to load, and most suites load this module for resetBeforeAccept alone, whose worker
+  // loads its own.
+  const { default: net } = await import("node:net");
   const socket = net.connect({ host: server.hostname, port: server.port });
   try {
     const failed = new Promise<never>((_, reject) => socket.once("error", reject));
