@@ -14,7 +14,8 @@
  */
 
 import { type ConnMatch, hookConns } from "./conn_hook.ts";
-import { pause } from "./deadline.ts";
+import { nextTurn, pause } from "./deadline.ts";
+import type { Shaping } from "./tcp_proxy.ts";
 
 /**
  * Bytes read so far by the matching connections' `read()` calls, all of them
@@ -81,8 +82,33 @@ export async function watchReads(match: ConnMatch): Promise<ReadProgress> {
           fallback?.abort();
         }
       }
-      await pause(0); // the reader's own continuation runs first
+      // The bytes are the reader's already; a turn lets its own continuation run first.
+      await nextTurn();
     },
     [Symbol.dispose]: () => hook[Symbol.dispose](),
+  };
+}
+
+/**
+ * A {@linkcode Shaping} for one direction of a `TcpProxy` that forwards the
+ * first `bytes` bytes one at a time, each once `reads()` shows the reader has
+ * read every byte before it (or after `pauseMs`, for a reader whose reads it
+ * does not see, such as one through `conn.readable`): every `read()` then
+ * returns exactly one byte, on a busy machine too, without a timer's wait
+ * per byte. (`reads` is a function so that it may name a progress made
+ * after the proxy, from the proxy's port.)
+ *
+ * @example
+ * ```ts ignore
+ * import { oneByteAtATime, watchReads } from "./read_progress.ts";
+ * using reads = await watchReads({ localPort: server.addr.port });
+ * await using proxy = TcpProxy.open(server.addr, { request: oneByteAtATime(16, () => reads) });
+ * ```
+ */
+export function oneByteAtATime(bytes: number, reads: () => ReadProgress, pauseMs = 1): Shaping {
+  return {
+    cuts: Array.from({ length: bytes - 1 }, (_, i) => i + 1),
+    cutPauseMs: pauseMs,
+    cutProof: (cut) => reads().until(cut),
   };
 }

@@ -1,5 +1,6 @@
 import { assertEquals } from "@std/assert";
-import { watchReads } from "./read_progress.ts";
+import { oneByteAtATime, watchReads } from "./read_progress.ts";
+import { TcpProxy } from "./tcp_proxy.ts";
 
 Deno.test("watchReads: counts what read() returns on the matched side only; until() waits for it", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -26,6 +27,32 @@ Deno.test("watchReads: counts what read() returns on the matched side only; unti
   } finally {
     client.close();
     server.close();
+    listener.close();
+  }
+});
+
+Deno.test("oneByteAtATime: through a proxy, every read() of a reader it sees returns one byte", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    using reads = await watchReads({ localPort: listener.addr.port });
+    await using proxy = TcpProxy.open(listener.addr, { request: oneByteAtATime(16, () => reads) });
+    const client = await Deno.connect({ hostname: "127.0.0.1", port: proxy.addr.port });
+    const server = await listener.accept();
+    try {
+      await client.write(new TextEncoder().encode("Hi there, server"));
+      const sizes: number[] = [];
+      const buffer = new Uint8Array(64);
+      for (let got = 0; got < 16;) {
+        const n = (await server.read(buffer))!;
+        sizes.push(n);
+        got += n;
+      }
+      assertEquals(sizes, Array(16).fill(1));
+    } finally {
+      client.close();
+      server.close();
+    }
+  } finally {
     listener.close();
   }
 });

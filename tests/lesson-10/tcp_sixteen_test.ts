@@ -42,6 +42,7 @@ import {
 } from "../harness/tcp.ts";
 import { TcpPair } from "../harness/tcp_pair.ts";
 import { TcpProxy } from "../harness/tcp_proxy.ts";
+import { oneByteAtATime, watchReads } from "../harness/read_progress.ts";
 import {
   expectServesAfterResetBeforeAccept,
   resetMidRequest,
@@ -415,7 +416,9 @@ Deno.test("client: ask() sends all 16 bytes when each write() takes only part of
 
 Deno.test("server: reads the whole request although it arrives one byte at a time", async () => {
   await withServer(async (addr, log, watch) => {
-    await using proxy = TcpProxy.open(addr, { request: { chunk: 1, delayMs: 1 } });
+    // One byte per read() on every run: each byte leaves once the server has read the last.
+    using reads = await watchReads({ localPort: addr.port });
+    await using proxy = TcpProxy.open(addr, { request: oneByteAtATime(16, () => reads) });
     const conn = await connect(proxy.addr, {
       awaiting: "a connection through the proxy",
       section: section("The server"),
@@ -607,7 +610,9 @@ Deno.test({
 
 Deno.test("client: ask() sends exactly 16 bytes and reads a reply that arrives one byte at a time", async () => {
   using fake = FakeServer.open();
-  await using proxy = TcpProxy.open(fake.addr, { reply: { chunk: 1, delayMs: 1 } });
+  // One byte per read() on every run: each byte leaves once the client has read the last.
+  await using proxy = TcpProxy.open(fake.addr, { reply: oneByteAtATime(16, () => reads) });
+  using reads = await watchReads({ remotePort: proxy.addr.port });
   const asking = background(ask(proxy.addr));
   const conn = await fake.accept({
     awaiting: "ask() to connect",
