@@ -39,8 +39,14 @@ async function cloneCourse(): Promise<string> {
     const dir = await Deno.makeTempDir({ prefix: "course-clone-" });
     await git(ROOT, "clone", "-q", ROOT, dir);
     shared = dir;
-    // Removed when the test process ends.
-    globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+    // Removed when the test process ends (left in place if something still writes into it).
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch {
+        // a process a failed test left behind still has it open
+      }
+    });
   }
   const dir = shared;
   const catalog = JSON.parse(await Deno.readTextFile(`${dir}/tools/course.json`));

@@ -213,12 +213,15 @@ export async function runBatch(
   const runs: VariantRun[] = mistakes.map((mistake) => ({ mistake }));
   // A share whose run cannot vouch for some variants (an uncaught error stopped the rest, say)
   // runs those again as a smaller share, without the first of them, which runs on its own: one
-  // variant that crashes costs one more process, not one per variant after it.
+  // variant that crashes costs one more process, not one per variant after it. A smaller share
+  // that cannot vouch for its first variant either (something that reaches whichever test runs
+  // first, such as a timer a variant's module leaves at load) is not tried again: its variants
+  // run on their own.
   await Promise.all(shares.map(async (first, k) => {
     let share = first;
     for (let round = 0; share.length; round++) {
       const untrusted = await runShare(share, `${k}-${round}`);
-      if (untrusted === undefined) return;
+      if (untrusted === undefined || (round > 0 && untrusted.length === share.length)) return;
       share = untrusted.slice(1);
     }
   }));

@@ -77,7 +77,7 @@ export const PRLIMIT = "/usr/bin/prlimit";
  * ```ts
  * import { withFdLimit } from "./suite.ts";
  * const { command, args, env } = withFdLimit(Deno.execPath(), ["test"]);
- * // on Linux: /usr/bin/prlimit --nofile=1024 -- deno test, COURSE_FD_LIMIT=1024
+ * // on Linux: /usr/bin/prlimit --nofile=512 -- deno test, COURSE_FD_LIMIT=512
  * ```
  */
 export function withFdLimit(
@@ -170,11 +170,14 @@ const CROSSED = /\bbefore the test\b/;
  * per module would have: an uncaught error stops every module after it in a
  * shared isolate (its own only, in an isolate of its own), and work one
  * module left running could reach the next one's first test. A run stopped
- * by a limit is kept: one process per suite is stopped the same way.
+ * by a limit is kept: one process per suite is stopped the same way; so is
+ * one that ran no test and threw nothing (a type or syntax error).
  */
 function oneIsolateHeld(result: SuiteResult): boolean {
   if (result.stopped) return true;
-  if (!result.tests.length || /\(uncaught error\)/.test(result.output ?? "")) return false;
+  if (/\(uncaught error\)/.test(result.output ?? "")) return false;
+  // No test ran and nothing was thrown: a type or syntax error, which an isolate each repeats.
+  if (!result.tests.length) return true;
   return !result.tests.some((t) =>
     t.message === CANCELLED || CROSSED.test(t.message) || CROSSED.test(t.detail)
   );
@@ -380,23 +383,27 @@ const UNCAUGHT = /^\.\/(\S+) \(uncaught error\)$/gm;
  * ```
  */
 export function stoppedModules(stderr: string, tests: TestResult[], target?: Target): TestResult[] {
-  const headings = [...stderr.matchAll(UNCAUGHT)];
   const seen = new Set<string>();
-  return headings.flatMap((heading, i): TestResult[] => {
+  return [...stderr.matchAll(UNCAUGHT)].flatMap((heading): TestResult[] => {
     const file = heading[1];
     // The summary at the end names each such module again, without the error.
     if (seen.has(file)) return [];
     seen.add(file);
     if (tests.some((t) => t.file === file && !t.passed && !t.skipped)) return [];
-    const section = stderr.slice(heading.index! + heading[0].length, headings[i + 1]?.index);
-    const why = explainCrash(section, target);
+    // The error follows its heading, up to the first blank line.
+    const after = stderr.slice(heading.index! + heading[0].length).replace(/^\n/, "");
+    const why = explainCrash(after.split(/\n\s*\n/)[0], target);
+    const ran = tests.some((t) => t.file === file);
+    const name = file.split("/").at(-1);
     return [{
       file,
-      name: `every test in ${file.split("/").at(-1)}: an uncaught error stopped them`,
+      name: ran
+        ? `${name}: an uncaught error after its tests`
+        : `every test in ${name}: an uncaught error stopped them`,
       passed: false,
       skipped: false,
-      message: `not run: ${why.split("\n")[0]} (an error nobody caught, outside any test: ` +
-        "a timer or promise your module's top level left behind)",
+      message: `${ran ? "" : "not run: "}${why.split("\n")[0]} (an error nobody caught, ` +
+        "outside any test: a timer or promise left behind, by your module's top level or a test)",
       detail: why,
       ms: 0,
     }];
@@ -594,7 +601,7 @@ export function explainCrash(stderr: string, target?: Target): string {
   const parse = stderr.match(/could not be parsed: (.*?) at (file:\/\/\S+?)(?:\s|$)/);
   if (parse) return `${relativize(parse[2], target)}  syntax error: ${parse[1]}`;
   const thrown = stderr.match(
-    /^error: (?:Uncaught )?(?:\(in promise\) )?(\w*Error): (.*)\n([\s\S]*?)^\s+at (?:\S+ \()?(file:\/\/[^\s)]+)/m,
+    /^error: (?:Uncaught )?(?:\(in promise\) )?([A-Z]\w*): (.*)\n([\s\S]*?)^\s+at (?:\S+ \()?(file:\/\/[^\s)]+)/m,
   );
   if (thrown) {
     const [, name, message, frame, at] = thrown;

@@ -30,7 +30,7 @@ const SKIP_REASON = "(skipped: needs the low open-file limit that `deno task tes
  * @example
  * ```ts
  * import { suiteFdLimit } from "./fd_limit.ts";
- * suiteFdLimit(); // 1024 under `deno task test` on Linux
+ * suiteFdLimit(); // 512 under `deno task test` on Linux
  * ```
  */
 export function suiteFdLimit(): number | undefined {

@@ -15,7 +15,7 @@
 
 import { type ConnMatch, hookConns } from "./conn_hook.ts";
 import { nextTurn, pause } from "./deadline.ts";
-import type { Shaping } from "./tcp_proxy.ts";
+import { CUT_PAUSE_MS, type Shaping } from "./tcp_proxy.ts";
 
 /**
  * Bytes read so far by the matching connections' `read()` calls, all of them
@@ -92,11 +92,14 @@ export async function watchReads(match: ConnMatch): Promise<ReadProgress> {
 /**
  * A {@linkcode Shaping} for one direction of a `TcpProxy` that forwards the
  * first `bytes` bytes one at a time, each once `reads()` shows the reader has
- * read every byte before it (or after `pauseMs`, for a reader whose reads it
- * does not see, such as one through `conn.readable`): every `read()` then
- * returns exactly one byte, on a busy machine too, without a timer's wait
- * per byte. (`reads` is a function so that it may name a progress made
- * after the proxy, from the proxy's port.)
+ * read every byte before it: every `read()` then returns exactly one byte,
+ * on a busy machine too (up to a stall of the proxy's long pause,
+ * {@linkcode CUT_PAUSE_MS}), without a timer's wait per byte. A reader whose
+ * reads it does not see (one through `conn.readable`; it has read nothing
+ * through `read()` once the first byte's long pause is over) gets the next
+ * bytes `blindPauseMs` apart instead, which makes one byte per read likely
+ * only. (`reads` is a function so that it may name a progress made after the
+ * proxy, from the proxy's port.)
  *
  * @example
  * ```ts ignore
@@ -105,10 +108,21 @@ export async function watchReads(match: ConnMatch): Promise<ReadProgress> {
  * await using proxy = TcpProxy.open(server.addr, { request: oneByteAtATime(16, () => reads) });
  * ```
  */
-export function oneByteAtATime(bytes: number, reads: () => ReadProgress, pauseMs = 1): Shaping {
+export function oneByteAtATime(
+  bytes: number,
+  reads: () => ReadProgress,
+  blindPauseMs = 1,
+): Shaping {
   return {
     cuts: Array.from({ length: bytes - 1 }, (_, i) => i + 1),
-    cutPauseMs: pauseMs,
-    cutProof: (cut) => reads().until(cut),
+    cutPauseMs: CUT_PAUSE_MS,
+    cutProof: (cut) => {
+      const progress = reads();
+      // Seen reading: wait for its proof, up to the long pause. Never seen after the first
+      // byte's long pause: a reader this cannot watch.
+      return progress.bytes > 0 || cut === 1
+        ? progress.until(cut)
+        : progress.until(cut, blindPauseMs);
+    },
   };
 }

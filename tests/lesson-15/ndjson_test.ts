@@ -648,7 +648,7 @@ Deno.test("gzip: sendCompressed returns only once the gzip trailer is written an
   });
   const sent = concat(wire);
   const endedThen = ended;
-  // Whatever sendCompressed() left running finishes before the test ends (its writes' timers).
+  // Whatever sendCompressed() left running finishes before the test ends (its writes' turns of the event loop).
   await within(closed, {
     awaiting: "the connection to be closed",
     section: section("Compression on the wire"),

@@ -42,7 +42,7 @@ for (const owner of [globalThis, Deno, internal]) {
 }
 
 // Some web APIs write to Deno's own objects on their first call (queueMicrotask swaps in the
-// native one; a MessageChannel's first message uses it): call them once now, or honest code
+// native one, which a MessageChannel's messages use too): call them once now, or honest code
 // calling them first after the freeze throws, and is reported as patching the test runtime.
 // (`setImmediate` and `node:net` servers still do: they write to Node compatibility's objects on
 // every call, which the freeze reaches; the tests and harness use neither.)
