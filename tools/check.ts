@@ -385,6 +385,28 @@ async function main(): Promise<number> {
   if (!only.length) {
     // Mostly waiting on the processes it starts, one after another: it must not be the last to start.
     jobs.push(testJob("learner command tests (course, watch)", ["tools/learner_cli_test.ts"]));
+    // Long ones next: started after the known mistakes, they ended the check (its last 10 s).
+    jobs.push(
+      testJob("tooling and harness unit tests", [
+        "tools/catalog_test.ts",
+        "tools/suite_test.ts",
+        "tools/junit_test.ts",
+        "tools/import_map_test.ts",
+        "tools/mistakes_test.ts",
+        "tools/structure_test.ts",
+        "tools/test_reach_test.ts",
+        "tools/hints_test.ts",
+        "tools/facts_test.ts",
+        "tools/mutate/mutate_test.ts",
+        "tests/harness/",
+      ]),
+      denoJob("TypeScript blocks in the lesson READMEs", [
+        "test",
+        "--doc",
+        "--allow-net=127.0.0.1",
+        "lessons/",
+      ]),
+    );
     jobs.push(async () => {
       await Promise.all(lessons.map((lesson) => reference(lesson)()));
       return await testJob("grader tests", [
@@ -393,7 +415,8 @@ async function main(): Promise<number> {
       ])();
     });
   }
-  for (const lesson of lessons) {
+  // Later lessons first: their known mistakes wait out more bounded waits (servers, timeouts).
+  for (const lesson of [...lessons].reverse()) {
     const mistakes = await loadMistakes(lesson);
     if (mistakes.length) {
       jobs.push(
@@ -421,25 +444,6 @@ async function main(): Promise<number> {
         "tests/",
         "solutions/",
         "exercises/",
-      ]),
-      denoJob("TypeScript blocks in the lesson READMEs", [
-        "test",
-        "--doc",
-        "--allow-net=127.0.0.1",
-        "lessons/",
-      ]),
-      testJob("tooling and harness unit tests", [
-        "tools/catalog_test.ts",
-        "tools/suite_test.ts",
-        "tools/junit_test.ts",
-        "tools/import_map_test.ts",
-        "tools/mistakes_test.ts",
-        "tools/structure_test.ts",
-        "tools/test_reach_test.ts",
-        "tools/hints_test.ts",
-        "tools/facts_test.ts",
-        "tools/mutate/mutate_test.ts",
-        "tests/harness/",
       ]),
     );
   }
