@@ -29,6 +29,24 @@ export const CANCELLED =
   "not run: an earlier test in this file left an uncaught error (a promise nobody awaited), " +
   "so the runner stopped the file";
 
+/**
+ * Whether a test's result was made by something other than the test: it was
+ * cancelled by an earlier uncaught error, or work an earlier test left
+ * running completed during it (Deno's sanitizer: "…started before the test,
+ * but completed during the test"). Tests that share an isolate after such a
+ * result cannot be told apart from what reached them.
+ *
+ * @example
+ * ```ts
+ * import { CANCELLED, crossedInto } from "./junit.ts";
+ * crossedInto({ name: "t", file: "x_test.ts", passed: false, skipped: false, message: CANCELLED, detail: "", ms: 0 }); // true
+ * ```
+ */
+export function crossedInto(test: TestResult): boolean {
+  const crossed = /\bbefore the test\b/;
+  return test.message === CANCELLED || crossed.test(test.message) || crossed.test(test.detail);
+}
+
 const ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
 
 function unescape(text: string): string {

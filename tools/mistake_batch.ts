@@ -33,9 +33,9 @@ import { type Lesson, ROOT } from "./catalog.ts";
 import { foreignFiles, violationsOf } from "./grader/grading.ts";
 import { gradedFlags, launchIn, type Sandbox } from "./grader/sandbox.ts";
 import type { Target } from "./import_map.ts";
-import { CANCELLED, type TestResult } from "./junit.ts";
+import { crossedInto, type TestResult } from "./junit.ts";
 import { applyEdits, type Mistake } from "./mistakes.ts";
-import { runSuite, type SuiteResult } from "./suite.ts";
+import { importingAll, runSuite, type SuiteResult } from "./suite.ts";
 import { testsReaching } from "./test_reach.ts";
 
 /** What one variant's tests did in the shared process. */
@@ -65,9 +65,6 @@ export interface BatchOptions {
  * test's bounded wait, idle time that overlaps across processes.
  */
 const PROCESSES = 3;
-
-/** Deno's sanitizer on work a test did not start ("…started before the test, but completed…"). */
-const CROSSED = /\bbefore the test\b/;
 
 const SPECIFIER = /(\bfrom\s*|\bimport\s*\(?\s*)(["'])(\.{1,2}\/[^"']+)\2/g;
 
@@ -241,7 +238,7 @@ export async function runBatch(
     const entry = `${work}/share${name}_test.ts`;
     await Deno.writeTextFile(
       entry,
-      share.flatMap((i) => paths[i]).map((p) => `import "${toFileUrl(p).href}";\n`).join(""),
+      importingAll(share.flatMap((i) => paths[i])),
     );
     const batch = await runSuite(lesson, target, {
       paths: [entry],
@@ -290,7 +287,7 @@ export async function runBatch(
     // can end up in a later one's test. Deno names it ("started before the test, but completed
     // during the test"), or stops the rest after an uncaught error. The variants that finished
     // before the first such test are trusted; that test's variant and the later ones are not.
-    const first = batch.tests.find((t) => t.message === CANCELLED || CROSSED.test(t.message));
+    const first = batch.tests.find(crossedInto);
     const crossedFrom = first ? share.indexOf(variantOf(first) ?? -1) : share.length;
     // A violation no variant's tests show, or a crossing no variant owns: every variant on its own.
     if (ofProcess.some((v) => !ofTests.has(v)) || crossedFrom < 0) return undefined;

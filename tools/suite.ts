@@ -11,7 +11,7 @@
 import { concat } from "@std/bytes/concat";
 import { type Lesson, ROOT } from "./catalog.ts";
 import { importMapFor, type Target } from "./import_map.ts";
-import { CANCELLED, parseJUnit, type TestResult } from "./junit.ts";
+import { crossedInto, parseJUnit, type TestResult } from "./junit.ts";
 import { toFileUrl } from "@std/path";
 import { capTreeMemory } from "./grader/memory.ts";
 import { mapPool } from "./pool.ts";
@@ -162,9 +162,6 @@ export async function runSuite(
   return oneIsolateHeld(shared) ? shared : await runProcess(lesson, target, options, paths);
 }
 
-/** Deno's sanitizer on work a test did not start ("…started before the test, but completed…"). */
-const CROSSED = /\bbefore the test\b/;
-
 /**
  * Whether a run of several test modules in one isolate gave what an isolate
  * per module would have: an uncaught error stops every module after it in a
@@ -178,9 +175,7 @@ function oneIsolateHeld(result: SuiteResult): boolean {
   if (/\(uncaught error\)/.test(result.output ?? "")) return false;
   // No test ran and nothing was thrown: a type or syntax error, which an isolate each repeats.
   if (!result.tests.length) return true;
-  return !result.tests.some((t) =>
-    t.message === CANCELLED || CROSSED.test(t.message) || CROSSED.test(t.detail)
-  );
+  return !result.tests.some(crossedInto);
 }
 
 /** What `deno test` takes for a test module when it is given a folder. */
@@ -212,6 +207,20 @@ async function testModules(paths: string[]): Promise<string[]> {
   return found;
 }
 
+/**
+ * The source of a module that imports each of `modules` (absolute paths),
+ * in order: given to `deno test` alone, it runs them all in one isolate.
+ *
+ * @example
+ * ```ts
+ * import { importingAll } from "./suite.ts";
+ * importingAll(["/c/tests/a_test.ts"]); // 'import "file:///c/tests/a_test.ts";\n'
+ * ```
+ */
+export function importingAll(modules: string[]): string {
+  return modules.map((m) => `import "${toFileUrl(m).href}";\n`).join("");
+}
+
 /** Where the modules that import a suite's test modules are kept. */
 const ENTRIES = `${ROOT}.course/entries`;
 
@@ -223,7 +232,7 @@ const ENTRIES = `${ROOT}.course/entries`;
  * run beside it never reads half a file.
  */
 async function entryModule(modules: string[], work: string): Promise<string> {
-  const text = modules.map((m) => `import "${toFileUrl(m).href}";\n`).join("");
+  const text = importingAll(modules);
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   const name = [...new Uint8Array(digest).slice(0, 8)]
     .map((b) => b.toString(16).padStart(2, "0")).join("");
