@@ -1,6 +1,7 @@
 import { assertEquals } from "@std/assert";
 import { oneByteAtATime, watchReads } from "./read_progress.ts";
 import { TcpProxy } from "./tcp_proxy.ts";
+import { within } from "./deadline.ts";
 
 Deno.test("watchReads: counts what read() returns on the matched side only; until() waits for it", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -43,7 +44,11 @@ Deno.test("oneByteAtATime: through a proxy, every read() of a reader it sees ret
       const sizes: number[] = [];
       const buffer = new Uint8Array(64);
       for (let got = 0; got < 16;) {
-        const n = (await server.read(buffer))!;
+        const n = await within(server.read(buffer), {
+          awaiting: `byte ${got + 1} of 16 through the proxy`,
+          section: { lesson: "lesson-10", heading: "Reading exactly n bytes" },
+        });
+        if (n === null) throw new Error(`EOF after ${got} of 16 bytes`);
         sizes.push(n);
         got += n;
       }
