@@ -77,7 +77,7 @@ export const PRLIMIT = "/usr/bin/prlimit";
  * ```ts
  * import { withFdLimit } from "./suite.ts";
  * const { command, args, env } = withFdLimit(Deno.execPath(), ["test"]);
- * // on Linux: /usr/bin/prlimit --nofile=512 -- deno test, COURSE_FD_LIMIT=512
+ * // on Linux: /usr/bin/prlimit --nofile=256 -- deno test, COURSE_FD_LIMIT=256
  * ```
  */
 export function withFdLimit(

@@ -42,8 +42,13 @@ export const SPINS_OUT_OF_FILES = "the accept loop retries at once after EMFILE 
 /** A log line about an accept() that failed (not `Accepted …`). */
 const FAILED_ACCEPT = /accept(?!ed)/i;
 
-/** How long the test keeps the process out of descriptors once the first failure is logged. */
-const HOLD_MS = 15;
+/**
+ * How long the test keeps the process out of descriptors once the first
+ * failure is logged: a resting loop fails at most once more in it, a
+ * spinning one dozens of times (the check below scales with the time
+ * actually held). Short, because the server's own rest follows it anyway.
+ */
+const HOLD_MS = 5;
 
 /**
  * The shortest rest that passes: a loop that rests R ms logs at most one
@@ -183,7 +188,7 @@ function release(taken: { held: Deno.DatagramConn[]; queued?: Deno.Conn }): void
  * Starts a server with `start(log)`, uses up every file descriptor of the
  * process, connects one client with the last one (so the server's
  * `accept()` fails with EMFILE), waits for the server to log that failure,
- * holds the shortage 15 ms (a loop that retries at once is caught by the
+ * holds the shortage 5 ms (a loop that retries at once is caught by the
  * number of failed accept() calls on its listener), frees the descriptors, requires the waiting
  * client to be accepted, then runs `client`: one ordinary exchange with the
  * same server, which must succeed. `client` gets a `watch` promise for its
@@ -233,7 +238,8 @@ export async function expectServesAfterFdExhaustion<S extends AddressedServer>(
         section,
         // "over N", N the most a resting loop can fail in the hold (true whenever this check
         // fires), so the pinned output stays however fast a spinning loop fails (measured: 60 to
-        // 150 times in 30 ms on a busy 2-core machine, about 1,200 in 20 ms on a quiet one).
+        // 150 times in 30 ms on a busy 2-core machine, so 10 or more in the 5 ms hold; about
+        // 1,200 in 20 ms on a quiet one).
         got: `over ${Math.floor(HOLD_MS / MIN_REST_MS) + 2} failed accept() calls ` +
           `in ${Math.round(span)} ms`,
         mistake: SPINS_OUT_OF_FILES,

@@ -18,7 +18,7 @@ export const FD_LIMIT_VARIABLE = "COURSE_FD_LIMIT";
  * The limit on open files the course's runners set for a suite on Linux
  * (hard and soft: Deno raises its soft limit to the hard one when it starts).
  */
-export const SUITE_FD_LIMIT = 512;
+export const SUITE_FD_LIMIT = 256;
 
 /** Why the test is skipped when no low limit is set. */
 const SKIP_REASON = "(skipped: needs the low open-file limit that `deno task test` sets on Linux)";
@@ -30,7 +30,7 @@ const SKIP_REASON = "(skipped: needs the low open-file limit that `deno task tes
  * @example
  * ```ts
  * import { suiteFdLimit } from "./fd_limit.ts";
- * suiteFdLimit(); // 512 under `deno task test` on Linux
+ * suiteFdLimit(); // 256 under `deno task test` on Linux
  * ```
  */
 export function suiteFdLimit(): number | undefined {
