@@ -11,7 +11,7 @@
  */
 
 import { parseArgs } from "@std/cli/parse-args";
-import { findLesson, loadCatalog, ROOT } from "./catalog.ts";
+import { findLesson, type Lesson, loadCatalog, ROOT } from "./catalog.ts";
 import { runMain, UsageError } from "./usage_error.ts";
 
 /** Where the stubs' git blob ids are recorded. */
@@ -55,6 +55,30 @@ export async function currentStubIds(): Promise<Record<string, string>> {
     }
   }
   return ids;
+}
+
+/**
+ * The lessons, of `lessons`, whose exercise files are all still the stubs
+ * that `tools/stubs.json` records, byte for byte. The check type-checks the
+ * committed stubs against their tests, so the dashboard need not do it again
+ * for these. Without a record, none.
+ *
+ * @example
+ * ```ts ignore
+ * const untouched = await untouchedStubs(catalog.lessons); // Set { "lesson-02", … }
+ * ```
+ */
+export async function untouchedStubs(lessons: readonly Lesson[]): Promise<Set<string>> {
+  const ids: Record<string, string> = await recorded().catch(() => ({}));
+  const untouched = await Promise.all(lessons.map(async (lesson) => {
+    for (const file of lesson.files) {
+      const path = `exercises/${lesson.id}/${file}`;
+      const bytes = await Deno.readFile(`${ROOT}${path}`).catch(() => undefined);
+      if (!ids[path] || !bytes || await blobId(bytes) !== ids[path]) return false;
+    }
+    return true;
+  }));
+  return new Set(lessons.filter((_, i) => untouched[i]).map((lesson) => lesson.id));
 }
 
 async function recorded(): Promise<Record<string, string>> {
