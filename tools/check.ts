@@ -20,7 +20,12 @@ import { type Catalog, findLesson, type Lesson, loadCatalog, ROOT } from "./cata
 import { DEFAULT_LIMITS, gradeLesson, keepAsReference } from "./grader/grading.ts";
 import { detectSandbox } from "./grader/sandbox.ts";
 import { parseJUnit } from "./junit.ts";
-import { checkSnapshot, failureOutput } from "./failure_snapshot.ts";
+import {
+  checkSnapshot,
+  failureOutput,
+  recordedFailures,
+  recordFailures,
+} from "./failure_snapshot.ts";
 import { type BatchOptions, gradeVariant, runBatch, type VariantGrade } from "./mistake_batch.ts";
 import { loadMistakes, type Mistake, variantTarget } from "./mistakes.ts";
 import { CORES, startPool } from "./pool.ts";
@@ -256,7 +261,9 @@ async function gradeAlone(
  * A lesson's known mistakes, all in one sandboxed process (tools/mistake_batch.ts),
  * each reported as its own group: it must fail at least one test whose
  * message names it, lose points only for those failures, never be flagged
- * as hostile, and print exactly its pinned failure output.
+ * as hostile, and print exactly its pinned failure output. Each runs only
+ * the tests it failed in the last full run (`--update-snapshots` records
+ * them beside the pin, and the record must name tests the lesson has).
  */
 function mistakesJob(
   catalog: Catalog,
@@ -270,22 +277,47 @@ function mistakesJob(
       const ref = await reference();
       const perTest = catalog.scoring.pointsPerTest * (lesson.weight ?? 1);
       const options = await mistakeRun();
+      // Each variant runs only the tests it failed in the last full run (and those that catch it
+      // on some runs only); the others take the reference's results. Updating runs them all.
+      const recorded = update ? new Map<string, string[]>() : await recordedFailures(lesson);
+      const known = new Set(ref.tests.map((t) => t.name));
+      const selections = new Map(
+        mistakes.filter((m) => recorded.has(m.id)).map((m) => [
+          m.id,
+          new Set([...recorded.get(m.id)!, ...m.caughtSometimesBy?.tests ?? []]),
+        ]),
+      );
       const runs = ref.problem
         ? mistakes.map((mistake) => ({ mistake, result: undefined }))
-        : await runBatch(lesson, mistakes, ref, work, options);
+        : await runBatch(lesson, mistakes, ref, work, options, selections);
+      const failing = new Map<string, string[]>();
       // The variants a batch could not vouch for are graded one process each, side by side.
-      return await Promise.all(runs.map(async ({ mistake, result }): Promise<Group> => {
+      const groups = await Promise.all(runs.map(async ({ mistake, result }): Promise<Group> => {
         const title = `${lesson.id} rejects ${mistake.id}${result ? "" : " (run alone)"}`;
         const name = `mistake ${mistake.id} (${mistake.summary})`;
         try {
           const graded = result
             ? gradeVariant(result, ref, perTest, options, work)
             : await gradeAlone(catalog, lesson, mistake);
-          return { title, items: await mistakeItems(lesson, mistake, graded, update) };
+          failing.set(mistake.id, graded.failed.map((t) => t.name));
+          const items = await mistakeItems(lesson, mistake, graded, update);
+          const record = recorded.get(mistake.id);
+          if (!update && (!record || record.some((test) => !known.has(test)))) {
+            items.push({
+              name: `mistake ${mistake.id}: its failing tests are recorded`,
+              ok: false,
+              detail: `tests/${lesson.id}/__snapshots__/mistakes.failing.json ` +
+                (record ? "names a test the lesson no longer has" : "has no entry for it") +
+                ` (all its tests ran): deno task check ${lesson.id} --update-snapshots, and commit it`,
+            });
+          }
+          return { title, items };
         } catch (error) {
           return { title, items: [{ name, ok: false, detail: (error as Error).message }] };
         }
       }));
+      if (update && failing.size === mistakes.length) await recordFailures(lesson, failing);
+      return groups;
     });
 }
 
@@ -393,6 +425,7 @@ async function main(): Promise<number> {
         "tools/junit_test.ts",
         "tools/import_map_test.ts",
         "tools/mistakes_test.ts",
+        "tools/mistake_batch_test.ts",
         "tools/structure_test.ts",
         "tools/test_reach_test.ts",
         "tools/hints_test.ts",

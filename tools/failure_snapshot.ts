@@ -121,13 +121,13 @@ export async function checkSnapshot(
     mode: update ? "update" : "assert",
     serializer: (value: unknown) => String(value),
   });
-  if (update && !updated.size) {
-    // Registered after the snapshot writer's own "unload" listener, so it runs after the write.
-    globalThis.addEventListener("unload", () => {
-      for (const path of updated) sortSnapshotFile(path);
-    });
+  const path = `${ROOT}${file}`;
+  if (update && !updated.has(path)) {
+    // The writer registers one "unload" listener per file, on the file's first assertion: this
+    // one, registered after it, runs after that file is written.
+    globalThis.addEventListener("unload", () => sortSnapshotFile(path));
+    updated.add(path);
   }
-  if (update) updated.add(`${ROOT}${file}`);
 }
 
 /** The snapshot files written in this process (update mode). */
@@ -155,4 +155,50 @@ export function sortSnapshotFile(path: string): void {
   entries.sort((a, b) => name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
   const sorted = head + entries.map((e) => e.trimEnd() + "\n\n").join("").trimEnd() + "\n";
   if (sorted !== text) Deno.writeTextFileSync(path, sorted);
+}
+
+/**
+ * Where a lesson's known mistakes' failing tests are recorded: every test
+ * each variant failed in the last full run (`--update-snapshots`), by
+ * mistake id. Not a pin (a test slow to settle under load may fail one run
+ * and not the next); the check runs only these tests of each variant, and
+ * takes the reference's result for the others, which then passed.
+ */
+function failingFile(lesson: Lesson): string {
+  return `${ROOT}tests/${lesson.id}/__snapshots__/mistakes.failing.json`;
+}
+
+/**
+ * The tests each known mistake of `lesson` failed in the last full run, by
+ * mistake id; empty when none were recorded (every test then runs).
+ *
+ * @example
+ * ```ts ignore
+ * (await recordedFailures(lesson)).get("single-read"); // ["reads a message cut in two", …]
+ * ```
+ */
+export async function recordedFailures(lesson: Lesson): Promise<Map<string, string[]>> {
+  try {
+    const text = await Deno.readTextFile(failingFile(lesson));
+    return new Map(Object.entries(JSON.parse(text) as Record<string, string[]>));
+  } catch {
+    return new Map();
+  }
+}
+
+/**
+ * Records, for each known mistake of `lesson`, every test it failed in a
+ * full run, sorted by id (the file `recordedFailures` reads).
+ *
+ * @example
+ * ```ts ignore
+ * await recordFailures(lesson, new Map([["single-read", ["reads a message cut in two"]]]));
+ * ```
+ */
+export async function recordFailures(
+  lesson: Lesson,
+  failures: Map<string, string[]>,
+): Promise<void> {
+  const sorted = Object.fromEntries([...failures].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
+  await Deno.writeTextFile(failingFile(lesson), JSON.stringify(sorted, null, 2) + "\n");
 }

@@ -12,7 +12,12 @@
  * CPU time. Results are split back per variant by test module path. A
  * variant runs only the test modules that can reach the file its mistake
  * edits (tools/test_reach.ts); the other modules would run the reference's
- * code, and take the reference's results.
+ * code, and take the reference's results. Of those, when the caller names
+ * them, it runs only the tests the mistake failed in the last full run
+ * (`tests/lesson-NN/__snapshots__/mistakes.failing.json`): its tests'
+ * `Deno.test` calls register only those, and the others take the
+ * reference's results, as they did in that run. Most of a variant's tests
+ * pass, and they were half of the check's time.
  *
  * A run that cannot be split cleanly is not trusted, and the caller re-runs
  * its variants one process each, the way the grader runs a submission: the
@@ -103,10 +108,34 @@ async function lessonFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/** A variant's own name for its `Deno.test`. */
+const SELECTED_TEST = "selectedTest__";
+
+/**
+ * What a variant's test module calls instead of `Deno.test` when it runs
+ * only some tests: `Deno.test` for the tests named in `only`. Declared in
+ * the module itself (a hoisted function, appended, so line numbers stay),
+ * since `deno test` reports a test's file as that of its `Deno.test` call.
+ */
+function selectedTestFunction(only: ReadonlySet<string>): string {
+  return [
+    "",
+    "// Appended by tools/mistake_batch.ts: Deno.test for this variant's selected tests only.",
+    `function ${SELECTED_TEST}(...args: unknown[]): void {`,
+    `  const names: string[] = ${JSON.stringify([...only].sort())};`,
+    "  const [first] = args;",
+    '  const name = typeof first === "string" ? first : (first as { name: string }).name;',
+    "  if (names.includes(name)) (Deno.test as (...args: unknown[]) => void)(...args);",
+    "}",
+    "",
+  ].join("\n");
+}
+
 /**
  * Writes variant `index` of `lesson` under `work`: `v<index>/<lesson>/…`
  * (the solution with the mistake applied) and `v<index>/tests/…` (the
- * lesson's test modules, retargeted). Returns the variant's test modules.
+ * lesson's test modules, retargeted; given `only`, they register only the
+ * tests it names). Returns the variant's test modules.
  *
  * @example
  * ```ts ignore
@@ -118,6 +147,7 @@ export async function writeVariant(
   mistake: Mistake,
   index: number,
   work: string,
+  only?: ReadonlySet<string>,
 ): Promise<string[]> {
   const root = `${work}/v${index}`;
   const code = `${root}/${lesson.id}`;
@@ -149,8 +179,13 @@ export async function writeVariant(
   const modules: string[] = [];
   for (const name of await lessonFiles(testDir)) {
     if (name === "mistakes.ts") continue;
-    if (name.endsWith("_test.ts")) modules.push(`${tests}/${name}`);
-    const source = await Deno.readTextFile(`${testDir}/${name}`);
+    let source = await Deno.readTextFile(`${testDir}/${name}`);
+    if (name.endsWith("_test.ts")) {
+      modules.push(`${tests}/${name}`);
+      if (only) {
+        source = source.replaceAll("Deno.test(", `${SELECTED_TEST}(`) + selectedTestFunction(only);
+      }
+    }
     const from = toFileUrl(`${testDir}/${name}`).href;
     await Deno.writeTextFile(
       `${tests}/${name}`,
@@ -187,6 +222,7 @@ export async function runBatch(
   reference: SuiteResult,
   work: string,
   options: BatchOptions,
+  selections: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
 ): Promise<VariantRun[]> {
   // A variant runs only the test modules that can reach the file its mistake edits; the others
   // run the reference's code, and their results are the reference's (tools/test_reach.ts).
@@ -198,9 +234,16 @@ export async function runBatch(
     return reaching.get(file)!;
   };
   const reached = await Promise.all(mistakes.map((m) => reachOf(m.file)));
+  // A selection naming a test the reference does not have (renamed, say) is stale: all tests run.
+  const known = new Set(reference.tests.map((t) => t.name));
+  const selected = mistakes.map((m) => {
+    const only = selections.get(m.id);
+    return only && [...only].every((name) => known.has(name)) ? only : undefined;
+  });
   const paths = await Promise.all(
     mistakes.map(async (m, i) =>
-      (await writeVariant(lesson, m, i, work)).filter((p) => reached[i].has(moduleName(p)))
+      (await writeVariant(lesson, m, i, work, selected[i]))
+        .filter((p) => reached[i].has(moduleName(p)))
     ),
   );
   // The variants' folder stands where a submission would: the sandbox shows it read-only.
@@ -254,7 +297,8 @@ export async function runBatch(
     const split = share.map((index): VariantRun => {
       const mistake = mistakes[index];
       const tests = batch.tests.filter((t) => variantOf(t) === index);
-      const ran = (t: TestResult) => reached[index].has(moduleName(t.file));
+      const ran = (t: TestResult) =>
+        reached[index].has(moduleName(t.file)) && (selected[index]?.has(t.name) ?? true);
       const unreached = reference.tests.filter((t) => !ran(t));
       if (
         batch.stopped || batch.problem ||

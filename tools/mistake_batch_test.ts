@@ -1,0 +1,31 @@
+import { assert, assertEquals } from "@std/assert";
+import { findLesson, loadCatalog, ROOT } from "./catalog.ts";
+import { parseJUnit } from "./junit.ts";
+import { writeVariant } from "./mistake_batch.ts";
+import { loadMistakes } from "./mistakes.ts";
+
+Deno.test("mistake batch: a variant given a selection registers only those tests, as its own module's", async () => {
+  const lesson = findLesson(await loadCatalog(), "02");
+  const [mistake] = await loadMistakes(lesson);
+  const source = await Deno.readTextFile(`${ROOT}tests/${lesson.id}/addresses_test.ts`);
+  const names = [...source.matchAll(/^Deno\.test\("([^"]+)"/gm)].map((m) => m[1]);
+  assert(names.length > 3, "the lesson's tests could not be read");
+  const only = new Set([names[1], names.at(-1)!]);
+  const work = await Deno.makeTempDir({ prefix: "batch-test-" });
+  try {
+    const modules = await writeVariant(lesson, mistake, 0, work, only);
+    const junit = `${work}/junit.xml`;
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: ["test", "--no-check", "--allow-net=127.0.0.1", `--junit-path=${junit}`, ...modules],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    const tests = parseJUnit(await Deno.readTextFile(junit));
+    assertEquals(tests.map((t) => t.name).sort(), [...only].sort(), `exit ${run.code}`);
+    for (const test of tests) assert(test.file.endsWith("/v0/tests/addresses_test.ts"), test.file);
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+});
