@@ -20,12 +20,15 @@ import { type Catalog, findLesson, type Lesson, loadCatalog, ROOT } from "./cata
 import { DEFAULT_LIMITS, gradeLesson, keepAsReference } from "./grader/grading.ts";
 import { detectSandbox } from "./grader/sandbox.ts";
 import { parseJUnit } from "./junit.ts";
+import { checkSnapshot, failureOutput } from "./failure_snapshot.ts";
 import {
-  checkSnapshot,
-  failureOutput,
+  failingFingerprint,
+  type FailingTests,
+  failingTestsFile,
+  plainTestName,
   recordedFailures,
   recordFailures,
-} from "./failure_snapshot.ts";
+} from "./failing_tests.ts";
 import { type BatchOptions, gradeVariant, runBatch, type VariantGrade } from "./mistake_batch.ts";
 import { loadMistakes, type Mistake, variantTarget } from "./mistakes.ts";
 import { CORES, startPool } from "./pool.ts";
@@ -258,6 +261,43 @@ async function gradeAlone(
 }
 
 /**
+ * A lesson's record of the tests each known mistake fails, if it is current;
+ * otherwise why not (every variant then runs all its tests, and the check
+ * fails until the record is refreshed).
+ */
+async function currentRecord(lesson: Lesson): Promise<FailingTests | string> {
+  const record = await recordedFailures(lesson);
+  if (typeof record === "string") {
+    return `${record}: deno task check ${lesson.id} --update-snapshots`;
+  }
+  if (record.fingerprint !== await failingFingerprint(lesson)) {
+    return "out of date: the lesson's tests, its known mistakes, the harness, its solutions or " +
+      `the dependency pins changed since it was recorded (every variant ran all its tests): ` +
+      `deno task check ${lesson.id} --update-snapshots, and commit it`;
+  }
+  return record;
+}
+
+/**
+ * Records the tests each mistake failed in a full run; returns why it did
+ * not, when it could not (a variant that did not run, a test skipped here).
+ */
+async function recordRun(
+  lesson: Lesson,
+  reference: SuiteResult,
+  failing: Map<string, string[]>,
+  mistakes: number,
+): Promise<string | undefined> {
+  const skipped = reference.tests.filter((t) => t.skipped);
+  if (skipped.length) {
+    return `not recorded: ${skipped.length} test(s) were skipped here ("${skipped[0].name}"), ` +
+      "so a record would leave them out; record on Linux, where deno task test sets the open-file limit";
+  }
+  if (failing.size !== mistakes) return "not recorded: some variants did not run (see above)";
+  await recordFailures(lesson, failing);
+}
+
+/**
  * A lesson's known mistakes, all in one sandboxed process (tools/mistake_batch.ts),
  * each reported as its own group: it must fail at least one test whose
  * message names it, lose points only for those failures, never be flagged
@@ -278,14 +318,23 @@ function mistakesJob(
       const perTest = catalog.scoring.pointsPerTest * (lesson.weight ?? 1);
       const options = await mistakeRun();
       // Each variant runs only the tests it failed in the last full run (and those that catch it
-      // on some runs only); the others take the reference's results. Updating runs them all.
-      const recorded = update ? new Map<string, string[]>() : await recordedFailures(lesson);
-      const known = new Set(ref.tests.map((t) => t.name));
+      // on some runs only), if the record of them is current; the others take the reference's
+      // results. Updating runs them all, and records them.
+      const record = update ? undefined : await currentRecord(lesson);
+      // Record names are plain; here a skipped test's name carries its reason.
+      const byPlainName = new Map(ref.tests.map((t) => [plainTestName(t.name), t.name]));
+      const selectionOf = (mistake: Mistake): Set<string> | string | undefined => {
+        if (typeof record !== "object") return undefined;
+        const names = record.failing.get(mistake.id);
+        if (!names) return `${failingTestsFile(lesson)} has no entry for it`;
+        const all = [...names, ...mistake.caughtSometimesBy?.tests ?? []].map(plainTestName);
+        const unknown = all.filter((name) => !byPlainName.has(name));
+        if (unknown.length) return `the lesson has no test "${unknown[0]}" (recorded or listed)`;
+        return new Set(all.map((name) => byPlainName.get(name)!));
+      };
+      const selected = new Map(mistakes.map((m) => [m.id, selectionOf(m)]));
       const selections = new Map(
-        mistakes.filter((m) => recorded.has(m.id)).map((m) => [
-          m.id,
-          new Set([...recorded.get(m.id)!, ...m.caughtSometimesBy?.tests ?? []]),
-        ]),
+        [...selected].filter((e): e is [string, Set<string>] => e[1] instanceof Set),
       );
       const runs = ref.problem
         ? mistakes.map((mistake) => ({ mistake, result: undefined }))
@@ -301,14 +350,13 @@ function mistakesJob(
             : await gradeAlone(catalog, lesson, mistake);
           failing.set(mistake.id, graded.failed.map((t) => t.name));
           const items = await mistakeItems(lesson, mistake, graded, update);
-          const record = recorded.get(mistake.id);
-          if (!update && (!record || record.some((test) => !known.has(test)))) {
+          const stale = selected.get(mistake.id);
+          if (typeof stale === "string") {
             items.push({
-              name: `mistake ${mistake.id}: its failing tests are recorded`,
+              name: `mistake ${mistake.id}: the tests it fails are recorded`,
               ok: false,
-              detail: `tests/${lesson.id}/__snapshots__/mistakes.failing.json ` +
-                (record ? "names a test the lesson no longer has" : "has no entry for it") +
-                ` (all its tests ran): deno task check ${lesson.id} --update-snapshots, and commit it`,
+              detail: `${stale}, so all its tests ran: ` +
+                `deno task check ${lesson.id} --update-snapshots, and commit it`,
             });
           }
           return { title, items };
@@ -316,7 +364,14 @@ function mistakesJob(
           return { title, items: [{ name, ok: false, detail: (error as Error).message }] };
         }
       }));
-      if (update && failing.size === mistakes.length) await recordFailures(lesson, failing);
+      const recording = update ? await recordRun(lesson, ref, failing, mistakes.length) : undefined;
+      const problem = recording ?? (typeof record === "string" ? record : undefined);
+      if (problem) {
+        groups.push({
+          title: `${lesson.id} known mistakes: the tests each fails are recorded`,
+          items: [{ name: failingTestsFile(lesson), ok: false, detail: problem }],
+        });
+      }
       return groups;
     });
 }
@@ -426,6 +481,7 @@ async function main(): Promise<number> {
         "tools/import_map_test.ts",
         "tools/mistakes_test.ts",
         "tools/mistake_batch_test.ts",
+        "tools/failing_tests_test.ts",
         "tools/structure_test.ts",
         "tools/test_reach_test.ts",
         "tools/hints_test.ts",

@@ -17,7 +17,16 @@ import { FD_LIMIT_VARIABLE } from "../tests/harness/fd_limit.ts";
 /** Where cached results are kept. */
 export const CACHE_FILE = `${ROOT}.course/results.json`;
 
-async function filesUnder(dir: string): Promise<string[]> {
+/**
+ * Every file under `dir`, recursively, as paths starting with `dir`, sorted;
+ * none when it is missing.
+ *
+ * @example
+ * ```ts ignore
+ * await filesUnder(`${ROOT}tests/harness`); // ["/…/tests/harness/deadline.ts", …]
+ * ```
+ */
+export async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {

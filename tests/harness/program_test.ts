@@ -37,13 +37,12 @@ Deno.test("startServerRole: reads the port from `Listening at`, passes extra opt
 });
 
 Deno.test("startServerRole: a role that fails at once fails the start at once, with its error", async () => {
-  const started = performance.now();
+  // Its own error, not the timeout awaiting the listening line (which would name that line).
   await assertRejects(
     () => startServerRole(() => Promise.reject(new Error("not implemented: server")), { section }),
     Error,
     "not implemented: server",
   );
-  assert(performance.now() - started < 500);
 });
 
 Deno.test("startServerRole: no listening line is a timeout naming it, and the role is stopped", async () => {

@@ -225,8 +225,17 @@ function upper(bytes: Uint8Array): Uint8Array {
 }
 
 /**
+ * How many checks in a row must see no progress, besides {@linkcode STALL_MS}
+ * passing: the event loop handles the sockets' I/O between two checks, so a
+ * process that was not scheduled for a while (a loaded machine, a long GC)
+ * sees the progress it missed before it can count a stall.
+ */
+const STALL_CHECKS = 10;
+
+/**
  * Rejects with a {@linkcode LessonFailure} once `progress()` has not changed
- * for {@linkcode STALL_MS}; stops watching when `stop` is aborted.
+ * for {@linkcode STALL_MS} and {@linkcode STALL_CHECKS} checks 25 ms apart;
+ * stops watching when `stop` is aborted.
  */
 function stallWatch(
   progress: () => number,
@@ -237,13 +246,15 @@ function stallWatch(
   const watching = new Promise<never>((_, reject) => {
     let last = -1;
     let since = performance.now();
+    let checks = 0;
     const timer = setInterval(() => {
       const now = performance.now();
       const p = progress();
       if (p !== last) {
         last = p;
         since = now;
-      } else if (now - since >= STALL_MS) {
+        checks = 0;
+      } else if (++checks >= STALL_CHECKS && now - since >= STALL_MS) {
         clearInterval(timer);
         const { summary, mistake } = explain();
         reject(new LessonFailure({ summary, section: section(heading), mistake }));
