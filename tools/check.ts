@@ -19,7 +19,8 @@ import { dim, green, red } from "@std/fmt/colors";
 import { type Catalog, findLesson, type Lesson, loadCatalog, ROOT } from "./catalog.ts";
 import { DEFAULT_LIMITS, gradeLesson, keepAsReference } from "./grader/grading.ts";
 import { detectSandbox } from "./grader/sandbox.ts";
-import { parseJUnit } from "./junit.ts";
+import { parseJUnit, type TestResult } from "./junit.ts";
+import { blockName, markdownBlocks, testModule } from "./doc_blocks.ts";
 import { checkSnapshot, failureOutput } from "./failure_snapshot.ts";
 import {
   failingFingerprint,
@@ -37,7 +38,7 @@ import { currentStubIds, STUBS_FILE } from "./reset.ts";
 import { checkMarkers } from "./facts.ts";
 import { isNotImplementedMessage } from "./report.ts";
 import { checkStructure } from "./structure.ts";
-import { relativize, runSuite, type SuiteResult, withFdLimit } from "./suite.ts";
+import { importingAll, relativize, runSuite, type SuiteResult, withFdLimit } from "./suite.ts";
 import { EXERCISES, SOLUTIONS } from "./targets.ts";
 import { runMain, UsageError } from "./usage_error.ts";
 import { withScratch } from "./scratch.ts";
@@ -87,8 +88,24 @@ function denoJob(title: string, args: string[]): Job {
   };
 }
 
+/** How a `deno test` job runs and names its items. */
+interface TestJobOptions {
+  /** Its permission flags (default: what the tooling's tests need). */
+  permissions?: string[];
+  /** An item's name for a test (default: its file, then its name). */
+  itemName?: (test: TestResult) => string;
+}
+
+const TOOLING_PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-run",
+  "--allow-env",
+  "--allow-net=127.0.0.1,127.255.255.255",
+];
+
 /** Runs a `deno test` of the tooling; one item per test, read from its JUnit report. */
-function testJob(title: string, paths: string[]): Job {
+function testJob(title: string, paths: string[], options: TestJobOptions = {}): Job {
   return () =>
     withScratch("tooling", async (work) => {
       // Under the suites' low limit on open files, so the harness's EMFILE tests run too.
@@ -96,11 +113,7 @@ function testJob(title: string, paths: string[]): Job {
         "test",
         // The type check job checks these files too, once for all of them.
         "--no-check",
-        "--allow-read",
-        "--allow-write",
-        "--allow-run",
-        "--allow-env",
-        "--allow-net=127.0.0.1,127.255.255.255",
+        ...options.permissions ?? TOOLING_PERMISSIONS,
         `--junit-path=${work}/junit.xml`,
         "--reporter=dot",
         ...paths,
@@ -112,8 +125,9 @@ function testJob(title: string, paths: string[]): Job {
         stdin: "null",
       }).output();
       const xml = await Deno.readTextFile(`${work}/junit.xml`).catch(() => "");
+      const name = options.itemName ?? ((t: TestResult) => `${t.file}: ${t.name}`);
       const items: Item[] = parseJUnit(xml).filter((t) => !t.name.includes(" > ")).map((t) => ({
-        name: `${t.file}: ${t.name}`,
+        name: name(t),
         ok: t.passed || t.skipped,
         detail: t.passed ? undefined : t.message,
       }));
@@ -122,6 +136,38 @@ function testJob(title: string, paths: string[]): Job {
         items.push({ name: `${paths.join(" ")} ran`, ok: false, detail: tail(text, 40) });
       }
       return [{ title, items }];
+    });
+}
+
+/**
+ * The TypeScript blocks of the lesson READMEs, run in one isolate
+ * (tools/doc_blocks.ts), with loopback only; one item per block, which must
+ * all report. The type check job checks them, as `deno check --doc` does.
+ */
+function docBlocksJob(lessons: Lesson[]): Job {
+  return () =>
+    withScratch("doc-blocks", async (work) => {
+      const blocks = (await Promise.all(lessons.map(async (lesson) => {
+        const file = `lessons/${lesson.id}/README.md`;
+        return markdownBlocks(await Deno.readTextFile(`${ROOT}${file}`), file);
+      }))).flat();
+      const modules = await Promise.all(blocks.map(async (block, i) => {
+        const path = `${work}/block${i}.ts`;
+        await Deno.writeTextFile(path, testModule(block, ROOT));
+        return path;
+      }));
+      const entry = `${work}/blocks_test.ts`;
+      await Deno.writeTextFile(entry, importingAll(modules));
+      const title = "TypeScript blocks in the lesson READMEs";
+      const [group] = await testJob(title, [entry], {
+        permissions: ["--allow-net=127.0.0.1"],
+        itemName: (t) => t.name,
+      })();
+      const reported = new Set(group.items.map((i) => i.name));
+      for (const block of blocks.filter((b) => !reported.has(blockName(b)))) {
+        group.items.push({ name: blockName(block), ok: false, detail: "it never reported" });
+      }
+      return [group];
     });
 }
 
@@ -481,6 +527,7 @@ async function main(): Promise<number> {
         "tools/import_map_test.ts",
         "tools/mistakes_test.ts",
         "tools/mistake_batch_test.ts",
+        "tools/doc_blocks_test.ts",
         "tools/failing_tests_test.ts",
         "tools/structure_test.ts",
         "tools/test_reach_test.ts",
@@ -489,12 +536,7 @@ async function main(): Promise<number> {
         "tools/mutate/mutate_test.ts",
         "tests/harness/",
       ]),
-      denoJob("TypeScript blocks in the lesson READMEs", [
-        "test",
-        "--doc",
-        "--allow-net=127.0.0.1",
-        "lessons/",
-      ]),
+      docBlocksJob(lessons),
     );
     jobs.push(async () => {
       await Promise.all(lessons.map((lesson) => reference(lesson)()));
@@ -526,13 +568,14 @@ async function main(): Promise<number> {
         "--rules-exclude=no-unused-vars,require-await",
         "exercises/",
       ]),
-      denoJob("type check, JSDoc examples included", [
+      denoJob("type check, JSDoc examples and README blocks included", [
         "check",
         "--doc",
         "tools/",
         "tests/",
         "solutions/",
         "exercises/",
+        ...lessons.map((lesson) => `lessons/${lesson.id}/README.md`),
       ]),
     );
   }

@@ -26,10 +26,30 @@ const section = sectionsOf("lesson-09");
 const decoder = new TextDecoder();
 const REQUEST = /^([0-9a-f]{8}) (INCR|GET) (\S+)$/;
 
-/** A sleep that records each wait and lasts 1 ms, so backoff runs fast and is observable. */
-function recordingSleep(): { sleep: Sleep; waits: number[] } {
+/** More waits than any client in these tests needs before it gives up (at most 5). */
+const MAX_WAITS = 32;
+
+/**
+ * A sleep that records each wait and lasts `pauseMs` (1: backoff runs fast and is observable;
+ * 0: at once). Past MAX_WAITS waits it rejects, so a client that never backs off or never gives
+ * up stops there, and the test names what its waits show, instead of re-sending as fast as it
+ * can until the test's deadline.
+ */
+function recordingSleep(pauseMs = 1): { sleep: Sleep; waits: number[] } {
   const waits: number[] = [];
-  return { waits, sleep: (ms, signal) => (waits.push(ms), pause(1, signal)) };
+  const sleep: Sleep = (ms, signal) => {
+    waits.push(ms);
+    if (waits.length > MAX_WAITS) {
+      return Promise.reject(
+        new Error(
+          `the test's sleep() stopped the client after ${MAX_WAITS} waits ` +
+            `(${waits.slice(0, 6).join(", ")}, …) without a reply: it never gave up`,
+        ),
+      );
+    }
+    return pauseMs ? pause(pauseMs, signal) : Promise.resolve();
+  };
+  return { waits, sleep };
 }
 
 /** Receives one request at the fake server and checks its shape. */
@@ -332,11 +352,7 @@ Deno.test("client: sleep() with a signal already aborted returns at once", async
 
 Deno.test("client: by default waits 100, 200, 400, 800, 1600 ms, then ServerDownError names the server", async () => {
   using fake = UdpPeer.open();
-  const waits: number[] = [];
-  const instant: Sleep = (ms) => {
-    waits.push(ms);
-    return Promise.resolve();
-  };
+  const { sleep: instant, waits } = recordingSleep(0);
   using client = CounterClient.open(fake.addr, { sleep: instant });
   const error = await expectRejects(
     () =>
