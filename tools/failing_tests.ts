@@ -12,7 +12,9 @@
  * the shared harness, the lesson's solutions and the dependency pins, and
  * any change to them makes it out of date. Test names are kept without the
  * reason a skipped test adds to its name, and a record is written only by a
- * run that skipped nothing.
+ * run that skipped nothing. It also keeps how long each variant's tests took
+ * in that run, in whole seconds (mostly the bounded waits of the tests that
+ * catch it): the check deals the variants out to its processes by them.
  *
  * @module
  */
@@ -27,6 +29,8 @@ export interface FailingTests {
   fingerprint: string;
   /** Every test each mistake failed, by mistake id, names without a skip reason. */
   failing: Map<string, string[]>;
+  /** How long each mistake's tests took in that run, in whole seconds, by mistake id. */
+  seconds: Map<string, number>;
 }
 
 /** The file a lesson's record is kept in. */
@@ -99,36 +103,48 @@ export async function recordedFailures(lesson: Lesson): Promise<FailingTests | s
   try {
     const data = JSON.parse(text);
     const failing = Object.entries(data.failing ?? {});
+    const seconds = Object.entries(data.seconds ?? {});
     if (
       typeof data.fingerprint !== "string" ||
       !failing.every(([, names]) =>
         Array.isArray(names) && names.every((n) => typeof n === "string")
-      )
+      ) ||
+      !seconds.every(([, n]) => Number.isInteger(n) && (n as number) >= 0)
     ) throw new Error("not a record");
-    return { fingerprint: data.fingerprint, failing: new Map(failing as [string, string[]][]) };
+    return {
+      fingerprint: data.fingerprint,
+      failing: new Map(failing as [string, string[]][]),
+      seconds: new Map(seconds as [string, number][]),
+    };
   } catch {
     return `${failingTestsFile(lesson)} is not a record of failing tests`;
   }
 }
 
 /**
- * Writes a lesson's record: its fingerprint now, and every test each mistake
- * failed in a full run, sorted by mistake, names without a skip reason.
+ * Writes a lesson's record: its fingerprint now, every test each mistake
+ * failed in a full run (names without a skip reason), and how long its tests
+ * took (milliseconds given, whole seconds kept), sorted by mistake.
  *
  * @example
  * ```ts ignore
- * await recordFailures(lesson, new Map([["single-read", ["reads a message cut in two"]]]));
+ * await recordFailures(
+ *   lesson,
+ *   new Map([["single-read", ["reads a message cut in two"]]]),
+ *   new Map([["single-read", 1012]]),
+ * );
  * ```
  */
 export async function recordFailures(
   lesson: Lesson,
   failing: Map<string, string[]>,
+  ms: Map<string, number> = new Map(),
 ): Promise<void> {
-  const sorted = [...failing].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
-    .map(([id, names]) => [id, names.map(plainTestName)]);
+  const byId = <T>(map: Map<string, T>) => [...map].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
   const record = {
     fingerprint: await failingFingerprint(lesson),
-    failing: Object.fromEntries(sorted),
+    failing: Object.fromEntries(byId(failing).map(([id, names]) => [id, names.map(plainTestName)])),
+    seconds: Object.fromEntries(byId(ms).map(([id, n]) => [id, Math.round(n / 1000)])),
   };
   await Deno.writeTextFile(
     `${ROOT}${failingTestsFile(lesson)}`,

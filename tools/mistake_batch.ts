@@ -67,9 +67,41 @@ export interface BatchOptions {
  * Processes per lesson, each in a sandbox of its own (its own loopback:
  * tests that pick a free port cannot race each other), each running its
  * share of the variants one after the other: a caught mistake often costs a
- * test's bounded wait, idle time that overlaps across processes.
+ * test's bounded wait, idle time that overlaps across processes. Each
+ * process costs about 0.4 s of CPU time to start (Deno, the grader's
+ * preload, the modules): measured over the whole check on 2 cores, three
+ * per lesson took 127-135 s of CPU time, two 120 s, one 158 s (its long
+ * shares, once something crossed from one variant into the next, ran again).
  */
-const PROCESSES = 3;
+const PROCESSES = 2;
+
+/**
+ * Deals `count` variants out to at most `processes` shares, longest first,
+ * each to the share with the least time so far (each variant counts its
+ * recorded seconds, or none, plus a little for itself), so that the shares
+ * end together; a share keeps its variants in their given order. Without
+ * recorded times, the variants are dealt in turn.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { planShares } from "./mistake_batch.ts";
+ * assertEquals(planShares(4, 2, [14, 0, 1, 12]), [[0], [1, 2, 3]]);
+ * assertEquals(planShares(3, 2), [[0, 2], [1]]);
+ * ```
+ */
+export function planShares(count: number, processes: number, seconds?: number[]): number[][] {
+  const shares: number[][] = Array.from({ length: Math.min(processes, count) }, () => []);
+  const load = shares.map(() => 0);
+  const order = [...Array(count).keys()];
+  if (seconds) order.sort((a, b) => seconds[b] - seconds[a] || a - b);
+  for (const index of order) {
+    const least = seconds ? load.indexOf(Math.min(...load)) : index % shares.length;
+    shares[least].push(index);
+    load[least] += (seconds?.[index] ?? 0) + 0.5;
+  }
+  return shares.map((share) => share.sort((a, b) => a - b));
+}
 
 const SPECIFIER = /(\bfrom\s*|\bimport\s*\(?\s*)(["'])(\.{1,2}\/[^"']+)\2/g;
 
@@ -223,6 +255,7 @@ export async function runBatch(
   work: string,
   options: BatchOptions,
   selections: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
+  seconds: ReadonlyMap<string, number> = new Map(),
 ): Promise<VariantRun[]> {
   // A variant runs only the test modules that can reach the file its mistake edits; the others
   // run the reference's code, and their results are the reference's (tools/test_reach.ts).
@@ -248,8 +281,13 @@ export async function runBatch(
   );
   // The variants' folder stands where a submission would: the sandbox shows it read-only.
   const target: Target = { label: "mistakes", dir: work };
-  const shares: number[][] = Array.from({ length: Math.min(PROCESSES, mistakes.length) }, () => []);
-  mistakes.forEach((_, i) => shares[i % shares.length].push(i));
+  // Dealt out by the seconds each took in the last full run, when all are known.
+  const timed = mistakes.every((m) => seconds.has(m.id));
+  const shares = planShares(
+    mistakes.length,
+    PROCESSES,
+    timed ? mistakes.map((m) => seconds.get(m.id)!) : undefined,
+  );
   const runs: VariantRun[] = mistakes.map((mistake) => ({ mistake }));
   // A share whose run cannot vouch for some variants (an uncaught error stopped the rest, say)
   // runs those again as a smaller share, without the first of them, which runs on its own: one
@@ -366,6 +404,8 @@ export interface VariantGrade {
   violations: string[];
   /** Why the suite could not run. */
   problem?: string;
+  /** How long its tests took, in milliseconds. */
+  ms: number;
 }
 
 /**
@@ -408,5 +448,6 @@ export function gradeVariant(
     maxPoints,
     violations,
     problem: result.problem,
+    ms: result.ms,
   };
 }

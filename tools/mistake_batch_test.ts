@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { findLesson, loadCatalog, ROOT } from "./catalog.ts";
 import { parseJUnit } from "./junit.ts";
-import { writeVariant } from "./mistake_batch.ts";
+import { planShares, writeVariant } from "./mistake_batch.ts";
 import { loadMistakes } from "./mistakes.ts";
 
 Deno.test("mistake batch: a variant given a selection registers only those tests, as its own module's", async () => {
@@ -28,4 +28,16 @@ Deno.test("mistake batch: a variant given a selection registers only those tests
   } finally {
     await Deno.remove(work, { recursive: true });
   }
+});
+
+Deno.test("planShares: the longest variants first, each to the share with the least time so far", () => {
+  // 14 + 1 against 12 + 1 + 0: the shares end within a second of each other, each in its order.
+  assertEquals(planShares(5, 2, [14, 0, 1, 12, 1]), [[0, 1], [2, 3, 4]]);
+  assertEquals(planShares(4, 2, [0, 0, 0, 0]), [[0, 2], [1, 3]]);
+});
+
+Deno.test("planShares: without recorded times, in turn; never an empty share", () => {
+  assertEquals(planShares(5, 2), [[0, 2, 4], [1, 3]]);
+  assertEquals(planShares(1, 2, [3]), [[0]]);
+  assertEquals(planShares(0, 2), []);
 });
