@@ -15,13 +15,19 @@ import { crossedInto, parseJUnit, type TestResult } from "./junit.ts";
 import { toFileUrl } from "@std/path";
 import { capTreeMemory } from "./grader/memory.ts";
 import { mapPool } from "./pool.ts";
+import { untouchedStubs } from "./reset.ts";
 import { withScratch } from "./scratch.ts";
 import { EXERCISES, lessonPath } from "./targets.ts";
 import { FD_LIMIT_VARIABLE, SUITE_FD_LIMIT } from "../tests/harness/fd_limit.ts";
 
 /** How a suite is run. */
 export interface SuiteOptions {
-  /** Type-check before running (what a learner wants); off where `deno check` already ran. */
+  /**
+   * Type-check before running (what a learner wants); off where `deno check`
+   * already ran. A learner's lesson whose files are still the committed stubs
+   * is not checked again: the check type-checks them with their tests, and a
+   * first `deno task test` or `watch` of a lesson spent 2.5 s of CPU time on it.
+   */
   typeCheck?: boolean;
   /** Kill the process after this many milliseconds (default 60 000). */
   timeoutMs?: number;
@@ -136,6 +142,28 @@ function missingResult(lesson: Lesson, target: Target, problem: string): SuiteRe
 }
 
 /**
+ * Whether a run that asks for a type check (`requested`) type-checks: not
+ * when the target is the learner's own folder and the lesson's files there
+ * are all still the committed stubs, which the check type-checks with their
+ * tests.
+ *
+ * @example
+ * ```ts ignore
+ * import { checksTypes } from "./suite.ts";
+ * await checksTypes(lesson, EXERCISES, true); // false on a fresh clone
+ * ```
+ */
+export async function checksTypes(
+  lesson: Lesson,
+  target: Target,
+  requested: boolean,
+): Promise<boolean> {
+  if (!requested) return false;
+  if (target.dir !== EXERCISES.dir || target.overlay) return true;
+  return !(await untouchedStubs([lesson])).has(lesson.id);
+}
+
+/**
  * Runs `lesson`'s tests against `target`.
  *
  * @example
@@ -154,6 +182,9 @@ export async function runSuite(
 ): Promise<SuiteResult> {
   const absent = options.paths ? undefined : await missingFile(lesson, target);
   if (absent) return missingResult(lesson, target, absent);
+  if (options.typeCheck && !await checksTypes(lesson, target, true)) {
+    options = { ...options, typeCheck: false };
+  }
   const paths = options.paths ?? [`${ROOT}tests/${lesson.id}/`];
   // The grader's sandbox keeps its isolate per module (and sees only what it binds).
   const modules = options.wrap || options.oneIsolate === false ? [] : await testModules(paths);

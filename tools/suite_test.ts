@@ -1,7 +1,8 @@
 import { assert, assertEquals } from "@std/assert";
 import { findLesson, loadCatalog, ROOT } from "./catalog.ts";
-import { explainCrash, planSharedRuns, runSuite, type SuiteResult } from "./suite.ts";
-import { SOLUTIONS } from "./targets.ts";
+import { checksTypes, explainCrash, planSharedRuns, runSuite, type SuiteResult } from "./suite.ts";
+import { untouchedStubs } from "./reset.ts";
+import { EXERCISES, SOLUTIONS } from "./targets.ts";
 
 Deno.test("planSharedRuns: each lesson once, with lessons of the same hosts only, at most N processes per group", async () => {
   const { lessons } = await loadCatalog();
@@ -83,4 +84,25 @@ Deno.test("runSuite: one isolate for a lesson's modules gives what an isolate ea
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("checksTypes: a learner's untouched stubs skip the type check; anything else asked for gets it", async () => {
+  const catalog = await loadCatalog();
+  const untouched = await untouchedStubs(catalog.lessons);
+  const stub = catalog.lessons.find((l) => untouched.has(l.id));
+  if (!stub) {
+    throw new Error(
+      "no lesson's exercises are the committed stubs here (deno task reset restores them)",
+    );
+  }
+  assertEquals(await checksTypes(stub, EXERCISES, true), false);
+  assertEquals(await checksTypes(stub, EXERCISES, false), false);
+  assertEquals(await checksTypes(stub, SOLUTIONS, true), true);
+  const overlay = {
+    ...EXERCISES,
+    overlay: { dir: "/tmp/x", files: [`${stub.id}/${stub.files[0]}`] },
+  };
+  assertEquals(await checksTypes(stub, overlay, true), true);
+  const edited = catalog.lessons.find((l) => !untouched.has(l.id));
+  if (edited) assertEquals(await checksTypes(edited, EXERCISES, true), true);
 });
