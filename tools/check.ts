@@ -30,7 +30,13 @@ import {
   recordedFailures,
   recordFailures,
 } from "./failing_tests.ts";
-import { type BatchOptions, gradeVariant, runBatch, type VariantGrade } from "./mistake_batch.ts";
+import {
+  type BatchOptions,
+  gradeVariant,
+  runBatch,
+  STUBS_ID,
+  type VariantGrade,
+} from "./mistake_batch.ts";
 import { loadMistakes, type Mistake, variantTarget } from "./mistakes.ts";
 import { CORES, startPool } from "./pool.ts";
 import { staleEquivalents } from "./mutate/equivalents.ts";
@@ -204,35 +210,76 @@ function neverRan(message: string): boolean {
   return /^(Cancelled|never ran)$/.test(message.trim());
 }
 
+/** What a graded run of the stubs gave: the grader's, or a batch's graded the grader's way. */
+interface StubGrade {
+  tests: { name: string; status: "pass" | "fail" | "skip"; message: string }[];
+  points: number;
+  maxPoints: number;
+  violations: string[];
+  problem?: string;
+  sandbox: string;
+}
+
 /**
- * The stubs, graded by the grader itself (its sandbox, its hardening): every
- * test fails, most with "not implemented", and the grade is zero without the
- * stubs being taken for cheating.
+ * The stubs' items: every test fails, most with "not implemented", and the
+ * grade is zero without the stubs being taken for cheating.
+ */
+function stubGroup(lesson: Lesson, graded: StubGrade): Group {
+  const items: Item[] = graded.tests.filter((t) => t.status !== "skip").map((t) => ({
+    name: `stub fails: ${t.name}`,
+    ok: t.status === "fail" && !neverRan(t.message),
+    detail: t.status === "pass"
+      ? "this test passes against the unimplemented stub: it cannot fail"
+      : neverRan(t.message)
+      ? `it never ran against the stub (${t.message.trim()}): an uncaught error elsewhere in ` +
+        "its file cancelled it, so nothing shows that it can fail"
+      : isNotImplementedMessage(t.message)
+      ? undefined
+      : `(fails, though not with "not implemented": ${t.message.split("\n")[0]})`,
+  }));
+  const honest = graded.points === 0 && !graded.violations.length;
+  items.push({
+    name: `stubs graded ${graded.points}/${graded.maxPoints} (${graded.sandbox}), not as cheating`,
+    ok: honest && !graded.problem,
+    detail: graded.problem ?? (honest ? undefined : graded.violations.join("; ")),
+  });
+  return { title: `${lesson.id} stubs fail every test`, items };
+}
+
+/**
+ * The stubs, graded by the grader itself (its sandbox, its hardening). A
+ * lesson with known mistakes runs them in its mistakes' batch instead, as
+ * one more variant (same sandbox and preload, graded the grader's way),
+ * and here only when the batch cannot vouch for them.
  */
 function stubJob(catalog: Catalog, lesson: Lesson, reference: () => Promise<SuiteResult>): Job {
   return async () => {
     await reference(); // the grader's reference run, then cached
-    const graded = await gradeLesson(catalog, lesson, EXERCISES, DEFAULT_LIMITS, []);
-    const items: Item[] = graded.tests.filter((t) => t.status !== "skip").map((t) => ({
-      name: `stub fails: ${t.name}`,
-      ok: t.status === "fail" && !neverRan(t.message),
-      detail: t.status === "pass"
-        ? "this test passes against the unimplemented stub: it cannot fail"
-        : neverRan(t.message)
-        ? `it never ran against the stub (${t.message.trim()}): an uncaught error elsewhere in ` +
-          "its file cancelled it, so nothing shows that it can fail"
-        : isNotImplementedMessage(t.message)
-        ? undefined
-        : `(fails, though not with "not implemented": ${t.message.split("\n")[0]})`,
-    }));
-    const honest = graded.points === 0 && !graded.violations.length;
-    items.push({
-      name:
-        `stubs graded ${graded.points}/${graded.maxPoints} (${graded.sandbox}), not as cheating`,
-      ok: honest && !graded.problem,
-      detail: graded.problem ?? (honest ? undefined : graded.violations.join("; ")),
-    });
-    return [{ title: `${lesson.id} stubs fail every test`, items }];
+    return [stubGroup(lesson, await gradeLesson(catalog, lesson, EXERCISES, DEFAULT_LIMITS, []))];
+  };
+}
+
+/** The stubs' run in a batch, graded as the grader grades them. */
+function batchStubGrade(
+  result: SuiteResult,
+  reference: SuiteResult,
+  perTest: number,
+  options: BatchOptions,
+  work: string,
+): StubGrade {
+  const graded = gradeVariant(result, reference, perTest, options, work);
+  const byName = new Map(result.tests.map((t) => [t.name, t]));
+  return {
+    tests: reference.tests.map((ref) => {
+      const got = byName.get(ref.name);
+      const status = ref.skipped || got?.skipped ? "skip" : got?.passed ? "pass" : "fail";
+      return { name: ref.name, status, message: got?.message ?? "never ran" };
+    }),
+    points: graded.points,
+    maxPoints: graded.maxPoints,
+    violations: graded.violations,
+    problem: graded.problem,
+    sandbox: options.sandbox.kind,
   };
 }
 
@@ -403,17 +450,19 @@ function mistakesJob(
       const selections = new Map(
         [...selected].filter((e): e is [string, Set<string>] => e[1] instanceof Set),
       );
-      const runs = ref.problem
+      // The stubs run in the batch too, as its last variant.
+      const all = ref.problem
         ? mistakes.map((mistake) => ({ mistake, result: undefined }))
-        : await runBatch(
-          lesson,
-          mistakes,
-          ref,
-          work,
-          options,
+        : await runBatch(lesson, mistakes, ref, work, options, {
           selections,
-          typeof record === "object" ? record.seconds : undefined,
-        );
+          seconds: typeof record === "object" ? record.seconds : undefined,
+          stubs: true,
+        });
+      const runs = all.filter((run) => run.mistake.id !== STUBS_ID);
+      const stubRun = all.find((run) => run.mistake.id === STUBS_ID)?.result;
+      const stubs = stubRun
+        ? stubGroup(lesson, batchStubGrade(stubRun, ref, perTest, options, work))
+        : (await stubJob(catalog, lesson, reference)())[0];
       const failing = new Map<string, string[]>();
       const took = new Map<string, number>();
       // The variants a batch could not vouch for are graded one process each, side by side.
@@ -451,7 +500,7 @@ function mistakesJob(
           items: [{ name: failingTestsFile(lesson), ok: false, detail: problem }],
         });
       }
-      return groups;
+      return [...groups, stubs];
     });
 }
 
@@ -580,13 +629,15 @@ async function main(): Promise<number> {
     });
   }
   // Later lessons first: their known mistakes wait out more bounded waits (servers, timeouts).
+  // A lesson's stubs run in its known mistakes' batch; without known mistakes, on their own.
+  const withoutMistakes: Lesson[] = [];
   for (const lesson of [...lessons].reverse()) {
     const mistakes = await loadMistakes(lesson);
     if (mistakes.length) {
       jobs.push(
         mistakesJob(catalog, lesson, mistakes, reference(lesson), flags["update-snapshots"]),
       );
-    }
+    } else withoutMistakes.unshift(lesson);
   }
   if (!only.length) {
     jobs.push(
@@ -639,7 +690,7 @@ async function main(): Promise<number> {
       return { name: lesson.id, ok: !problems.length, detail: problems.join("\n") || undefined };
     })),
   }]);
-  jobs.push(...lessons.map((lesson) => stubJob(catalog, lesson, reference(lesson))));
+  jobs.push(...withoutMistakes.map((lesson) => stubJob(catalog, lesson, reference(lesson))));
 
   // Three jobs per core: part of a job's time is its subprocesses waiting (bounded waits of the
   // tests that catch a mistake). Measured on 2 cores: 4 jobs 59 s, 6 jobs 49 s, 8 jobs 46 s (no

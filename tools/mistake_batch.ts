@@ -30,6 +30,10 @@
  * another unnoticed (slow it down, say) cannot make the check pass wrongly:
  * every known mistake's failures are pinned (tools/failure_snapshot.ts).
  *
+ * The lesson's stubs can ride along as one more variant (`exercises/` as it
+ * is, every test): the check grades them from here, not in a process of
+ * their own.
+ *
  * @module
  */
 
@@ -180,6 +184,7 @@ export async function writeVariant(
   index: number,
   work: string,
   only?: ReadonlySet<string>,
+  from: "solutions" | "exercises" = "solutions",
 ): Promise<string[]> {
   const root = `${work}/v${index}`;
   const code = `${root}/${lesson.id}`;
@@ -202,11 +207,12 @@ export async function writeVariant(
     }
     return undefined;
   };
-  for (const name of await lessonFiles(solutionDir)) {
-    let source = await Deno.readTextFile(`${solutionDir}/${name}`);
+  const sourceDir = `${ROOT}${from}/${lesson.id}`;
+  for (const name of await lessonFiles(sourceDir)) {
+    let source = await Deno.readTextFile(`${sourceDir}/${name}`);
     if (name === mistake.file) source = applyEdits(source, mistake.edits, mistake.id);
-    const from = toFileUrl(`${solutionDir}/${name}`).href;
-    await Deno.writeTextFile(`${code}/${name}`, rewriteImports(source, from, intoCode(code)));
+    const url = toFileUrl(`${sourceDir}/${name}`).href;
+    await Deno.writeTextFile(`${code}/${name}`, rewriteImports(source, url, intoCode(code)));
   }
   const modules: string[] = [];
   for (const name of await lessonFiles(testDir)) {
@@ -239,24 +245,46 @@ function variantOf(test: TestResult): number | undefined {
 }
 
 /**
+ * The id of the lesson's stubs when {@linkcode runBatch} runs them as one
+ * more variant: the learner's unedited `exercises/` files, every test.
+ */
+export const STUBS_ID = "(stubs)";
+
+/** What else a batch is told: the tests each variant runs, their recorded times, the stubs. */
+export interface BatchPlan {
+  /** The tests each mistake runs, by id (the others take the reference's results). */
+  selections?: ReadonlyMap<string, ReadonlySet<string>>;
+  /** The seconds each mistake took in the last full run, by id: the shares are dealt by them. */
+  seconds?: ReadonlyMap<string, number>;
+  /** Also run the lesson's stubs, as a last variant whose mistake has the id {@linkcode STUBS_ID}. */
+  stubs?: boolean;
+}
+
+/**
  * Runs every mistake of `lesson` in one `deno test` process under `work`,
  * and splits the results per variant. A variant whose result is undefined
  * must be run on its own.
  *
  * @example
  * ```ts ignore
- * const runs = await runBatch(lesson, mistakes, reference, work, options);
+ * const runs = await runBatch(lesson, mistakes, reference, work, options, { stubs: true });
  * ```
  */
 export async function runBatch(
   lesson: Lesson,
-  mistakes: Mistake[],
+  given: Mistake[],
   reference: SuiteResult,
   work: string,
   options: BatchOptions,
-  selections: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
-  seconds: ReadonlyMap<string, number> = new Map(),
+  plan: BatchPlan = {},
 ): Promise<VariantRun[]> {
+  const selections = plan.selections ?? new Map<string, ReadonlySet<string>>();
+  const seconds = plan.seconds ?? new Map<string, number>();
+  // The stubs: one more variant, from exercises/, no edit, every test module, every test.
+  const stub: Mistake = { id: STUBS_ID, summary: "the stubs", file: "", edits: [], caughtBy: "" };
+  const mistakes = plan.stubs ? [...given, stub] : given;
+  const testModules = (await lessonFiles(`${ROOT}tests/${lesson.id}`))
+    .filter((name) => name.endsWith("_test.ts"));
   // A variant runs only the test modules that can reach the file its mistake edits; the others
   // run the reference's code, and their results are the reference's (tools/test_reach.ts).
   const reaching = new Map<string, Promise<Set<string>>>();
@@ -266,7 +294,9 @@ export async function runBatch(
     }
     return reaching.get(file)!;
   };
-  const reached = await Promise.all(mistakes.map((m) => reachOf(m.file)));
+  const reached = await Promise.all(
+    mistakes.map((m) => m === stub ? new Set(testModules) : reachOf(m.file)),
+  );
   // A selection naming a test the reference does not have (renamed, say) is stale: all tests run.
   const known = new Set(reference.tests.map((t) => t.name));
   const selected = mistakes.map((m) => {
@@ -275,18 +305,25 @@ export async function runBatch(
   });
   const paths = await Promise.all(
     mistakes.map(async (m, i) =>
-      (await writeVariant(lesson, m, i, work, selected[i]))
-        .filter((p) => reached[i].has(moduleName(p)))
+      (await writeVariant(
+        lesson,
+        m,
+        i,
+        work,
+        selected[i],
+        m === stub ? "exercises" : "solutions",
+      )).filter((p) => reached[i].has(moduleName(p)))
     ),
   );
   // The variants' folder stands where a submission would: the sandbox shows it read-only.
   const target: Target = { label: "mistakes", dir: work };
-  // Dealt out by the seconds each took in the last full run, when all are known.
-  const timed = mistakes.every((m) => seconds.has(m.id));
+  // Dealt out by the seconds each took in the last full run, when all are known (the stubs fail
+  // at once: one second).
+  const timed = given.every((m) => seconds.has(m.id));
   const shares = planShares(
     mistakes.length,
     PROCESSES,
-    timed ? mistakes.map((m) => seconds.get(m.id)!) : undefined,
+    timed ? mistakes.map((m) => m === stub ? 1 : seconds.get(m.id)!) : undefined,
   );
   const runs: VariantRun[] = mistakes.map((mistake) => ({ mistake }));
   // A share whose run cannot vouch for some variants (an uncaught error stopped the rest, say)

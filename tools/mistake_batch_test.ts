@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { findLesson, loadCatalog, ROOT } from "./catalog.ts";
 import { parseJUnit } from "./junit.ts";
-import { planShares, writeVariant } from "./mistake_batch.ts";
+import { planShares, STUBS_ID, writeVariant } from "./mistake_batch.ts";
 import { loadMistakes } from "./mistakes.ts";
 
 Deno.test("mistake batch: a variant given a selection registers only those tests, as its own module's", async () => {
@@ -40,4 +40,24 @@ Deno.test("planShares: without recorded times, in turn; never an empty share", (
   assertEquals(planShares(5, 2), [[0, 2, 4], [1, 3]]);
   assertEquals(planShares(1, 2, [3]), [[0]]);
   assertEquals(planShares(0, 2), []);
+});
+
+Deno.test("writeVariant: the stubs' variant copies exercises/, unedited, with every test module", async () => {
+  const lesson = findLesson(await loadCatalog(), "02");
+  const work = await Deno.makeTempDir({ prefix: "batch-test-" });
+  try {
+    const stub = { id: STUBS_ID, summary: "the stubs", file: "", edits: [], caughtBy: "" };
+    const modules = await writeVariant(lesson, stub, 0, work, undefined, "exercises");
+    const tests = [...Deno.readDirSync(`${ROOT}tests/${lesson.id}`)]
+      .filter((e) => e.name.endsWith("_test.ts")).map((e) => `${work}/v0/tests/${e.name}`).sort();
+    assertEquals(modules.sort(), tests);
+    for (const file of lesson.files) {
+      const copied = await Deno.readTextFile(`${work}/v0/${lesson.id}/${file}`);
+      const stubText = await Deno.readTextFile(`${ROOT}exercises/${lesson.id}/${file}`);
+      assert(copied.includes("not implemented"), `${file} is not the stub`);
+      assertEquals(copied.replace(/["'][^"']*["']/g, ""), stubText.replace(/["'][^"']*["']/g, ""));
+    }
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
 });
