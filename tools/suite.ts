@@ -114,6 +114,28 @@ function hasPrlimit(): boolean {
 /** How much of a suite's output is kept for diagnosis. */
 export const KEPT_OUTPUT = 64 * 1024;
 
+/**
+ * The text kept of a stream's first bytes: all of it when that was the
+ * whole stream, else up to its last line break, so that no path and no
+ * character is kept in part. (A file URL cut short reads as a file outside
+ * the ones a run may name, and the grader took it for cheating: a share of
+ * known mistakes whose output passed 64 KiB was run again one process per
+ * variant.)
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { keptOutput } from "./suite.ts";
+ * const bytes = new TextEncoder().encode("a\nat file:///work/ma");
+ * assertEquals(keptOutput(bytes, false), "a\n");
+ * assertEquals(keptOutput(bytes, true), "a\nat file:///work/ma");
+ * ```
+ */
+export function keptOutput(bytes: Uint8Array, whole: boolean): string {
+  const text = new TextDecoder().decode(bytes);
+  return whole ? text : text.slice(0, text.lastIndexOf("\n") + 1);
+}
+
 /** What one run of a suite produced. */
 export interface SuiteResult {
   /** The lesson ID. */
@@ -126,7 +148,7 @@ export interface SuiteResult {
   problem?: string;
   /** Wall time of the process in milliseconds. */
   ms: number;
-  /** The first {@linkcode KEPT_OUTPUT} bytes of what the process printed (stderr, then stdout). */
+  /** The first {@linkcode KEPT_OUTPUT} bytes of what the process printed (stderr, then stdout), whole lines ({@linkcode keptOutput}). */
   output?: string;
   /** How the process ended. */
   exit?: { code: number; signal: string | null };
@@ -340,15 +362,17 @@ async function runProcess(
     const collect = async (stream: ReadableStream<Uint8Array>) => {
       const kept: Uint8Array[] = [];
       let keptBytes = 0;
+      let seen = 0;
       for await (const chunk of stream) {
         total += chunk.length;
+        seen += chunk.length;
         if (keptBytes < KEPT_OUTPUT) {
           kept.push(chunk.subarray(0, KEPT_OUTPUT - keptBytes));
           keptBytes += kept.at(-1)!.length;
         }
         if (total > cap) stop("output");
       }
-      return new TextDecoder().decode(concat(kept));
+      return keptOutput(concat(kept), seen === keptBytes);
     };
     const [stdout, stderr, status] = await Promise.all([
       collect(child.stdout),

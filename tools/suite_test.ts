@@ -1,7 +1,16 @@
 import { assert, assertEquals } from "@std/assert";
 import { findLesson, loadCatalog, ROOT } from "./catalog.ts";
-import { checksTypes, explainCrash, planSharedRuns, runSuite, type SuiteResult } from "./suite.ts";
+import {
+  checksTypes,
+  explainCrash,
+  KEPT_OUTPUT,
+  keptOutput,
+  planSharedRuns,
+  runSuite,
+  type SuiteResult,
+} from "./suite.ts";
 import { untouchedStubs } from "./reset.ts";
+import { foreignFiles } from "./grader/grading.ts";
 import { EXERCISES, SOLUTIONS } from "./targets.ts";
 
 Deno.test("planSharedRuns: each lesson once, with lessons of the same hosts only, at most N processes per group", async () => {
@@ -105,4 +114,18 @@ Deno.test("checksTypes: a learner's untouched stubs skip the type check; anythin
   assertEquals(await checksTypes(stub, overlay, true), true);
   const edited = catalog.lessons.find((l) => !untouched.has(l.id));
   if (edited) assertEquals(await checksTypes(edited, EXERCISES, true), true);
+});
+
+Deno.test("keptOutput: a stream longer than what is kept ends at a whole line, never inside a path", () => {
+  const line = "    at fail (file:///course/tests/harness/failure.ts:96:5)\n";
+  const filler = "x".repeat(KEPT_OUTPUT - 30) + "\n";
+  // The runner keeps the first KEPT_OUTPUT bytes: here, 29 bytes into the line, inside its path.
+  const first = new TextEncoder().encode(filler + line.repeat(3)).subarray(0, KEPT_OUTPUT);
+  assertEquals(keptOutput(first, false), filler);
+  const result = { lesson: "x", target: "t", tests: [], ms: 0, output: keptOutput(first, false) };
+  assertEquals(foreignFiles(result, ["/course/tests/"]), []);
+  // Kept as cut, the path is a file outside the allowed ones: what the grader calls cheating.
+  const cut = { ...result, output: new TextDecoder().decode(first) };
+  assertEquals(foreignFiles(cut, ["/course/tests/"]), ["/course/t"]);
+  assertEquals(keptOutput(new TextEncoder().encode("no newline"), true), "no newline");
 });
