@@ -400,6 +400,7 @@ async function recordRun(
   reference: SuiteResult,
   failing: Map<string, string[]>,
   ms: Map<string, number>,
+  alone: string[],
   mistakes: number,
 ): Promise<string | undefined> {
   const skipped = reference.tests.filter((t) => t.skipped);
@@ -408,7 +409,7 @@ async function recordRun(
       "so a record would leave them out; record on Linux, where deno task test sets the open-file limit";
   }
   if (failing.size !== mistakes) return "not recorded: some variants did not run (see above)";
-  await recordFailures(lesson, failing, ms);
+  await recordFailures(lesson, failing, ms, alone);
 }
 
 /**
@@ -450,16 +451,20 @@ function mistakesJob(
       const selections = new Map(
         [...selected].filter((e): e is [string, Set<string>] => e[1] instanceof Set),
       );
-      // The stubs run in the batch too, as its last variant.
+      // The stubs run in the batch too, as its last variant. The mistakes that ran on their own in
+      // the last full run (something one of their tests left running reached a later test) do so at
+      // once: in a batch they cost a run of the rest of their share again.
+      const alone = typeof record === "object" ? record.alone : new Set<string>();
       const all = ref.problem
         ? mistakes.map((mistake) => ({ mistake, result: undefined }))
-        : await runBatch(lesson, mistakes, ref, work, options, {
+        : await runBatch(lesson, mistakes.filter((m) => !alone.has(m.id)), ref, work, options, {
           selections,
           seconds: typeof record === "object" ? record.seconds : undefined,
           stubs: true,
         });
-      const runs = all.filter((run) => run.mistake.id !== STUBS_ID);
-      const stubRun = all.find((run) => run.mistake.id === STUBS_ID)?.result;
+      const batched = new Map(all.map((run) => [run.mistake.id, run.result]));
+      const runs = mistakes.map((mistake) => ({ mistake, result: batched.get(mistake.id) }));
+      const stubRun = batched.get(STUBS_ID);
       const stubs = stubRun
         ? stubGroup(lesson, batchStubGrade(stubRun, ref, perTest, options, work))
         : (await stubJob(catalog, lesson, reference)())[0];
@@ -491,7 +496,14 @@ function mistakesJob(
         }
       }));
       const recording = update
-        ? await recordRun(lesson, ref, failing, took, mistakes.length)
+        ? await recordRun(
+          lesson,
+          ref,
+          failing,
+          took,
+          runs.filter((run) => !run.result).map((run) => run.mistake.id),
+          mistakes.length,
+        )
         : undefined;
       const problem = recording ?? (typeof record === "string" ? record : undefined);
       if (problem) {

@@ -14,7 +14,9 @@
  * reason a skipped test adds to its name, and a record is written only by a
  * run that skipped nothing. It also keeps how long each variant's tests took
  * in that run, in whole seconds (mostly the bounded waits of the tests that
- * catch it): the check deals the variants out to its processes by them.
+ * catch it): the check deals the variants out to its processes by them; and
+ * which ran on their own, because something one of their tests left running
+ * reached a later test: the check runs those on their own from the start.
  *
  * @module
  */
@@ -31,6 +33,12 @@ export interface FailingTests {
   failing: Map<string, string[]>;
   /** How long each mistake's tests took in that run, in whole seconds, by mistake id. */
   seconds: Map<string, number>;
+  /**
+   * The mistakes that ran on their own in that run: something one of their
+   * tests left running reached a later test. The check runs them on their
+   * own at once, instead of in a batch that then runs its rest again.
+   */
+  alone: Set<string>;
 }
 
 /** The file a lesson's record is kept in. */
@@ -104,7 +112,9 @@ export async function recordedFailures(lesson: Lesson): Promise<FailingTests | s
     const data = JSON.parse(text);
     const failing = Object.entries(data.failing ?? {});
     const seconds = Object.entries(data.seconds ?? {});
+    const alone = data.alone ?? [];
     if (
+      !Array.isArray(alone) || !alone.every((id) => typeof id === "string") ||
       typeof data.fingerprint !== "string" ||
       !failing.every(([, names]) =>
         Array.isArray(names) && names.every((n) => typeof n === "string")
@@ -115,6 +125,7 @@ export async function recordedFailures(lesson: Lesson): Promise<FailingTests | s
       fingerprint: data.fingerprint,
       failing: new Map(failing as [string, string[]][]),
       seconds: new Map(seconds as [string, number][]),
+      alone: new Set(alone as string[]),
     };
   } catch {
     return `${failingTestsFile(lesson)} is not a record of failing tests`;
@@ -139,12 +150,14 @@ export async function recordFailures(
   lesson: Lesson,
   failing: Map<string, string[]>,
   ms: Map<string, number> = new Map(),
+  alone: string[] = [],
 ): Promise<void> {
   const byId = <T>(map: Map<string, T>) => [...map].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
   const record = {
     fingerprint: await failingFingerprint(lesson),
     failing: Object.fromEntries(byId(failing).map(([id, names]) => [id, names.map(plainTestName)])),
     seconds: Object.fromEntries(byId(ms).map(([id, n]) => [id, Math.round(n / 1000)])),
+    alone: [...alone].sort(),
   };
   await Deno.writeTextFile(
     `${ROOT}${failingTestsFile(lesson)}`,
