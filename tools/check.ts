@@ -44,11 +44,17 @@ import { currentStubIds, STUBS_FILE } from "./reset.ts";
 import { checkMarkers } from "./facts.ts";
 import { isNotImplementedMessage } from "./report.ts";
 import { checkStructure } from "./structure.ts";
-import { importingAll, relativize, runSuite, type SuiteResult, withFdLimit } from "./suite.ts";
+import {
+  importingAll,
+  relativize,
+  runSuite,
+  type SuiteResult,
+  testModules,
+  withFdLimit,
+} from "./suite.ts";
 import { EXERCISES, SOLUTIONS } from "./targets.ts";
 import { runMain, UsageError } from "./usage_error.ts";
 import { withScratch } from "./scratch.ts";
-import { filesUnder } from "./result_cache.ts";
 
 /** One counted outcome. */
 interface Item {
@@ -113,17 +119,6 @@ const TOOLING_PERMISSIONS = [
   "--allow-net=127.0.0.1,127.255.255.255",
 ];
 
-/** The test modules `paths` (relative to the course, or absolute) name: files, and folders' `*_test.ts` files. */
-async function testModules(paths: string[]): Promise<string[]> {
-  const lists = await Promise.all(paths.map(async (path) => {
-    const full = (path.startsWith("/") ? path : `${ROOT}${path}`).replace(/\/$/, "");
-    return path.endsWith("/")
-      ? (await filesUnder(full)).filter((f) => f.endsWith("_test.ts"))
-      : [full];
-  }));
-  return lists.flat();
-}
-
 /**
  * Runs a `deno test` of the tooling; one item per test, read from its JUnit
  * report. Several modules run in one isolate, through a module that imports
@@ -134,7 +129,7 @@ async function testModules(paths: string[]): Promise<string[]> {
 function testJob(title: string, paths: string[], options: TestJobOptions = {}): Job {
   return () =>
     withScratch("tooling", async (work) => {
-      const modules = await testModules(paths);
+      const modules = await testModules(paths.map((p) => p.startsWith("/") ? p : `${ROOT}${p}`));
       const entry = `${work}/all_test.ts`;
       await Deno.writeTextFile(entry, importingAll(modules));
       // Under the suites' low limit on open files, so the harness's EMFILE tests run too.
@@ -213,14 +208,9 @@ function neverRan(message: string): boolean {
 }
 
 /** What a graded run of the stubs gave: the grader's, or a batch's graded the grader's way. */
-interface StubGrade {
-  tests: { name: string; status: "pass" | "fail" | "skip"; message: string }[];
-  points: number;
-  maxPoints: number;
-  violations: string[];
-  problem?: string;
+type StubGrade = Pick<VariantGrade, "tests" | "points" | "maxPoints" | "violations" | "problem"> & {
   sandbox: string;
-}
+};
 
 /**
  * The stubs' items: every test fails, most with "not implemented", and the
@@ -258,30 +248,6 @@ function stubJob(catalog: Catalog, lesson: Lesson, reference: () => Promise<Suit
   return async () => {
     await reference(); // the grader's reference run, then cached
     return [stubGroup(lesson, await gradeLesson(catalog, lesson, EXERCISES, DEFAULT_LIMITS, []))];
-  };
-}
-
-/** The stubs' run in a batch, graded as the grader grades them. */
-function batchStubGrade(
-  result: SuiteResult,
-  reference: SuiteResult,
-  perTest: number,
-  options: BatchOptions,
-  work: string,
-): StubGrade {
-  const graded = gradeVariant(result, reference, perTest, options, work);
-  const byName = new Map(result.tests.map((t) => [t.name, t]));
-  return {
-    tests: reference.tests.map((ref) => {
-      const got = byName.get(ref.name);
-      const status = ref.skipped || got?.skipped ? "skip" : got?.passed ? "pass" : "fail";
-      return { name: ref.name, status, message: got?.message ?? "never ran" };
-    }),
-    points: graded.points,
-    maxPoints: graded.maxPoints,
-    violations: graded.violations,
-    problem: graded.problem,
-    sandbox: options.sandbox.kind,
   };
 }
 
@@ -365,6 +331,7 @@ async function gradeAlone(
     const target = await variantTarget(lesson, mistake, work);
     const graded = await gradeLesson(catalog, lesson, target, MISTAKE_LIMITS, []);
     return {
+      tests: graded.tests,
       failed: graded.tests.filter((t) => t.status === "fail"),
       points: graded.points,
       maxPoints: graded.maxPoints,
@@ -468,7 +435,10 @@ function mistakesJob(
       const runs = mistakes.map((mistake) => ({ mistake, result: batched.get(mistake.id) }));
       const stubRun = batched.get(STUBS_ID);
       const stubs = stubRun
-        ? stubGroup(lesson, batchStubGrade(stubRun, ref, perTest, options, work))
+        ? stubGroup(lesson, {
+          ...gradeVariant(stubRun, ref, perTest, options, work),
+          sandbox: options.sandbox.kind,
+        })
         : (await stubJob(catalog, lesson, reference)())[0];
       const failing = new Map<string, string[]>();
       const took = new Map<string, number>();

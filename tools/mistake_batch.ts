@@ -431,6 +431,8 @@ function violationsIn(result: SuiteResult, options: BatchOptions, work: string):
 
 /** One variant's grade, as the grader would give it. */
 export interface VariantGrade {
+  /** Every test of the reference, in its order, as the grader counts it. */
+  tests: { name: string; status: "pass" | "fail" | "skip"; message: string }[];
   /** Failed tests with their messages, in the reference's order. */
   failed: { name: string; message: string }[];
   /** Points earned (0 with a violation). */
@@ -469,17 +471,23 @@ export function gradeVariant(
   if ([...byName.values()].some((list) => list.length > 1)) {
     violations.push("registered a test twice");
   }
-  const failed: VariantGrade["failed"] = [];
-  let points = 0;
-  let maxPoints = 0;
-  for (const ref of reference.tests) {
+  const tests: VariantGrade["tests"] = reference.tests.map((ref) => {
     const got = byName.get(ref.name)?.[0];
-    if (ref.skipped || got?.skipped) continue;
-    maxPoints += perTest;
-    if (got?.passed) points += perTest;
-    else failed.push({ name: ref.name, message: got?.message ?? result.problem ?? "never ran" });
-  }
+    if (ref.skipped || got?.skipped) return { name: ref.name, status: "skip", message: "" };
+    if (got?.passed) return { name: ref.name, status: "pass", message: "" };
+    return {
+      name: ref.name,
+      status: "fail",
+      message: got?.message ?? result.problem ?? "never ran",
+    };
+  });
+  const counted = tests.filter((t) => t.status !== "skip");
+  const points = counted.filter((t) => t.status === "pass").length * perTest;
+  const maxPoints = counted.length * perTest;
+  const failed = tests.filter((t) => t.status === "fail")
+    .map(({ name, message }) => ({ name, message }));
   return {
+    tests,
     failed,
     points: violations.length ? 0 : points,
     maxPoints,

@@ -237,8 +237,15 @@ const TEST_MODULE = /(^|[._])test\.(ts|tsx|mts|js|jsx|mjs)$/;
 /**
  * The test modules `deno test` would run for `paths` (folders searched, not
  * their hidden or `node_modules` folders; files kept), in its order.
+ *
+ * @example
+ * ```ts ignore
+ * import { ROOT } from "./catalog.ts";
+ * import { testModules } from "./suite.ts";
+ * await testModules([`${ROOT}tests/lesson-03/`]); // [".../tests/lesson-03/udp_local_test.ts", …]
+ * ```
  */
-async function testModules(paths: string[]): Promise<string[]> {
+export async function testModules(paths: string[]): Promise<string[]> {
   const found: string[] = [];
   const visit = async (path: string): Promise<void> => {
     const info = await Deno.stat(path).catch(() => undefined);
