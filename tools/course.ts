@@ -14,9 +14,8 @@ import { bold, dim, green, yellow } from "@std/fmt/colors";
 import { type Catalog, type Lesson, loadCatalog } from "./catalog.ts";
 import { CORES, mapPool } from "./pool.ts";
 import { isStubFailure } from "./report.ts";
-import { untouchedStubs } from "./reset.ts";
 import { cachedResult, contentKey, storeResults } from "./result_cache.ts";
-import { runSuite, runSuites, type SuiteResult, typeCheckLessons } from "./suite.ts";
+import { checksTypes, runSuite, runSuites, type SuiteResult, typeCheckLessons } from "./suite.ts";
 import { EXERCISES, targetFromFlags } from "./targets.ts";
 import { runMain, UsageError } from "./usage_error.ts";
 
@@ -111,8 +110,8 @@ async function main(): Promise<number> {
   // Untouched stubs skip it: the check type-checks the committed stubs with their tests, and a
   // newcomer's first dashboard would otherwise spend 6 s of CPU on it.
   const toCheck = catalog.lessons.filter((_, i) => !cached[i]);
-  const untouched = target === EXERCISES ? await untouchedStubs(toCheck) : new Set<string>();
-  const withErrors = await typeCheckLessons(toCheck.filter((l) => !untouched.has(l.id)), target);
+  const needed = await Promise.all(toCheck.map((lesson) => checksTypes(lesson, target)));
+  const withErrors = await typeCheckLessons(toCheck.filter((_, i) => needed[i]), target);
   // Lessons with type errors run alone, type-checked, to report them; the rest share processes.
   const shared = await runSuites(
     toCheck.filter((l) => !withErrors.has(l.id)),

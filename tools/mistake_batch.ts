@@ -44,7 +44,7 @@ import { gradedFlags, launchIn, type Sandbox } from "./grader/sandbox.ts";
 import type { Target } from "./import_map.ts";
 import { crossedInto, type TestResult } from "./junit.ts";
 import { applyEdits, type Mistake } from "./mistakes.ts";
-import { importingAll, runSuite, type SuiteResult } from "./suite.ts";
+import { importingAll, runSuite, type SuiteResult, testModules } from "./suite.ts";
 import { testsReaching } from "./test_reach.ts";
 
 /** What one variant's tests did in the shared process. */
@@ -283,8 +283,9 @@ export async function runBatch(
   // The stubs: one more variant, from exercises/, no edit, every test module, every test.
   const stub: Mistake = { id: STUBS_ID, summary: "the stubs", file: "", edits: [], caughtBy: "" };
   const mistakes = plan.stubs ? [...given, stub] : given;
-  const testModules = (await lessonFiles(`${ROOT}tests/${lesson.id}`))
-    .filter((name) => name.endsWith("_test.ts"));
+  const everyModule = new Set(
+    (await testModules([`${ROOT}tests/${lesson.id}/`])).map(moduleName),
+  );
   // A variant runs only the test modules that can reach the file its mistake edits; the others
   // run the reference's code, and their results are the reference's (tools/test_reach.ts).
   const reaching = new Map<string, Promise<Set<string>>>();
@@ -295,7 +296,7 @@ export async function runBatch(
     return reaching.get(file)!;
   };
   const reached = await Promise.all(
-    mistakes.map((m) => m === stub ? new Set(testModules) : reachOf(m.file)),
+    mistakes.map((m) => m === stub ? everyModule : reachOf(m.file)),
   );
   // A selection naming a test the reference does not have (renamed, say) is stale: all tests run.
   const known = new Set(reference.tests.map((t) => t.name));

@@ -164,23 +164,17 @@ function missingResult(lesson: Lesson, target: Target, problem: string): SuiteRe
 }
 
 /**
- * Whether a run that asks for a type check (`requested`) type-checks: not
- * when the target is the learner's own folder and the lesson's files there
- * are all still the committed stubs, which the check type-checks with their
- * tests.
+ * Whether a type check of `lesson` against `target` is needed: not when the
+ * target is the learner's own folder and the lesson's files there are all
+ * still the committed stubs, which the check type-checks with their tests.
  *
  * @example
  * ```ts ignore
  * import { checksTypes } from "./suite.ts";
- * await checksTypes(lesson, EXERCISES, true); // false on a fresh clone
+ * await checksTypes(lesson, EXERCISES); // false on a fresh clone
  * ```
  */
-export async function checksTypes(
-  lesson: Lesson,
-  target: Target,
-  requested: boolean,
-): Promise<boolean> {
-  if (!requested) return false;
+export async function checksTypes(lesson: Lesson, target: Target): Promise<boolean> {
   if (target.dir !== EXERCISES.dir || target.overlay) return true;
   return !(await untouchedStubs([lesson])).has(lesson.id);
 }
@@ -204,7 +198,7 @@ export async function runSuite(
 ): Promise<SuiteResult> {
   const absent = options.paths ? undefined : await missingFile(lesson, target);
   if (absent) return missingResult(lesson, target, absent);
-  if (options.typeCheck && !await checksTypes(lesson, target, true)) {
+  if (options.typeCheck && !await checksTypes(lesson, target)) {
     options = { ...options, typeCheck: false };
   }
   const paths = options.paths ?? [`${ROOT}tests/${lesson.id}/`];

@@ -95,7 +95,7 @@ Deno.test("runSuite: one isolate for a lesson's modules gives what an isolate ea
   }
 });
 
-Deno.test("checksTypes: a learner's untouched stubs skip the type check; anything else asked for gets it", async () => {
+Deno.test("checksTypes: a a learner's untouched stubs need no type check; anything else does", async () => {
   const catalog = await loadCatalog();
   const untouched = await untouchedStubs(catalog.lessons);
   const stub = catalog.lessons.find((l) => untouched.has(l.id));
@@ -104,16 +104,15 @@ Deno.test("checksTypes: a learner's untouched stubs skip the type check; anythin
       "no lesson's exercises are the committed stubs here (deno task reset restores them)",
     );
   }
-  assertEquals(await checksTypes(stub, EXERCISES, true), false);
-  assertEquals(await checksTypes(stub, EXERCISES, false), false);
-  assertEquals(await checksTypes(stub, SOLUTIONS, true), true);
+  assertEquals(await checksTypes(stub, EXERCISES), false);
+  assertEquals(await checksTypes(stub, SOLUTIONS), true);
   const overlay = {
     ...EXERCISES,
     overlay: { dir: "/tmp/x", files: [`${stub.id}/${stub.files[0]}`] },
   };
-  assertEquals(await checksTypes(stub, overlay, true), true);
+  assertEquals(await checksTypes(stub, overlay), true);
   const edited = catalog.lessons.find((l) => !untouched.has(l.id));
-  if (edited) assertEquals(await checksTypes(edited, EXERCISES, true), true);
+  if (edited) assertEquals(await checksTypes(edited, EXERCISES), true);
 });
 
 Deno.test("keptOutput: a stream longer than what is kept ends at a whole line, never inside a path", () => {
