@@ -10,11 +10,13 @@
  * - {@linkcode openIdle}: many connections that stay open and say nothing.
  *
  * Deno's own API cannot send a reset; Node compatibility's
- * `socket.resetAndDestroy()` (SO_LINGER 0, then close) can. The reset before
- * accept is deterministic, with no sleep: the server's accept loop runs on
- * the test's thread, so the harness blocks that thread (`Atomics.wait`) while
- * a worker (another thread) connects and resets; the kernel completes the handshake without
- * the server, and the server's `accept()` only runs once the reset is done.
+ * `socket.resetAndDestroy()` (SO_LINGER 0, then close) can; a worker (another
+ * thread) makes every reset, so Node's `net` is never loaded on the test's
+ * thread. The reset before accept is deterministic, with no sleep: the
+ * server's accept loop runs on the test's thread, so the harness blocks that
+ * thread (`Atomics.wait`) while the worker connects and resets; the kernel
+ * completes the handshake without the server, and the server's `accept()`
+ * only runs once the reset is done.
  *
  * @module
  */
@@ -22,6 +24,7 @@
 import { type Awaiting, within } from "./deadline.ts";
 import { isNotImplemented } from "./expect.ts";
 import { fail, type Section } from "./failure.ts";
+import { hookMethod } from "./method_hook.ts";
 import { hostPort, wire } from "./wire.ts";
 
 /**
@@ -42,14 +45,50 @@ const RESET = 1;
 const FAILED = 2;
 
 /**
- * The worker behind {@linkcode resetBeforeAccept}, as module source: told a
- * port and a shared flag, it connects to 127.0.0.1:port, aborts the
- * connection with a reset (SO_LINGER 0, then close: an RST, not a FIN), and
- * raises the flag once its socket is closed. It runs from a `blob:` URL, so
- * starting it reads no file (tests run without `--allow-read`).
+ * The worker that makes every reset, as module source. It runs from a `blob:`
+ * URL, so starting it reads no file (tests run without `--allow-read`). It
+ * takes two kinds of message:
+ *
+ * - `{ port, flag }`: connect to 127.0.0.1:port, abort the connection with a
+ *   reset (SO_LINGER 0, then close: an RST, not a FIN), and raise the shared
+ *   flag once the socket is closed ({@linkcode resetBeforeAccept});
+ * - `{ id, connect: { host, port } }`, then `{ id, send }` (bytes to write
+ *   before the reset) or `{ id, drop: true }`: one client of
+ *   {@linkcode resetMidRequest}, which answers `{ id, from }` once connected,
+ *   `{ id, written: true }`, `{ id, reset: true }` once its socket is closed,
+ *   or `{ id, error }`.
  */
 const WORKER_SOURCE = `import net from "node:net";
+const sockets = new Map();
+const onRequest = ({ id, connect, send, drop }) => {
+  if (connect) {
+    const socket = net.connect(connect);
+    sockets.set(id, socket);
+    socket.once("error", (error) => {
+      sockets.delete(id);
+      postMessage({ id, error: String(error?.message ?? error) });
+    });
+    socket.once("connect", () => postMessage({ id, from: socket.localAddress + ":" + socket.localPort }));
+    return;
+  }
+  const socket = sockets.get(id);
+  if (!socket) return;
+  if (drop) {
+    sockets.delete(id);
+    socket.destroy();
+    return;
+  }
+  socket.write(send, () => {
+    postMessage({ id, written: true });
+    socket.once("close", () => {
+      sockets.delete(id);
+      postMessage({ id, reset: true });
+    });
+    socket.resetAndDestroy();
+  });
+};
 addEventListener("message", (event) => {
+  if (event.data.id !== undefined) return onRequest(event.data);
   const { port, flag } = event.data;
   const cell = new Int32Array(flag);
   const finish = (value) => {
@@ -65,12 +104,23 @@ addEventListener("message", (event) => {
 });
 `;
 
+/** What the worker answers a {@linkcode resetMidRequest} client with. */
+interface WorkerReply {
+  id: number;
+  from?: string;
+  written?: true;
+  reset?: true;
+  error?: string;
+}
+
 /**
  * The worker that makes the resets, started when this module is loaded and
  * shared by every test that loads it: started inside a test, it would count
  * as that test's leaked operation; one per test cost about 0.15 s of CPU time
- * (a thread, an isolate and node:net) each time. It is never terminated, and
- * does not keep the test process alive.
+ * (a thread, an isolate and node:net) each time. Node compatibility's `net`
+ * is loaded there, on the worker's thread, and not in the test's isolate
+ * (about 40 ms of the suite's time on the test's thread, measured). It is
+ * never terminated, and does not keep the test process alive.
  */
 const resetter = (() => {
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
@@ -80,6 +130,59 @@ const resetter = (() => {
     URL.revokeObjectURL(url);
   }
 })();
+
+/**
+ * The connections that `accept()` has handed to a server in this isolate
+ * (from any listener, `for await` loops included), as `host:port` of the
+ * client's end, each with when it was accepted: the proof
+ * {@linkcode resetMidRequest} waits for before it resets. The hook on the
+ * listeners' shared `accept()` is made when this module loads, before any
+ * server starts, so that an `accept()` a server already has pending is seen
+ * too; it is never removed (hooks made later wrap it, and restore it).
+ */
+const acceptedAt = new Map<string, number>();
+/** Wakes the {@linkcode resetMidRequest} calls waiting for an accept. */
+const acceptWaiters = new Set<() => void>();
+{
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  probe.close();
+  const note = (conn: Deno.Conn) => {
+    if (conn.remoteAddr.transport !== "tcp") return;
+    const from = hostPort(conn.remoteAddr);
+    acceptedAt.delete(from); // keeps the map in order of acceptance
+    acceptedAt.set(from, performance.now());
+    if (acceptedAt.size > 4096) acceptedAt.delete(acceptedAt.keys().next().value!);
+    for (const wake of acceptWaiters) wake();
+  };
+  hookMethod<(this: Deno.Listener) => Promise<Deno.Conn>>(probe, "accept", (real) =>
+    function () {
+      // The server gets the very promise accept() made: the hook costs it no turn.
+      const accepting = real.call(this);
+      accepting.then(note, () => {});
+      return accepting;
+    });
+}
+
+/** Resolves once a listener in this isolate has accepted `from` (a `host:port`) after `since`. */
+async function acceptOf(from: string, since: number): Promise<void> {
+  while ((acceptedAt.get(from) ?? -1) < since) {
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        acceptWaiters.delete(wake);
+        resolve();
+      };
+      acceptWaiters.add(wake);
+    });
+  }
+}
+
+/** The {@linkcode resetMidRequest} clients waiting for the worker's replies, by id. */
+const waiting = new Map<number, (reply: WorkerReply) => void>();
+let nextId = 0;
+resetter.addEventListener("message", (event) => {
+  const reply = (event as MessageEvent<WorkerReply>).data;
+  waiting.get(reply.id)?.(reply);
+});
 
 /**
  * Connects to `server` from another thread and resets the connection before
@@ -223,11 +326,12 @@ export function stillServing(
 /**
  * Connects to `server`, writes `request` (part of a request, say), then
  * resets the connection instead of closing it; resolves once the socket is
- * closed. Every step is bounded by `wait`. Where the test needs the server to
- * meet the reset on an accepted connection (a reset that comes before
- * `accept()` makes the accept fail instead, as lesson 11 explains), pass
- * `accepted`: it gets the client's `host:port` and resolves once the server
- * has shown it accepted it (a log line naming it), before anything is sent.
+ * closed. Every step is bounded by `wait`. The server meets the reset on an
+ * accepted connection (a reset that comes before `accept()` makes the accept
+ * fail instead, as lesson 11 explains): nothing is sent before a listener in
+ * this isolate has accepted the connection, or, if `accepted` is given,
+ * before the promise it returns resolves (it gets the client's `host:port`:
+ * wait there for the server to show it accepted it, a log line naming it).
  *
  * @example
  * ```ts
@@ -248,32 +352,45 @@ export async function resetMidRequest(
   wait: Awaiting,
   accepted?: (client: string) => Promise<unknown>,
 ): Promise<void> {
-  // Loaded on first use, not with this module: Node compatibility's `net` costs a suite about
-  // 25 ms to load, and most suites load this module for resetBeforeAccept alone, whose worker
-  // loads its own.
-  const { default: net } = await import("node:net");
-  const socket = net.connect({ host: server.hostname, port: server.port });
+  const id = nextId++;
+  const replies: WorkerReply[] = [];
+  let wake = () => {};
+  waiting.set(id, (reply) => {
+    replies.push(reply);
+    wake();
+  });
+  /** The worker's next reply with `key`; its error, if it reports one, rejects. */
+  const next = async (key: "from" | "written" | "reset"): Promise<WorkerReply> => {
+    while (true) {
+      const reply = replies.shift();
+      if (reply?.error !== undefined) throw new Error(reply.error);
+      if (reply?.[key] !== undefined) return reply;
+      if (!reply) await new Promise<void>((resolve) => wake = resolve);
+    }
+  };
+  let done = false;
   try {
-    const failed = new Promise<never>((_, reject) => socket.once("error", reject));
-    failed.catch(() => {});
-    await within(
-      Promise.race([new Promise<void>((resolve) => socket.once("connect", resolve)), failed]),
-      wait,
-    );
-    const from = `${socket.localAddress}:${socket.localPort}`;
-    await accepted?.(from);
+    const since = performance.now();
+    resetter.postMessage({ id, connect: { host: server.hostname, port: server.port } });
+    const { from } = await within(next("from"), wait);
+    // On another thread the reset could beat the server's accept(), which would then fail
+    // instead (a reset before accept): wait for proof that the connection was accepted.
+    await (accepted
+      ? accepted(from!)
+      : within(acceptOf(from!, since), { ...wait, awaiting: `the server to accept ${from}` }));
     const bytes = typeof request === "string" ? new TextEncoder().encode(request) : request;
-    await within(
-      Promise.race([new Promise<void>((resolve) => socket.write(bytes, () => resolve())), failed]),
-      wait,
-    );
-    wire.record({ transport: "tcp", from, to: hostPort(server), data: bytes });
-    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-    socket.resetAndDestroy();
-    await within(closed, wait);
-    wire.record({ transport: "tcp", from, to: hostPort(server), data: "reset (RST)" });
+    resetter.postMessage({ id, send: bytes });
+    // The worker needs nothing from the server to send and reset: these waits do not watch it, so
+    // a server that fails at the reset is reported by the test's next wait, the same on every run.
+    const unwatched = { ...wait, watch: undefined };
+    await within(next("written"), unwatched);
+    wire.record({ transport: "tcp", from: from!, to: hostPort(server), data: bytes });
+    await within(next("reset"), unwatched);
+    done = true;
+    wire.record({ transport: "tcp", from: from!, to: hostPort(server), data: "reset (RST)" });
   } finally {
-    if (!socket.destroyed) socket.destroy();
+    waiting.delete(id);
+    if (!done) resetter.postMessage({ id, drop: true });
   }
 }
 

@@ -33,10 +33,11 @@ export const mistakes: Mistake[] = [
     caughtSometimesBy: {
       tests: [
         "server: a client that resets mid-stream ends only its own connection",
-        "server: capitalizes 8 MB for a client that reads while it writes",
+        "server: capitalizes 1 MB for a client that reads while it writes",
       ],
       why: "there a write is still pending when the connection ends (and is rejected) only if " +
-        "the reader fell behind; the late reader's test sees the writes overlap on every run",
+        "the reader fell behind; the test that cuts the server's writes sees them overlap on " +
+        "every run",
     },
   },
   {
