@@ -34,6 +34,7 @@ import {
   type BatchOptions,
   gradeVariant,
   runBatch,
+  SOLUTIONS_ID,
   STUBS_ID,
   type VariantGrade,
 } from "./mistake_batch.ts";
@@ -73,7 +74,7 @@ interface Group {
 
 /** What kind of work a group's job was, for the time summary. */
 function kindOf(title: string): string {
-  if (/ solutions pass/.test(title)) return "solutions";
+  if (/ solutions (pass|get full marks)/.test(title)) return "solutions";
   if (/ stubs fail/.test(title)) return "stubs";
   if (/ rejects /.test(title)) return "known mistakes";
   if (/ tests\b/.test(title)) return "tooling tests";
@@ -207,16 +208,21 @@ function neverRan(message: string): boolean {
   return /^(Cancelled|never ran)$/.test(message.trim());
 }
 
-/** What a graded run of the stubs gave: the grader's, or a batch's graded the grader's way. */
-type StubGrade = Pick<VariantGrade, "tests" | "points" | "maxPoints" | "violations" | "problem"> & {
-  sandbox: string;
-};
+/**
+ * What a graded run of the stubs or the solutions gave: the grader's, or a
+ * batch's graded the grader's way.
+ */
+type WholeGrade =
+  & Pick<VariantGrade, "tests" | "points" | "maxPoints" | "violations" | "problem">
+  & {
+    sandbox: string;
+  };
 
 /**
  * The stubs' items: every test fails, most with "not implemented", and the
  * grade is zero without the stubs being taken for cheating.
  */
-function stubGroup(lesson: Lesson, graded: StubGrade): Group {
+function stubGroup(lesson: Lesson, graded: WholeGrade): Group {
   const items: Item[] = graded.tests.filter((t) => t.status !== "skip").map((t) => ({
     name: `stub fails: ${t.name}`,
     ok: t.status === "fail" && !neverRan(t.message),
@@ -262,12 +268,32 @@ export const FOREIGN_ENV = {
   LC_ALL: "tr_TR.UTF-8",
 };
 
+/** What a grade of the solutions says: full marks, no violation, or what fell short. */
+function solutionGradeItem(graded: WholeGrade): Item {
+  const full = graded.points === graded.maxPoints && !graded.violations.length;
+  return {
+    name: `solution graded ${graded.points}/${graded.maxPoints} (${graded.sandbox})`,
+    ok: full && !graded.problem && graded.maxPoints > 0,
+    detail: full ? graded.problem : [
+      ...graded.violations,
+      ...graded.tests.filter((t) => t.status === "fail").map((t) => `${t.name}: ${t.message}`),
+    ].join("\n"),
+  };
+}
+
 /**
  * The solutions, twice: as a learner runs them (under a foreign time zone and
  * locale; the result is then the grader's cached reference run), and graded
- * by the grader itself, which must give full marks without a violation.
+ * the grader's way, which must give full marks without a violation: here,
+ * by the grader itself, when `graded`; otherwise in the lesson's known
+ * mistakes' batch, as one more variant (the same sandbox and preload).
  */
-function solutionJob(catalog: Catalog, lesson: Lesson, run: () => Promise<SuiteResult>): Job {
+function solutionJob(
+  catalog: Catalog,
+  lesson: Lesson,
+  run: () => Promise<SuiteResult>,
+  graded: boolean,
+): Job {
   return async () => {
     const result = await run();
     const items: Item[] = result.tests.filter((t) => !t.skipped).map((t) => ({
@@ -278,20 +304,15 @@ function solutionJob(catalog: Catalog, lesson: Lesson, run: () => Promise<SuiteR
     if (result.problem) {
       items.push({ name: "solution suite runs", ok: false, detail: result.problem });
     }
-    const graded = await gradeLesson(catalog, lesson, SOLUTIONS, DEFAULT_LIMITS, []);
-    const full = graded.points === graded.maxPoints && !graded.violations.length;
-    items.push({
-      name: `solution graded ${graded.points}/${graded.maxPoints} (${graded.sandbox})`,
-      ok: full && !graded.problem && graded.maxPoints > 0,
-      detail: full ? graded.problem : [
-        ...graded.violations,
-        ...graded.tests.filter((t) => t.status === "fail").map((t) => `${t.name}: ${t.message}`),
-      ].join("\n"),
-    });
+    if (graded) {
+      items.push(
+        solutionGradeItem(await gradeLesson(catalog, lesson, SOLUTIONS, DEFAULT_LIMITS, [])),
+      );
+    }
     return [{
       title: `${lesson.id} solutions pass, TZ=${FOREIGN_ENV.TZ} ${FOREIGN_ENV.LANG} (${
         (result.ms / 1000).toFixed(1)
-      } s), and get full marks`,
+      } s)${graded ? ", and get full marks" : ""}`,
       items,
     }];
   };
@@ -420,9 +441,9 @@ function mistakesJob(
       const selections = new Map(
         [...selected].filter((e): e is [string, Set<string>] => e[1] instanceof Set),
       );
-      // The stubs run in the batch too, as its last variant. The mistakes that ran on their own in
-      // the last full run (something one of their tests left running reached a later test) do so at
-      // once: in a batch they cost a run of the rest of their share again.
+      // The stubs and the solutions run in the batch too, as two more variants. The mistakes that
+      // ran on their own in the last full run (something one of their tests left running reached a
+      // later test) do so at once: in a batch they cost a run of the rest of their share again.
       const alone = typeof record === "object" ? record.alone : new Set<string>();
       const all = ref.problem
         ? mistakes.map((mistake) => ({ mistake, result: undefined }))
@@ -430,6 +451,7 @@ function mistakesJob(
           selections,
           seconds: typeof record === "object" ? record.seconds : undefined,
           stubs: true,
+          solutions: true,
         });
       const batched = new Map(all.map((run) => [run.mistake.id, run.result]));
       const runs = mistakes.map((mistake) => ({ mistake, result: batched.get(mistake.id) }));
@@ -440,6 +462,19 @@ function mistakesJob(
           sandbox: options.sandbox.kind,
         })
         : (await stubJob(catalog, lesson, reference)())[0];
+      // The solutions graded as a variant too; by the grader itself if the batch cannot vouch.
+      const solutionRun = batched.get(SOLUTIONS_ID);
+      const solutions: Group = {
+        title: `${lesson.id} solutions get full marks`,
+        items: [solutionGradeItem(
+          solutionRun
+            ? {
+              ...gradeVariant(solutionRun, ref, perTest, options, work),
+              sandbox: `${options.sandbox.kind}, in the known mistakes' batch`,
+            }
+            : await gradeLesson(catalog, lesson, SOLUTIONS, DEFAULT_LIMITS, []),
+        )],
+      };
       const failing = new Map<string, string[]>();
       const took = new Map<string, number>();
       // The variants a batch could not vouch for are graded one process each, side by side.
@@ -484,7 +519,7 @@ function mistakesJob(
           items: [{ name: failingTestsFile(lesson), ok: false, detail: problem }],
         });
       }
-      return [...groups, stubs];
+      return [...groups, stubs, solutions];
     });
 }
 
@@ -580,7 +615,12 @@ async function main(): Promise<number> {
   const reference = (lesson: Lesson) => references.get(lesson.id)!;
   // The solutions first (short, and everything else waits on them), then the longest jobs, so that
   // they overlap with everything else.
-  const jobs: Job[] = lessons.map((lesson) => solutionJob(catalog, lesson, reference(lesson)));
+  // A lesson with known mistakes has its solutions graded in their batch.
+  const mistakesOf = new Map<string, Mistake[]>();
+  for (const lesson of lessons) mistakesOf.set(lesson.id, await loadMistakes(lesson));
+  const jobs: Job[] = lessons.map((lesson) =>
+    solutionJob(catalog, lesson, reference(lesson), !mistakesOf.get(lesson.id)!.length)
+  );
   if (!only.length) {
     // Mostly waiting on the processes it starts, one after another: it must not be the last to start.
     jobs.push(testJob("learner command tests (course, watch)", ["tools/learner_cli_test.ts"]));
@@ -620,7 +660,7 @@ async function main(): Promise<number> {
   // A lesson's stubs run in its known mistakes' batch; without known mistakes, on their own.
   const withoutMistakes: Lesson[] = [];
   for (const lesson of [...lessons].reverse()) {
-    const mistakes = await loadMistakes(lesson);
+    const mistakes = mistakesOf.get(lesson.id)!;
     if (mistakes.length) {
       jobs.push(
         mistakesJob(catalog, lesson, mistakes, reference(lesson), flags["update-snapshots"]),

@@ -30,9 +30,10 @@
  * another unnoticed (slow it down, say) cannot make the check pass wrongly:
  * every known mistake's failures are pinned (tools/failure_snapshot.ts).
  *
- * The lesson's stubs can ride along as one more variant (`exercises/` as it
- * is, every test): the check grades them from here, not in a process of
- * their own.
+ * The lesson's stubs and its solutions can ride along as two more variants
+ * (`exercises/` or `solutions/` as they are, every test): the check grades
+ * them from here, not in processes of their own (the grader's run of the
+ * solutions, an isolate per module, cost 13 s of CPU time per check).
  *
  * @module
  */
@@ -250,14 +251,22 @@ function variantOf(test: TestResult): number | undefined {
  */
 export const STUBS_ID = "(stubs)";
 
-/** What else a batch is told: the tests each variant runs, their recorded times, the stubs. */
+/**
+ * The id of the lesson's solutions when {@linkcode runBatch} runs them as
+ * one more variant: the reference's unedited `solutions/` files, every test.
+ */
+export const SOLUTIONS_ID = "(solutions)";
+
+/** What else a batch is told: the tests each variant runs, their recorded times, the extras. */
 export interface BatchPlan {
   /** The tests each mistake runs, by id (the others take the reference's results). */
   selections?: ReadonlyMap<string, ReadonlySet<string>>;
   /** The seconds each mistake took in the last full run, by id: the shares are dealt by them. */
   seconds?: ReadonlyMap<string, number>;
-  /** Also run the lesson's stubs, as a last variant whose mistake has the id {@linkcode STUBS_ID}. */
+  /** Also run the lesson's stubs, as a variant whose mistake has the id {@linkcode STUBS_ID}. */
   stubs?: boolean;
+  /** Also run the lesson's solutions, as a variant whose mistake has the id {@linkcode SOLUTIONS_ID}. */
+  solutions?: boolean;
 }
 
 /**
@@ -267,7 +276,10 @@ export interface BatchPlan {
  *
  * @example
  * ```ts ignore
- * const runs = await runBatch(lesson, mistakes, reference, work, options, { stubs: true });
+ * const runs = await runBatch(lesson, mistakes, reference, work, options, {
+ *   stubs: true,
+ *   solutions: true,
+ * });
  * ```
  */
 export async function runBatch(
@@ -280,9 +292,23 @@ export async function runBatch(
 ): Promise<VariantRun[]> {
   const selections = plan.selections ?? new Map<string, ReadonlySet<string>>();
   const seconds = plan.seconds ?? new Map<string, number>();
-  // The stubs: one more variant, from exercises/, no edit, every test module, every test.
-  const stub: Mistake = { id: STUBS_ID, summary: "the stubs", file: "", edits: [], caughtBy: "" };
-  const mistakes = plan.stubs ? [...given, stub] : given;
+  // The stubs and the solutions: a variant each, from exercises/ or solutions/, no edit, every
+  // test module, every test.
+  const whole = (id: string, summary: string): Mistake => ({
+    id,
+    summary,
+    file: "",
+    edits: [],
+    caughtBy: "",
+  });
+  const stub = whole(STUBS_ID, "the stubs");
+  const solution = whole(SOLUTIONS_ID, "the solutions");
+  const mistakes = [
+    ...given,
+    ...plan.stubs ? [stub] : [],
+    ...plan.solutions ? [solution] : [],
+  ];
+  const isWhole = (m: Mistake) => m === stub || m === solution;
   const everyModule = new Set(
     (await testModules([`${ROOT}tests/${lesson.id}/`])).map(moduleName),
   );
@@ -296,7 +322,7 @@ export async function runBatch(
     return reaching.get(file)!;
   };
   const reached = await Promise.all(
-    mistakes.map((m) => m === stub ? everyModule : reachOf(m.file)),
+    mistakes.map((m) => isWhole(m) ? everyModule : reachOf(m.file)),
   );
   // A selection naming a test the reference does not have (renamed, say) is stale: all tests run.
   const known = new Set(reference.tests.map((t) => t.name));
@@ -319,12 +345,14 @@ export async function runBatch(
   // The variants' folder stands where a submission would: the sandbox shows it read-only.
   const target: Target = { label: "mistakes", dir: work };
   // Dealt out by the seconds each took in the last full run, when all are known (the stubs fail
-  // at once: one second).
+  // at once: one second; the solutions take the reference's time).
   const timed = given.every((m) => seconds.has(m.id));
+  const secondsOf = (m: Mistake) =>
+    m === stub ? 1 : m === solution ? Math.ceil(reference.ms / 1000) : seconds.get(m.id)!;
   const shares = planShares(
     mistakes.length,
     PROCESSES,
-    timed ? mistakes.map((m) => m === stub ? 1 : seconds.get(m.id)!) : undefined,
+    timed ? mistakes.map(secondsOf) : undefined,
   );
   const runs: VariantRun[] = mistakes.map((mistake) => ({ mistake }));
   // A share whose run cannot vouch for some variants (an uncaught error stopped the rest, say)
