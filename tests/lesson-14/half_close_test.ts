@@ -288,17 +288,18 @@ Deno.test("server: a client that resets before its EOF ends only its own connect
 
 Deno.test("server: waits for EOF, not for the first read(): a request in pieces is counted whole", async () => {
   await withServer(async (addr) => {
-    // A cut after the first 5 bytes: the rest leaves once the server's read() calls have returned
-    // those 5 (or after the proxy's long pause), so it reads them alone on every run.
+    // Cuts after 5 and 20 bytes: each piece leaves once the server's read() calls have returned
+    // the bytes before it (or after the proxy's long pause), so it reads 5, 15 and 20 bytes apart
+    // on every run, with no timer between pieces.
     using reads = await watchReads({ localPort: addr.port });
     await using proxy = TcpProxy.open(addr, {
-      request: { chunk: 5, delayMs: 2, cuts: [5], cutProof: () => reads.until(5) },
+      request: { cuts: [5, 20], cutProof: (cut) => reads.until(cut) },
     });
     const body = "0123456789".repeat(4);
     const got = await exchange(proxy.addr, body);
     const counted = Number(got.match(/(\d+)/)?.[1] ?? NaN);
     expectBytes(got, reply(40), {
-      what: "the reply to 40 bytes that arrived 5 at a time",
+      what: "the reply to 40 bytes that arrived in pieces of 5, 15 and 20",
       section: section("EOF is null"),
       mistake: !(counted >= 40)
         ? "answered before EOF: a short read() is not the end of the request, only null is"
@@ -428,10 +429,11 @@ Deno.test("client: sends the request, half-closes, and reads the reply to EOF", 
 
 Deno.test("client: reads a reply that arrives in pieces, all the way to EOF", async () => {
   using fake = FakeServer.open();
-  // A cut after the first 4 bytes: the rest leaves once the client's read() calls have returned
-  // those 4 (or after the proxy's long pause), so it reads them alone on every run.
+  // Cuts after 4 and 12 bytes: each piece leaves once the client's read() calls have returned the
+  // bytes before it (or after the proxy's long pause), so it reads 4, 8 and the rest apart on every
+  // run, with no timer between pieces.
   await using proxy = TcpProxy.open(fake.addr, {
-    reply: { chunk: 4, delayMs: 2, cuts: [4], cutProof: () => reads.until(4) },
+    reply: { cuts: [4, 12], cutProof: (cut) => reads.until(cut) },
   });
   using reads = await watchReads({ remotePort: proxy.addr.port });
   const asking = background(request(proxy.addr, encoder.encode("four")));
@@ -453,7 +455,7 @@ Deno.test("client: reads a reply that arrives in pieces, all the way to EOF", as
     conn.close();
     const result = await requestResult(asking, "request() to return once the server closed");
     expectBytes(result, reply(4), {
-      what: "the reply request() returned, after it came 4 bytes at a time",
+      what: "the reply request() returned, after it came in pieces of 4, 8 and the rest",
       section: section("EOF is null"),
       mistake: result.length < reply(4).length
         ? "stopped reading at a short read(): only null means the server has finished"
