@@ -8,14 +8,18 @@
  * {@linkcode ReadProgress.until} resolves once enough have been read.
  *
  * Only `read()` itself is seen: code that reads through `conn.readable` is
- * not, and its test falls back to the proxy's pause.
+ * not, and its test falls back to the proxy's pause. A reader seen calling
+ * `read()` is waited for longer (`PROOF_WAIT_MS`): under two checks at once
+ * on 2 cores its read of the bytes before a cut once came after the 200 ms
+ * fallback, the rest of the stream went out before it, and a known mistake
+ * that two reads expose went unnamed.
  *
  * @module
  */
 
 import { type ConnMatch, hookConns } from "./conn_hook.ts";
 import { nextTurn, pause } from "./deadline.ts";
-import { CUT_PAUSE_MS, type Shaping } from "./tcp_proxy.ts";
+import { CUT_PAUSE_MS, PROOF_WAIT_MS, type Shaping } from "./tcp_proxy.ts";
 
 /**
  * Bytes read so far by the matching connections' `read()` calls, all of them
@@ -29,10 +33,16 @@ export interface ReadProgress extends Disposable {
    * Resolves once `read()` has returned at least `bytes` bytes in all, and
    * then one turn of the event loop later (so that a reader whose next steps
    * need no more I/O has taken them); given `orAfterMs`, resolves after that
-   * long at the latest (for a reader that does not call `read()`), with its
-   * timer cleared.
+   * long at the latest if no `read()` call has been seen on a matching
+   * connection (a reader through `conn.readable`), or `PROOF_WAIT_MS` later
+   * if one has, with its timers cleared.
    */
   until(bytes: number, orAfterMs?: number): Promise<void>;
+  /**
+   * Whether a `read()` call has been seen on a matching connection: a
+   * proxy's `proofComing`, so that a cut waits for a busy reader's proof.
+   */
+  readonly seen: boolean;
 }
 
 /**
@@ -44,14 +54,16 @@ export interface ReadProgress extends Disposable {
  * import { watchReads } from "./read_progress.ts";
  * using reads = await watchReads({ localPort: server.addr.port });
  * await using proxy = TcpProxy.open(server.addr, {
- *   request: { cuts: [5], cutProof: () => reads.until(5) },
+ *   request: { cuts: [5], cutProof: () => reads.until(5), proofComing: () => reads.seen },
  * });
  * ```
  */
 export async function watchReads(match: ConnMatch): Promise<ReadProgress> {
   let bytes = 0;
+  let calls = 0;
   const waiters = new Set<{ bytes: number; resolve: () => void }>();
   const hook = await hookConns("read", match, async (read, buffer) => {
+    calls++;
     const n = await read(buffer);
     if (n) {
       bytes += n;
@@ -68,13 +80,22 @@ export async function watchReads(match: ConnMatch): Promise<ReadProgress> {
     get bytes() {
       return bytes;
     },
+    get seen() {
+      return calls > 0;
+    },
     async until(wanted: number, orAfterMs?: number): Promise<void> {
       if (bytes < wanted) {
         const enough = Promise.withResolvers<void>();
         const waiter = { bytes: wanted, resolve: enough.resolve };
         waiters.add(waiter);
         const fallback = orAfterMs === undefined ? undefined : new AbortController();
-        if (fallback) pause(orAfterMs!, fallback.signal).then(enough.resolve);
+        if (fallback) {
+          (async () => {
+            await pause(orAfterMs!, fallback.signal);
+            if (calls && !fallback.signal.aborted) await pause(PROOF_WAIT_MS, fallback.signal);
+            enough.resolve();
+          })();
+        }
         try {
           await enough.promise;
         } finally {
@@ -93,8 +114,8 @@ export async function watchReads(match: ConnMatch): Promise<ReadProgress> {
  * A {@linkcode Shaping} for one direction of a `TcpProxy` that forwards the
  * first `bytes` bytes one at a time, each once `reads()` shows the reader has
  * read every byte before it: every `read()` then returns exactly one byte,
- * on a busy machine too (up to a stall of the proxy's long pause,
- * {@linkcode CUT_PAUSE_MS}), without a timer's wait per byte. A reader whose
+ * on a busy machine too (up to a stall of `PROOF_WAIT_MS` past the proxy's
+ * long pause, {@linkcode CUT_PAUSE_MS}), without a timer's wait per byte. A reader whose
  * reads it does not see (one through `conn.readable`; it has read nothing
  * through `read()` once the first byte's long pause is over) gets the next
  * bytes `blindPauseMs` apart instead, which makes one byte per read likely
@@ -124,5 +145,6 @@ export function oneByteAtATime(
         ? progress.until(cut)
         : progress.until(cut, blindPauseMs);
     },
+    proofComing: () => reads().seen,
   };
 }

@@ -41,6 +41,14 @@ export interface Shaping {
    * length.
    */
   cutProof?: (cut: number, done: AbortSignal) => Promise<unknown>;
+  /**
+   * Whether `cutProof` is sure to come (the reader has been seen calling
+   * `read()`, so its reads will prove it): then a cut whose pause is over
+   * without the proof waits for it up to {@linkcode PROOF_WAIT_MS} more. A
+   * busy reader (two checks at once on 2 cores) once read the bytes before a
+   * cut after the pause, and the bytes after the cut went out first.
+   */
+  proofComing?: () => boolean;
 }
 
 /**
@@ -48,6 +56,13 @@ export interface Shaping {
  * (two checks at once on 2 cores) has read the bytes before the cut.
  */
 export const CUT_PAUSE_MS = 200;
+
+/**
+ * How long past its pause a cut still waits for a proof that is sure to come
+ * (see {@linkcode Shaping.proofComing}): a bound that only keeps a reader
+ * that never reads again from holding the test.
+ */
+export const PROOF_WAIT_MS = 5000;
 
 /** One piece the proxy forwarded. */
 export interface ProxyEvent {
@@ -171,7 +186,11 @@ export class TcpProxy implements AsyncDisposable {
     });
   }
 
-  /** The pause at cut `cut`: its full length, or until the shaping's `cutProof` resolves. */
+  /**
+   * The pause at cut `cut`: its full length, or until the shaping's
+   * `cutProof` resolves; past its length, while `proofComing` says the proof
+   * will come, up to {@linkcode PROOF_WAIT_MS} more.
+   */
   async #cutPause(shape: Shaping, cut: number): Promise<void> {
     const ms = shape.cutPauseMs ?? CUT_PAUSE_MS;
     const over = new AbortController();
@@ -181,7 +200,9 @@ export class TcpProxy implements AsyncDisposable {
         // Called a turn later, and a failing proof only means no early end.
         Promise.resolve().then(() => proof(cut, over.signal)).then(() => over.abort(), () => {});
       }
-      await pause(ms, AbortSignal.any([this.#stop.signal, over.signal]));
+      const ended = AbortSignal.any([this.#stop.signal, over.signal]);
+      await pause(ms, ended);
+      if (!ended.aborted && shape.proofComing?.()) await pause(PROOF_WAIT_MS, ended);
     } finally {
       over.abort(); // the pause is over: nothing waits on the proof any more
     }

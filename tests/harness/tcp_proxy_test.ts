@@ -1,6 +1,7 @@
-import { assertEquals } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
 import { connect, FakeServer, readExactly, readToEnd, writeAll } from "./tcp.ts";
 import { TcpProxy } from "./tcp_proxy.ts";
+import { pause } from "./deadline.ts";
 
 const section = { lesson: "lesson-10", heading: "harness" };
 
@@ -91,6 +92,31 @@ Deno.test("proxy: a cut's pause ends once the other way proves the piece was rea
       ms: 2000,
     });
     assertEquals(new TextDecoder().decode(first) + new TextDecoder().decode(rest), "abcdef");
+    conn.close();
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("proxy: past a cut's pause, a proof that is coming is still waited for", async () => {
+  using server = FakeServer.open();
+  let proven = false;
+  await using proxy = TcpProxy.open(server.addr, {
+    request: {
+      cuts: [3],
+      cutPauseMs: 10,
+      // The proof comes 60 ms in, long after the 10 ms pause (a busy reader's late read).
+      cutProof: () => pause(60).then(() => proven = true),
+      proofComing: () => true,
+    },
+  });
+  const client = await connect(proxy.addr, { awaiting: "connect", section });
+  try {
+    await writeAll(client, "abcdef", { awaiting: "write", section });
+    const conn = await server.accept({ awaiting: "accept", section });
+    await readExactly(conn, 6, { awaiting: "both pieces", section, ms: 2000 });
+    const rest = proxy.events.find((e) => e.data && new TextDecoder().decode(e.data) === "def");
+    assert(rest && proven, "the piece after the cut went out before its proof");
     conn.close();
   } finally {
     client.close();

@@ -293,7 +293,11 @@ Deno.test("server: waits for EOF, not for the first read(): a request in pieces 
     // on every run, with no timer between pieces.
     using reads = await watchReads({ localPort: addr.port });
     await using proxy = TcpProxy.open(addr, {
-      request: { cuts: [5, 20], cutProof: (cut) => reads.until(cut) },
+      request: {
+        cuts: [5, 20],
+        cutProof: (cut) => reads.until(cut),
+        proofComing: () => reads.seen,
+      },
     });
     const body = "0123456789".repeat(4);
     const got = await exchange(proxy.addr, body);
@@ -433,7 +437,7 @@ Deno.test("client: reads a reply that arrives in pieces, all the way to EOF", as
   // bytes before it (or after the proxy's long pause), so it reads 4, 8 and the rest apart on every
   // run, with no timer between pieces.
   await using proxy = TcpProxy.open(fake.addr, {
-    reply: { cuts: [4, 12], cutProof: (cut) => reads.until(cut) },
+    reply: { cuts: [4, 12], cutProof: (cut) => reads.until(cut), proofComing: () => reads.seen },
   });
   using reads = await watchReads({ remotePort: proxy.addr.port });
   const asking = background(request(proxy.addr, encoder.encode("four")));
@@ -547,7 +551,9 @@ Deno.test("countToEnd and readToEnd: UTF-8 split inside a character is counted a
     // Two pieces, cut inside the ü (after byte 3): the second leaves once readToEnd()'s read()
     // calls have returned the first (or after the proxy's long pause), so it reads them apart
     // on every run.
-    proxy: { request: { cuts: [3], cutProof: () => reads.until(3) } },
+    proxy: {
+      request: { cuts: [3], cutProof: () => reads.until(3), proofComing: () => reads.seen },
+    },
   });
   const { connected: sender, accepted: conn } = pair;
   using reads = await watchReads({ localPort: (conn.localAddr as Deno.NetAddr).port });

@@ -717,7 +717,7 @@ Deno.test("program: `client` prints a non-ASCII reply whole when a read ends ins
   // "OK gr" then the first byte of "ü": the rest leaves once the client's read() calls have
   // returned those 6 (or after the proxy's long pause), so it reads them alone on every run.
   await using proxy = TcpProxy.open(fake.addr, {
-    reply: { cuts: [6], cutProof: () => reads.until(6) },
+    reply: { cuts: [6], cutProof: () => reads.until(6), proofComing: () => reads.seen },
   });
   using reads = await watchReads({ remotePort: proxy.addr.port });
   const { log, running } = startClientRole(client, { port: proxy.addr.port, args: ["ECHO grüße"] });
