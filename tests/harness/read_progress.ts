@@ -54,7 +54,7 @@ export interface ReadProgress extends Disposable {
  * import { watchReads } from "./read_progress.ts";
  * using reads = await watchReads({ localPort: server.addr.port });
  * await using proxy = TcpProxy.open(server.addr, {
- *   request: { cuts: [5], cutProof: () => reads.until(5), proofComing: () => reads.seen },
+ *   request: heldCuts([5], () => reads),
  * });
  * ```
  */
@@ -111,6 +111,26 @@ export async function watchReads(match: ConnMatch): Promise<ReadProgress> {
 }
 
 /**
+ * A {@linkcode Shaping} for one direction of a `TcpProxy` that cuts the
+ * stream at `cuts` and sends the bytes after each cut once `reads()` shows
+ * the reader has read every byte before it, so that it reads the pieces
+ * apart on every run; a reader seen calling `read()` is waited for past the
+ * proxy's pause (`proofComing`), one it cannot see gets the pause only.
+ * (`reads` is a function so that it may name a progress made after the
+ * proxy, from the proxy's port.)
+ *
+ * @example
+ * ```ts ignore
+ * import { heldCuts, watchReads } from "./read_progress.ts";
+ * await using proxy = TcpProxy.open(server.addr, { reply: heldCuts([4, 12], () => reads) });
+ * using reads = await watchReads({ remotePort: proxy.addr.port });
+ * ```
+ */
+export function heldCuts(cuts: number[], reads: () => ReadProgress): Shaping {
+  return { cuts, cutProof: (cut) => reads().until(cut), proofComing: () => reads().seen };
+}
+
+/**
  * A {@linkcode Shaping} for one direction of a `TcpProxy` that forwards the
  * first `bytes` bytes one at a time, each once `reads()` shows the reader has
  * read every byte before it: every `read()` then returns exactly one byte,
@@ -135,7 +155,7 @@ export function oneByteAtATime(
   blindPauseMs = 1,
 ): Shaping {
   return {
-    cuts: Array.from({ length: bytes - 1 }, (_, i) => i + 1),
+    ...heldCuts(Array.from({ length: bytes - 1 }, (_, i) => i + 1), reads),
     cutPauseMs: CUT_PAUSE_MS,
     cutProof: (cut) => {
       const progress = reads();
@@ -145,6 +165,5 @@ export function oneByteAtATime(
         ? progress.until(cut)
         : progress.until(cut, blindPauseMs);
     },
-    proofComing: () => reads().seen,
   };
 }

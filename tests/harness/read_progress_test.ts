@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { oneByteAtATime, watchReads } from "./read_progress.ts";
 import { TcpProxy } from "./tcp_proxy.ts";
+import { TcpPair } from "./tcp_pair.ts";
 import { pause, within } from "./deadline.ts";
 
 Deno.test("watchReads: counts what read() returns on the matched side only; until() waits for it", async () => {
@@ -33,28 +34,21 @@ Deno.test("watchReads: counts what read() returns on the matched side only; unti
 });
 
 Deno.test("until(n, ms): a reader seen calling read() is waited for past ms; one never seen is not", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
-  const server = await listener.accept();
+  await using pair = await TcpPair.open({ section: { lesson: "lesson-10", heading: "harness" } });
+  const { connected: client, accepted: server } = pair;
   const one = new Uint8Array(1);
-  try {
-    using reads = await watchReads({ localPort: listener.addr.port });
-    const blind = performance.now();
-    await reads.until(1, 20); // nothing read, no read() call: a reader this cannot see
-    assertEquals([reads.seen, reads.bytes], [false, 0]);
-    assert(performance.now() - blind < 1000);
-    await client.write(new TextEncoder().encode("ab"));
-    assertEquals(await server.read(one), 1); // seen: one byte read
-    // The busy reader's next read() comes 60 ms later, past the 20 ms fallback: still awaited.
-    const late = pause(60).then(() => server.read(one));
-    await reads.until(2, 20);
-    assertEquals([reads.seen, reads.bytes], [true, 2]);
-    assertEquals(await late, 1);
-  } finally {
-    client.close();
-    server.close();
-    listener.close();
-  }
+  using reads = await watchReads({ localPort: server.localAddr.port });
+  const blind = performance.now();
+  await reads.until(1, 20); // nothing read, no read() call: a reader this cannot see
+  assertEquals([reads.seen, reads.bytes], [false, 0]);
+  assert(performance.now() - blind < 1000);
+  await client.write(new TextEncoder().encode("ab"));
+  assertEquals(await server.read(one), 1); // seen: one byte read
+  // The busy reader's next read() comes 60 ms later, past the 20 ms fallback: still awaited.
+  const late = pause(60).then(() => server.read(one));
+  await reads.until(2, 20);
+  assertEquals([reads.seen, reads.bytes], [true, 2]);
+  assertEquals(await late, 1);
 });
 
 Deno.test("oneByteAtATime: through a proxy, every read() of a reader it sees returns one byte", async () => {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { watchReads } from "../harness/read_progress.ts";
+import { heldCuts, watchReads } from "../harness/read_progress.ts";
 import { onlyPartWritten, shortWrites, wroteAgain } from "../harness/short_writes.ts";
 import {
   countToEnd,
@@ -293,11 +293,7 @@ Deno.test("server: waits for EOF, not for the first read(): a request in pieces 
     // on every run, with no timer between pieces.
     using reads = await watchReads({ localPort: addr.port });
     await using proxy = TcpProxy.open(addr, {
-      request: {
-        cuts: [5, 20],
-        cutProof: (cut) => reads.until(cut),
-        proofComing: () => reads.seen,
-      },
+      request: heldCuts([5, 20], () => reads),
     });
     const body = "0123456789".repeat(4);
     const got = await exchange(proxy.addr, body);
@@ -437,7 +433,7 @@ Deno.test("client: reads a reply that arrives in pieces, all the way to EOF", as
   // bytes before it (or after the proxy's long pause), so it reads 4, 8 and the rest apart on every
   // run, with no timer between pieces.
   await using proxy = TcpProxy.open(fake.addr, {
-    reply: { cuts: [4, 12], cutProof: (cut) => reads.until(cut), proofComing: () => reads.seen },
+    reply: heldCuts([4, 12], () => reads),
   });
   using reads = await watchReads({ remotePort: proxy.addr.port });
   const asking = background(request(proxy.addr, encoder.encode("four")));
@@ -552,7 +548,7 @@ Deno.test("countToEnd and readToEnd: UTF-8 split inside a character is counted a
     // calls have returned the first (or after the proxy's long pause), so it reads them apart
     // on every run.
     proxy: {
-      request: { cuts: [3], cutProof: () => reads.until(3), proofComing: () => reads.seen },
+      request: heldCuts([3], () => reads),
     },
   });
   const { connected: sender, accepted: conn } = pair;

@@ -47,7 +47,7 @@ import {
 } from "../harness/fd_exhaustion.ts";
 import { lowFdLimitTest } from "../harness/fd_limit.ts";
 import { TcpProxy } from "../harness/tcp_proxy.ts";
-import { watchReads } from "../harness/read_progress.ts";
+import { heldCuts, watchReads } from "../harness/read_progress.ts";
 import { hookConns } from "../harness/conn_hook.ts";
 const section = sectionsOf("lesson-16");
 const encoder = new TextEncoder();
@@ -717,7 +717,7 @@ Deno.test("program: `client` prints a non-ASCII reply whole when a read ends ins
   // "OK gr" then the first byte of "ü": the rest leaves once the client's read() calls have
   // returned those 6 (or after the proxy's long pause), so it reads them alone on every run.
   await using proxy = TcpProxy.open(fake.addr, {
-    reply: { cuts: [6], cutProof: () => reads.until(6), proofComing: () => reads.seen },
+    reply: heldCuts([6], () => reads),
   });
   using reads = await watchReads({ remotePort: proxy.addr.port });
   const { log, running } = startClientRole(client, { port: proxy.addr.port, args: ["ECHO grüße"] });
