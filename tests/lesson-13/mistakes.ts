@@ -41,6 +41,21 @@ export const mistakes: Mistake[] = [
     },
   },
   {
+    id: "buffer-shared-by-connections",
+    summary: "the server reads every connection into one buffer, made once for the whole server",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "  async function capitalize(conn: Deno.Conn): Promise<void> {\n",
+      replace: "  const buffer = new Uint8Array(CHUNK_SIZE);\n" +
+        "  async function capitalize(conn: Deno.Conn): Promise<void> {\n",
+    }, {
+      find: "      const buffer = new Uint8Array(CHUNK_SIZE);\n      while (true) {\n" +
+        "        const n = await conn.read(buffer);",
+      replace: "      while (true) {\n        const n = await conn.read(buffer);",
+    }],
+    caughtBy: "the connections shared one read buffer",
+  },
+  {
     id: "forgets-close-write",
     summary: "exchange never half-closes, so the server never sees EOF",
     file: "tcp_deadlock.ts",

@@ -20,7 +20,7 @@ import {
   startServer,
   upperAscii,
 } from "../../exercises/lesson-13/tcp_deadlock.ts";
-import { concat, describe } from "../harness/bytes.ts";
+import { concat, describe, firstDifference } from "../harness/bytes.ts";
 import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
 import { fail, LessonFailure, sectionsOf } from "../harness/failure.ts";
@@ -58,6 +58,8 @@ const STALL_MS = 500;
  * Only the client's test needs {@linkcode BIG}.
  */
 const SERVER_LOAD = 1_000_000;
+/** What each of two clients at once sends: several reads' worth (64 KiB each) per client. */
+const TWO_CLIENTS_LOAD = 256 * 1024;
 /** The bound on one big transfer: generous, since a healthy one takes a few hundred ms. */
 const BIG_MS = 6000;
 
@@ -642,6 +644,46 @@ Deno.test("server: writes everything back when each write() takes only part of i
       section: section("The server"),
       mistake: "after a partial write, write only the rest",
     });
+  });
+});
+
+Deno.test("server: two clients at once each get their own bytes back, while its writes come back short", async () => {
+  await withServer(async (addr, _log, watch) => {
+    // Each write cut to a third: while one connection's echo waits on its writes, the other's
+    // bytes arrive and are read, so a read buffer the connections share is overwritten mid-echo.
+    using _cutting = await shortWrites({ localPort: addr.port });
+    const digits = new Uint8Array(TWO_CLIENTS_LOAD);
+    const pattern = encoder.encode("0123456789+-*/=.");
+    for (let at = 0; at < digits.length; at += 16) digits.set(pattern, at);
+    const sent = [bookPayload(TWO_CLIENTS_LOAD), digits];
+    const replies = await Promise.all(
+      sent.map((data) => talkTo(addr, data, { keep: true, watch })),
+    );
+    // Whose bytes took the place of a client's own: the other client's (a shared buffer), or
+    // nobody's. One verdict for both, so that it reads the same whichever client was hit.
+    const wrong = replies.map(({ bytes }, i) => {
+      const at = firstDifference(bytes, upper(sent[i]));
+      if (at === -1) return undefined;
+      return new Set(upper(sent[1 - i]).subarray(0, 16)).has(bytes[at]) ? "foreign" : "other";
+    });
+    const foreign = wrong.includes("foreign");
+    expectThat(
+      wrong.every((w) => w === undefined),
+      foreign
+        ? "one client's bytes among the other's"
+        : "bytes that are not the client's own, upper-cased, in order",
+      {
+        what: `what two clients got back, each sending ${TWO_CLIENTS_LOAD} bytes at once ` +
+          '(one "capitalize this!" repeated, one digits)',
+        expected: "each its own bytes, upper-cased, in order",
+        section: section("The server"),
+        mistake: foreign
+          ? "the connections shared one read buffer: give each connection a buffer of its own " +
+            "(a read into it overwrote another connection's bytes while their echo was being " +
+            "written)"
+          : undefined,
+      },
+    );
   });
 });
 
