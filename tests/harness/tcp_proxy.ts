@@ -10,6 +10,7 @@
 
 import { concat } from "./bytes.ts";
 import { pause } from "./deadline.ts";
+import { IoTurns } from "./io_turn.ts";
 import { closeQuietly } from "./tcp.ts";
 import { hostPort, wire } from "./wire.ts";
 
@@ -17,7 +18,11 @@ import { hostPort, wire } from "./wire.ts";
 export interface Shaping {
   /** Forward in pieces of at most this many bytes (default: as read). */
   chunk?: number;
-  /** Pause this long between pieces, in milliseconds (default 0: just yield). */
+  /**
+   * Pause this long between pieces, in milliseconds (default: one turn of
+   * the event loop's I/O polling, see `IoTurns`, so that a reader waiting in
+   * `read()` takes each piece on its own).
+   */
   delayMs?: number;
   /** Hold bytes back until at least this many have arrived (or EOF), then forward them in one write. */
   gather?: number;
@@ -84,6 +89,7 @@ export class TcpProxy implements AsyncDisposable {
   readonly #stop = new AbortController();
   readonly #started = performance.now();
   readonly #waiters = new Set<() => boolean>();
+  #turns: Promise<IoTurns> | undefined;
   /** What crossed the proxy, piece by piece. */
   readonly events: ProxyEvent[] = [];
   /** Where clients connect. */
@@ -208,6 +214,15 @@ export class TcpProxy implements AsyncDisposable {
     }
   }
 
+  /** The wait between two pieces: `delayMs`, or one turn of I/O polling. */
+  async #between(shape: Shaping): Promise<void> {
+    if (shape.delayMs !== undefined) return await pause(shape.delayMs, this.#stop.signal);
+    if (this.#stop.signal.aborted) return;
+    this.#turns ??= IoTurns.open();
+    const turns = await this.#turns.catch(() => undefined);
+    await (turns ? turns.turn() : pause(0, this.#stop.signal)); // no socket pair: a timer turn
+  }
+
   async #copy(from: Deno.TcpConn, to: Deno.TcpConn, direction: "request" | "reply"): Promise<void> {
     const shape = this.#shape[direction];
     const ends = { from: hostPort(from.remoteAddr), to: hostPort(to.remoteAddr) };
@@ -230,7 +245,7 @@ export class TcpProxy implements AsyncDisposable {
         const size = shape.chunk ?? end - at;
         for (let i = at; i < end; i += size) {
           await send(bytes.slice(i, Math.min(i + size, end)));
-          if (shape.chunk !== undefined) await pause(shape.delayMs ?? 0, this.#stop.signal);
+          if (shape.chunk !== undefined) await this.#between(shape);
         }
         if (end < bytes.length) await this.#cutPause(shape, base + end);
         at = end;
@@ -273,6 +288,8 @@ export class TcpProxy implements AsyncDisposable {
     this.#stop.abort();
     closeQuietly(this.#listener);
     for (const conn of this.#conns) closeQuietly(conn);
+    const turns = await this.#turns?.catch(() => undefined);
+    turns?.close();
     await Promise.all(this.#tasks);
   }
 
