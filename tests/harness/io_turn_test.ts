@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { IoTurns } from "./io_turn.ts";
+import { IoTurns, pollOnce } from "./io_turn.ts";
 import { nextTurn } from "./deadline.ts";
 
 /** Listens, connects and accepts: a client and the server's end. */
@@ -59,4 +59,23 @@ Deno.test("turn(): calls at once queue, and after close() each resolves at once"
   turns.close();
   await turns.turn();
   turns.close(); // twice is harmless
+});
+
+Deno.test("pollOnce(): a read cut short by close() has rejected, and its rejection is dispatched", async () => {
+  const { client, server } = await pair();
+  const seen: unknown[] = [];
+  const record = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    seen.push(event.reason);
+  };
+  globalThis.addEventListener("unhandledrejection", record);
+  try {
+    server.read(new Uint8Array(16)); // nothing handles it
+    server.close();
+    await pollOnce();
+    assertEquals(seen.length, 1);
+  } finally {
+    globalThis.removeEventListener("unhandledrejection", record);
+    client.close();
+  }
 });

@@ -10,6 +10,7 @@
  */
 
 import { fail, LessonFailure, type Section } from "./failure.ts";
+import { pollOnce } from "./io_turn.ts";
 
 /** The mistake named when a server's promise was rejected and nothing handled it. */
 export const UNHANDLED_REJECTION =
@@ -48,13 +49,13 @@ export class UnhandledRejections implements Disposable {
   }
 
   /**
-   * Lets the runtime dispatch pending `unhandledrejection` events (it does so
-   * between event-loop turns: a zero-delay timer, not a wait for the code
-   * under test), then fails, naming the mistake, if anything was rejected
-   * unhandled.
+   * Lets finished I/O settle and the runtime dispatch pending
+   * `unhandledrejection` events (it does so between event-loop turns:
+   * `pollOnce`, not a wait for the code under test), then fails, naming the
+   * mistake, if anything was rejected unhandled.
    */
   async check(): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await pollOnce();
     if (!this.seen.length) return;
     const reason = this.seen[0];
     fail({
