@@ -7,7 +7,9 @@
  *
  * - the floor: `deno test` of a file with one empty test;
  * - each lesson's suite on the solution (as the check runs it), against
- *   the floor; a lesson whose subject is waiting (04) in seconds instead,
+ *   the floor, each run paired with a floor run just before it (the ratio
+ *   is the median of the pairs'); a lesson whose subject is waiting (04) in
+ *   seconds instead,
  *   since its waits do not scale with the machine; the stub as the learner
  *   runs it;
  * - a newcomer's first `deno task course`, `deno task check`, grading one
@@ -162,18 +164,40 @@ async function timed(what: string, runs: number, run: () => Promise<number>): Pr
   return { what, unit: "s", values };
 }
 
-/** The floor: `deno test` of a file with one empty test, run the way suites are. */
-async function floorRow(runs: number): Promise<Row> {
-  return await withScratch("bench-floor", async (dir) => {
-    const file = `${dir}/floor_test.ts`;
-    await Deno.writeTextFile(file, 'Deno.test("empty", () => {});\n');
-    const args = ["test", `--config=${ROOT}deno.json`, "--no-check", "--reporter=dot", file];
-    return await timed(
-      "the floor: deno test of one empty test",
-      runs,
-      async () => (await measureCommand(Deno.execPath(), args, { cwd: ROOT })).ms,
-    );
-  });
+/** The floor's one empty test, in a file of its own. */
+const FLOOR_TEST = 'Deno.test("empty", () => {});\n';
+
+/** Runs `deno test` of the floor's file once, the way suites are run; milliseconds. */
+async function floorOnce(file: string): Promise<number> {
+  const args = ["test", `--config=${ROOT}deno.json`, "--no-check", "--reporter=dot", file];
+  return (await measureCommand(Deno.execPath(), args, { cwd: ROOT })).ms;
+}
+
+/**
+ * Times `run` (milliseconds) once to warm up, then `runs` times, each run
+ * right after a run of the floor: the row's ratio is the median of the
+ * pairs' ratios, so that the machine's speed, which drifts over a bench
+ * (by a fifth within minutes, measured), cancels out of each.
+ */
+async function pairedWithFloor(
+  what: string,
+  runs: number,
+  floorFile: string,
+  run: () => Promise<number>,
+): Promise<{ row: Row; floors: number[] }> {
+  await run();
+  const values: number[] = [];
+  const floors: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const floor = await floorOnce(floorFile);
+    const ms = await run();
+    values.push(ms / 1000);
+    floors.push(floor / 1000);
+    ratios.push(ms / floor);
+  }
+  console.error(`${what}: ${median(values).toFixed(2)} s, ${median(ratios).toFixed(2)}× floor`);
+  return { row: { what, unit: "s", values, ratios }, floors };
 }
 
 /** The machine, for the table's caption: OS, cores, CPU model (Linux), Deno. */
@@ -288,23 +312,31 @@ async function main(): Promise<number> {
 
   const rows: Row[] = [];
   const goals = catalog.goals;
-  const floor = await floorRow(runs);
+  const floorFile = `${ROOT}.course/bench-floor/floor_test.ts`;
+  await Deno.mkdir(`${ROOT}.course/bench-floor`, { recursive: true });
+  await Deno.writeTextFile(floorFile, FLOOR_TEST);
+  const floor = await timed(
+    "the floor: deno test of one empty test",
+    runs,
+    () => floorOnce(floorFile),
+  );
   rows.push(floor);
   const base: Baseline = { name: "floor", value: median(floor.values) };
   const atMost = (limit: number): Goal => ({ kind: "atMost", limit });
   for (const lesson of lessons) {
-    const row = await timed(
-      `${lesson.id} suite on the solution (deno test, as the check runs it)`,
-      runs,
-      async () => (await runSuite(lesson, SOLUTIONS)).ms,
-    );
-    rows.push(
-      lesson.suiteGoalSeconds
-        ? { ...row, goal: atMost(lesson.suiteGoalSeconds), note: "its subject is waiting" }
-        : { ...row, baseline: base, goal: atMost(goals.suiteFloorRatio) },
-    );
+    const what = `${lesson.id} suite on the solution (deno test, as the check runs it)`;
+    const suite = async () => (await runSuite(lesson, SOLUTIONS)).ms;
+    if (lesson.suiteGoalSeconds) {
+      const row = await timed(what, runs, suite);
+      rows.push({ ...row, goal: atMost(lesson.suiteGoalSeconds), note: "its subject is waiting" });
+    } else {
+      const { row, floors } = await pairedWithFloor(what, runs, floorFile, suite);
+      floor.values.push(...floors); // the floor row shows every floor run
+      rows.push({ ...row, baseline: base, goal: atMost(goals.suiteFloorRatio) });
+    }
     rows.push(await series(`deno task test ${lesson.id} (the stub)`, ["test", lesson.id], runs));
   }
+  base.value = median(floor.values); // every floor run so far, for the rows below
   if (!skip.has("course")) {
     // A newcomer's clone is new: Deno keeps type checks by path, so none of this one's is cached.
     const row = await timed(
