@@ -61,9 +61,10 @@ Deno.test("broadcastAddress: sets every host bit of the subnet to 1", () => {
     ["127.51.100.23", 24, "127.51.100.255"],
     ["127.0.0.1", 8, "127.255.255.255"],
     // A first octet of 128 or more sets bit 31, where signed 32-bit arithmetic goes negative. No
-    // loopback address has it, so these two are outside 127.0.0.0/8.
-    ["203.1.2.3", 8, "203.255.255.255"],
-    ["172.16.5.4", 12, "172.31.255.255"],
+    // loopback address has it, so these two are outside 127.0.0.0/8: documentation addresses
+    // (RFC 5737), only computed with, never sent to.
+    ["203.0.113.3", 8, "203.255.255.255"],
+    ["198.51.100.4", 12, "198.63.255.255"],
     ["127.51.100.21", 30, "127.51.100.23"],
     ["127.51.100.21", 32, "127.51.100.21"],
     ["127.51.100.20", 31, "127.51.100.21"],
