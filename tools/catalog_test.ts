@@ -57,9 +57,9 @@ Deno.test("catalog: speed goals default to ratios: 3 floors per suite, half of p
     const catalog = await loadCatalog(path);
     assertEquals(catalog.goals, {
       suiteFloorRatio: 3,
-      courseFloorRatio: 38,
-      checkFloorRatio: 460,
-      gradeFloorRatio: 230,
+      courseFloorRatio: 50,
+      checkFloorRatio: 600,
+      gradeFloorRatio: 300,
       echoPipeToRatio: 0.5,
     });
   } finally {
