@@ -104,13 +104,17 @@ export class IncompleteMessageError extends Error {
  * ```
  */
 export function encodeFragment(fragment: Fragment): Uint8Array {
-  const bytes = new Uint8Array(HEADER_BYTES + fragment.payload.length);
-  const view = new DataView(bytes.buffer);
+  return writeFragment(new Uint8Array(HEADER_BYTES + fragment.payload.length), fragment);
+}
+
+/** Writes the header, then the payload, into `into` (exactly that long); returns `into`. */
+function writeFragment(into: Uint8Array, fragment: Fragment): Uint8Array {
+  const view = new DataView(into.buffer, into.byteOffset, into.byteLength);
   view.setUint32(0, fragment.id);
   view.setUint16(4, fragment.index);
   view.setUint16(6, fragment.count);
-  bytes.set(fragment.payload, HEADER_BYTES);
-  return bytes;
+  into.set(fragment.payload, HEADER_BYTES);
+  return into;
 }
 
 /**
@@ -162,10 +166,14 @@ export function splitMessage(message: Uint8Array, id: number, maxDatagram: numbe
       `${message.length} bytes need ${count} fragments; at most ${MAX_FRAGMENTS}`,
     );
   }
+  // Each datagram is a view of its own stretch of one buffer: 65,535 fragments are one allocation.
+  const all = new Uint8Array(count * HEADER_BYTES + message.length);
   const datagrams: Uint8Array[] = [];
   for (let index = 0; index < count; index++) {
     const payload = message.subarray(index * room, (index + 1) * room);
-    datagrams.push(encodeFragment({ id, index, count, payload }));
+    const at = index * (HEADER_BYTES + room);
+    const datagram = all.subarray(at, at + HEADER_BYTES + payload.length);
+    datagrams.push(writeFragment(datagram, { id, index, count, payload }));
   }
   return datagrams;
 }
