@@ -1,13 +1,9 @@
 import { assertEquals } from "@std/assert";
 import { IoTurns, pollOnce } from "./io_turn.ts";
 import { nextTurn } from "./deadline.ts";
+import { TcpPair } from "./tcp_pair.ts";
 
-/** Listens, connects and accepts: a client and the server's end. */
-async function pair(): Promise<{ client: Deno.TcpConn; server: Deno.TcpConn }> {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
-  return { client, server: await listener.accept() };
-}
+const section = { lesson: "lesson-10", heading: "harness" };
 
 /** Writes `count` single bytes, each followed by `between()`, and returns how many reads took them. */
 async function readsFor(
@@ -15,7 +11,8 @@ async function readsFor(
   between: () => Promise<void>,
   via: "read" | "readable",
 ): Promise<number> {
-  const { client, server } = await pair();
+  await using pair = await TcpPair.open({ section });
+  const { connected: client, accepted: server } = pair;
   let reads = 0;
   const reading = (async () => {
     if (via === "readable") {
@@ -24,18 +21,13 @@ async function readsFor(
     }
     const buffer = new Uint8Array(1024);
     while (await server.read(buffer) !== null) reads++;
-    server.close();
   })();
-  try {
-    for (let i = 0; i < count; i++) {
-      await client.write(new Uint8Array([0x61 + i % 26]));
-      await between();
-    }
-    await client.closeWrite();
-    await reading;
-  } finally {
-    client.close();
+  for (let i = 0; i < count; i++) {
+    await client.write(new Uint8Array([0x61 + i % 26]));
+    await between();
   }
+  await client.closeWrite();
+  await reading;
   return reads;
 }
 
@@ -62,7 +54,8 @@ Deno.test("turn(): calls at once queue, and after close() each resolves at once"
 });
 
 Deno.test("pollOnce(): a read cut short by close() has rejected, and its rejection is dispatched", async () => {
-  const { client, server } = await pair();
+  await using pair = await TcpPair.open({ section });
+  const server = pair.accepted;
   const seen: unknown[] = [];
   const record = (event: PromiseRejectionEvent) => {
     event.preventDefault();
@@ -76,6 +69,5 @@ Deno.test("pollOnce(): a read cut short by close() has rejected, and its rejecti
     assertEquals(seen.length, 1);
   } finally {
     globalThis.removeEventListener("unhandledrejection", record);
-    client.close();
   }
 });
