@@ -8,7 +8,8 @@
 import { assert, assertEquals, assertFalse, assertMatch } from "@std/assert";
 import { stripAnsiCode } from "@std/fmt/colors";
 import { loadCatalog, ROOT } from "./catalog.ts";
-import { parseHints, renderMarkdown } from "./hints.ts";
+import { parseHints } from "./hints.ts";
+import { renderMarkdown } from "./markdown.ts";
 
 const hasAnsi = (text: string) => text !== stripAnsiCode(text);
 
