@@ -108,8 +108,6 @@ interface TestJobOptions {
   permissions?: string[];
   /** An item's name for a test (default: its file, then its name). */
   itemName?: (test: TestResult) => string;
-  /** An isolate per module, as `deno test` gives them (default: one for all). */
-  isolatePerModule?: boolean;
 }
 
 const TOOLING_PERMISSIONS = [
@@ -125,7 +123,11 @@ const TOOLING_PERMISSIONS = [
  * report. Several modules run in one isolate, through a module that imports
  * them all (tests still report the module that registered them): an isolate
  * per module loaded the TypeScript compiler again in each that uses it, and
- * the unit tests took 12 s of CPU time instead of 7.
+ * the unit tests took 12 s of CPU time instead of 7. Each isolate also
+ * costs what Deno's test runtime does on start (it fills an 80 MB array:
+ * 0.3 s of CPU time on a machine whose fresh memory is slow), so the
+ * harness's 16 modules took 5.5 s of CPU time in isolates of their own and
+ * 0.9 s in one.
  */
 function testJob(title: string, paths: string[], options: TestJobOptions = {}): Job {
   return () =>
@@ -141,7 +143,7 @@ function testJob(title: string, paths: string[], options: TestJobOptions = {}): 
         ...options.permissions ?? TOOLING_PERMISSIONS,
         `--junit-path=${work}/junit.xml`,
         "--reporter=dot",
-        ...options.isolatePerModule ? modules : [entry],
+        entry,
       ]);
       const out = await new Deno.Command(limited.command, {
         args: limited.args,
@@ -575,10 +577,10 @@ async function mistakeItems(
   return items;
 }
 
-/** Jobs at once: three per core, or CHECK_JOBS. */
+/** Jobs at once: four per core, or CHECK_JOBS. */
 function poolSize(): number {
   const given = Deno.env.get("CHECK_JOBS");
-  if (given === undefined) return 3 * CORES;
+  if (given === undefined) return 4 * CORES;
   if (!/^[1-9]\d{0,2}$/.test(given)) {
     throw new UsageError(`CHECK_JOBS must be a whole number from 1 to 999, not "${given}"`);
   }
@@ -646,11 +648,11 @@ async function main(): Promise<number> {
         "tools/facts_test.ts",
         "tools/mutate/mutate_test.ts",
       ]),
-      // An isolate per module, as before 2026-12-01: in one isolate with the unit tests (the
-      // TypeScript compiler loaded, a larger heap), a harness test that drips bytes to a reader on
-      // proof of its reads saw two bytes in one read() in two checks run side by side (the proxy's
-      // 200 ms fallback had passed); 10 paired checks before had no such failure.
-      testJob("harness unit tests", ["tests/harness/"], { isolatePerModule: true }),
+      // In one isolate of their own, not with the unit tests: there (the TypeScript compiler
+      // loaded, a larger heap), a harness test that drips bytes to a reader on proof of its reads
+      // saw two bytes in one read() in two checks run side by side (the proxy's 200 ms fallback had
+      // passed), before the proxy paced its pieces by I/O polls (tests/harness/io_turn.ts).
+      testJob("harness unit tests", ["tests/harness/"]),
       docBlocksJob(lessons),
     );
     jobs.push(async () => {
@@ -725,9 +727,11 @@ async function main(): Promise<number> {
   }]);
   jobs.push(...withoutMistakes.map((lesson) => stubJob(catalog, lesson, reference(lesson))));
 
-  // Three jobs per core: part of a job's time is its subprocesses waiting (bounded waits of the
+  // Four jobs per core: part of a job's time is its subprocesses waiting (bounded waits of the
   // tests that catch a mistake). Measured on 2 cores: 4 jobs 59 s, 6 jobs 49 s, 8 jobs 46 s (no
-  // idle CPU left). CHECK_JOBS overrides it.
+  // idle CPU left) in November; on 2026-12-01, on a machine where each isolate's start costs
+  // 0.3 s of CPU time, once the harness's tests shared one isolate (108 s of CPU time): 6 jobs
+  // 60.3-60.9 s (87 % busy), 8 jobs 52.8 s, 10 jobs 52.2 s. CHECK_JOBS overrides it.
   const groups = startPool(
     jobs,
     poolSize(),
