@@ -86,9 +86,13 @@ const PROCESSES = 2;
  * and a second process only costs its start. Measured on 2 cores: one
  * process for every lesson saved 8 s of the check's 94 s of CPU time but
  * made it 15 s longer (lessons 14 and 16 wait out 33 and 39 s of bounded
- * waits); seven lessons take 0 to 11 s.
+ * waits). On 2026-12-01, with the check's longest batches started first,
+ * one process for every lesson took 4-10 s less CPU time than two for the
+ * seven lessons over 12 s, at the same wall time (five pairs of checks);
+ * so only the lessons whose waits would outlast half a check get two: 08,
+ * 14 and 16 (26-33 s), not 09-13 (12-22 s).
  */
-const ONE_PROCESS_SECONDS = 12;
+const ONE_PROCESS_SECONDS = 24;
 
 /**
  * Deals `count` variants out to at most `processes` shares, longest first,
