@@ -37,6 +37,7 @@ import {
   SOLUTIONS_ID,
   STUBS_ID,
   type VariantGrade,
+  type VariantRun,
 } from "./mistake_batch.ts";
 import { loadMistakes, type Mistake, variantTarget } from "./mistakes.ts";
 import { CORES, startPool } from "./pool.ts";
@@ -452,8 +453,8 @@ function mistakesJob(
       // ran on their own in the last full run (something one of their tests left running reached a
       // later test) do so at once: in a batch they cost a run of the rest of their share again.
       const alone = typeof record === "object" ? record.alone : new Set<string>();
-      const all = ref.problem
-        ? mistakes.map((mistake) => ({ mistake, result: undefined }))
+      const all: VariantRun[] = ref.problem
+        ? mistakes.map((mistake) => ({ mistake }))
         : await runBatch(lesson, mistakes.filter((m) => !alone.has(m.id)), ref, work, options, {
           selections,
           seconds: typeof record === "object" ? record.seconds : undefined,
@@ -461,6 +462,11 @@ function mistakesJob(
           solutions: true,
         });
       const batched = new Map(all.map((run) => [run.mistake.id, run.result]));
+      const unvouched = new Map(all.map((run) => [run.mistake.id, run.unvouched]));
+      // Why each variant the batch cannot vouch for runs on its own, as its title says.
+      const whyAlone = (id: string) =>
+        alone.has(id) ? "it did in the last full run" : unvouched.get(id) ??
+          (ref.problem ? "the reference run failed" : "its batch said nothing");
       const runs = mistakes.map((mistake) => ({ mistake, result: batched.get(mistake.id) }));
       const stubRun = batched.get(STUBS_ID);
       const stubs = stubRun
@@ -486,7 +492,9 @@ function mistakesJob(
       const took = new Map<string, number>();
       // The variants a batch could not vouch for are graded one process each, side by side.
       const groups = await Promise.all(runs.map(async ({ mistake, result }): Promise<Group> => {
-        const title = `${lesson.id} rejects ${mistake.id}${result ? "" : " (run alone)"}`;
+        const title = `${lesson.id} rejects ${mistake.id}${
+          result ? "" : ` (run alone: ${whyAlone(mistake.id)})`
+        }`;
         const name = `mistake ${mistake.id} (${mistake.summary})`;
         try {
           const graded = result

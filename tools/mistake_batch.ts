@@ -54,6 +54,8 @@ export interface VariantRun {
   mistake: Mistake;
   /** Its tests, by the names the lesson's tests have; undefined when the batch cannot vouch for them. */
   result?: SuiteResult;
+  /** Why the batch could not vouch for its tests, when it could not (it then runs on its own). */
+  unvouched?: string;
 }
 
 /** How a batch is run: the grader's sandbox and limits. */
@@ -417,11 +419,16 @@ export async function runBatch(
       const ran = (t: TestResult) =>
         reached[index].has(moduleName(t.file)) && (selected[index]?.has(t.name) ?? true);
       const unreached = reference.tests.filter((t) => !ran(t));
-      if (
-        batch.stopped || batch.problem ||
-        tests.length !== reference.tests.length - unreached.length
-      ) {
-        return { mistake };
+      if (batch.stopped) return { mistake, unvouched: `its share was stopped (${batch.stopped})` };
+      if (batch.problem) {
+        return { mistake, unvouched: `its share did not run: ${batch.problem.split("\n")[0]}` };
+      }
+      if (tests.length !== reference.tests.length - unreached.length) {
+        return {
+          mistake,
+          unvouched: `its share reported ${tests.length} of its ` +
+            `${reference.tests.length - unreached.length} tests`,
+        };
       }
       return {
         mistake,
@@ -451,9 +458,27 @@ export async function runBatch(
     const first = batch.tests.find(crossedInto);
     const crossedFrom = first ? share.indexOf(variantOf(first) ?? -1) : share.length;
     // A violation no variant's tests show, or a crossing no variant owns: every variant on its own.
-    if (ofProcess.some((v) => !ofTests.has(v)) || crossedFrom < 0) return undefined;
+    const unowned = ofProcess.find((v) => !ofTests.has(v));
+    if (unowned !== undefined || crossedFrom < 0) {
+      const why = unowned !== undefined
+        ? `its share's process showed what no variant's tests did: ${unowned}`
+        : `something reached a test of its share that no variant owns ("${first!.name}")`;
+      for (const index of share) runs[index] = { mistake: mistakes[index], unvouched: why };
+      return undefined;
+    }
     share.forEach((index, k) => {
       if (k < crossedFrom) runs[index] = split[k];
+      else if (k === crossedFrom) {
+        runs[index] = {
+          mistake: mistakes[index],
+          unvouched: `something it left running reached a later test ("${first!.name}")`,
+        };
+      } else {
+        runs[index] = {
+          mistake: mistakes[index],
+          unvouched: `a variant before it in its share crossed into a later test`,
+        };
+      }
     });
     return crossedFrom < share.length ? share.slice(crossedFrom) : undefined;
   }
