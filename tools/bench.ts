@@ -9,9 +9,8 @@
  * - each lesson's suite on the solution (as the check runs it), against
  *   the floor, each run paired with a floor run just before it (the ratio
  *   is the median of the pairs'); a lesson whose subject is waiting (04) in
- *   seconds instead,
- *   since its waits do not scale with the machine; the stub as the learner
- *   runs it;
+ *   seconds instead, since its waits do not scale with the machine; the
+ *   stub as the learner runs it;
  * - a newcomer's first `deno task course`, `deno task check`, grading one
  *   full submission (peak memory too), against the floor; a batch of 20;
  * - lesson 13's reference echo in MB/s against Deno's `pipeTo` echo, and
@@ -312,30 +311,37 @@ async function main(): Promise<number> {
 
   const rows: Row[] = [];
   const goals = catalog.goals;
-  const floorFile = `${ROOT}.course/bench-floor/floor_test.ts`;
-  await Deno.mkdir(`${ROOT}.course/bench-floor`, { recursive: true });
-  await Deno.writeTextFile(floorFile, FLOOR_TEST);
-  const floor = await timed(
-    "the floor: deno test of one empty test",
-    runs,
-    () => floorOnce(floorFile),
-  );
-  rows.push(floor);
-  const base: Baseline = { name: "floor", value: median(floor.values) };
   const atMost = (limit: number): Goal => ({ kind: "atMost", limit });
-  for (const lesson of lessons) {
-    const what = `${lesson.id} suite on the solution (deno test, as the check runs it)`;
-    const suite = async () => (await runSuite(lesson, SOLUTIONS)).ms;
-    if (lesson.suiteGoalSeconds) {
-      const row = await timed(what, runs, suite);
-      rows.push({ ...row, goal: atMost(lesson.suiteGoalSeconds), note: "its subject is waiting" });
-    } else {
-      const { row, floors } = await pairedWithFloor(what, runs, floorFile, suite);
-      floor.values.push(...floors); // the floor row shows every floor run
-      rows.push({ ...row, baseline: base, goal: atMost(goals.suiteFloorRatio) });
+  // The floor's file lives in a scratch folder for as long as suites are paired with it.
+  const { floor, base } = await withScratch("bench-floor", async (dir) => {
+    const floorFile = `${dir}/floor_test.ts`;
+    await Deno.writeTextFile(floorFile, FLOOR_TEST);
+    const floor = await timed(
+      "the floor: deno test of one empty test",
+      runs,
+      () => floorOnce(floorFile),
+    );
+    rows.push(floor);
+    const base: Baseline = { name: "floor", value: median(floor.values) };
+    for (const lesson of lessons) {
+      const what = `${lesson.id} suite on the solution (deno test, as the check runs it)`;
+      const suite = async () => (await runSuite(lesson, SOLUTIONS)).ms;
+      if (lesson.suiteGoalSeconds) {
+        const row = await timed(what, runs, suite);
+        rows.push({
+          ...row,
+          goal: atMost(lesson.suiteGoalSeconds),
+          note: "its subject is waiting",
+        });
+      } else {
+        const { row, floors } = await pairedWithFloor(what, runs, floorFile, suite);
+        floor.values.push(...floors); // the floor row shows every floor run
+        rows.push({ ...row, baseline: base, goal: atMost(goals.suiteFloorRatio) });
+      }
+      rows.push(await series(`deno task test ${lesson.id} (the stub)`, ["test", lesson.id], runs));
     }
-    rows.push(await series(`deno task test ${lesson.id} (the stub)`, ["test", lesson.id], runs));
-  }
+    return { floor, base };
+  });
   base.value = median(floor.values); // every floor run so far, for the rows below
   if (!skip.has("course")) {
     // A newcomer's clone is new: Deno keeps type checks by path, so none of this one's is cached.
