@@ -454,7 +454,7 @@ function mistakesJob(
       // later test) do so at once: in a batch they cost a run of the rest of their share again.
       const alone = typeof record === "object" ? record.alone : new Set<string>();
       const all: VariantRun[] = ref.problem
-        ? mistakes.map((mistake) => ({ mistake }))
+        ? mistakes.map((mistake) => ({ mistake, unvouched: "the reference run failed" }))
         : await runBatch(lesson, mistakes.filter((m) => !alone.has(m.id)), ref, work, options, {
           selections,
           seconds: typeof record === "object" ? record.seconds : undefined,
@@ -465,8 +465,9 @@ function mistakesJob(
       const unvouched = new Map(all.map((run) => [run.mistake.id, run.unvouched]));
       // Why each variant the batch cannot vouch for runs on its own, as its title says.
       const whyAlone = (id: string) =>
-        alone.has(id) ? "it did in the last full run" : unvouched.get(id) ??
-          (ref.problem ? "the reference run failed" : "its batch said nothing");
+        alone.has(id)
+          ? "it did in the last full run"
+          : unvouched.get(id) ?? "its batch said nothing";
       const runs = mistakes.map((mistake) => ({ mistake, result: batched.get(mistake.id) }));
       const stubRun = batched.get(STUBS_ID);
       const stubs = stubRun
