@@ -19,9 +19,8 @@
 
 import { parseArgs } from "@std/cli/parse-args";
 import { findLesson, loadCatalog } from "./catalog.ts";
-import { lessonMutants } from "./mutate/equivalents.ts";
-import { describeMutant, type Mutant } from "./mutate/mutants.ts";
-import { type LessonScore, mutateLesson } from "./mutate/run.ts";
+import type { Mutant } from "./mutate/mutants.ts";
+import type { LessonScore } from "./mutate/run.ts";
 import { CORES } from "./pool.ts";
 import { runMain, UsageError } from "./usage_error.ts";
 
@@ -72,6 +71,13 @@ async function main(): Promise<number> {
     );
     only = { has: (key: string) => survived.has(key) || !known.has(key) };
   }
+  // The mutation machinery (the TypeScript compiler with it) loads once the input is known to be
+  // usable: bad input is answered in 0.07 s, not 0.36 s.
+  const [{ lessonMutants }, { describeMutant }, { mutateLesson }] = await Promise.all([
+    import("./mutate/equivalents.ts"),
+    import("./mutate/mutants.ts"),
+    import("./mutate/run.ts"),
+  ]);
   if (flags.list) {
     for (const lesson of lessons) {
       for (const m of await lessonMutants(lesson)) {
