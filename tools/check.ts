@@ -586,10 +586,10 @@ async function mistakeItems(
   return items;
 }
 
-/** Jobs at once: four per core, or CHECK_JOBS. */
+/** Jobs at once: six per core, or CHECK_JOBS. */
 function poolSize(): number {
   const given = Deno.env.get("CHECK_JOBS");
-  if (given === undefined) return 4 * CORES;
+  if (given === undefined) return 6 * CORES;
   if (!/^[1-9]\d{0,2}$/.test(given)) {
     throw new UsageError(`CHECK_JOBS must be a whole number from 1 to 999, not "${given}"`);
   }
@@ -745,11 +745,14 @@ async function main(): Promise<number> {
   }]);
   jobs.push(...withoutMistakes.map((lesson) => stubJob(catalog, lesson, reference(lesson))));
 
-  // Four jobs per core: part of a job's time is its subprocesses waiting (bounded waits of the
+  // Six jobs per core: part of a job's time is its subprocesses waiting (bounded waits of the
   // tests that catch a mistake). Measured on 2 cores: 4 jobs 59 s, 6 jobs 49 s, 8 jobs 46 s (no
   // idle CPU left) in November; on 2026-12-01, on a machine where each isolate's start costs
   // 0.3 s of CPU time, once the harness's tests shared one isolate (108 s of CPU time): 6 jobs
-  // 60.3-60.9 s (87 % busy), 8 jobs 52.8 s, 10 jobs 52.2 s. CHECK_JOBS overrides it.
+  // 60.3-60.9 s (87 % busy), 8 jobs 52.8 s, 10 jobs 52.2 s; later that day 12 jobs beat 8 in 6 of
+  // 7 alternated pairs (54.1-62.7 s against 57.3-67.7 s: with 8, the cores idled for seconds
+  // while every running job waited). Starting the longest jobs of the last check first gained
+  // nothing measurable: at 12 the check is bound by CPU time. CHECK_JOBS overrides it.
   const groups = startPool(
     jobs,
     poolSize(),
