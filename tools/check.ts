@@ -48,8 +48,9 @@ import { isNotImplementedMessage } from "./report.ts";
 import { checkStructure } from "./structure.ts";
 import {
   importingAll,
+  planSharedRuns,
   relativize,
-  runSuite,
+  runShared,
   type SuiteResult,
   testModules,
   withFdLimit,
@@ -322,14 +323,24 @@ function solutionJob(
 }
 
 /**
- * Runs a lesson's suite on the solutions the way `runSuite` does, and keeps
- * a fully passing result as the grader's reference for that content.
+ * Runs the suites of `run` (lessons that may reach the same hosts) on the
+ * solutions in one process, as `deno task course` runs a learner's lessons
+ * (`runShared`), and keeps each fully passing result as the grader's
+ * reference for that content.
  */
-async function referenceRun(lesson: Lesson): Promise<SuiteResult> {
-  const result = await runSuite(lesson, SOLUTIONS, { env: FOREIGN_ENV });
-  await keepAsReference(lesson, result);
-  return result;
+async function referenceRuns(run: Lesson[]): Promise<Map<string, SuiteResult>> {
+  const results = await runShared(run, SOLUTIONS, { env: FOREIGN_ENV });
+  for (const lesson of run) await keepAsReference(lesson, results.get(lesson.id)!);
+  return results;
 }
+
+/**
+ * Processes for the reference runs of lessons that may reach the same hosts:
+ * each process costs what Deno's test runtime does on start (0.3 s of CPU
+ * time on a machine whose fresh memory is slow), and the known mistakes of a
+ * lesson wait for its reference run.
+ */
+const REFERENCE_PROCESSES = 3;
 
 /**
  * The grader's limits for a known mistake, but 30 s instead of 10 per suite: a mistake can make a
@@ -621,12 +632,19 @@ async function main(): Promise<number> {
   const lessons = only.length ? only.map((n) => findLesson(catalog, n)) : catalog.lessons;
   const started = performance.now();
 
-  // Each lesson's solutions run once as a learner runs them; that run is then the reference for its
-  // known mistakes, its graded stubs and the grader's own tests (tools/result_cache.ts).
+  // Each lesson's solutions run once as a learner runs them (several lessons a process, as
+  // `deno task course` runs them: 16 processes took 0.3 s of CPU time each to start); that run is
+  // then the reference for its known mistakes, its graded stubs and the grader's own tests
+  // (tools/result_cache.ts).
   const references = new Map<string, () => Promise<SuiteResult>>();
-  for (const lesson of lessons) {
-    let started: Promise<SuiteResult> | undefined;
-    references.set(lesson.id, () => started ??= referenceRun(lesson));
+  for (const run of planSharedRuns(lessons, REFERENCE_PROCESSES)) {
+    let started: Promise<Map<string, SuiteResult>> | undefined;
+    for (const lesson of run) {
+      references.set(
+        lesson.id,
+        async () => (await (started ??= referenceRuns(run))).get(lesson.id)!,
+      );
+    }
   }
   const reference = (lesson: Lesson) => references.get(lesson.id)!;
   // The solutions first (short, and everything else waits on them), then the longest jobs, so that

@@ -584,9 +584,7 @@ export function planSharedRuns<L extends Pick<Lesson, "id" | "net">>(
  * their permissions allow (see {@linkcode planSharedRuns}): one start-up
  * serves several lessons, whose modules run one after another, at most
  * `workers` processes at once; the results are split back per lesson by test
- * module. A lesson the shared run cannot vouch for (the process failed, or
- * none of its tests reported) runs again on its own. Results come back in
- * `lessons` order.
+ * module (see {@linkcode runShared}). Results come back in `lessons` order.
  *
  * @example
  * ```ts ignore
@@ -609,24 +607,52 @@ export async function runSuites(
     else present.push(lesson);
   }
   await mapPool(planSharedRuns(present, workers), workers, async (run) => {
-    const shared = await runSuite(run[0], target, {
-      paths: run.map((l) => `${ROOT}tests/${l.id}/`),
-    });
-    for (const lesson of run) {
-      const tests = shared.tests.filter((t) => t.file.startsWith(`tests/${lesson.id}/`));
-      if (shared.problem || shared.stopped || !tests.length) {
-        results.set(lesson.id, await runSuite(lesson, target));
-        continue;
-      }
-      results.set(lesson.id, {
-        lesson: lesson.id,
-        target: target.label,
-        tests,
-        ms: tests.reduce((n, t) => n + t.ms, 0),
-      });
-    }
+    for (const [id, result] of await runShared(run, target)) results.set(id, result);
   });
   return lessons.map((l) => results.get(l.id)!);
+}
+
+/**
+ * Runs the suites of `run` (lessons that may reach the same hosts, as
+ * {@linkcode planSharedRuns} deals them) in one `deno test` process, and
+ * splits the results back per lesson by test module. A lesson the shared
+ * run cannot vouch for (the process failed or was stopped, or none of its
+ * tests reported) runs again on its own.
+ *
+ * @example
+ * ```ts ignore
+ * import { findLesson, loadCatalog } from "./catalog.ts";
+ * import { runShared } from "./suite.ts";
+ * import { SOLUTIONS } from "./targets.ts";
+ * const catalog = await loadCatalog();
+ * const results = await runShared([findLesson(catalog, "1"), findLesson(catalog, "3")], SOLUTIONS);
+ * results.get("lesson-03")?.tests.length;
+ * ```
+ */
+export async function runShared(
+  run: Lesson[],
+  target: Target,
+  options: Pick<SuiteOptions, "env"> = {},
+): Promise<Map<string, SuiteResult>> {
+  const results = new Map<string, SuiteResult>();
+  const shared = await runSuite(run[0], target, {
+    ...options,
+    paths: run.map((l) => `${ROOT}tests/${l.id}/`),
+  });
+  for (const lesson of run) {
+    const tests = shared.tests.filter((t) => t.file.startsWith(`tests/${lesson.id}/`));
+    if (shared.problem || shared.stopped || !tests.length) {
+      results.set(lesson.id, await runSuite(lesson, target, options));
+      continue;
+    }
+    results.set(lesson.id, {
+      lesson: lesson.id,
+      target: target.label,
+      tests,
+      ms: tests.reduce((n, t) => n + t.ms, 0),
+    });
+  }
+  return results;
 }
 
 /** Replaces absolute file URLs and paths under the repository with relative paths. */
