@@ -72,7 +72,7 @@ async function main(): Promise<number> {
     only = { has: (key: string) => survived.has(key) || !known.has(key) };
   }
   // The mutation machinery (the TypeScript compiler with it) loads once the input is known to be
-  // usable: bad input is answered in 0.07 s, not 0.36 s.
+  // usable: bad input is answered in 0.08 s, not 0.36 s.
   const [{ lessonMutants }, { describeMutant }, { mutateLesson }] = await Promise.all([
     import("./mutate/equivalents.ts"),
     import("./mutate/mutants.ts"),
