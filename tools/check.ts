@@ -422,6 +422,42 @@ async function recordRun(
 }
 
 /**
+ * What the known-mistakes batches that took far longer than their record
+ * said about it, shown at the end of the check. A batch of lesson 01 took
+ * 50-60 s in a few checks (13-25 s in the others, 9 s of tests recorded),
+ * its variants all vouched for, with nothing to show where the time went.
+ */
+const slowBatches: string[] = [];
+
+/**
+ * Notes a batch that took `ms`, at least three times its recorded seconds
+ * and 20 s more: how much of it its tests' own times explain (a variant's
+ * tests that did not run take the reference's results, and are left out),
+ * and its slowest tests.
+ */
+function noteSlowBatch(
+  lesson: Lesson,
+  ms: number,
+  recorded: number,
+  runs: VariantRun[],
+  selections: Map<string, Set<string>>,
+): void {
+  if (ms < Math.max(3 * recorded * 1000, (recorded + 20) * 1000)) return;
+  const own = runs.flatMap(({ mistake, result }) =>
+    (result?.tests ?? []).filter((t) => selections.get(mistake.id)?.has(t.name) ?? true)
+      .map((t) => ({ ...t, variant: mistake.id }))
+  ).sort((a, b) => b.ms - a.ms);
+  const seconds = (n: number) => `${(n / 1000).toFixed(1)} s`;
+  slowBatches.push(
+    `(slow batch: ${lesson.id}'s known mistakes took ${seconds(ms)}, ${recorded} s recorded; ` +
+      `its tests' own times add up to ${seconds(own.reduce((n, t) => n + t.ms, 0))}; slowest: ${
+        own.slice(0, 3).map((t) => `${t.variant} "${t.name.slice(0, 50)}" ${seconds(t.ms)}`)
+          .join(", ")
+      })`,
+  );
+}
+
+/**
  * A lesson's known mistakes, all in one sandboxed process (tools/mistake_batch.ts),
  * each reported as its own group: it must fail at least one test whose
  * message names it, lose points only for those failures, never be flagged
@@ -464,6 +500,7 @@ function mistakesJob(
       // ran on their own in the last full run (something one of their tests left running reached a
       // later test) do so at once: in a batch they cost a run of the rest of their share again.
       const alone = typeof record === "object" ? record.alone : new Set<string>();
+      const batchStarted = performance.now();
       const all: VariantRun[] = ref.problem
         ? mistakes.map((mistake) => ({ mistake, unvouched: "the reference run failed" }))
         : await runBatch(lesson, mistakes.filter((m) => !alone.has(m.id)), ref, work, options, {
@@ -472,6 +509,10 @@ function mistakesJob(
           stubs: true,
           solutions: true,
         });
+      if (typeof record === "object") {
+        const recorded = [...record.seconds.values()].reduce((sum, n) => sum + n, 0);
+        noteSlowBatch(lesson, performance.now() - batchStarted, recorded, all, selections);
+      }
       const batched = new Map(all.map((run) => [run.mistake.id, run.result]));
       const unvouched = new Map(all.map((run) => [run.mistake.id, run.unvouched]));
       // Why each variant the batch cannot vouch for runs on its own, as its title says.
@@ -828,6 +869,7 @@ async function main(): Promise<number> {
       })`,
     ),
   );
+  for (const line of slowBatches) console.log(dim(line));
   if (flags.json) {
     await Deno.writeTextFile(flags.json, JSON.stringify({ passed, failed, items: record }));
   }
