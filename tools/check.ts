@@ -464,12 +464,14 @@ function noteSlowBatch(
  * as hostile, and print exactly its pinned failure output. Each runs only
  * the tests it failed in the last full run (`--update-snapshots` records
  * them beside the pin, and the record must name tests the lesson has).
+ * `recorded`: the seconds their tests took in that run, all told.
  */
 function mistakesJob(
   catalog: Catalog,
   lesson: Lesson,
   mistakes: Mistake[],
   reference: () => Promise<SuiteResult>,
+  recorded: number,
   update: boolean,
 ): Job {
   return () =>
@@ -510,7 +512,6 @@ function mistakesJob(
           solutions: true,
         });
       if (typeof record === "object") {
-        const recorded = [...record.seconds.values()].reduce((sum, n) => sum + n, 0);
         noteSlowBatch(lesson, performance.now() - batchStarted, recorded, all, selections);
       }
       const batched = new Map(all.map((run) => [run.mistake.id, run.result]));
@@ -748,7 +749,16 @@ async function main(): Promise<number> {
   for (const lesson of longestFirst) {
     const mistakes = mistakesOf.get(lesson.id)!;
     if (!mistakes.length) continue;
-    jobs.push(mistakesJob(catalog, lesson, mistakes, reference(lesson), flags["update-snapshots"]));
+    jobs.push(
+      mistakesJob(
+        catalog,
+        lesson,
+        mistakes,
+        reference(lesson),
+        recordedSeconds.get(lesson.id)!,
+        flags["update-snapshots"],
+      ),
+    );
   }
   const withoutMistakes = lessons.filter((lesson) => !mistakesOf.get(lesson.id)!.length);
   if (!only.length) {
