@@ -77,6 +77,12 @@ export interface FailureReport {
   mistake?: string;
   /** Extra lines (a transcript, a detail). */
   detail?: string[];
+  /**
+   * This failure is the cause of any unhandled rejections seen with it (writes
+   * not awaited, rejected when their connection closed under them):
+   * `failOnUnhandled` lets it stand over them.
+   */
+  causesRejections?: boolean;
 }
 
 /** The error a lesson test throws; its message is the whole report. */

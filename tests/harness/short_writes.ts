@@ -18,6 +18,7 @@
  */
 
 import { type ConnMatch, hookConns } from "./conn_hook.ts";
+import { fail, sectionsOf } from "./failure.ts";
 
 /** While in use, matching connections' `write()` calls take a third of their bytes. */
 export interface ShortWrites extends Disposable {
@@ -97,11 +98,10 @@ export function writesOverlapped(what: string): string {
 
 /**
  * The likely mistake when what arrived with the writes cut (`got`) is not
- * `expected`, although the same exchange without cut writes was right:
- * {@linkcode writesOverlapped} when `cutting` saw a write begin before the
- * previous one on its connection had finished, else
- * {@linkcode onlyPartWritten} for fewer bytes, {@linkcode wroteAgain} for
- * more, else the bytes after a partial write were not the rest.
+ * `expected`, although the same exchange without cut writes was right
+ * (writes that overlapped are named by {@linkcode withShortWrites} before
+ * this): {@linkcode onlyPartWritten} for fewer bytes, {@linkcode wroteAgain}
+ * for more, else the bytes after a partial write were not the rest.
  *
  * @example
  * ```ts
@@ -113,10 +113,8 @@ export function cutWritesMistake(
   what: string,
   got: string,
   expected: string,
-  cutting?: Pick<ShortWrites, "overlapped">,
 ): string | undefined {
   if (got === expected) return undefined;
-  if (cutting?.overlapped) return writesOverlapped(what);
   if (got.length < expected.length) return onlyPartWritten(what);
   if (got.length > expected.length) return wroteAgain(what);
   return `the bytes of ${what} after a partial write were not the rest: write ` +
@@ -139,29 +137,6 @@ export function cutWritesMistake(
  * ```
  */
 export async function shortWrites(match: ConnMatch): Promise<ShortWrites> {
-  return await watchWrites(match, true);
-}
-
-/**
- * Counts, until disposed, the `write()` calls on the connections `match`
- * names that begin before the previous one on their connection has finished
- * (a write not awaited), without cutting any: for a test whose writes are
- * already partial (a late reader), and whose verdict must name that mistake
- * whatever else it caused.
- *
- * @example
- * ```ts ignore
- * import { overlappingWrites } from "./short_writes.ts";
- * using writes = await overlappingWrites({ localPort: server.addr.port });
- * // … an exchange with the server …
- * if (writes.overlapped) console.log(writesOverlapped("the echo"));
- * ```
- */
-export async function overlappingWrites(match: ConnMatch): Promise<ShortWrites> {
-  return await watchWrites(match, false);
-}
-
-async function watchWrites(match: ConnMatch, cutting: boolean): Promise<ShortWrites> {
   let cut = 0;
   let writes = 0;
   let overlapped = 0;
@@ -172,7 +147,7 @@ async function watchWrites(match: ConnMatch, cutting: boolean): Promise<ShortWri
     if (before) overlapped++;
     pending.set(conn, before + 1);
     try {
-      if (!cutting || data.length < 2) return await write(data);
+      if (data.length < 2) return await write(data);
       cut++;
       // A third, not half: taken and left then differ, so a loop that mixes them up shows.
       return await write(data.subarray(0, Math.max(1, Math.floor(data.length / 3))));
@@ -192,4 +167,54 @@ async function watchWrites(match: ConnMatch, cutting: boolean): Promise<ShortWri
     },
     [Symbol.dispose]: () => hook[Symbol.dispose](),
   };
+}
+
+/** Where a write that was not awaited is explained: lesson 10, "Writing everything". */
+const AWAIT_EACH_WRITE = sectionsOf("lesson-10")("Writing everything");
+
+/**
+ * Runs `body` while the `write()` calls on the connections `match` names
+ * are cut to a third ({@linkcode shortWrites}); then, whatever `body` did
+ * (returned, failed, or left writes pending that the close rejected), fails
+ * naming {@linkcode writesOverlapped} for `what` (the bytes they carry:
+ * `the echo`) if one of those writes began before the previous one on its
+ * connection had finished. With every write cut,
+ * such a write is the cause of whatever else the exchange showed (bytes
+ * out of place, an echo cut off, rejections nobody handled), so it is named
+ * on every run, whichever of its symptoms came first, and the failure
+ * stands over unhandled rejections (`causesRejections`).
+ *
+ * @example
+ * ```ts ignore
+ * import { withShortWrites } from "./short_writes.ts";
+ * await withShortWrites({ localPort: server.addr.port }, "the echo", async (cutting) => {
+ *   // … an exchange with the server; cutting.cut counts the writes cut short …
+ * });
+ * ```
+ */
+export async function withShortWrites<T>(
+  match: ConnMatch,
+  what: string,
+  body: (cutting: ShortWrites) => Promise<T>,
+): Promise<T> {
+  using cutting = await shortWrites(match);
+  let outcome: { value: T } | { error: unknown };
+  try {
+    outcome = { value: await body(cutting) };
+  } catch (error) {
+    outcome = { error };
+  }
+  if (cutting.overlapped) {
+    // How many overlapped, and what the body failed with, depend on timing: not shown, so that
+    // the failure reads the same on every run.
+    fail({
+      summary: `${what}: a write() began on a connection before the previous write() ` +
+        "there had finished",
+      section: AWAIT_EACH_WRITE,
+      mistake: writesOverlapped(what),
+      causesRejections: true,
+    });
+  }
+  if ("error" in outcome) throw outcome.error;
+  return outcome.value;
 }

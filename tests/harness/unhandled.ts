@@ -89,8 +89,9 @@ export interface UnhandledOptions {
 
 /**
  * Runs `body` while recording unhandled rejections: if any was seen, the
- * test fails naming it (unless `options.namedFirst` and `body` failed naming
- * a mistake); otherwise `body`'s own result or failure stands.
+ * test fails naming it (unless `body` failed with a report that
+ * `causesRejections`, or `options.namedFirst` and `body` failed naming a
+ * mistake); otherwise `body`'s own result or failure stands.
  *
  * @example
  * ```ts ignore
@@ -113,9 +114,10 @@ export async function failOnUnhandled<T>(
   } catch (error) {
     result = { error };
   }
-  const named = "error" in result && result.error instanceof LessonFailure &&
-    result.error.report.mistake !== undefined;
-  if (options.namedFirst && named) {
+  const report = "error" in result && result.error instanceof LessonFailure
+    ? result.error.report
+    : undefined;
+  if (report?.causesRejections || (options.namedFirst && report?.mistake !== undefined)) {
     await unhandled.check().catch(() => {}); // still let pending rejections arrive here
     throw (result as { error: unknown }).error;
   }

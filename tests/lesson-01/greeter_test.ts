@@ -28,7 +28,7 @@ import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
 import { expectServesAfterFdExhaustion, GIVES_UP_OUT_OF_FILES } from "../harness/fd_exhaustion.ts";
 import { lowFdLimitTest } from "../harness/fd_limit.ts";
 import { CUT_PAUSE_MS } from "../harness/tcp_proxy.ts";
-import { onlyPartWritten, shortWrites, wroteAgain } from "../harness/short_writes.ts";
+import { onlyPartWritten, withShortWrites, wroteAgain } from "../harness/short_writes.ts";
 import { watchReads } from "../harness/read_progress.ts";
 import { hookConns } from "../harness/conn_hook.ts";
 
@@ -131,8 +131,11 @@ Deno.test("greeter: greets a client by the client's own address, then closes", a
 Deno.test("greeter: greets whole when each write() takes only part of its bytes", async () => {
   await withGreeter(async (greeter) => {
     // Over loopback a 24-byte write is never cut short by itself: the test makes it so.
-    using _cutting = await shortWrites({ localPort: greeter.addr.port });
-    await greetedAt(greeter, "the client (each of the greeter's write() calls cut to a third)");
+    await withShortWrites(
+      { localPort: greeter.addr.port },
+      "the greeting",
+      () => greetedAt(greeter, "the client (each of the greeter's write() calls cut to a third)"),
+    );
   });
 });
 

@@ -56,7 +56,7 @@ import { lowFdLimitTest } from "../harness/fd_limit.ts";
 import {
   cutWritesMistake,
   onlyPartWritten,
-  shortWrites,
+  withShortWrites,
   wroteAgain,
 } from "../harness/short_writes.ts";
 
@@ -273,39 +273,40 @@ Deno.test("writeAll: delivers all of 1 MiB, in order, although each write() take
   // A full send buffer cuts write() short (16 MiB to a peer that is not reading: about 4 MB
   // taken); the test cuts each of the sender's writes to a third instead, on any machine and
   // at a size that moves fast. The peer reads as bytes come.
-  using _cutting = await shortWrites({ remotePort: conn.localAddr.port });
-  let reading: Promise<Uint8Array> | undefined;
-  try {
-    const data = pattern(1024 * 1024);
-    reading = background(readToEnd(conn, {
-      awaiting: "1 MiB and then EOF",
-      section: section("Writing everything"),
-      ms: 4000,
-    }));
-    await within(writeAll(sender, data), {
-      awaiting: "writeAll() of 1 MiB to finish while the peer reads, each write() cut to a third",
-      section: section("Writing everything"),
-      ms: 3000,
-      watch: reading,
-    });
-    await sender.closeWrite();
-    const got = await reading;
-    expectEqual(got.length, data.length, {
-      what: "how many bytes arrived after writeAll() of 1 MiB",
-      section: section("The three outcomes of write()"),
-      mistake: got.length < data.length ? SINGLE_WRITE : WRITE_AGAIN,
-    });
-    const at = firstDifference(got, data);
-    expectThat(at === -1, `a different byte at offset ${at}`, {
-      what: "the 1 MiB arrived unchanged and in order",
-      expected: "the same bytes, in the same order",
-      section: section("Writing everything"),
-      mistake: WRITE_AGAIN,
-    });
-  } finally {
-    sender.close();
-    await reading?.catch(() => {});
-  }
+  await withShortWrites({ remotePort: conn.localAddr.port }, "the bytes", async () => {
+    let reading: Promise<Uint8Array> | undefined;
+    try {
+      const data = pattern(1024 * 1024);
+      reading = background(readToEnd(conn, {
+        awaiting: "1 MiB and then EOF",
+        section: section("Writing everything"),
+        ms: 4000,
+      }));
+      await within(writeAll(sender, data), {
+        awaiting: "writeAll() of 1 MiB to finish while the peer reads, each write() cut to a third",
+        section: section("Writing everything"),
+        ms: 3000,
+        watch: reading,
+      });
+      await sender.closeWrite();
+      const got = await reading;
+      expectEqual(got.length, data.length, {
+        what: "how many bytes arrived after writeAll() of 1 MiB",
+        section: section("The three outcomes of write()"),
+        mistake: got.length < data.length ? SINGLE_WRITE : WRITE_AGAIN,
+      });
+      const at = firstDifference(got, data);
+      expectThat(at === -1, `a different byte at offset ${at}`, {
+        what: "the 1 MiB arrived unchanged and in order",
+        expected: "the same bytes, in the same order",
+        section: section("Writing everything"),
+        mistake: WRITE_AGAIN,
+      });
+    } finally {
+      sender.close();
+      await reading?.catch(() => {});
+    }
+  });
 });
 
 /** Sends `Hi there, server` straight to the server and reads its reply to EOF. */
@@ -352,10 +353,14 @@ Deno.test("server: answers `Hi there, server` with exactly `Farewell, client`, t
 Deno.test("server: sends all 16 bytes of the reply when each write() takes only part of its bytes", async () => {
   await withServer(async (addr, _log, watch) => {
     // Over loopback a 16-byte write() is never cut short by itself: the test makes it so.
-    using _cutting = await shortWrites({ localPort: addr.port });
-    const reply = await exchange(addr, watch, {
-      awaiting: "the 16-byte reply and then EOF, with the server's writes cut to a third",
-    });
+    const reply = await withShortWrites(
+      { localPort: addr.port },
+      "the reply",
+      () =>
+        exchange(addr, watch, {
+          awaiting: "the 16-byte reply and then EOF, with the server's writes cut to a third",
+        }),
+    );
     expectBytes(reply, "Farewell, client", {
       what: "the reply, with each of the server's write() calls cut to a third",
       section: section("Writing everything"),
@@ -368,54 +373,55 @@ Deno.test("server: sends all 16 bytes of the reply when each write() takes only 
 
 Deno.test("client: ask() sends all 16 bytes when each write() takes only part of its bytes", async () => {
   using fake = FakeServer.open();
-  using _cutting = await shortWrites({ remotePort: fake.addr.port });
-  const asking = background(ask(fake.addr));
-  const conn = await fake.accept({
-    awaiting: "ask() to connect",
-    section: section("The client"),
-    watch: asking,
-  });
-  try {
-    const request = await readBounded(conn, 16, {
-      awaiting: "the client's 16-byte request, with its write() calls cut to a third",
-      section: section("Writing everything"),
-      mistake: onlyPartWritten("the request") + " (writeAll)",
+  await withShortWrites({ remotePort: fake.addr.port }, "the request", async () => {
+    const asking = background(ask(fake.addr));
+    const conn = await fake.accept({
+      awaiting: "ask() to connect",
+      section: section("The client"),
       watch: asking,
     });
-    expectBytes(request, "Hi there, server", {
-      what: "the 16 bytes the client sent, with its write() calls cut to a third",
-      section: section("Writing everything"),
-      mistake: cutWritesMistake(
-        "the request",
-        new TextDecoder().decode(request),
-        "Hi there, server",
-      ),
-    });
-    await writeBounded(conn, "Farewell, client", {
-      awaiting: "the reply to be sent",
-      section: section("The client"),
-    });
-    const result = await within(asking, {
-      awaiting: "ask() to return the reply",
-      section: section("The client"),
-    });
-    expectEqual(result.reply, "Farewell, client", {
-      what: "the reply ask() returned",
-      section: section("The client"),
-    });
-    const extra = await readToEnd(conn, {
-      awaiting: "EOF from the client after its request (it closes once it has the reply)",
-      section: section("The client"),
-      overflow: { atMost: 64, mistake: wroteAgain("the request") },
-    });
-    expectBytes(extra, "", {
-      what: "bytes the client sent after its 16-byte request",
-      section: section("Writing everything"),
-      mistake: extra.length ? wroteAgain("the request") : undefined,
-    });
-  } finally {
-    conn.close();
-  }
+    try {
+      const request = await readBounded(conn, 16, {
+        awaiting: "the client's 16-byte request, with its write() calls cut to a third",
+        section: section("Writing everything"),
+        mistake: onlyPartWritten("the request") + " (writeAll)",
+        watch: asking,
+      });
+      expectBytes(request, "Hi there, server", {
+        what: "the 16 bytes the client sent, with its write() calls cut to a third",
+        section: section("Writing everything"),
+        mistake: cutWritesMistake(
+          "the request",
+          new TextDecoder().decode(request),
+          "Hi there, server",
+        ),
+      });
+      await writeBounded(conn, "Farewell, client", {
+        awaiting: "the reply to be sent",
+        section: section("The client"),
+      });
+      const result = await within(asking, {
+        awaiting: "ask() to return the reply",
+        section: section("The client"),
+      });
+      expectEqual(result.reply, "Farewell, client", {
+        what: "the reply ask() returned",
+        section: section("The client"),
+      });
+      const extra = await readToEnd(conn, {
+        awaiting: "EOF from the client after its request (it closes once it has the reply)",
+        section: section("The client"),
+        overflow: { atMost: 64, mistake: wroteAgain("the request") },
+      });
+      expectBytes(extra, "", {
+        what: "bytes the client sent after its 16-byte request",
+        section: section("Writing everything"),
+        mistake: extra.length ? wroteAgain("the request") : undefined,
+      });
+    } finally {
+      conn.close();
+    }
+  });
 });
 
 Deno.test("server: reads the whole request although it arrives one byte at a time", async () => {

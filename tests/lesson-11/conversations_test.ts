@@ -15,7 +15,7 @@ import {
   startServer,
 } from "../../exercises/lesson-11/conversations.ts";
 import { firstDifference } from "../harness/bytes.ts";
-import { shortWrites, shortWritesNote, writesOverlapped } from "../harness/short_writes.ts";
+import { shortWritesNote, withShortWrites } from "../harness/short_writes.ts";
 import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
@@ -749,58 +749,56 @@ Deno.test("server: echoes 2 MiB whole when each write() takes only part of its b
   await withServer(async (addr, _log, watch) => {
     // A full send buffer makes write() take only part; over loopback the buffers hold megabytes,
     // so the test makes every write() on the server's side take a third (see short_writes.ts).
-    using cutting = await shortWrites({ localPort: addr.port });
-    const conn = await connect(addr, {
-      awaiting: "a connection to the server",
-      section: section("The conversation protocol"),
-      watch,
-    });
-    try {
-      const sent = pattern(2 * 1024 * 1024, 3);
-      const reading = background(readToEnd(conn, {
-        awaiting: "the greeting, the echo of 2 MiB, and EOF",
+    // A write that begins before the previous one has finished is named, whatever it caused.
+    await withShortWrites({ localPort: addr.port }, "the echo", async () => {
+      const conn = await connect(addr, {
+        awaiting: "a connection to the server",
         section: section("The conversation protocol"),
-        mistake: SHORT_ECHO,
-        ms: 3000,
         watch,
-        overflow: { atMost: sent.length + 1024, mistake: REPEATED_ECHO },
-      }));
-      await within(
-        writeAll(conn, sent, {
-          awaiting: "2 MiB to be sent",
-          section: section("The conversation protocol"),
-          ms: 3000,
-        }),
-        {
-          awaiting: "2 MiB to be sent while the echo is read",
-          section: section("The conversation protocol"),
-          ms: 3000,
-          watch: reading,
-        },
-      );
-      await conn.closeWrite();
-      const all = await reading;
-      const echo = all.subarray(all.indexOf(10) + 1);
-      const at = firstDifference(echo, sent);
-      // No offset for a loss or for overlapping writes: where they show depends on the reads' sizes.
-      const got = echo.length !== sent.length
-        ? `${echo.length} bytes`
-        : cutting.overlapped
-        ? "the same length, with bytes out of place"
-        : `the same length, different from byte ${at} on`;
-      expectThat(at === -1, got, {
-        what: `the echo of 2 MiB, while ${shortWritesNote("the server")}`,
-        expected: `the same ${sent.length} bytes, in the same order`,
-        section: section("The conversation protocol"),
-        mistake: cutting.overlapped
-          ? writesOverlapped("the echo")
-          : echo.length < sent.length
-          ? SHORT_ECHO
-          : undefined,
       });
-    } finally {
-      conn.close();
-    }
+      try {
+        const sent = pattern(2 * 1024 * 1024, 3);
+        const reading = background(readToEnd(conn, {
+          awaiting: "the greeting, the echo of 2 MiB, and EOF",
+          section: section("The conversation protocol"),
+          mistake: SHORT_ECHO,
+          ms: 3000,
+          watch,
+          overflow: { atMost: sent.length + 1024, mistake: REPEATED_ECHO },
+        }));
+        await within(
+          writeAll(conn, sent, {
+            awaiting: "2 MiB to be sent",
+            section: section("The conversation protocol"),
+            ms: 3000,
+          }),
+          {
+            awaiting: "2 MiB to be sent while the echo is read",
+            section: section("The conversation protocol"),
+            ms: 3000,
+            watch: reading,
+          },
+        );
+        await conn.closeWrite();
+        const all = await reading;
+        const echo = all.subarray(all.indexOf(10) + 1);
+        const at = firstDifference(echo, sent);
+        expectThat(
+          at === -1,
+          echo.length !== sent.length
+            ? `${echo.length} bytes`
+            : `the same length, different from byte ${at} on`,
+          {
+            what: `the echo of 2 MiB, while ${shortWritesNote("the server")}`,
+            expected: `the same ${sent.length} bytes, in the same order`,
+            section: section("The conversation protocol"),
+            mistake: echo.length < sent.length ? SHORT_ECHO : undefined,
+          },
+        );
+      } finally {
+        conn.close();
+      }
+    });
   });
 });
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { onlyPartWritten, shortWrites, wroteAgain } from "../harness/short_writes.ts";
+import { onlyPartWritten, withShortWrites, wroteAgain } from "../harness/short_writes.ts";
 import { listenOn, server, startGreeter } from "../../exercises/lesson-12/rebind.ts";
 import type { Greeter, GreeterOptions } from "../../exercises/lesson-12/rebind.ts";
 import { within } from "../harness/deadline.ts";
@@ -216,9 +216,12 @@ Deno.test("greeter: greets whole when each write() takes only part of its bytes"
   const greeter = start({ hostname: "127.0.0.1", port: 0 });
   try {
     // Over loopback a short write() is never cut by itself: the test makes it so.
-    using _cutting = await shortWrites({ localPort: greeter.addr.port });
     const expected = `This is 127.0.0.1:${greeter.addr.port}\n`;
-    const greeting = await greetingAt(greeter.addr, greeter.done);
+    const greeting = await withShortWrites(
+      { localPort: greeter.addr.port },
+      "the greeting",
+      () => greetingAt(greeter.addr, greeter.done),
+    );
     expectEqual(greeting, expected, {
       what: "the greeting, with each of the greeter's write() calls cut to a third",
       section: section("The greeter protocol"),

@@ -7,7 +7,7 @@
  */
 
 import { heldCuts, watchReads } from "../harness/read_progress.ts";
-import { onlyPartWritten, shortWrites, wroteAgain } from "../harness/short_writes.ts";
+import { onlyPartWritten, withShortWrites, wroteAgain } from "../harness/short_writes.ts";
 import {
   countToEnd,
   probeWrites,
@@ -196,8 +196,11 @@ Deno.test("server: reads the request to EOF, answers `Your data was 16 bytes lon
 Deno.test("server: the reply arrives whole when each write() takes only part of its bytes", async () => {
   await withServer(async (addr) => {
     // Over loopback a short reply is never cut by itself: the test makes it so.
-    using _cutting = await shortWrites({ localPort: addr.port });
-    const got = await exchange(addr, "Hi there, server");
+    const got = await withShortWrites(
+      { localPort: addr.port },
+      "the reply",
+      () => exchange(addr, "Hi there, server"),
+    );
     const expected = reply(16);
     expectBytes(got, expected, {
       what:

@@ -6,7 +6,7 @@
  */
 
 import { failOnUnhandled } from "../harness/unhandled.ts";
-import { cutWritesMistake, shortWrites, wroteAgain } from "../harness/short_writes.ts";
+import { cutWritesMistake, withShortWrites, wroteAgain } from "../harness/short_writes.ts";
 import {
   client,
   type LineServerOptions,
@@ -159,13 +159,16 @@ Deno.test("server: every reply line arrives whole when each write() takes only p
       section: section("The protocol"),
     });
     // Over loopback a short reply is never cut by itself: the test makes it so.
-    using cutting = await shortWrites({ localPort: addr.port });
-    const got = await converse(addr, request);
+    const got = await withShortWrites(
+      { localPort: addr.port },
+      "the replies",
+      () => converse(addr, request),
+    );
     expectBytes(got, expected, {
       what:
         "the replies to three request lines, with each of the server's write() calls cut to a third",
       section: section("The protocol"),
-      mistake: cutWritesMistake("the replies", got, expected, cutting),
+      mistake: cutWritesMistake("the replies", got, expected),
     });
   });
 });
@@ -1129,22 +1132,27 @@ Deno.test("program: `client` sends a 256 KiB line whole (partial writes), and sh
   await withServer({ idleMs: 60_000 }, async (addr) => {
     // Over loopback only megabytes fill the send buffer and cut write() short; the test cuts each
     // of the client's writes to a third instead, on any machine and at a size that moves fast.
-    using _cutting = await shortWrites({ remotePort: addr.port });
-    const big = `ECHO ${"x".repeat(256 * 1024)}`;
-    const { log, running } = startClientRole(client, { port: addr.port, args: [big] });
-    await within(running, {
-      awaiting: "client() to send a 256 KiB line and QUIT, and return after BYE",
-      section: where,
-      ms: 5_000,
-      mistake: "write until every byte is written: one write() takes only part of a big line",
-    });
-    expectEqual(log.lines.filter((line) => line.startsWith("<")), [
-      "< ERR line too long",
-      "< BYE",
-    ], {
-      what: "the replies the client program printed for a 256 KiB line, then QUIT",
-      section: where,
-    });
+    await withShortWrites(
+      { remotePort: addr.port },
+      "the request line",
+      async () => {
+        const big = `ECHO ${"x".repeat(256 * 1024)}`;
+        const { log, running } = startClientRole(client, { port: addr.port, args: [big] });
+        await within(running, {
+          awaiting: "client() to send a 256 KiB line and QUIT, and return after BYE",
+          section: where,
+          ms: 5_000,
+          mistake: "write until every byte is written: one write() takes only part of a big line",
+        });
+        expectEqual(log.lines.filter((line) => line.startsWith("<")), [
+          "< ERR line too long",
+          "< BYE",
+        ], {
+          what: "the replies the client program printed for a 256 KiB line, then QUIT",
+          section: where,
+        });
+      },
+    );
   });
   using fake = FakeServer.open();
   const { log, running } = startClientRole(client, { port: fake.addr.port, args: ["ECHO hi"] });

@@ -43,7 +43,7 @@ export const mistakes: Mistake[] = [
       find: "        await sendLine(conn, reply.line);",
       replace: "        sendLine(conn, reply.line);",
     }],
-    caughtBy: "escaped as an unhandled rejection",
+    caughtBy: "a write() of the replies began before the previous write() on that connection",
     caughtSometimesBy: {
       tests: ["server: 50 clients at once (and one that never speaks) all get their own answers"],
       why: "an unawaited BYE fails there only if close() comes before its write completes",
