@@ -429,6 +429,9 @@ async function recordRun(
  */
 const slowBatches: string[] = [];
 
+/** Milliseconds as seconds, to a tenth: `41.6 s`. */
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
 /**
  * Notes a batch that took `ms`, at least three times its recorded seconds
  * and 20 s more: how much of it its tests' own times explain (a variant's
@@ -441,19 +444,19 @@ function noteSlowBatch(
   recorded: number,
   runs: VariantRun[],
   selections: Map<string, Set<string>>,
+  processes: string[],
 ): void {
   if (ms < Math.max(3 * recorded * 1000, (recorded + 20) * 1000)) return;
   const own = runs.flatMap(({ mistake, result }) =>
     (result?.tests ?? []).filter((t) => selections.get(mistake.id)?.has(t.name) ?? true)
       .map((t) => ({ ...t, variant: mistake.id }))
   ).sort((a, b) => b.ms - a.ms);
-  const seconds = (n: number) => `${(n / 1000).toFixed(1)} s`;
   slowBatches.push(
     `(slow batch: ${lesson.id}'s known mistakes took ${seconds(ms)}, ${recorded} s recorded; ` +
       `its tests' own times add up to ${seconds(own.reduce((n, t) => n + t.ms, 0))}; slowest: ${
         own.slice(0, 3).map((t) => `${t.variant} "${t.name.slice(0, 50)}" ${seconds(t.ms)}`)
           .join(", ")
-      })`,
+      }; its processes, start to exit: ${processes.join(", ")})`,
   );
 }
 
@@ -503,6 +506,7 @@ function mistakesJob(
       // later test) do so at once: in a batch they cost a run of the rest of their share again.
       const alone = typeof record === "object" ? record.alone : new Set<string>();
       const batchStarted = performance.now();
+      const processes: string[] = [];
       const all: VariantRun[] = ref.problem
         ? mistakes.map((mistake) => ({ mistake, unvouched: "the reference run failed" }))
         : await runBatch(lesson, mistakes.filter((m) => !alone.has(m.id)), ref, work, options, {
@@ -510,9 +514,23 @@ function mistakesJob(
           seconds: typeof record === "object" ? record.seconds : undefined,
           stubs: true,
           solutions: true,
+          onShare: (name, { ms, stdoutMs }) =>
+            processes.push(
+              `${name} ${seconds(ms)}` +
+                (stdoutMs
+                  ? ` (first dot ${seconds(stdoutMs.first)}, last ${seconds(stdoutMs.last)})`
+                  : ""),
+            ),
         });
       if (typeof record === "object") {
-        noteSlowBatch(lesson, performance.now() - batchStarted, recorded, all, selections);
+        noteSlowBatch(
+          lesson,
+          performance.now() - batchStarted,
+          recorded,
+          all,
+          selections,
+          processes,
+        );
       }
       const batched = new Map(all.map((run) => [run.mistake.id, run.result]));
       const unvouched = new Map(all.map((run) => [run.mistake.id, run.unvouched]));

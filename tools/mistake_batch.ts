@@ -283,6 +283,8 @@ export interface BatchPlan {
   stubs?: boolean;
   /** Also run the lesson's solutions, as a variant whose mistake has the id {@linkcode SOLUTIONS_ID}. */
   solutions?: boolean;
+  /** Told of each share's process when it has ended: its name and its result, whole. */
+  onShare?: (name: string, result: SuiteResult) => void;
 }
 
 /**
@@ -413,6 +415,7 @@ export async function runBatch(
         fileBytes: 4 * options.outputBytes * share.length,
       }),
     });
+    plan.onShare?.(name, batch);
     const split = share.map((index): VariantRun => {
       const mistake = mistakes[index];
       const tests = batch.tests.filter((t) => variantOf(t) === index);

@@ -148,6 +148,13 @@ export interface SuiteResult {
   problem?: string;
   /** Wall time of the process in milliseconds. */
   ms: number;
+  /**
+   * When the process first and last printed to stdout, in milliseconds after
+   * it started: the dot reporter prints as each test ends, so the time before
+   * the first is start-up (and the first test), the time after the last is
+   * the process's end.
+   */
+  stdoutMs?: { first: number; last: number };
   /** The first {@linkcode KEPT_OUTPUT} bytes of what the process printed (stderr, then stdout), whole lines ({@linkcode keptOutput}). */
   output?: string;
   /** How the process ended. */
@@ -360,11 +367,16 @@ async function runProcess(
       ? capTreeMemory(child.pid, options.memoryCapMb, () => stop("memory"))
       : () => Promise.resolve();
     let total = 0;
-    const collect = async (stream: ReadableStream<Uint8Array>) => {
+    let stdoutMs: SuiteResult["stdoutMs"];
+    const collect = async (stream: ReadableStream<Uint8Array>, timed = false) => {
       const kept: Uint8Array[] = [];
       let keptBytes = 0;
       let seen = 0;
       for await (const chunk of stream) {
+        if (timed) {
+          const at = Math.round(performance.now() - started);
+          stdoutMs = { first: stdoutMs?.first ?? at, last: at };
+        }
         total += chunk.length;
         seen += chunk.length;
         if (keptBytes < KEPT_OUTPUT) {
@@ -376,7 +388,7 @@ async function runProcess(
       return keptOutput(concat(kept), seen === keptBytes);
     };
     const [stdout, stderr, status] = await Promise.all([
-      collect(child.stdout),
+      collect(child.stdout, true),
       collect(child.stderr),
       child.status,
     ]);
@@ -387,6 +399,7 @@ async function runProcess(
       lesson: lesson.id,
       target: target.label,
       ms,
+      stdoutMs,
       output: stderr + stdout,
       exit: { code: status.code, signal: status.signal },
     };
