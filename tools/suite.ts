@@ -11,7 +11,7 @@
 import { concat } from "@std/bytes/concat";
 import { type Lesson, ROOT } from "./catalog.ts";
 import { importMapFor, type Target } from "./import_map.ts";
-import { crossedInto, parseJUnit, type TestResult } from "./junit.ts";
+import { CANCELLED, crossedInto, parseJUnit, type TestResult } from "./junit.ts";
 import { toFileUrl } from "@std/path";
 import { capTreeMemory } from "./grader/memory.ts";
 import { mapPool } from "./pool.ts";
@@ -467,21 +467,30 @@ export function stoppedModules(stderr: string, tests: TestResult[], target?: Tar
     // The summary at the end names each such module again, without the error.
     if (seen.has(file)) return [];
     seen.add(file);
-    if (tests.some((t) => t.file === file && !t.passed && !t.skipped)) return [];
+    // A failed test of the module's own shows the error; the tests it cancelled do not.
+    const own = tests.filter((t) => t.file === file);
+    if (own.some((t) => !t.passed && !t.skipped && t.message !== CANCELLED)) return [];
     // The error follows its heading, up to the first blank line.
     const after = stderr.slice(heading.index! + heading[0].length).replace(/^\n/, "");
     const why = explainCrash(after.split(/\n\s*\n/)[0], target);
-    const ran = tests.some((t) => t.file === file);
+    const ran = own.some((t) => t.message !== CANCELLED);
+    const cancelled = own.filter((t) => t.message === CANCELLED).length;
     const name = file.split("/").at(-1);
     return [{
       file,
-      name: ran
-        ? `${name}: an uncaught error after its tests`
-        : `every test in ${name}: an uncaught error stopped them`,
+      name: !ran
+        ? `every test in ${name}: an uncaught error stopped them`
+        : cancelled
+        ? `${name}: an uncaught error stopped its last ${cancelled} test${cancelled > 1 ? "s" : ""}`
+        : `${name}: an uncaught error after its tests`,
       passed: false,
       skipped: false,
-      message: `${ran ? "" : "not run: "}${why.split("\n")[0]} (an error nobody caught, ` +
-        "outside any test: a timer or promise left behind, by your module's top level or a test)",
+      message: `${ran ? "" : "not run: "}${why.split("\n")[0]} (an error nobody caught: ` +
+        (cancelled
+          ? "a promise nobody awaited or handled, such as a write started without await; the " +
+            "runner stopped the file's tests there)"
+          : "outside any test: a timer or promise left behind, by your module's top level or a " +
+            "test)"),
       detail: why,
       ms: 0,
     }];

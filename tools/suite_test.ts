@@ -7,8 +7,10 @@ import {
   keptOutput,
   planSharedRuns,
   runSuite,
+  stoppedModules,
   type SuiteResult,
 } from "./suite.ts";
+import { CANCELLED, type TestResult } from "./junit.ts";
 import { untouchedStubs } from "./reset.ts";
 import { foreignFiles } from "./grader/grading.ts";
 import { EXERCISES, SOLUTIONS } from "./targets.ts";
@@ -130,4 +132,32 @@ Deno.test("keptOutput: a stream longer than what is kept ends at a whole line, n
   const cut = { ...result, output: new TextDecoder().decode(first) };
   assertEquals(foreignFiles(cut, ["/course/tests/"]), ["/course/t"]);
   assertEquals(keptOutput(new TextEncoder().encode("no newline"), true), "no newline");
+});
+
+Deno.test("stoppedModules: an uncaught error that cancelled a module's last tests is shown, with where it came from", () => {
+  const stderr = "./tests/lesson-15/ndjson_test.ts (uncaught error)\n" +
+    "error: (in promise) BadResource: The stream's underlying resource was closed or consumed\n" +
+    "        writer.write(encodeMessage(await handler(message)));\n" +
+    "    at handle (file:///x/exercises/lesson-15/ndjson.ts:141:9)\n\n" +
+    "ERRORS\n\n./tests/lesson-15/ndjson_test.ts (uncaught error)\n";
+  const test = (name: string, passed: boolean, message = ""): TestResult => ({
+    file: "tests/lesson-15/ndjson_test.ts",
+    name,
+    passed,
+    skipped: false,
+    message,
+    detail: "",
+    ms: 1,
+  });
+  const tests = [test("a", true), test("b", false, CANCELLED), test("c", false, CANCELLED)];
+  const [stopped, ...more] = stoppedModules(stderr, tests);
+  assertEquals(more, []);
+  assertEquals(stopped.name, "ndjson_test.ts: an uncaught error stopped its last 2 tests");
+  assert(
+    /^\/x\/exercises\/lesson-15\/ndjson\.ts:141:9 {2}BadResource: /.test(stopped.message),
+    stopped.message,
+  );
+  assert(stopped.message.includes("a promise nobody awaited"), stopped.message);
+  // A failed test of the module's own shows the error already: nothing is added.
+  assertEquals(stoppedModules(stderr, [test("a", false, "boom"), test("b", false, CANCELLED)]), []);
 });
