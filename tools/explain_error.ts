@@ -40,6 +40,17 @@ const TABLE: { match: (e: Error) => boolean; explain: Explanation }[] = [
     },
   },
   {
+    match: (e) => e.name === "BadResource",
+    explain: {
+      text: "The socket was already closed when the code used it: by its own close() (one that " +
+        "ran while a write started without await was pending, or a second close()), or by " +
+        "conn.readable or conn.writable, which close the whole " +
+        "connection when their stream ends (reading to EOF, cancelling, a pipeTo that " +
+        "finishes). Read with conn.read() where the connection must stay open afterwards.",
+      lesson: 'lessons/lesson-15/README.md ("Who owns the connection")',
+    },
+  },
+  {
     match: (e) => /message too long|os error 90/i.test(e.message),
     explain: {
       text: "The datagram is bigger than UDP allows (65,507 bytes of payload over IPv4). Split it.",

@@ -187,7 +187,8 @@ function indent(text: string, by: string, wrapLines = true): string {
  * ```
  */
 export function explainFailure(message: string, lesson: string): string | undefined {
-  const m = message.match(/^(\w+): ([^\n]*)/);
+  // The error may follow where it came from (an uncaught error: `file.ts:3:9  BadResource: …`).
+  const m = message.replace(/^not run: /, "").match(/^(?:\S+:\d+:\d+ {2})?(\w+): ([^\n]*)/);
   if (!m || m[1] === "LessonFailure" || message.startsWith("not implemented")) return undefined;
   const error = Object.assign(new Error(m[2]), { name: m[1] });
   const why = explainError(error, lesson);

@@ -9,7 +9,7 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { findLesson, loadCatalog, ROOT } from "./catalog.ts";
 import { applyEdits, loadMistakes } from "./mistakes.ts";
 import { condenseLeaks, LeakNotes } from "./leaks.ts";
-import { WIDTH, wrap } from "./report.ts";
+import { explainFailure, WIDTH, wrap } from "./report.ts";
 import { runTask } from "./task_process.ts";
 
 /** A submission folder laid out like exercises/: the lesson's solution, `edit` applied to `file`. */
@@ -152,4 +152,18 @@ Deno.test("wrap: values continue under the value, long links move left, carets p
   assertStringIncludes(wrap(`      reread: ${link}`), link);
   assertEquals(overlong(wrap(" ".repeat(90) + "^ first difference at byte 90")), []);
   assertEquals(overlong(wrap(`${" ".repeat(78)}+ 1 ms ${"x".repeat(200)}`)), []);
+});
+
+Deno.test("explainFailure: a raw error is explained, also after the place an uncaught one came from", () => {
+  for (
+    const message of [
+      "BadResource: Bad resource ID",
+      "exercises/lesson-15/ndjson.ts:141:16  BadResource: The stream's underlying resource was closed",
+      "not run: exercises/lesson-13/tcp_deadlock.ts:9:1  BadResource: Bad resource ID",
+    ]
+  ) {
+    const why = explainFailure(message, "lesson-15");
+    assert(why?.startsWith("why: The socket was already closed"), `${message}: ${why}`);
+  }
+  assertEquals(explainFailure("LessonFailure: the echo differs", "lesson-15"), undefined);
 });
