@@ -2,8 +2,9 @@
  * Stopping a server the learner's code started: anything with `close()` and
  * a `done` promise that settles once its accept or receive loop has ended
  * (the lessons' `startServer`, `startGreeter`, `startResponder`, …). Every
- * test that starts one stops it this way, in `finally`, so that a loop that
- * never ends fails the test by name instead of leaking its socket.
+ * test that starts one stops it this way after its exchange, whatever the
+ * exchange did ({@linkcode stopAfter}), so that a loop that never ends fails
+ * the test by name instead of leaking its socket.
  *
  * @module
  */
@@ -18,6 +19,53 @@ export interface ServerLoop {
   close(): void;
   /** Settles once the loop has ended. */
   done: Promise<unknown>;
+}
+
+/**
+ * Runs `body`, then `stop` (a {@linkcode stopServer} or
+ * {@linkcode expectCleanStop} of the server `body` talked to), whatever
+ * `body` did. When both fail, `body`'s failure is the one reported: a server
+ * stuck in the exchange that went wrong cannot end after `close()` either,
+ * and the exchange says why (a `finally` that stops the server would throw
+ * its own time-out over it). When only `stop` fails, its failure is.
+ *
+ * @example
+ * ```ts
+ * import { stopAfter, stopServer } from "./server_loop.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const server = {
+ *   close: () => listener.close(),
+ *   done: (async () => {
+ *     for await (const conn of listener) conn.close();
+ *   })(),
+ * };
+ * await stopAfter(async () => {
+ *   const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ *   conn.close();
+ * }, () =>
+ *   stopServer(server, {
+ *     awaiting: "the server loop to end after close()",
+ *     section: { lesson: "lesson-10", heading: "The server" },
+ *   }));
+ * ```
+ */
+export async function stopAfter<T>(
+  body: () => Promise<T>,
+  stop: () => Promise<unknown>,
+): Promise<T> {
+  let outcome: { value: T } | { error: unknown };
+  try {
+    outcome = { value: await body() };
+  } catch (error) {
+    outcome = { error };
+  }
+  try {
+    await stop();
+  } catch (error) {
+    if (!("error" in outcome)) throw error;
+  }
+  if ("error" in outcome) throw outcome.error;
+  return outcome.value;
 }
 
 /**

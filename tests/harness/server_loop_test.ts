@@ -1,6 +1,6 @@
 import { assertEquals, assertRejects } from "@std/assert";
-import { LessonFailure } from "./failure.ts";
-import { expectCleanStop, stopServer } from "./server_loop.ts";
+import { fail, LessonFailure } from "./failure.ts";
+import { expectCleanStop, stopAfter, stopServer } from "./server_loop.ts";
 
 const wait = {
   awaiting: "the server loop to end after close()",
@@ -53,4 +53,27 @@ Deno.test("expectCleanStop: a done that rejects after close() fails, naming the 
     "done rejected after close()",
   );
   assertEquals(error.report.got, "BadResource: Bad resource ID");
+});
+
+Deno.test("stopAfter: the server is stopped whatever the body did; the body's failure stands over the stop's", async () => {
+  const stuck = { close() {}, done: new Promise(() => {}) };
+  const own = () => fail({ summary: "the greeting was cut short", section: wait.section });
+  const both = await assertRejects(
+    () => stopAfter(own, () => stopServer(stuck, wait)),
+    LessonFailure,
+  );
+  assertEquals(both.report.summary, "the greeting was cut short");
+  // Only the stop failed: its failure is reported.
+  await assertRejects(
+    () => stopAfter(() => Promise.resolve(1), () => stopServer(stuck, wait)),
+    LessonFailure,
+    "timed out after 50 ms awaiting the server loop to end after close()",
+  );
+  // Both went well: the body's value, and the server was stopped.
+  let stopped = false;
+  const value = await stopAfter(() => Promise.resolve(7), () => {
+    stopped = true;
+    return Promise.resolve();
+  });
+  assertEquals([value, stopped], [7, true]);
 });

@@ -17,7 +17,7 @@ import { describe, hex } from "../harness/bytes.ts";
 import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
 import { fail, LessonFailure, sectionsOf } from "../harness/failure.ts";
-import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopAfter, stopServer } from "../harness/server_loop.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { type Datagram, UdpPeer } from "../harness/udp.ts";
 import { script, UdpRelay } from "../harness/udp_relay.ts";
@@ -426,7 +426,7 @@ Deno.test("client: ignores a datagram too short to hold an ID", async () => {
 
 Deno.test("server: answers with the request's ID, then `Your data was N bytes long` (N without the ID)", async () => {
   const { server, crashed } = startWatched();
-  try {
+  await stopAfter(async () => {
     using peer = UdpPeer.open();
     await peer.send(new Uint8Array([9]), server.addr); // too short: no answer, and no crash
     for (const [id, payload] of [[0x8badf00d, "sixteen bytes!!!"], [0x00000001, ""]] as const) {
@@ -448,12 +448,11 @@ Deno.test("server: answers with the request's ID, then `Your data was N bytes lo
           : undefined,
       });
     }
-  } finally {
-    await stopServer(server, {
+  }, () =>
+    stopServer(server, {
       awaiting: "the server loop to end after close()",
       section: section("The server side"),
-    });
-  }
+    }));
 });
 
 Deno.test("server: counts UTF-8 bytes, serves two clients at once, done resolves after close()", async () => {
@@ -501,7 +500,7 @@ Deno.test("server: counts UTF-8 bytes, serves two clients at once, done resolves
 
 Deno.test("client and server: replies duplicated and delayed by a relay still match their requests", async () => {
   const { server, crashed } = startWatched();
-  try {
+  await stopAfter(async () => {
     // The first reply is delivered twice; the second comes 30 ms late, after that duplicate.
     await using relay = UdpRelay.open(server.addr, script(["duplicate", { delayMs: 30 }], "reply"));
     using client = openClient(relay.addr);
@@ -525,12 +524,11 @@ Deno.test("client and server: replies duplicated and delayed by a relay still ma
         : "a duplicated reply was taken as the answer to the next request: each request needs " +
           "its own ID, and the reply's ID must match it",
     });
-  } finally {
-    await stopServer(server, {
+  }, () =>
+    stopServer(server, {
       awaiting: "the server loop to end after close()",
       section: section("The server side"),
-    });
-  }
+    }));
 });
 
 Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given port is used", async () => {
@@ -543,18 +541,17 @@ Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given p
 
 Deno.test("server: done resolves (never rejects) after close(), also after serving", async () => {
   const running = startServer({ hostname: "127.0.0.1", port: 0 });
-  try {
+  await stopAfter(async () => {
     using client = openClient(running.addr, { nextId: () => 7 });
     await within(client.request("hi"), {
       awaiting: "the reply to request 7",
       section: section("The server side"),
     });
-  } finally {
-    await expectCleanStop(running, {
+  }, () =>
+    expectCleanStop(running, {
       awaiting: "done to resolve after close()",
       section: section("The server side"),
-    });
-  }
+    }));
 });
 
 Deno.test("client: a request that cannot be sent rejects with the socket's error", async () => {

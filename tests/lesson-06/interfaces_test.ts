@@ -27,7 +27,7 @@ import {
 import { fail, type Section, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
-import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopAfter, stopServer } from "../harness/server_loop.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { openUdpSocket } from "../harness/sockets.ts";
 import { type Peer, UdpPeer } from "../harness/udp.ts";
@@ -46,14 +46,13 @@ async function withServer(
 ): Promise<void> {
   const server = startServer(options);
   const crashed = background(server.done.then(() => new Promise(() => {})));
-  try {
+  await stopAfter(async () => {
     await body(server, crashed);
-  } finally {
-    await stopServer(server, {
+  }, () =>
+    stopServer(server, {
       awaiting: "the server loop to end after close()",
       section: section("Binding to one interface"),
-    });
-  }
+    }));
 }
 
 /** Names the mistake when a server asked for `asked` is bound to `bound`. */
@@ -546,7 +545,7 @@ Deno.test({
         });
       }
       const crashedB = background(b.done.then(() => new Promise(() => {})));
-      try {
+      await stopAfter(async () => {
         for (
           const [host, log, crashed] of [["127.0.0.1", logA, crashedA], [
             "127.0.0.2",
@@ -562,12 +561,11 @@ Deno.test({
             mistake: "each datagram reaches the socket whose name matches its destination exactly",
           });
         }
-      } finally {
-        await stopServer(b, {
+      }, () =>
+        stopServer(b, {
           awaiting: "the second server loop to end after close()",
           section: section("Same port, different addresses"),
-        });
-      }
+        }));
     });
   },
 });
@@ -582,17 +580,16 @@ Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given p
 
 Deno.test("server: done resolves (never rejects) after close(), also after serving", async () => {
   const running = startServer({ hostname: "127.0.0.1", port: 0 });
-  try {
+  await stopAfter(async () => {
     await within(ask(running.addr, "hi"), {
       awaiting: "the reply to ask()",
       section: section("Binding to one interface"),
     });
-  } finally {
-    await expectCleanStop(running, {
+  }, () =>
+    expectCleanStop(running, {
       awaiting: "done to resolve after close()",
       section: section("Binding to one interface"),
-    });
-  }
+    }));
 });
 
 Deno.test("client: without `bind`, two ask() calls at once use 127.0.0.1 and two OS-picked ports", async () => {

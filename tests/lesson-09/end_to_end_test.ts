@@ -14,7 +14,7 @@ import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
 import { seeded } from "../harness/random.ts";
-import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopAfter, stopServer } from "../harness/server_loop.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { UdpPeer } from "../harness/udp.ts";
 import { dropFirst, type Plan, script, UdpRelay } from "../harness/udp_relay.ts";
@@ -38,15 +38,14 @@ async function withRelay(
 ): Promise<void> {
   const running = startCounterServer({ hostname: "127.0.0.1", port: 0 });
   background(running.done);
-  try {
+  await stopAfter(async () => {
     await using relay = UdpRelay.open(running.addr, plan);
     await body(relay, running.addr);
-  } finally {
-    await stopServer(running, {
+  }, () =>
+    stopServer(running, {
       awaiting: "the server loop to end after close()",
       section: section("The server: each request once"),
-    });
-  }
+    }));
 }
 
 /** Reads a counter straight from the server (not through the relay), with a request written here. */
@@ -228,7 +227,7 @@ Deno.test("end to end: two clients at once, with duplicated and reordered reques
 Deno.test("benchmark: measures the request/response rate of sequential increments", async () => {
   const running = startCounterServer({ hostname: "127.0.0.1", port: 0 });
   background(running.done);
-  try {
+  await stopAfter(async () => {
     const result = await within(
       background(benchmark(running.addr, { requests: 200, name: "bench" })),
       {
@@ -252,12 +251,11 @@ Deno.test("benchmark: measures the request/response rate of sequential increment
       what: "the counter after the benchmark",
       section: section("How fast is it?"),
     });
-  } finally {
-    await stopServer(running, {
+  }, () =>
+    stopServer(running, {
       awaiting: "the server loop to end after close()",
       section: section("The server: each request once"),
-    });
-  }
+    }));
 });
 
 Deno.test("program: `server` and `client` talk: `INCR visits -> 1`, then 2", async () => {
@@ -335,7 +333,7 @@ Deno.test("program: `client` stops at once when its signal aborts while it waits
 
 Deno.test("benchmark: its time is the wall time of the requests; the default name is `benchmark`", async () => {
   const running = startCounterServer({ hostname: "127.0.0.1", port: 0 });
-  try {
+  await stopAfter(async () => {
     const before = performance.now();
     const result = await within(background(benchmark(running.addr, { requests: 20 })), {
       awaiting: "benchmark() of 20 requests",
@@ -351,10 +349,9 @@ Deno.test("benchmark: its time is the wall time of the requests; the default nam
       what: "the counter `benchmark` after benchmark() without a name",
       section: section("How fast is it?"),
     });
-  } finally {
-    await expectCleanStop(running, {
+  }, () =>
+    expectCleanStop(running, {
       awaiting: "done to resolve after close()",
       section: section("How fast is it?"),
-    });
-  }
+    }));
 });

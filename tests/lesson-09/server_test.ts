@@ -10,7 +10,7 @@ import { startCounterServer } from "../../exercises/lesson-09/server.ts";
 import { describe } from "../harness/bytes.ts";
 import { expectBytes, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
-import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopAfter, stopServer } from "../harness/server_loop.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { UdpPeer } from "../harness/udp.ts";
 
@@ -242,7 +242,7 @@ Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given p
 
 Deno.test("server: `executed` counts requests run, not repeats; cacheSize 2 keeps the last two", async () => {
   const running = startCounterServer({ hostname: "127.0.0.1", port: 0, cacheSize: 2 });
-  try {
+  await stopAfter(async () => {
     using peer = UdpPeer.open();
     await ask(peer, running.addr, "0000e001 INCR kept");
     await ask(peer, running.addr, "0000e002 INCR kept");
@@ -256,12 +256,11 @@ Deno.test("server: `executed` counts requests run, not repeats; cacheSize 2 keep
       what: "server.executed after two requests and one repeat",
       section: section("The server: each request once"),
     });
-  } finally {
-    await expectCleanStop(running, {
+  }, () =>
+    expectCleanStop(running, {
       awaiting: "done to resolve after close()",
       section: section("The server: each request once"),
-    });
-  }
+    }));
 });
 
 Deno.test("server: a junk request of exactly maxRequestBytes is a bad request, not too large", async () => {
@@ -278,7 +277,7 @@ Deno.test("server: a junk request of exactly maxRequestBytes is a bad request, n
 Deno.test("program: the server logs one line per request, and marks a repeat from the cache", async () => {
   const lines: string[] = [];
   const running = startCounterServer({ hostname: "127.0.0.1", port: 0, log: (l) => lines.push(l) });
-  try {
+  await stopAfter(async () => {
     using peer = UdpPeer.open();
     await ask(peer, running.addr, "0000e004 INCR logged");
     await ask(peer, running.addr, "0000e004 INCR logged");
@@ -292,12 +291,11 @@ Deno.test("program: the server logs one line per request, and marks a repeat fro
       expected: `two lines naming ${me} and the whole request; only the second marks the cache`,
       section: section("Running it as a program"),
     });
-  } finally {
-    await expectCleanStop(running, {
+  }, () =>
+    expectCleanStop(running, {
       awaiting: "done to resolve after close()",
       section: section("Running it as a program"),
-    });
-  }
+    }));
 });
 
 Deno.test("server: a request whose 10th byte starts a UTF-8 character still has its id", async () => {
