@@ -236,8 +236,13 @@ export function renderSuite(
   out.push(wrap(bold(`${result.lesson} · ${options.title}`) + dim(`  (testing ${against})`)));
   if (result.problem) {
     out.push(red(`  ✗ the tests could not run:`));
-    out.push(indent(result.problem, "      ", false)); // compiler output: keep file:line:col whole
-    out.push(dim("    Fix the code above, then run the tests again."));
+    // Compiler output keeps file:line:col whole; what a stopped run says is prose, wrapped.
+    out.push(indent(result.problem, "      ", result.stopped !== undefined));
+    out.push(dim(
+      result.stopped
+        ? "    Fix what is named above, then run the tests again."
+        : "    Fix the code above, then run the tests again.",
+    ));
   }
   let detailed = 0;
   const leaks = new LeakNotes(result.lesson);
@@ -288,7 +293,10 @@ export function renderFocused(
   const t = tally(result);
   const out = [bold(`${result.lesson} · ${options.title}`), ""];
   if (result.problem) {
-    out.push(red("✗ the tests could not run:"), indent(result.problem, "    ", false));
+    out.push(
+      red("✗ the tests could not run:"),
+      indent(result.problem, "    ", result.stopped !== undefined),
+    );
     return out.join("\n");
   }
   const failed = result.tests.filter((x) => !x.passed && !x.skipped);

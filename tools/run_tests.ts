@@ -46,7 +46,7 @@ async function main(): Promise<number> {
   let failed = 0;
   let passed = 0;
   const results = await mapPool(lessons, single ? 1 : CORES, async (lesson) => {
-    const result = await runSuite(lesson, target, { typeCheck: flags.check });
+    const result = await runSuite(lesson, target, { typeCheck: flags.check, progress: true });
     if (single && !result.missing) {
       console.log(renderSuite(result, {
         title: lesson.title,

@@ -12,6 +12,7 @@ import { concat } from "@std/bytes/concat";
 import { type Lesson, ROOT } from "./catalog.ts";
 import { importMapFor, type Target } from "./import_map.ts";
 import { CANCELLED, crossedInto, parseJUnit, type TestResult } from "./junit.ts";
+import { lastStartedTest, progressPreload } from "./test_progress.ts";
 import { toFileUrl } from "@std/path";
 import { capTreeMemory } from "./grader/memory.ts";
 import { mapPool } from "./pool.ts";
@@ -56,6 +57,12 @@ export interface SuiteOptions {
    * grader's sandbox): false gives each its own, as `deno test` does.
    */
   oneIsolate?: boolean;
+  /**
+   * Record each test's start (tools/test_progress.ts), so that a suite
+   * stopped for time names the test that never finished: for a learner's
+   * runs, where that is the whole answer.
+   */
+  progress?: boolean;
 }
 
 /**
@@ -325,6 +332,10 @@ async function runProcess(
     const junitPath = `${work}/junit.xml`;
     await Deno.writeTextFile(mapPath, JSON.stringify(await importMapFor(target)));
     const entry = modules ? await entryModule(modules, work) : undefined;
+    const startedPath = options.progress ? `${work}/started.txt` : undefined;
+    const progress = startedPath
+      ? [`--preload=${await progressPreload(work, startedPath)}`, `--allow-write=${startedPath}`]
+      : [];
     const args = [
       "test",
       `--config=${ROOT}deno.json`,
@@ -337,6 +348,7 @@ async function runProcess(
       ...(options.typeCheck ? [] : ["--no-check"]),
       ...(options.memoryCapMb ? [`--v8-flags=--max-old-space-size=${options.memoryCapMb}`] : []),
       ...(options.extraFlags ?? []),
+      ...progress,
       ...(entry ? [entry] : paths),
     ];
     const started = performance.now();
@@ -404,11 +416,13 @@ async function runProcess(
       exit: { code: status.code, signal: status.signal },
     };
     if (stopped === "time") {
+      const hung = startedPath ? await lastStartedTest(startedPath) : undefined;
       return {
         ...base,
         stopped,
         tests: [],
-        problem: `the suite did not finish within ${limit / 1000} s and was stopped`,
+        problem: `the suite did not finish within ${limit / 1000} s and was stopped` +
+          (hung === undefined ? "" : `\n${neverFinished(hung)}`),
       };
     }
     if (stopped === "memory") {
@@ -439,6 +453,16 @@ async function runProcess(
     if (tests.length) return { ...base, tests };
     return { ...base, tests, problem: explainCrash(stderr, target) };
   });
+}
+
+/**
+ * What a suite stopped for time says about the test that was running (its
+ * own bounded waits never ended it, so the thread never came back to them).
+ */
+function neverFinished(test: string): string {
+  return `the test "${test}" never finished: the code it runs kept the thread busy and never ` +
+    "gave the event loop a turn (a loop that never awaits, or whose condition never changes), " +
+    "so not even the test's own time limits could end it";
 }
 
 /** How `deno test` heads the error that stopped a module: `./tests/…_test.ts (uncaught error)`. */

@@ -161,3 +161,27 @@ Deno.test("stoppedModules: an uncaught error that cancelled a module's last test
   // A failed test of the module's own shows the error already: nothing is added.
   assertEquals(stoppedModules(stderr, [test("a", false, "boom"), test("b", false, CANCELLED)]), []);
 });
+
+Deno.test("runSuite: a suite stopped for time names the test that never gave the thread back", async () => {
+  const lesson = findLesson(await loadCatalog(), "lesson-03")!;
+  const dir = await Deno.makeTempDir({ prefix: "hang-" });
+  try {
+    const path = `${dir}/hang_test.ts`;
+    await Deno.writeTextFile(
+      path,
+      'Deno.test("first", () => {});\n' +
+        // Blocks the thread for good, as a loop that never awaits does, without spending CPU time.
+        'Deno.test("second blocks", () => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); });\n' +
+        'Deno.test("third", () => {});\n',
+    );
+    const result = await runSuite(lesson, SOLUTIONS, {
+      paths: [path],
+      timeoutMs: 2000,
+      progress: true,
+    });
+    assertEquals(result.stopped, "time");
+    assert(result.problem?.includes('the test "second blocks" never finished'), result.problem);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

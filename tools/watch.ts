@@ -111,7 +111,7 @@ function merge(...sources: AsyncGenerator<Command>[]): AsyncGenerator<Command> {
 async function firstUnfinished(catalog: Catalog): Promise<Lesson> {
   for (const lesson of catalog.lessons) {
     const result = (await cachedResult(await contentKey(lesson, EXERCISES))) ??
-      (await runSuite(lesson, EXERCISES, { typeCheck: true }));
+      (await runSuite(lesson, EXERCISES, { typeCheck: true, progress: true }));
     if (statusOf(result).kind !== "done") return lesson;
   }
   return catalog.lessons.at(-1)!;
@@ -166,7 +166,7 @@ async function main(): Promise<number> {
   async function once(): Promise<void> {
     clear();
     console.log(dim(`running the tests of ${lesson.id}…`));
-    const result = await runSuite(lesson, EXERCISES, { typeCheck: true });
+    const result = await runSuite(lesson, EXERCISES, { typeCheck: true, progress: true });
     if (result.missing) {
       // One line and exit 2, as for any bad input; the terminal is given back first.
       console.error(`watch: ${result.problem}`);
