@@ -39,7 +39,8 @@ const KNOWN: [RegExp, (n: number) => Leftover][] = [
   [/\btimers? (was|were) started/, (n) => ({
     what: `${count(n, "a timer", "timers")} running`,
     cause: "a setTimeout never cleared",
-    fix: "clear every timer with clearTimeout",
+    fix: "clear every timer with clearTimeout (a wait that an AbortSignal ends: abort the " +
+      "signal once the wait's race is decided, lesson 04's sleep)",
   })],
   [/\bintervals? (was|were) started/, (n) => ({
     what: `${count(n, "an interval", "intervals")} running`,
