@@ -297,3 +297,29 @@ Deno.test("reader: the \\r of a \\r\\n counts toward the limit", async () => {
       : undefined,
   });
 });
+
+Deno.test("reader: the bytes of a line stay as they were after the next read", async () => {
+  const reader = new LineReader(new PiecesReader(["AAAA\n", "BBBB\n", "CCCC\r\n"]), 64);
+  // Every result is kept as it came, bytes and all, and looked at only once the reader has read
+  // on: a caller may hold a line while it asks for the next one.
+  const results: LineResult[] = [];
+  for (let i = 0; i < 4; i++) {
+    results.push(
+      await within(reader.next(), {
+        awaiting: `result #${i + 1} for \`AAAA\\n\`, \`BBBB\\n\`, \`CCCC\\r\\n\` (three reads)`,
+        section: section("Framing: a bounded line reader"),
+      }),
+    );
+  }
+  const got = results.map(shown);
+  const expected = ['line "AAAA"', 'line "BBBB"', 'line "CCCC"', "end (0 bytes dropped)"];
+  expectEqual(got, expected, {
+    what:
+      "the results for `AAAA\\n`, `BBBB\\n`, `CCCC\\r\\n` (three reads), all kept until the end",
+    section: section("Framing: a bounded line reader"),
+    mistake: got.some((r, i) => r !== expected[i] && r === got[2] && i < 2)
+      ? "returned a view of the read buffer as the line: the next read overwrote an earlier " +
+        "line's bytes; copy the line out (slice) before returning it"
+      : readerMistake(got, expected),
+  });
+});

@@ -446,4 +446,22 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "with no arguments, send DEMO_LINES",
   },
+  {
+    id: "line-is-a-view",
+    summary: "a line that arrived whole in one read is returned as a view of the read buffer, " +
+      "which the next read overwrites",
+    file: "line_reader.ts",
+    edits: [{
+      find: "        this.#pieces.push(piece.slice());",
+      replace: "        if (newline !== -1 && this.#pieces.length === 0) {\n" +
+        "          this.#start += newline + 1;\n" +
+        "          return {\n" +
+        '            kind: "line",\n' +
+        "            bytes: piece.at(-1) === CARRIAGE_RETURN ? piece.subarray(0, -1) : piece,\n" +
+        "          };\n" +
+        "        }\n" +
+        "        this.#pieces.push(piece.slice());",
+    }],
+    caughtBy: "returned a view of the read buffer as the line",
+  },
 ];
