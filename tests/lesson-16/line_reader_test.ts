@@ -197,6 +197,8 @@ Deno.test("reader: a line of exactly maxBytes is accepted, one byte more is too 
         mistake: got[0] === "too-long"
           ? "refused a line of exactly maxBytes: too long means MORE than " +
             "maxBytes bytes"
+          : got[2] === 'line "1234567\\r"'
+          ? "kept the \\r of a \\r\\n: drop a \\r just before the \\n"
           : got[1] === "too-long" && got[2] !== 'line "1234567"'
           ? "skipped past the end of the long line: when its \\n came in the same " +
             "read, the next line starts right after that \\n"
@@ -321,5 +323,22 @@ Deno.test("reader: the bytes of a line stay as they were after the next read", a
       ? "returned a view of the read buffer as the line: the next read overwrote an earlier " +
         "line's bytes; copy the line out (slice) before returning it"
       : readerMistake(got, expected),
+  });
+});
+
+Deno.test("reader: a \\r inside a line is kept; only the one just before the \\n is dropped", async () => {
+  const text = "ECHO a\rb\r\nx\r\r\n\rc\n";
+  const reader = new LineReader(new PiecesReader([text]), 64);
+  const got = await take(reader, 4, "the results for `ECHO a\\rb\\r\\nx\\r\\r\\n\\rc\\n`");
+  const expected = ['line "ECHO a\\rb"', 'line "x\\r"', 'line "\\rc"', "end (0 bytes dropped)"];
+  expectEqual(got, expected, {
+    what: "the results for `ECHO a\\rb\\r\\n`, `x\\r\\r\\n`, `\\rc\\n` (one read)",
+    section: section("Framing: a bounded line reader"),
+    mistake: got[0] === 'line "ECHO ab"'
+      ? "removed every \\r: drop only a \\r just before the \\n; one anywhere else is part " +
+        "of the line"
+      : got[1] === 'line "x\\r\\r"'
+      ? "kept the \\r of a \\r\\n: drop a \\r just before the \\n"
+      : undefined,
   });
 });

@@ -148,6 +148,22 @@ Deno.test("server: ECHO, UPPER, unknown commands and QUIT, each answered with it
   });
 });
 
+Deno.test("server: a \\r inside a line is part of it; only the one before the \\n is dropped", async () => {
+  await withServer({}, async (addr) => {
+    const got = await converse(addr, "ECHO a\rb\nECHO c\r\r\nQUIT\r\n");
+    expectBytes(got, "OK a\rb\nOK c\r\nBYE\n", {
+      what: "the replies to `ECHO a\\rb\\n`, `ECHO c\\r\\r\\n` and `QUIT\\r\\n`",
+      section: section("The protocol"),
+      mistake: got.startsWith("OK ab\n")
+        ? "removed every \\r: drop only a \\r just before the \\n; one anywhere else is part " +
+          "of the line (`ECHO a\\rb` answers `OK a\\rb`)"
+        : got.includes("c\r\r")
+        ? "kept the \\r of a \\r\\n: drop a \\r just before the \\n"
+        : undefined,
+    });
+  });
+});
+
 Deno.test("server: every reply line arrives whole when each write() takes only part of its bytes", async () => {
   await withServer({}, async (addr) => {
     const request = "ECHO hello world\nUPPER straße\nQUIT\n";

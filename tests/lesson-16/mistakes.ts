@@ -464,4 +464,14 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "returned a view of the read buffer as the line",
   },
+  {
+    id: "removes-every-carriage-return",
+    summary: "the reader removes every \\r of a line, not only the one just before its \\n",
+    file: "line_reader.ts",
+    edits: [{
+      find: "    return line.at(-1) === CARRIAGE_RETURN ? line.subarray(0, -1) : line;",
+      replace: "    return line.filter((b) => b !== CARRIAGE_RETURN);",
+    }],
+    caughtBy: "removed every \\r",
+  },
 ];
