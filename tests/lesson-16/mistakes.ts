@@ -474,4 +474,15 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "removed every \\r",
   },
+  {
+    id: "decoder-in-stream-mode",
+    summary: "respond() decodes with the shared fatal decoder in stream mode, so an unfinished " +
+      "character at the end of one line is kept for the next",
+    file: "protocol.ts",
+    edits: [{
+      find: "    text = strict.decode(line);",
+      replace: "    text = strict.decode(line, { stream: true });",
+    }],
+    caughtBy: "decode was called with stream: true",
+  },
 ];
