@@ -485,4 +485,14 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "decode was called with stream: true",
   },
+  {
+    id: "bound-off-by-one",
+    summary: "the accept loop serves while served <= maxConnections: one client too many",
+    file: "line_server.ts",
+    edits: [{
+      find: "      const handler = served < maxConnections ? handle(conn) : turnAway(conn);",
+      replace: "      const handler = served <= maxConnections ? handle(conn) : turnAway(conn);",
+    }],
+    caughtBy: "the bound let one too many in",
+  },
 ];
