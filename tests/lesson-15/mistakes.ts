@@ -220,4 +220,24 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "read ahead without limit",
   },
+  {
+    id: "line-stream-without-flush",
+    summary: "lines() splits with a hand-written TransformStream that has no flush(), so a last " +
+      "line without a newline is dropped at EOF",
+    file: "ndjson.ts",
+    edits: [{
+      find: "return bytes.pipeThrough(new TextDecoderStream()).pipeThrough(new TextLineStream());",
+      replace: 'let rest = "";\n' +
+        "  return bytes.pipeThrough(new TextDecoderStream()).pipeThrough(\n" +
+        "    new TransformStream<string, string>({\n" +
+        "      transform(chunk, out) {\n" +
+        '        const parts = (rest + chunk).split("\\n");\n' +
+        "        rest = parts.pop()!;\n" +
+        '        for (const part of parts) out.enqueue(part.replace(/\\r$/, ""));\n' +
+        "      },\n" +
+        "    }),\n" +
+        "  );",
+    }],
+    caughtBy: "dropped the last line at EOF",
+  },
 ];

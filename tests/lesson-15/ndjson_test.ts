@@ -78,6 +78,10 @@ async function linesOf(bytes: string, piece: number): Promise<string[]> {
   });
 }
 
+const LAST_LINE_DROPPED = "dropped the last line at EOF: a last line without a newline is " +
+  "still a line when the stream ends (TextLineStream emits it; a hand-written TransformStream " +
+  "must emit what it holds in flush())";
+
 /** Names the framing mistake that turned `expected` into `got`, if one fits. */
 function framingMistake(got: string[], expected: string[]): string | undefined {
   if (got.some((line) => line.includes("\uFFFD"))) {
@@ -93,6 +97,9 @@ function framingMistake(got: string[], expected: string[]): string | undefined {
   }
   if (got.length > expected.length) {
     return "assumed one read() is one line: a line split across reads came out in pieces";
+  }
+  if (got.length === expected.length - 1 && got.every((line, i) => line === expected[i])) {
+    return LAST_LINE_DROPPED;
   }
   return undefined;
 }
@@ -142,6 +149,17 @@ Deno.test("lines: several lines in one read come out one by one, ended by \\n or
   const got = await linesOf(text, encoder.encode(text).length);
   expectEqual(got, expected, {
     what: "the lines of three lines delivered in one read",
+    section: section("From bytes to lines"),
+    mistake: framingMistake(got, expected),
+  });
+});
+
+Deno.test("lines: a last line without a newline still comes out when the stream ends", async () => {
+  const text = '{"n":1}\n{"last":"no newline"}';
+  const expected = ['{"n":1}', '{"last":"no newline"}'];
+  const got = await linesOf(text, 5);
+  expectEqual(got, expected, {
+    what: "the lines of a stream whose last line has no newline, 5 bytes per read",
     section: section("From bytes to lines"),
     mistake: framingMistake(got, expected),
   });
@@ -337,6 +355,38 @@ Deno.test("server: pipelined messages and a half-close get every reply, in order
         what: "the replies to three pipelined messages followed by a half-close",
         section: section("Who owns the connection"),
         mistake: got.length < expected.length ? CLOSED_WHOLE : undefined,
+      });
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+Deno.test("server: a last message without a newline, then a half-close, is still answered", async () => {
+  await withServer(async (addr) => {
+    const conn = await connect(addr, {
+      awaiting: "a connection",
+      section: section("An NDJSON server"),
+    });
+    try {
+      await send(conn, '{"n":1}\n{"n":2}', {
+        awaiting: "two messages, the last without its newline",
+        section: section("From bytes to lines"),
+      });
+      await conn.closeWrite();
+      const got = decoder.decode(
+        await drain(conn, {
+          awaiting: "two replies and then EOF",
+          section: section("Who owns the connection"),
+          mistake:
+            "after the client's half-close, finish the replies and then close the connection",
+        }),
+      );
+      const expected = '{"echo":{"n":1}}\n{"echo":{"n":2}}\n';
+      expectBytes(got, expected, {
+        what: 'the replies to `{"n":1}\\n{"n":2}` followed by a half-close',
+        section: section("From bytes to lines"),
+        mistake: got === '{"echo":{"n":1}}\n' ? LAST_LINE_DROPPED : undefined,
       });
     } finally {
       conn.close();

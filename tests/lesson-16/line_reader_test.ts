@@ -19,6 +19,11 @@ const section = sectionsOf("lesson-16");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** A respond() that keeps an unfinished character's bytes for the next line. */
+const STREAM_DECODE = "bytes left over from the previous line: decode was called with stream: " +
+  "true (or on a decoder shared across lines in stream mode), so an unfinished character at the " +
+  "end of one line was kept and spoiled the next; decode each line whole, without stream";
+
 /** A reader result as plain data that failure messages can show. */
 function shown(result: LineResult): string {
   if (result.kind === "line") return `line ${JSON.stringify(decoder.decode(result.bytes))}`;
@@ -89,8 +94,12 @@ Deno.test("protocol: respond() answers each command with its exact line", () => 
         ? 'verbs are case-sensitive: "echo" is an unknown command'
         : got === "OK STRAßE"
         ? "upper-cased only a-z: UPPER is Unicode upper case (toUpperCase())"
-        : expected === "ERR invalid UTF-8" && got !== expected
+        : expected === "ERR invalid UTF-8" && got.includes("\uFFFD")
         ? "decoded with a non-fatal TextDecoder: invalid bytes became U+FFFD instead of ERR invalid UTF-8"
+        : expected === "ERR invalid UTF-8" && got.startsWith("OK")
+        ? STREAM_DECODE
+        : expected !== "ERR invalid UTF-8" && got === "ERR invalid UTF-8"
+        ? STREAM_DECODE
         : undefined,
     });
   }
@@ -197,6 +206,8 @@ Deno.test("reader: a line of exactly maxBytes is accepted, one byte more is too 
         mistake: got[0] === "too-long"
           ? "refused a line of exactly maxBytes: too long means MORE than " +
             "maxBytes bytes"
+          : got[2] === 'line "1234567\\r"'
+          ? "kept the \\r of a \\r\\n: drop a \\r just before the \\n"
           : got[1] === "too-long" && got[2] !== 'line "1234567"'
           ? "skipped past the end of the long line: when its \\n came in the same " +
             "read, the next line starts right after that \\n"
@@ -222,8 +233,10 @@ Deno.test("protocol: respond() keeps the text after the first space exactly, and
     expectEqual(got, expected, {
       what: `respond(${JSON.stringify(text)})`,
       section: section("The protocol"),
-      mistake: (expected === "ERR unknown command" && got !== expected) ||
-          (got !== expected && got === expected.trimEnd())
+      mistake: got === "ERR invalid UTF-8"
+        ? STREAM_DECODE
+        : (expected === "ERR unknown command" && got !== expected) ||
+            (got !== expected && got === expected.trimEnd())
         ? "trimmed or reshaped the line: the verb is everything up to the " +
           "first space, exactly as sent"
         : got !== expected
@@ -294,6 +307,74 @@ Deno.test("reader: the \\r of a \\r\\n counts toward the limit", async () => {
     mistake: got[0] === 'line "12345678"'
       ? "left the \\r out of the limit: the limit counts every byte before the \\n, a \\r " +
         "included"
+      : undefined,
+  });
+});
+
+Deno.test("reader: the bytes of a line stay as they were after the next read", async () => {
+  const reader = new LineReader(new PiecesReader(["AAAA\n", "BBBB\n", "CCCC\r\n"]), 64);
+  // Every result is kept as it came, bytes and all, and looked at only once the reader has read
+  // on: a caller may hold a line while it asks for the next one.
+  const results: LineResult[] = [];
+  for (let i = 0; i < 4; i++) {
+    results.push(
+      await within(reader.next(), {
+        awaiting: `result #${i + 1} for \`AAAA\\n\`, \`BBBB\\n\`, \`CCCC\\r\\n\` (three reads)`,
+        section: section("Framing: a bounded line reader"),
+      }),
+    );
+  }
+  const got = results.map(shown);
+  const expected = ['line "AAAA"', 'line "BBBB"', 'line "CCCC"', "end (0 bytes dropped)"];
+  expectEqual(got, expected, {
+    what:
+      "the results for `AAAA\\n`, `BBBB\\n`, `CCCC\\r\\n` (three reads), all kept until the end",
+    section: section("Framing: a bounded line reader"),
+    mistake: got.some((r, i) => r !== expected[i] && r === got[2] && i < 2)
+      ? "returned a view of the read buffer as the line: the next read overwrote an earlier " +
+        "line's bytes; copy the line out (slice) before returning it"
+      : readerMistake(got, expected),
+  });
+});
+
+Deno.test("reader: a \\r inside a line is kept; only the one just before the \\n is dropped", async () => {
+  const text = "ECHO a\rb\r\nx\r\r\n\rc\n";
+  const reader = new LineReader(new PiecesReader([text]), 64);
+  const got = await take(reader, 4, "the results for `ECHO a\\rb\\r\\nx\\r\\r\\n\\rc\\n`");
+  const expected = ['line "ECHO a\\rb"', 'line "x\\r"', 'line "\\rc"', "end (0 bytes dropped)"];
+  expectEqual(got, expected, {
+    what: "the results for `ECHO a\\rb\\r\\n`, `x\\r\\r\\n`, `\\rc\\n` (one read)",
+    section: section("Framing: a bounded line reader"),
+    mistake: got[0] === 'line "ECHO ab"'
+      ? "removed every \\r: drop only a \\r just before the \\n; one anywhere else is part " +
+        "of the line"
+      : got[1] === 'line "x\\r\\r"'
+      ? "kept the \\r of a \\r\\n: drop a \\r just before the \\n"
+      : undefined,
+  });
+});
+
+Deno.test("protocol: respond() decodes each line on its own: a broken last character stays in its line", () => {
+  const lines: [Uint8Array, string][] = [
+    [encoder.encode("ECHO first"), "OK first"],
+    [new Uint8Array([...encoder.encode("ECHO caf"), 0xc3]), "ERR invalid UTF-8"],
+    [encoder.encode("ECHO next"), "OK next"],
+    [new Uint8Array([...encoder.encode("ECHO x"), 0xe2, 0x98]), "ERR invalid UTF-8"],
+    [encoder.encode("ECHO last"), "OK last"],
+  ];
+  // Every reply first, then one verdict: a mistake shows in the line after the broken one.
+  const got = lines.map(([line]) => respond(line).line);
+  const expected = lines.map(([, reply]) => reply);
+  expectEqual(got, expected, {
+    what: "the replies to ECHO first, `ECHO caf` + c3, ECHO next, `ECHO x` + e2 98, ECHO last, " +
+      "one respond() call each",
+    section: section("Bytes first, text second"),
+    mistake: got.some((reply) => reply.includes("\uFFFD"))
+      ? "decoded with a non-fatal TextDecoder: invalid bytes became U+FFFD instead of ERR invalid UTF-8"
+      : got.some((reply, i) =>
+          reply !== expected[i] && (reply === "ERR invalid UTF-8" || reply.startsWith("OK"))
+        )
+      ? STREAM_DECODE
       : undefined,
   });
 });

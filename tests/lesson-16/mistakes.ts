@@ -446,4 +446,53 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "with no arguments, send DEMO_LINES",
   },
+  {
+    id: "line-is-a-view",
+    summary: "a line that arrived whole in one read is returned as a view of the read buffer, " +
+      "which the next read overwrites",
+    file: "line_reader.ts",
+    edits: [{
+      find: "        this.#pieces.push(piece.slice());",
+      replace: "        if (newline !== -1 && this.#pieces.length === 0) {\n" +
+        "          this.#start += newline + 1;\n" +
+        "          return {\n" +
+        '            kind: "line",\n' +
+        "            bytes: piece.at(-1) === CARRIAGE_RETURN ? piece.subarray(0, -1) : piece,\n" +
+        "          };\n" +
+        "        }\n" +
+        "        this.#pieces.push(piece.slice());",
+    }],
+    caughtBy: "returned a view of the read buffer as the line",
+  },
+  {
+    id: "removes-every-carriage-return",
+    summary: "the reader removes every \\r of a line, not only the one just before its \\n",
+    file: "line_reader.ts",
+    edits: [{
+      find: "    return line.at(-1) === CARRIAGE_RETURN ? line.subarray(0, -1) : line;",
+      replace: "    return line.filter((b) => b !== CARRIAGE_RETURN);",
+    }],
+    caughtBy: "removed every \\r",
+  },
+  {
+    id: "decoder-in-stream-mode",
+    summary: "respond() decodes with the shared fatal decoder in stream mode, so an unfinished " +
+      "character at the end of one line is kept for the next",
+    file: "protocol.ts",
+    edits: [{
+      find: "    text = strict.decode(line);",
+      replace: "    text = strict.decode(line, { stream: true });",
+    }],
+    caughtBy: "decode was called with stream: true",
+  },
+  {
+    id: "bound-off-by-one",
+    summary: "the accept loop serves while served <= maxConnections: one client too many",
+    file: "line_server.ts",
+    edits: [{
+      find: "      const handler = served < maxConnections ? handle(conn) : turnAway(conn);",
+      replace: "      const handler = served <= maxConnections ? handle(conn) : turnAway(conn);",
+    }],
+    caughtBy: "the bound let one too many in",
+  },
 ];
