@@ -18,7 +18,7 @@ import { concat, describe } from "../harness/bytes.ts";
 import { background, nextTurn, pause, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
-import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopAfter, stopServer } from "../harness/server_loop.ts";
 import { LogLines } from "../harness/log.ts";
 import { recordAccepts } from "../harness/accept_record.ts";
 import { failOnUnhandled } from "../harness/unhandled.ts";
@@ -111,15 +111,14 @@ async function withServer(
 ): Promise<void> {
   await failOnUnhandled("the server", section("An NDJSON server"), async () => {
     const server = serveNdjson(handler, { hostname: "127.0.0.1", port: 0 });
-    try {
+    await stopAfter(async () => {
       await body(server.addr);
-    } finally {
-      await stopServer(server, {
+    }, () =>
+      stopServer(server, {
         awaiting: "done to settle after close()",
         section: section("An NDJSON server"),
         mistake: "close() must close the listener and every open connection",
-      });
-    }
+      }));
   });
 }
 
@@ -275,18 +274,17 @@ async function expectNextClientServed(
 
 Deno.test("server: keeps serving after a client resets before accept()", async () => {
   const server = serveNdjson(echo, { hostname: "127.0.0.1", port: 0 });
-  try {
+  await stopAfter(async () => {
     const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
     await expectServesAfterResetBeforeAccept(server, reread, async (watch) => {
       await expectNextClientServed(server.addr, watch, RETHROWS_ACCEPT);
     });
-  } finally {
-    await stopServer(server, {
+  }, () =>
+    stopServer(server, {
       awaiting: "done to settle after close()",
       section: section("An NDJSON server"),
       mistake: "close() must close the listener and every open connection",
-    });
-  }
+    }));
 });
 
 Deno.test({
@@ -946,7 +944,7 @@ Deno.test("server: close() with a silent client connected ends quietly, logging 
     awaiting: "a silent client to connect",
     section: where,
   });
-  try {
+  await stopAfter(async () => {
     const replies = await within(requestAll(server.addr, [1]), {
       awaiting: "the reply to [1]",
       section: where,
@@ -955,13 +953,16 @@ Deno.test("server: close() with a silent client connected ends quietly, logging 
       what: "requestAll([1]) against an echoing handler",
       section: where,
     });
-  } finally {
-    await expectCleanStop(server, {
-      awaiting: "done to resolve with a client connected",
-      section: where,
-    });
-    closeQuietly(silent);
-  }
+  }, async () => {
+    try {
+      await expectCleanStop(server, {
+        awaiting: "done to resolve with a client connected",
+        section: where,
+      });
+    } finally {
+      closeQuietly(silent);
+    }
+  });
   expectThat(!lines.some((l) => /fail/i.test(l)), JSON.stringify(lines), {
     what: "the server's log after close() with a silent client connected",
     expected: "no failure: closing the server is not a connection failing",
@@ -1036,7 +1037,7 @@ Deno.test("server: a client that resets mid-line is logged as a failed connectio
   const log = new LogLines();
   const server = serveNdjson((value) => value, { hostname: "127.0.0.1", port: 0, log: log.push });
   const where = section("An NDJSON server");
-  try {
+  await stopAfter(async () => {
     await resetMidRequest(server.addr, '{"half": ', {
       awaiting: "a client to reset mid-line",
       section: where,
@@ -1047,7 +1048,5 @@ Deno.test("server: a client that resets mid-line is logged as a failed connectio
       section: where,
       mistake: "log a connection that fails (a reset), unless the server is closing",
     });
-  } finally {
-    await stopServer(server, { awaiting: "the server to stop after close()", section: where });
-  }
+  }, () => stopServer(server, { awaiting: "the server to stop after close()", section: where }));
 });

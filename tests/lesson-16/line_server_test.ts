@@ -20,7 +20,7 @@ import { LogLines } from "../harness/log.ts";
 import { ManualClock } from "../harness/manual_clock.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
 import { seeded } from "../harness/random.ts";
-import { stopServer } from "../harness/server_loop.ts";
+import { stopAfter, stopServer } from "../harness/server_loop.ts";
 import {
   closeQuietly,
   connect,
@@ -452,18 +452,17 @@ async function expectNextClientServed(
 
 Deno.test("server: keeps serving after a client resets before accept()", async () => {
   const running = startLineServer({ hostname: "127.0.0.1", port: 0, idleMs: 5_000 });
-  try {
+  await stopAfter(async () => {
     const reread = section("An accept loop that keeps serving");
     await expectServesAfterResetBeforeAccept(running, reread, async (watch) => {
       await expectNextClientServed(running.addr, watch, RETHROWS_ACCEPT);
     });
-  } finally {
-    await stopServer(running, {
+  }, () =>
+    stopServer(running, {
       awaiting: "done to settle after close()",
       section: section("Shutting down cleanly"),
       mistake: LEFT_OPEN,
-    });
-  }
+    }));
 });
 
 Deno.test({
@@ -1013,7 +1012,7 @@ Deno.test("server: logs each event with the client's address: connected, disconn
     sleep: clock.sleep,
   });
   const where = section("Running it as a program");
-  try {
+  await stopAfter(async () => {
     const first = await Deno.connect({ hostname: "127.0.0.1", port: running.addr.port });
     const one = `127\\.0\\.0\\.1:${first.localAddr.port}`;
     await log.next(new RegExp(`^${one} connected$`), {
@@ -1036,16 +1035,14 @@ Deno.test("server: logs each event with the client's address: connected, disconn
     } finally {
       silent.close();
     }
-  } finally {
-    await stopServer(running, { awaiting: "the server to stop after close()", section: where });
-  }
+  }, () => stopServer(running, { awaiting: "the server to stop after close()", section: where }));
 });
 
 Deno.test("server: a client that resets mid-line is logged as failed", async () => {
   const log = new LogLines();
   const running = startLineServer({ hostname: "127.0.0.1", port: 0, log: log.push });
   const where = section("Running it as a program");
-  try {
+  await stopAfter(async () => {
     await resetMidRequest(running.addr, "ECHO half a li", {
       awaiting: "a client to reset mid-line",
       section: where,
@@ -1055,9 +1052,7 @@ Deno.test("server: a client that resets mid-line is logged as failed", async () 
       watch: running.done,
       section: where,
     });
-  } finally {
-    await stopServer(running, { awaiting: "the server to stop after close()", section: where });
-  }
+  }, () => stopServer(running, { awaiting: "the server to stop after close()", section: where }));
 });
 
 Deno.test("server: with no sleep option, a real timer ends an idle client's wait", async () => {
