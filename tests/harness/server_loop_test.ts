@@ -1,6 +1,6 @@
 import { assertEquals, assertRejects } from "@std/assert";
 import { LessonFailure } from "./failure.ts";
-import { expectCleanStop, stopServer } from "./server_loop.ts";
+import { expectCleanStop, expectDoneWaitsForHandler, stopServer } from "./server_loop.ts";
 
 const wait = {
   awaiting: "the server loop to end after close()",
@@ -53,4 +53,36 @@ Deno.test("expectCleanStop: a done that rejects after close() fails, naming the 
     "done rejected after close()",
   );
   assertEquals(error.report.got, "BadResource: Bad resource ID");
+});
+
+/** A server whose handler ends at `release()`, and whose done waits for it or not. */
+function heldServer(waitsForHandler: boolean) {
+  let release = () => {};
+  const handler = new Promise<void>((resolve) => release = resolve);
+  let end = () => {};
+  const loop = new Promise<void>((resolve) => end = resolve);
+  const done = waitsForHandler ? Promise.all([loop, handler]) : loop;
+  return { server: { close: () => end(), done }, release };
+}
+
+const atWork = { accepts: { calls: [], [Symbol.dispose]() {} }, section: wait.section };
+
+Deno.test("expectDoneWaitsForHandler: a done that waits for the handler passes", async () => {
+  const { server, release } = heldServer(true);
+  await expectDoneWaitsForHandler(server, { ...atWork, release });
+});
+
+Deno.test("expectDoneWaitsForHandler: a done that settles with the loop fails, naming the mistake", async () => {
+  const { server, release } = heldServer(false);
+  const error = await assertRejects(
+    () => expectDoneWaitsForHandler(server, { ...atWork, release }),
+    LessonFailure,
+    "while a handler is still at work",
+  );
+  release();
+  assertEquals(error.report.got, '"resolved"');
+  assertEquals(
+    error.report.mistake?.startsWith("done settled before every connection's task ended"),
+    true,
+  );
 });
