@@ -259,4 +259,11 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "a reset is not EOF",
   },
+  {
+    id: "done-before-handlers",
+    summary: "done settles when the accept loop ends, without waiting for the handlers",
+    file: "half_close.ts",
+    edits: [{ find: "    while (handlers.size) await Promise.all(handlers);\n", replace: "" }],
+    caughtBy: "done settled before every connection's task ended",
+  },
 ];
