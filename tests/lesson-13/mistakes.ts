@@ -230,4 +230,14 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "logged close() as a client failing",
   },
+  {
+    id: "counts-before-echo",
+    summary: "the byte count is added before the chunk is echoed, so a failed echo is counted",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "        await writeAll(conn, buffer.subarray(0, n));\n        processed += n;\n",
+      replace: "        processed += n;\n        await writeAll(conn, buffer.subarray(0, n));\n",
+    }],
+    caughtBy: "count the bytes only after writeAll() has echoed them",
+  },
 ];
