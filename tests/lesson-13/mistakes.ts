@@ -136,6 +136,17 @@ export const mistakes: Mistake[] = [
     varyingOutput: "the first chunk's size is whatever the kernel delivered first",
   },
   {
+    id: "first-is-last-chunk",
+    summary: "exchange() copies every chunk into first, so first ends as the last chunk read",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "if (received === 0) first = buffer.slice(0, n);",
+      replace: "first = buffer.slice(0, n);",
+    }],
+    caughtBy: "the first chunk was replaced by each later read",
+    varyingOutput: "the last chunk's size is whatever the kernel delivered last",
+  },
+  {
     id: "close-only-the-listener",
     summary: "close() closes the listener but leaves open connections running",
     file: "tcp_deadlock.ts",
