@@ -266,4 +266,15 @@ export const mistakes: Mistake[] = [
     edits: [{ find: "    while (handlers.size) await Promise.all(handlers);\n", replace: "" }],
     caughtBy: "done settled before every connection's task ended",
   },
+  {
+    id: "body-always-text",
+    summary: "request() encodes the body as text whatever its type, so a Uint8Array body is " +
+      "sent as its numbers joined by commas",
+    file: "half_close.ts",
+    edits: [{
+      find: 'typeof body === "string" ? encoder.encode(body) : body',
+      replace: "encoder.encode(body as string)",
+    }],
+    caughtBy: "the Uint8Array body was turned into text",
+  },
 ];
