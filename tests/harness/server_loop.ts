@@ -200,5 +200,7 @@ export async function expectDoneWaitsForHandler(
   await expectCleanStop(server, {
     awaiting: "done to settle once the handler has finished",
     section,
+    mistake: "close() must close every open connection too, so that a handler's pending " +
+      "read() ends, and then done",
   });
 }
