@@ -462,6 +462,42 @@ Deno.test("client: sends the request, half-closes, and reads the reply to EOF", 
   }
 });
 
+Deno.test("client: a Uint8Array body is sent as its bytes, unchanged", async () => {
+  using fake = FakeServer.open();
+  // "é", a byte that is not UTF-8, and a NUL: bytes that no text would give back as they are.
+  const body = new Uint8Array([0xc3, 0xa9, 0xff, 0x00]);
+  const asking = background(request(fake.addr, body));
+  try {
+    const conn = await fake.accept({
+      awaiting: "the client to connect",
+      watch: watchClient(asking),
+      section: section("A protocol that ends with EOF"),
+    });
+    const got = await drain(conn, {
+      awaiting: "the request and then EOF (the client's closeWrite())",
+      section: section("Half-closing with closeWrite()"),
+      mistake: NEVER_HALF_CLOSED,
+    });
+    expectBytes(got, body, {
+      what: "the bytes the client sent for a Uint8Array body",
+      section: section("A protocol that ends with EOF"),
+      mistake: decoder.decode(got) === String(body)
+        ? "the Uint8Array body was turned into text (its numbers joined by commas): send a " +
+          "byte array as it is, and encode only a string"
+        : undefined,
+    });
+    await send(conn, reply(body.length), {
+      awaiting: "the reply to be written",
+      section: section("A protocol that ends with EOF"),
+    });
+    conn.close();
+    await requestResult(asking, "request() to return once the server closed");
+  } finally {
+    fake.close();
+    await settle(asking);
+  }
+});
+
 Deno.test("client: reads a reply that arrives in pieces, all the way to EOF", async () => {
   using fake = FakeServer.open();
   // Cuts after 4 and 12 bytes: each piece leaves once the client's read() calls have returned the
@@ -644,7 +680,7 @@ Deno.test("server: counts 8 MiB of non-ASCII bytes from one client while another
           ? "counted characters (the decoded text's length) instead of bytes"
           : Number(answer.match(/^Your data was (\d+) bytes long$/)?.[1]) > big.length
           ? "more bytes arrived than the body holds: the Uint8Array body was turned into text " +
-            '(its numbers joined by commas, "195,169,…"); send a byte array as it is, and ' +
+            '(its numbers joined by commas, "195,169,…"): send a byte array as it is, and ' +
             "encode only a string"
           : /Your data was \d+ bytes long/.test(answer)
           ? "lost bytes: write() may take only part of 8 MiB; loop until every " +
