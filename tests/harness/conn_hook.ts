@@ -82,3 +82,47 @@ export async function hookConns(
       },
   );
 }
+
+/** Reads held by {@linkcode holdReads}, until released. */
+export interface HeldReads extends Disposable {
+  /** Resolves once a matched connection has called `read()`. */
+  reading: Promise<void>;
+  /** Lets every held read settle, and every later one at once. */
+  release(): void;
+}
+
+/**
+ * Holds the reads of the connections `match` names until released: each
+ * read still goes to the socket, but settles (with its bytes, or its error
+ * once the connection is closed under it) only after
+ * {@linkcode HeldReads.release}. A server's handler whose `read()` is held
+ * stays at work, whatever `close()` does to its connection: what a test of
+ * `done` needs. The hook is removed when disposed.
+ *
+ * @example
+ * ```ts ignore
+ * import { holdReads } from "./conn_hook.ts";
+ * using held = await holdReads({ localPort: server.addr.port });
+ * // … a client connects …
+ * await held.reading; // the server's handler is in read(), and stays there
+ * held.release();
+ * ```
+ */
+export async function holdReads(match: ConnMatch): Promise<HeldReads> {
+  let started: () => void = () => {};
+  const reading = new Promise<void>((resolve) => started = resolve);
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const hook = await hookConns("read", match, (read, data) => {
+    started();
+    return read(data).finally(() => gate);
+  });
+  return {
+    reading,
+    release,
+    [Symbol.dispose]() {
+      release();
+      hook[Symbol.dispose]();
+    },
+  };
+}

@@ -9,7 +9,8 @@
  * @module
  */
 
-import { type Awaiting, within } from "./deadline.ts";
+import type { AcceptRecord } from "./accept_record.ts";
+import { type Awaiting, pause, within } from "./deadline.ts";
 import { expectEqual, isNotImplemented } from "./expect.ts";
 import { fail, type Section } from "./failure.ts";
 
@@ -179,5 +180,75 @@ export async function expectSecondCloseIsNoOp(
     ...check,
     mistake: "close() must be safe to call twice: remember that it ran (a `closing` flag) " +
       "and do nothing the second time, or closing the closed listener throws BadResource",
+  });
+}
+
+/** A connection's task the test keeps at work past `close()`, and how it lets it end. */
+export interface HandlerAtWork {
+  /** Every `accept()` the server made since before it started (`recordAccepts()`). */
+  accepts: AcceptRecord;
+  /** Lets the task that the test holds at work go on, and so end. */
+  release(): void;
+  /** Where `done` waiting for every connection's task is taught. */
+  section: Section;
+}
+
+/**
+ * Calls `server.close()` while one connection's task is held at work by the
+ * test, and requires `done` to stay pending until {@linkcode HandlerAtWork.release}
+ * lets that task end, then to resolve (bounded). A `done` that settles when
+ * the accept loop ends, without waiting for the tasks it started, fails,
+ * named as that mistake.
+ *
+ * The accept loop's last `accept()` settles once `close()` has ended it: a
+ * `done` that does not wait for the tasks settles in the turns right after,
+ * on a busy machine too. The check then allows 20 ms more, for a loop that
+ * calls `accept()` only later; a correct `done` cannot settle before the
+ * release whatever the wait, so the margin never fails a correct server.
+ *
+ * @example
+ * ```ts ignore
+ * import { recordAccepts } from "./accept_record.ts";
+ * import { expectDoneWaitsForHandler } from "./server_loop.ts";
+ * using accepts = recordAccepts();
+ * const server = startServer(); // whose handler the test holds at work until release()
+ * // … connect, and wait until the handler is at work …
+ * await expectDoneWaitsForHandler(server, {
+ *   accepts,
+ *   release,
+ *   section: { lesson: "lesson-14", heading: "Closing a server" },
+ * });
+ * ```
+ */
+export async function expectDoneWaitsForHandler(
+  server: ServerLoop,
+  held: HandlerAtWork,
+): Promise<void> {
+  const { accepts, release, section } = held;
+  server.close();
+  const last = accepts.calls.at(-1);
+  if (last) {
+    await within(last, { awaiting: "the accept() that close() interrupts to settle", section });
+  }
+  const stop = new AbortController();
+  const early = await Promise.race([
+    server.done.then(() => "resolved", () => "rejected"),
+    pause(20, stop.signal).then(() => "pending"),
+  ]);
+  stop.abort(); // no timer outlives the check
+  expectEqual(early, "pending", {
+    what: "done, once close() has ended the accept loop, while a handler is still at work",
+    section,
+    mistake: early === "resolved"
+      ? "done settled before every connection's task ended: await the accept " +
+        "loop, then every handler still running"
+      : undefined,
+  });
+  release();
+  await expectCleanStop(server, {
+    awaiting: "done to settle once the handler has finished",
+    section,
+    mistake: "close() must close every open connection too, so that a handler's pending " +
+      "read() ends, and then done",
   });
 }

@@ -1,6 +1,11 @@
 import { assertEquals, assertRejects } from "@std/assert";
 import { fail, LessonFailure } from "./failure.ts";
-import { expectCleanStop, stopAfter, stopServer } from "./server_loop.ts";
+import {
+  expectCleanStop,
+  expectDoneWaitsForHandler,
+  stopAfter,
+  stopServer,
+} from "./server_loop.ts";
 
 const wait = {
   awaiting: "the server loop to end after close()",
@@ -76,4 +81,36 @@ Deno.test("stopAfter: the server is stopped whatever the body did; the body's fa
     return Promise.resolve();
   });
   assertEquals([value, stopped], [7, true]);
+});
+
+/** A server whose handler ends at `release()`, and whose done waits for it or not. */
+function heldServer(waitsForHandler: boolean) {
+  let release = () => {};
+  const handler = new Promise<void>((resolve) => release = resolve);
+  let end = () => {};
+  const loop = new Promise<void>((resolve) => end = resolve);
+  const done = waitsForHandler ? Promise.all([loop, handler]) : loop;
+  return { server: { close: () => end(), done }, release };
+}
+
+const atWork = { accepts: { calls: [], [Symbol.dispose]() {} }, section: wait.section };
+
+Deno.test("expectDoneWaitsForHandler: a done that waits for the handler passes", async () => {
+  const { server, release } = heldServer(true);
+  await expectDoneWaitsForHandler(server, { ...atWork, release });
+});
+
+Deno.test("expectDoneWaitsForHandler: a done that settles with the loop fails, naming the mistake", async () => {
+  const { server, release } = heldServer(false);
+  const error = await assertRejects(
+    () => expectDoneWaitsForHandler(server, { ...atWork, release }),
+    LessonFailure,
+    "while a handler is still at work",
+  );
+  release();
+  assertEquals(error.report.got, '"resolved"');
+  assertEquals(
+    error.report.mistake?.startsWith("done settled before every connection's task ended"),
+    true,
+  );
 });

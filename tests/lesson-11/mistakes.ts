@@ -259,4 +259,11 @@ export const mistakes: Mistake[] = [
     caughtBy: "a conversation that failed was also logged as closed normally",
   },
   ...outOfFilesMistakes("conversations.ts"),
+  {
+    id: "done-before-conversations",
+    summary: "done settles when the accept loop ends, without waiting for the conversations",
+    file: "conversations.ts",
+    edits: [{ find: "    await Promise.all(conversations);\n", replace: "" }],
+    caughtBy: "done settled before every connection's task ended",
+  },
 ];

@@ -136,6 +136,17 @@ export const mistakes: Mistake[] = [
     varyingOutput: "the first chunk's size is whatever the kernel delivered first",
   },
   {
+    id: "first-is-last-chunk",
+    summary: "exchange() copies every chunk into first, so first ends as the last chunk read",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "if (received === 0) first = buffer.slice(0, n);",
+      replace: "first = buffer.slice(0, n);",
+    }],
+    caughtBy: "the first chunk was replaced by each later read",
+    varyingOutput: "the last chunk's size is whatever the kernel delivered last",
+  },
+  {
     id: "close-only-the-listener",
     summary: "close() closes the listener but leaves open connections running",
     file: "tcp_deadlock.ts",
@@ -214,7 +225,6 @@ export const mistakes: Mistake[] = [
       replace: "then ${(error as Error).name}; socket closed",
     }],
     caughtBy: "the error's own message",
-    varyingOutput: "the bytes processed before the reset (0 or 13) depend on which came first",
   },
   ...outOfFilesMistakes("tcp_deadlock.ts"),
   {
@@ -229,5 +239,15 @@ export const mistakes: Mistake[] = [
         "      log(`  ${processed} bytes processed, then ${(error as Error).message}; socket closed`);\n",
     }],
     caughtBy: "logged close() as a client failing",
+  },
+  {
+    id: "counts-before-echo",
+    summary: "the byte count is added before the chunk is echoed, so a failed echo is counted",
+    file: "tcp_deadlock.ts",
+    edits: [{
+      find: "        await writeAll(conn, buffer.subarray(0, n));\n        processed += n;\n",
+      replace: "        processed += n;\n        await writeAll(conn, buffer.subarray(0, n));\n",
+    }],
+    caughtBy: "count the bytes only after writeAll() has echoed them",
   },
 ];

@@ -19,7 +19,9 @@ import { describe } from "../harness/bytes.ts";
 import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat, settledWithin } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
-import { stopServer } from "../harness/server_loop.ts";
+import { expectDoneWaitsForHandler, stopServer } from "../harness/server_loop.ts";
+import { recordAccepts } from "../harness/accept_record.ts";
+import { holdReads } from "../harness/conn_hook.ts";
 import { failOnUnhandled } from "../harness/unhandled.ts";
 import {
   closeQuietly,
@@ -396,6 +398,36 @@ Deno.test("server: close() closes the listener and every open connection, then d
   }
 });
 
+Deno.test("server: after close(), done waits for a handler still at work, then resolves", async () => {
+  using accepts = recordAccepts();
+  const server = startCountServer({ hostname: "127.0.0.1", port: 0 });
+  // The handler's read() settles only when the test says so, even once close() has closed its
+  // connection: that handler is still at work until then.
+  using held = await holdReads({ localPort: server.addr.port });
+  let conn: Deno.TcpConn | undefined;
+  try {
+    conn = await connect(server.addr, {
+      awaiting: "a connection to the server",
+      section: section("Closing a server"),
+    });
+    await within(held.reading, {
+      awaiting: "the server's handler to read the request",
+      section: section("A protocol that ends with EOF"),
+      watch: server.done,
+    });
+    await expectDoneWaitsForHandler(server, {
+      accepts,
+      release: held.release,
+      section: section("Closing a server"),
+    });
+  } finally {
+    held.release();
+    if (conn) closeQuietly(conn);
+    server.close();
+    await server.done.catch(() => {});
+  }
+});
+
 Deno.test("client: sends the request, half-closes, and reads the reply to EOF", async () => {
   using fake = FakeServer.open();
   const asking = background(request(fake.addr, "Hi there, server"));
@@ -424,6 +456,42 @@ Deno.test("client: sends the request, half-closes, and reads the reply to EOF", 
       what: "what request() returned",
       section: section("Half-closing with closeWrite()"),
     });
+  } finally {
+    fake.close();
+    await settle(asking);
+  }
+});
+
+Deno.test("client: a Uint8Array body is sent as its bytes, unchanged", async () => {
+  using fake = FakeServer.open();
+  // "é", a byte that is not UTF-8, and a NUL: bytes that no text would give back as they are.
+  const body = new Uint8Array([0xc3, 0xa9, 0xff, 0x00]);
+  const asking = background(request(fake.addr, body));
+  try {
+    const conn = await fake.accept({
+      awaiting: "the client to connect",
+      watch: watchClient(asking),
+      section: section("A protocol that ends with EOF"),
+    });
+    const got = await drain(conn, {
+      awaiting: "the request and then EOF (the client's closeWrite())",
+      section: section("Half-closing with closeWrite()"),
+      mistake: NEVER_HALF_CLOSED,
+    });
+    expectBytes(got, body, {
+      what: "the bytes the client sent for a Uint8Array body",
+      section: section("A protocol that ends with EOF"),
+      mistake: decoder.decode(got) === String(body)
+        ? "the Uint8Array body was turned into text (its numbers joined by commas): send a " +
+          "byte array as it is, and encode only a string"
+        : undefined,
+    });
+    await send(conn, reply(body.length), {
+      awaiting: "the reply to be written",
+      section: section("A protocol that ends with EOF"),
+    });
+    conn.close();
+    await requestResult(asking, "request() to return once the server closed");
   } finally {
     fake.close();
     await settle(asking);
@@ -610,6 +678,10 @@ Deno.test("server: counts 8 MiB of non-ASCII bytes from one client while another
         section: section("A protocol that ends with EOF"),
         mistake: answer === reply(big.length / 2)
           ? "counted characters (the decoded text's length) instead of bytes"
+          : Number(answer.match(/^Your data was (\d+) bytes long$/)?.[1]) > big.length
+          ? "more bytes arrived than the body holds: the Uint8Array body was turned into text " +
+            '(its numbers joined by commas, "195,169,…"): send a byte array as it is, and ' +
+            "encode only a string"
           : /Your data was \d+ bytes long/.test(answer)
           ? "lost bytes: write() may take only part of 8 MiB; loop until every " +
             "byte is written"

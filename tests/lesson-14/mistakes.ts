@@ -259,4 +259,24 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "a reset is not EOF",
   },
+  {
+    id: "done-before-handlers",
+    summary: "done settles when the accept loop ends, without waiting for the handlers",
+    file: "half_close.ts",
+    edits: [{ find: "    while (handlers.size) await Promise.all(handlers);\n", replace: "" }],
+    caughtBy: "done settled before every connection's task ended",
+  },
+  {
+    id: "body-always-text",
+    summary: "request() encodes the body as text whatever its type, so a Uint8Array body is " +
+      "sent as its numbers joined by commas",
+    file: "half_close.ts",
+    edits: [{
+      find: 'typeof body === "string" ? encoder.encode(body) : body',
+      replace: "encoder.encode(body as string)",
+    }],
+    caughtBy: "the Uint8Array body was turned into text",
+    varyingOutput: "its 8 MiB body sent as 32 MiB of text fails that test by its count, or by " +
+      "the time it takes on a busy machine",
+  },
 ];

@@ -18,7 +18,12 @@ import { concat, describe } from "../harness/bytes.ts";
 import { background, nextTurn, pause, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
-import { expectCleanStop, stopAfter, stopServer } from "../harness/server_loop.ts";
+import {
+  expectCleanStop,
+  expectDoneWaitsForHandler,
+  stopAfter,
+  stopServer,
+} from "../harness/server_loop.ts";
 import { LogLines } from "../harness/log.ts";
 import { recordAccepts } from "../harness/accept_record.ts";
 import { failOnUnhandled } from "../harness/unhandled.ts";
@@ -995,34 +1000,9 @@ Deno.test("server: after close(), done waits for a handler still at work, then r
       awaiting: "the handler to be called",
       section: section("An NDJSON server"),
     });
-    server.close();
-    // The loop's last accept() settles once close() has ended it: a done that does not wait for
-    // the handlers settles in the turns right after, on a busy machine too. Then 20 ms more, for a
-    // loop that calls accept() only later; a correct done stays pending until release().
-    const last = accepts.calls.at(-1);
-    if (last) {
-      await within(last, {
-        awaiting: "the accept() that close() interrupts to settle",
-        section: section("An NDJSON server"),
-      });
-    }
-    const stop = new AbortController();
-    const early = await Promise.race([
-      server.done.then(() => "resolved", () => "rejected"),
-      pause(20, stop.signal).then(() => "pending"),
-    ]);
-    stop.abort(); // no timer outlives the check
-    expectEqual(early, "pending", {
-      what: "done, once close() has ended the accept loop, while a handler is still at work",
-      section: section("An NDJSON server"),
-      mistake: early === "resolved"
-        ? "done settled before every connection's task ended: await the accept " +
-          "loop, then every handler still running"
-        : undefined,
-    });
-    release();
-    await expectCleanStop(server, {
-      awaiting: "done to settle once the handler has finished",
+    await expectDoneWaitsForHandler(server, {
+      accepts,
+      release,
       section: section("An NDJSON server"),
     });
   } finally {
