@@ -22,7 +22,12 @@ import { fail, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
 import { failOnUnhandled, UnhandledRejections } from "../harness/unhandled.ts";
 import { startServerRole } from "../harness/program.ts";
-import { expectCleanStop, expectDoneWaitsForHandler, stopServer } from "../harness/server_loop.ts";
+import {
+  expectCleanStop,
+  expectDoneWaitsForHandler,
+  stopAfter,
+  stopServer,
+} from "../harness/server_loop.ts";
 import { recordAccepts } from "../harness/accept_record.ts";
 import { holdReads } from "../harness/conn_hook.ts";
 import { unusedPort } from "../harness/sockets.ts";
@@ -375,7 +380,7 @@ Deno.test("server: a client that resets its connection ends only its own convers
 
 Deno.test("server: keeps serving after a client resets before accept()", async () => {
   const running = startServer({ hostname: "127.0.0.1", port: 0 });
-  try {
+  await stopAfter(async () => {
     const reread = section("When accept() fails for one connection");
     await expectServesAfterResetBeforeAccept(running, reread, async (watch) => {
       const next = await greeted(
@@ -386,13 +391,12 @@ Deno.test("server: keeps serving after a client resets before accept()", async (
       );
       next.close();
     });
-  } finally {
-    await stopServer(running, {
+  }, () =>
+    stopServer(running, {
       awaiting: "the server to end after close()",
       section: section("One socket per conversation"),
       mistake: "close() must close the listener and every open conversation, so that done settles",
-    });
-  }
+    }));
 });
 
 Deno.test({

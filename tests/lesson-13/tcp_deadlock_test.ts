@@ -28,7 +28,7 @@ import { LogLines } from "../harness/log.ts";
 import { failOnUnhandled } from "../harness/unhandled.ts";
 import { withShortWrites } from "../harness/short_writes.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
-import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopAfter, stopServer } from "../harness/server_loop.ts";
 import {
   closeQuietly,
   connect,
@@ -481,15 +481,14 @@ async function withServer(
           mistake: "an error must end one connection only: catch it inside that connection's task",
         }),
     ));
-    try {
+    await stopAfter(async () => {
       await body(running.addr, log, watch);
-    } finally {
-      await stopServer(running, {
+    }, () =>
+      stopServer(running, {
         awaiting: "the server to end after close()",
         section: section("The server"),
         mistake: "close() must close the listener and every open connection",
-      });
-    }
+      }));
   }, { namedFirst: true }); // writes not awaited are named before the rejections they cause
 }
 
@@ -540,7 +539,7 @@ Deno.test("server: the book's 16 bytes, `capitalize this!` → `CAPITALIZE THIS!
 
 Deno.test("server: keeps serving after a client resets before accept()", async () => {
   const running = startServer({ hostname: "127.0.0.1", port: 0 });
-  try {
+  await stopAfter(async () => {
     await expectServesAfterResetBeforeAccept(
       running,
       sectionsOf("lesson-11")("When accept() fails for one connection"),
@@ -555,13 +554,12 @@ Deno.test("server: keeps serving after a client resets before accept()", async (
         });
       },
     );
-  } finally {
-    await stopServer(running, {
+  }, () =>
+    stopServer(running, {
       awaiting: "the server to end after close()",
       section: section("The server"),
       mistake: "close() must close the listener and every open connection",
-    });
-  }
+    }));
 });
 
 Deno.test({
@@ -1085,7 +1083,7 @@ Deno.test("server: logs the bytes processed and how many were not ASCII (DEL is 
   const lines: string[] = [];
   const running = startServer({ hostname: "127.0.0.1", port: 0, log: (l) => lines.push(l) });
   const where = section("The server");
-  try {
+  await stopAfter(async () => {
     const before = performance.now();
     const result = await within(
       background(bulkTransfer({ hostname: "127.0.0.1", port: running.addr.port, bytecount: 16 })),
@@ -1134,9 +1132,7 @@ Deno.test("server: logs the bytes processed and how many were not ASCII (DEL is 
     } finally {
       conn.close();
     }
-  } finally {
-    await expectCleanStop(running, { awaiting: "done to resolve after close()", section: where });
-  }
+  }, () => expectCleanStop(running, { awaiting: "done to resolve after close()", section: where }));
   const want = "  34 bytes processed (7 non-ASCII, passed through unchanged), socket closed";
   expectThat(lines.includes(want), JSON.stringify(lines), {
     what: "the server's log after 34 bytes in four reads, 7 of them non-ASCII (DEL is ASCII)",
@@ -1168,7 +1164,7 @@ Deno.test("server: upper-cases exactly a to z among all 256 byte values, at ever
   const where = section("Bytes, not text");
   // every byte value at each of the 4 offsets of a 32-bit word, plus a 3-byte tail
   const data = Uint8Array.from({ length: 256 * 4 + 3 }, (_, i) => (i * 5 + (i >> 8)) % 256);
-  try {
+  await stopAfter(async () => {
     const conn = await connect(running.addr, {
       awaiting: "a connection to the server",
       section: where,
@@ -1190,7 +1186,5 @@ Deno.test("server: upper-cases exactly a to z among all 256 byte values, at ever
     } finally {
       closeQuietly(conn);
     }
-  } finally {
-    await expectCleanStop(running, { awaiting: "done to resolve after close()", section: where });
-  }
+  }, () => expectCleanStop(running, { awaiting: "done to resolve after close()", section: where }));
 });

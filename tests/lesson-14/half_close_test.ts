@@ -19,7 +19,7 @@ import { describe } from "../harness/bytes.ts";
 import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat, settledWithin } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
-import { expectDoneWaitsForHandler, stopServer } from "../harness/server_loop.ts";
+import { expectDoneWaitsForHandler, stopAfter, stopServer } from "../harness/server_loop.ts";
 import { recordAccepts } from "../harness/accept_record.ts";
 import { holdReads } from "../harness/conn_hook.ts";
 import { failOnUnhandled } from "../harness/unhandled.ts";
@@ -63,15 +63,14 @@ const CLOSE_NOT_CLOSE_WRITE =
 async function withServer(body: (addr: Deno.NetAddr) => Promise<void>): Promise<void> {
   await failOnUnhandled("the server", section("A protocol that ends with EOF"), async () => {
     const server = startCountServer({ hostname: "127.0.0.1", port: 0 });
-    try {
+    await stopAfter(async () => {
       await body(server.addr);
-    } finally {
-      await stopServer(server, {
+    }, () =>
+      stopServer(server, {
         awaiting: "done to settle after close()",
         section: section("Closing a server"),
         mistake: "close() left accepted connections open: close the listener AND every connection",
-      });
-    }
+      }));
   });
 }
 
@@ -250,17 +249,16 @@ async function expectNextClientServed(
 
 Deno.test("server: keeps serving after a client resets before accept()", async () => {
   const server = startCountServer({ hostname: "127.0.0.1", port: 0 });
-  try {
+  await stopAfter(async () => {
     const reread = sectionsOf("lesson-11")("When accept() fails for one connection");
     await expectServesAfterResetBeforeAccept(server, reread, async (watch) => {
       await expectNextClientServed(server.addr, watch, RETHROWS_ACCEPT);
     });
-  } finally {
-    await stopServer(server, {
+  }, () =>
+    stopServer(server, {
       awaiting: "done to settle after close()",
       section: section("Closing a server"),
-    });
-  }
+    }));
 });
 
 Deno.test({
