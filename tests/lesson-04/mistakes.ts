@@ -10,6 +10,14 @@ import type { Mistake } from "../../tools/mistakes.ts";
 /** The bugs learners write in udp_remote.ts. */
 export const mistakes: Mistake[] = [
   {
+    id: "factor-one-allowed",
+    summary: "waitsFor refuses only a factor below 1, so a factor of 1 loops until V8 runs out " +
+      "of array length",
+    file: "udp_remote.ts",
+    edits: [{ find: "if (!(backoff.factor > 1)) {", replace: "if (backoff.factor < 1) {" }],
+    caughtBy: "let a factor of exactly 1 through",
+  },
+  {
     id: "fixed-wait",
     summary: "re-sends at a fixed interval: the wait never rises",
     file: "udp_remote.ts",

@@ -8,6 +8,7 @@
  */
 
 import {
+  type Backoff,
   client,
   request,
   server,
@@ -218,18 +219,50 @@ Deno.test("waitsFor: the book's schedule is 100, 200, 400, 800, 1600 ms; others 
         : scheduleMistake(got, want),
     });
   }
-  const factorOne = { initialMs: 100, factor: 1, limitMs: 2000 };
-  let threw: unknown;
+});
+
+/** What `waitsFor(backoff)` did: returned waits, or threw an error; and how long it took. */
+function refusal(backoff: Backoff): { waits?: number[]; error?: Error; ms: number } {
+  const started = performance.now();
   try {
-    waitsFor(factorOne);
-  } catch (e) {
-    threw = e;
+    const waits = waitsFor(backoff);
+    return { waits, ms: performance.now() - started };
+  } catch (error) {
+    if (isNotImplemented(error)) throw error;
+    const ms = performance.now() - started;
+    return { error: error instanceof Error ? error : new Error(String(error)), ms };
   }
-  expectThat(threw instanceof RangeError, threw ? String(threw) : "it returned", {
-    what: `waitsFor(${JSON.stringify(factorOne)})`,
-    expected: "a RangeError: with a factor of 1 the waits never grow and the client never gives up",
-    section: section("Backoff: waits that rise"),
-  });
+}
+
+Deno.test("waitsFor: a factor of exactly 1 is refused at once, with a RangeError naming it", () => {
+  // First with the first wait already over the limit: the loop never runs, so code that lets a
+  // factor of 1 through returns [500] at once. With the book's limit it would loop for ever
+  // instead, pushing 100 until V8 gives up (about 18 s and 1 GB later) with a RangeError of its
+  // own, "Invalid array length": so that call is made only once this one is refused.
+  const cases: Backoff[] = [
+    { initialMs: 500, factor: 1, limitMs: 100 },
+    { initialMs: 100, factor: 1, limitMs: 2000 },
+  ];
+  for (const backoff of cases) {
+    const { waits, error, ms } = refusal(backoff);
+    const call = `waitsFor(${JSON.stringify(backoff)})`;
+    expectThat(
+      error instanceof RangeError && /factor/i.test(error.message) && ms < 1000,
+      error
+        ? `${error.name}: ${error.message} (after ${Math.round(ms)} ms)`
+        : `returned ${JSON.stringify(waits)}`,
+      {
+        what: call,
+        expected: "a RangeError at once, saying the factor (1) must be greater than 1",
+        section: section("Backoff: waits that rise"),
+        mistake: waits
+          ? "let a factor of exactly 1 through (factor < 1): with 1 the waits never grow, the " +
+            "loop never reaches the limit and the client never gives up; refuse every factor " +
+            "that is not above 1, !(factor > 1), before the loop"
+          : undefined,
+      },
+    );
+  }
 });
 
 Deno.test("sleep: a real timer that ends early, and leaves no timer behind, when aborted", async () => {
