@@ -18,6 +18,25 @@ export const mistakes: Mistake[] = [
     caughtBy: "let a factor of exactly 1 through",
   },
   {
+    id: "error-name-unset",
+    summary: "ServerDownError never sets this.name, so it prints as `Error: I think the server " +
+      "is down`",
+    file: "udp_remote.ts",
+    edits: [{ find: '    this.name = "ServerDownError";\n', replace: "" }],
+    caughtBy: 'set this.name = "ServerDownError"',
+  },
+  {
+    id: "error-says-not-how-long",
+    summary: "ServerDownError's message says the server is down, but not how long it tried",
+    file: "udp_remote.ts",
+    edits: [{
+      find:
+        "`I think the server is down: no reply after ${waits.length} tries (waited ${seconds} s)`",
+      replace: "`I think the server is down: no reply after ${waits.length} tries`",
+    }],
+    caughtBy: "does not say how long the client tried",
+  },
+  {
     id: "fixed-wait",
     summary: "re-sends at a fixed interval: the wait never rises",
     file: "udp_remote.ts",

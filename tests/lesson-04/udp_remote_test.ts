@@ -160,6 +160,18 @@ async function driveUntilSettled(
   }
 }
 
+/**
+ * Whether a message says how long the client tried before it gave up: every wait, in seconds or
+ * in milliseconds, or their total in either.
+ */
+function statesHowLong(message: string, waits: number[]): boolean {
+  const numbers = new Set((message.match(/\d+(?:\.\d+)?/g) ?? []).map(Number));
+  const total = waits.reduce((sum, ms) => sum + ms, 0);
+  return [1, 1000].some((per) =>
+    waits.every((ms) => numbers.has(ms / per)) || numbers.has(total / per)
+  );
+}
+
 /** Checks a client gave up with the book's error after exactly the waits `want`. */
 async function expectGaveUp(
   asking: Promise<unknown>,
@@ -173,13 +185,32 @@ async function expectGaveUp(
     section: section("Backoff: waits that rise"),
     mistake: scheduleMistake(waits, want),
   });
-  await expectRejects(() => outcome.kind === "rejected" ? Promise.reject(outcome.error) : 0, {
-    kind: ServerDownError,
-    pattern: /^I think the server is down/,
-    what: "how request() ends when no reply ever comes",
+  const error = await expectRejects(
+    () => outcome.kind === "rejected" ? Promise.reject(outcome.error) : 0,
+    {
+      kind: ServerDownError,
+      pattern: /^I think the server is down/,
+      what: "how request() ends when no reply ever comes",
+      section: section("Giving up"),
+      mistake: "after the last wait, throw new ServerDownError(waits): the caller must hear " +
+        "that the server seems down, not get undefined or a hang",
+    },
+  );
+  expectEqual(error.name, "ServerDownError", {
+    what: "the name of the error request() gave up with",
     section: section("Giving up"),
-    mistake: "after the last wait, throw new ServerDownError(waits): the caller must hear that " +
-      "the server seems down, not get undefined or a hang",
+    mistake: 'set this.name = "ServerDownError" in its constructor: without it the error is ' +
+      'printed as "Error: I think the server is down: …", not "ServerDownError: …"',
+  });
+  const seconds = want.map((ms) => ms / 1000);
+  const total = want.reduce((sum, ms) => sum + ms, 0);
+  expectThat(statesHowLong(error.message, want), JSON.stringify(error.message), {
+    what: "the message of the ServerDownError request() gave up with",
+    expected: `it says how long the client tried: the waits (${seconds.join(", ")} s) or ` +
+      `their total (${total / 1000} s)`,
+    section: section("Giving up"),
+    mistake: "the message does not say how long the client tried: name the waits that passed " +
+      "without a reply (new ServerDownError(waits)), or their total",
   });
   const sent = await relay.waitFor(want.length, "request", {
     awaiting: `${want.length} sends at the relay`,
