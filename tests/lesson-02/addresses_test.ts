@@ -163,6 +163,29 @@ Deno.test("parseHostPort: a port above 65535 is a RangeError", async () => {
   }
 });
 
+Deno.test("parseHostPort: a port is judged by its number, not by how many digits it has", async () => {
+  const mistake = "counted the port's digits (a pattern like /^[0-9]{1,5}$/): the text is " +
+    "decimal digits either way; convert it and let checkPort judge the number, so 0000080 is " +
+    "port 80 and 100000 is a RangeError naming 65535";
+  const h = "Port numbers are 16 bits";
+  for (const text of ["127.0.0.1:100000", "127.0.0.1:0065536", "[::1]:99999999999"]) {
+    const result = attempt(() => parseHostPort(text));
+    await expectRejects(() => replay(result), {
+      kind: RangeError,
+      pattern: /65535/,
+      what: `parseHostPort(${JSON.stringify(text)})`,
+      section: section(h),
+      mistake: result.value
+        ? `accepted port ${result.value.port}: there is no such port, a port is 16 bits, 0 to 65535`
+        : result.error instanceof TypeError
+        ? mistake
+        : undefined,
+    });
+  }
+  expectParsed("127.0.0.1:0000080", undefined, { hostname: "127.0.0.1", port: 80 }, h, mistake);
+  expectParsed("[::1]:00065535", undefined, { hostname: "::1", port: 65535 }, h, mistake);
+});
+
 Deno.test("parseHostPort: a default port above 65535 is a RangeError too", async () => {
   for (const defaultPort of [65536, -1, 1060.5]) {
     const result = attempt(() => parseHostPort("localhost", defaultPort));

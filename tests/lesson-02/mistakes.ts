@@ -52,6 +52,17 @@ export const mistakes: Mistake[] = [
     caughtBy: "parseInt stops at the first non-digit",
   },
   {
+    id: "port-digit-count",
+    summary: "refuses a port text of more than 5 digits as malformed (/^[0-9]{1,5}$/), so " +
+      "100000 is a TypeError and 0000080 is refused",
+    file: "addresses.ts",
+    edits: [{
+      find: "if (!/^[0-9]+$/.test(portText)) {",
+      replace: "if (!/^[0-9]{1,5}$/.test(portText)) {",
+    }],
+    caughtBy: "counted the port's digits",
+  },
+  {
     id: "format-without-brackets",
     summary: "formats an IPv6 address without brackets (`::1:1060`)",
     file: "addresses.ts",
