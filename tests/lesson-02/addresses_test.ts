@@ -81,6 +81,8 @@ domain		53/udp
 bootps		67/udp
 bootpc		68/udp
 http		80/tcp		www		# WorldWideWeb HTTP
+kerberos	88/tcp		kerberos5 krb5 kerberos-sec	# Kerberos v5
+kerberos	88/udp		kerberos5 krb5 kerberos-sec	# Kerberos v5
 ntp		123/udp				# Network Time Protocol
 #gopher		70/tcp		(commented out: not listed)
 http-alt	8080/tcp	webcache	# WWW caching service
@@ -341,12 +343,19 @@ Deno.test("portTier: a number that is not a port is a RangeError", async () => {
   }
 });
 
+/** What a lookup of an entry's second or third alias most likely missed. */
+const ALIASES = "matched only the first alias: an entry may have several (kerberos5 krb5 " +
+  "kerberos-sec), and every field after port/protocol is one; compare the name with each";
+
 Deno.test("lookupService: finds a port by name or alias, for the protocol asked", () => {
   const cases: [string, "tcp" | "udp", number | undefined, string | undefined][] = [
     ["ssh", "tcp", 22, undefined],
     ["http", "tcp", 80, undefined],
     ["www", "tcp", 80, "an alias is the third field onwards: www is another name for http"],
     ["webcache", "tcp", 8080, "an alias is the third field onwards"],
+    ["kerberos5", "tcp", 88, "an alias is the third field onwards"],
+    ["krb5", "tcp", 88, ALIASES],
+    ["kerberos-sec", "udp", 88, ALIASES],
     ["domain", "udp", 53, undefined],
     ["ntp", "udp", 123, undefined],
     ["bootps", "tcp", undefined, "ignored the protocol: bootps is listed for udp only, not tcp"],

@@ -95,6 +95,32 @@ export const mistakes: Mistake[] = [
     caughtBy: "inside a # comment",
   },
   {
+    id: "services-first-alias-only",
+    summary: "lookupService compares the name with the first alias only (`aliases[0] === name`)",
+    file: "addresses.ts",
+    edits: [{
+      find: "if (service === name || aliases.includes(name))",
+      replace: "if (service === name || aliases[0] === name)",
+    }],
+    caughtBy: "matched only the first alias",
+  },
+  {
+    id: "services-one-alias-field",
+    summary: "lookupService destructures one alias field (`[service, portAndProtocol, alias]`)",
+    file: "addresses.ts",
+    edits: [
+      {
+        find: "const [service, portAndProtocol, ...aliases] = fields;",
+        replace: "const [service, portAndProtocol, alias] = fields;",
+      },
+      {
+        find: "if (service === name || aliases.includes(name))",
+        replace: "if (service === name || alias === name)",
+      },
+    ],
+    caughtBy: "matched only the first alias",
+  },
+  {
     id: "fixed-port",
     summary: "listens on the fixed port 1060 instead of port 0",
     file: "addresses.ts",
