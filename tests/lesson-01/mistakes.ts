@@ -148,6 +148,16 @@ export const mistakes: Mistake[] = [
     caughtBy: '"prompt" as allowed',
   },
   {
+    id: "requests-permission",
+    summary: "netAllowed asks for the permission (Deno.permissions.request) instead of querying it",
+    file: "sandbox.ts",
+    edits: [{
+      find: 'await Deno.permissions.query({ name: "net", host });',
+      replace: 'await Deno.permissions.request({ name: "net", host });',
+    }],
+    caughtBy: "query, never request",
+  },
+  {
     id: "decode-whole-buffer",
     summary: "decodeText decodes bytes.buffer, the whole underlying buffer, not the view",
     file: "bytes.ts",

@@ -8,6 +8,8 @@
 
 import { fetchGreeting } from "../../exercises/lesson-01/greeter.ts";
 import { netAllowed } from "../../exercises/lesson-01/sandbox.ts";
+// The same module's text, for the one check a hardened test realm leaves no other way to make.
+import sandboxSource from "../../exercises/lesson-01/sandbox.ts" with { type: "text" };
 import { within } from "../harness/deadline.ts";
 import { expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
@@ -78,4 +80,56 @@ Deno.test({
       },
     );
   },
+});
+
+/** Whether code (its comments left out) calls `request` or `requestSync` on something. */
+function callsRequest(source: string): boolean {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/[^\n]*/g, "");
+  return /\.\s*request(Sync)?\b|\[\s*["'`]request(Sync)?["'`]\s*\]/.test(code);
+}
+
+Deno.test("netAllowed: only looks (query); it never asks for access (request)", async () => {
+  type Request = (descriptor: Deno.PermissionDescriptor) => unknown;
+  const permissions = Deno.permissions as unknown as Record<string, Request>;
+  const asked: string[] = [];
+  const denied = { state: "denied", partial: false, onchange: null };
+  // Stand-ins that record the call and grant nothing. The grader freezes Deno's objects
+  // (tools/grader/lockdown.ts): there no stand-in can be set, and the source is read instead.
+  const hooked = !Object.isFrozen(Deno.permissions);
+  if (hooked) {
+    permissions.request = (descriptor) => {
+      asked.push(`request(${JSON.stringify(descriptor)})`);
+      return Promise.resolve(denied);
+    };
+    permissions.requestSync = (descriptor) => {
+      asked.push(`requestSync(${JSON.stringify(descriptor)})`);
+      return denied;
+    };
+  }
+  try {
+    await netAllowed("127.0.0.3");
+    await netAllowed("127.0.0.1");
+  } finally {
+    if (hooked) {
+      // The stand-ins are own properties: deleting them shows the real methods again.
+      delete permissions.request;
+      delete permissions.requestSync;
+    }
+  }
+  const requests = callsRequest(sandboxSource);
+  expectThat(
+    asked.length === 0 && !requests,
+    asked.length
+      ? `it called Deno.permissions.${asked[0]}`
+      : "its code calls Deno.permissions.request",
+    {
+      what: "how netAllowed finds out whether a host is allowed",
+      expected: "Deno.permissions.query only",
+      section: where,
+      mistake: "query, never request: asking grants the access it asks about (in a terminal " +
+        "Deno prompts, and a yes opens the network to that host), so a check that requests can " +
+        "turn its own answer into true; the tests run with --no-prompt, where request only says " +
+        '"denied", so they check the call itself',
+    },
+  );
 });

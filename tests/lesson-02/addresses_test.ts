@@ -81,6 +81,8 @@ domain		53/udp
 bootps		67/udp
 bootpc		68/udp
 http		80/tcp		www		# WorldWideWeb HTTP
+kerberos	88/tcp		kerberos5 krb5 kerberos-sec	# Kerberos v5
+kerberos	88/udp		kerberos5 krb5 kerberos-sec	# Kerberos v5
 ntp		123/udp				# Network Time Protocol
 #gopher		70/tcp		(commented out: not listed)
 http-alt	8080/tcp	webcache	# WWW caching service
@@ -161,6 +163,29 @@ Deno.test("parseHostPort: a port above 65535 is a RangeError", async () => {
         : undefined,
     });
   }
+});
+
+Deno.test("parseHostPort: a port is judged by its number, not by how many digits it has", async () => {
+  const mistake = "counted the port's digits (a pattern like /^[0-9]{1,5}$/): the text is " +
+    "decimal digits either way; convert it and let checkPort judge the number, so 0000080 is " +
+    "port 80 and 100000 is a RangeError naming 65535";
+  const h = "Port numbers are 16 bits";
+  for (const text of ["127.0.0.1:100000", "127.0.0.1:0065536", "[::1]:99999999999"]) {
+    const result = attempt(() => parseHostPort(text));
+    await expectRejects(() => replay(result), {
+      kind: RangeError,
+      pattern: /65535/,
+      what: `parseHostPort(${JSON.stringify(text)})`,
+      section: section(h),
+      mistake: result.value
+        ? `accepted port ${result.value.port}: there is no such port, a port is 16 bits, 0 to 65535`
+        : result.error instanceof TypeError
+        ? mistake
+        : undefined,
+    });
+  }
+  expectParsed("127.0.0.1:0000080", undefined, { hostname: "127.0.0.1", port: 80 }, h, mistake);
+  expectParsed("[::1]:00065535", undefined, { hostname: "::1", port: 65535 }, h, mistake);
 });
 
 Deno.test("parseHostPort: a default port above 65535 is a RangeError too", async () => {
@@ -318,12 +343,19 @@ Deno.test("portTier: a number that is not a port is a RangeError", async () => {
   }
 });
 
+/** What a lookup of an entry's second or third alias most likely missed. */
+const ALIASES = "matched only the first alias: an entry may have several (kerberos5 krb5 " +
+  "kerberos-sec), and every field after port/protocol is one; compare the name with each";
+
 Deno.test("lookupService: finds a port by name or alias, for the protocol asked", () => {
   const cases: [string, "tcp" | "udp", number | undefined, string | undefined][] = [
     ["ssh", "tcp", 22, undefined],
     ["http", "tcp", 80, undefined],
     ["www", "tcp", 80, "an alias is the third field onwards: www is another name for http"],
     ["webcache", "tcp", 8080, "an alias is the third field onwards"],
+    ["kerberos5", "tcp", 88, "an alias is the third field onwards"],
+    ["krb5", "tcp", 88, ALIASES],
+    ["kerberos-sec", "udp", 88, ALIASES],
     ["domain", "udp", 53, undefined],
     ["ntp", "udp", 123, undefined],
     ["bootps", "tcp", undefined, "ignored the protocol: bootps is listed for udp only, not tcp"],

@@ -52,6 +52,17 @@ export const mistakes: Mistake[] = [
     caughtBy: "parseInt stops at the first non-digit",
   },
   {
+    id: "port-digit-count",
+    summary: "refuses a port text of more than 5 digits as malformed (/^[0-9]{1,5}$/), so " +
+      "100000 is a TypeError and 0000080 is refused",
+    file: "addresses.ts",
+    edits: [{
+      find: "if (!/^[0-9]+$/.test(portText)) {",
+      replace: "if (!/^[0-9]{1,5}$/.test(portText)) {",
+    }],
+    caughtBy: "counted the port's digits",
+  },
+  {
     id: "format-without-brackets",
     summary: "formats an IPv6 address without brackets (`::1:1060`)",
     file: "addresses.ts",
@@ -82,6 +93,32 @@ export const mistakes: Mistake[] = [
     file: "addresses.ts",
     edits: [{ find: 'line.replace(/#.*/, "").trim()', replace: "line.trim()" }],
     caughtBy: "inside a # comment",
+  },
+  {
+    id: "services-first-alias-only",
+    summary: "lookupService compares the name with the first alias only (`aliases[0] === name`)",
+    file: "addresses.ts",
+    edits: [{
+      find: "if (service === name || aliases.includes(name))",
+      replace: "if (service === name || aliases[0] === name)",
+    }],
+    caughtBy: "matched only the first alias",
+  },
+  {
+    id: "services-one-alias-field",
+    summary: "lookupService destructures one alias field (`[service, portAndProtocol, alias]`)",
+    file: "addresses.ts",
+    edits: [
+      {
+        find: "const [service, portAndProtocol, ...aliases] = fields;",
+        replace: "const [service, portAndProtocol, alias] = fields;",
+      },
+      {
+        find: "if (service === name || aliases.includes(name))",
+        replace: "if (service === name || alias === name)",
+      },
+    ],
+    caughtBy: "matched only the first alias",
   },
   {
     id: "fixed-port",

@@ -27,6 +27,20 @@ export const mistakes: Mistake[] = [
     caughtBy: "that is the time in UTC",
   },
   {
+    id: "month-not-padded",
+    summary: "timeMessage writes the month without its leading zero (2026-1-05)",
+    file: "udp_local.ts",
+    edits: [{ find: "-${two(now.getMonth() + 1)}-", replace: "-${now.getMonth() + 1}-" }],
+    caughtBy: "the month is not zero-padded",
+  },
+  {
+    id: "day-not-padded",
+    summary: "timeMessage writes the day of the month without its leading zero (2026-01-5)",
+    file: "udp_local.ts",
+    edits: [{ find: "-${two(now.getDate())}`", replace: "-${now.getDate()}`" }],
+    caughtBy: "the day is not zero-padded",
+  },
+  {
     id: "small-receive-buffer",
     summary: "receives into a 1024-byte buffer, so bigger datagrams are silently truncated",
     file: "udp_local.ts",

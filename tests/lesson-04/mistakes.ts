@@ -10,6 +10,33 @@ import type { Mistake } from "../../tools/mistakes.ts";
 /** The bugs learners write in udp_remote.ts. */
 export const mistakes: Mistake[] = [
   {
+    id: "factor-one-allowed",
+    summary: "waitsFor refuses only a factor below 1, so a factor of 1 loops until V8 runs out " +
+      "of array length",
+    file: "udp_remote.ts",
+    edits: [{ find: "if (!(backoff.factor > 1)) {", replace: "if (backoff.factor < 1) {" }],
+    caughtBy: "let a factor of exactly 1 through",
+  },
+  {
+    id: "error-name-unset",
+    summary: "ServerDownError never sets this.name, so it prints as `Error: I think the server " +
+      "is down`",
+    file: "udp_remote.ts",
+    edits: [{ find: '    this.name = "ServerDownError";\n', replace: "" }],
+    caughtBy: 'set this.name = "ServerDownError"',
+  },
+  {
+    id: "error-says-not-how-long",
+    summary: "ServerDownError's message says the server is down, but not how long it tried",
+    file: "udp_remote.ts",
+    edits: [{
+      find:
+        "`I think the server is down: no reply after ${waits.length} tries (waited ${seconds} s)`",
+      replace: "`I think the server is down: no reply after ${waits.length} tries`",
+    }],
+    caughtBy: "does not say how long the client tried",
+  },
+  {
     id: "fixed-wait",
     summary: "re-sends at a fixed interval: the wait never rises",
     file: "udp_remote.ts",

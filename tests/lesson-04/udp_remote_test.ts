@@ -8,6 +8,7 @@
  */
 
 import {
+  type Backoff,
   client,
   request,
   server,
@@ -159,6 +160,18 @@ async function driveUntilSettled(
   }
 }
 
+/**
+ * Whether a message says how long the client tried before it gave up: every wait, in seconds or
+ * in milliseconds, or their total in either.
+ */
+function statesHowLong(message: string, waits: number[]): boolean {
+  const numbers = new Set((message.match(/\d+(?:\.\d+)?/g) ?? []).map(Number));
+  const total = waits.reduce((sum, ms) => sum + ms, 0);
+  return [1, 1000].some((per) =>
+    waits.every((ms) => numbers.has(ms / per)) || numbers.has(total / per)
+  );
+}
+
 /** Checks a client gave up with the book's error after exactly the waits `want`. */
 async function expectGaveUp(
   asking: Promise<unknown>,
@@ -172,13 +185,32 @@ async function expectGaveUp(
     section: section("Backoff: waits that rise"),
     mistake: scheduleMistake(waits, want),
   });
-  await expectRejects(() => outcome.kind === "rejected" ? Promise.reject(outcome.error) : 0, {
-    kind: ServerDownError,
-    pattern: /^I think the server is down/,
-    what: "how request() ends when no reply ever comes",
+  const error = await expectRejects(
+    () => outcome.kind === "rejected" ? Promise.reject(outcome.error) : 0,
+    {
+      kind: ServerDownError,
+      pattern: /^I think the server is down/,
+      what: "how request() ends when no reply ever comes",
+      section: section("Giving up"),
+      mistake: "after the last wait, throw new ServerDownError(waits): the caller must hear " +
+        "that the server seems down, not get undefined or a hang",
+    },
+  );
+  expectEqual(error.name, "ServerDownError", {
+    what: "the name of the error request() gave up with",
     section: section("Giving up"),
-    mistake: "after the last wait, throw new ServerDownError(waits): the caller must hear that " +
-      "the server seems down, not get undefined or a hang",
+    mistake: 'set this.name = "ServerDownError" in its constructor: without it the error is ' +
+      'printed as "Error: I think the server is down: …", not "ServerDownError: …"',
+  });
+  const seconds = want.map((ms) => ms / 1000);
+  const total = want.reduce((sum, ms) => sum + ms, 0);
+  expectThat(statesHowLong(error.message, want), JSON.stringify(error.message), {
+    what: "the message of the ServerDownError request() gave up with",
+    expected: `it says how long the client tried: the waits (${seconds.join(", ")} s) or ` +
+      `their total (${total / 1000} s)`,
+    section: section("Giving up"),
+    mistake: "the message does not say how long the client tried: name the waits that passed " +
+      "without a reply (new ServerDownError(waits)), or their total",
   });
   const sent = await relay.waitFor(want.length, "request", {
     awaiting: `${want.length} sends at the relay`,
@@ -218,18 +250,50 @@ Deno.test("waitsFor: the book's schedule is 100, 200, 400, 800, 1600 ms; others 
         : scheduleMistake(got, want),
     });
   }
-  const factorOne = { initialMs: 100, factor: 1, limitMs: 2000 };
-  let threw: unknown;
+});
+
+/** What `waitsFor(backoff)` did: returned waits, or threw an error; and how long it took. */
+function refusal(backoff: Backoff): { waits?: number[]; error?: Error; ms: number } {
+  const started = performance.now();
   try {
-    waitsFor(factorOne);
-  } catch (e) {
-    threw = e;
+    const waits = waitsFor(backoff);
+    return { waits, ms: performance.now() - started };
+  } catch (error) {
+    if (isNotImplemented(error)) throw error;
+    const ms = performance.now() - started;
+    return { error: error instanceof Error ? error : new Error(String(error)), ms };
   }
-  expectThat(threw instanceof RangeError, threw ? String(threw) : "it returned", {
-    what: `waitsFor(${JSON.stringify(factorOne)})`,
-    expected: "a RangeError: with a factor of 1 the waits never grow and the client never gives up",
-    section: section("Backoff: waits that rise"),
-  });
+}
+
+Deno.test("waitsFor: a factor of exactly 1 is refused at once, with a RangeError naming it", () => {
+  // First with the first wait already over the limit: the loop never runs, so code that lets a
+  // factor of 1 through returns [500] at once. With the book's limit it would loop for ever
+  // instead, pushing 100 until V8 gives up (about 18 s and 1 GB later) with a RangeError of its
+  // own, "Invalid array length": so that call is made only once this one is refused.
+  const cases: Backoff[] = [
+    { initialMs: 500, factor: 1, limitMs: 100 },
+    { initialMs: 100, factor: 1, limitMs: 2000 },
+  ];
+  for (const backoff of cases) {
+    const { waits, error, ms } = refusal(backoff);
+    const call = `waitsFor(${JSON.stringify(backoff)})`;
+    expectThat(
+      error instanceof RangeError && /factor/i.test(error.message) && ms < 1000,
+      error
+        ? `${error.name}: ${error.message} (after ${Math.round(ms)} ms)`
+        : `returned ${JSON.stringify(waits)}`,
+      {
+        what: call,
+        expected: "a RangeError at once, saying the factor (1) must be greater than 1",
+        section: section("Backoff: waits that rise"),
+        mistake: waits
+          ? "let a factor of exactly 1 through (factor < 1): with 1 the waits never grow, the " +
+            "loop never reaches the limit and the client never gives up; refuse every factor " +
+            "that is not above 1, !(factor > 1), before the loop"
+          : undefined,
+      },
+    );
+  }
 });
 
 Deno.test("sleep: a real timer that ends early, and leaves no timer behind, when aborted", async () => {
