@@ -15,7 +15,12 @@ import { describe, toBytes } from "../harness/bytes.ts";
 import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
 import { fail, type Section, sectionsOf } from "../harness/failure.ts";
-import { expectCleanStop, expectSecondCloseIsNoOp, stopServer } from "../harness/server_loop.ts";
+import {
+  expectCleanStop,
+  expectSecondCloseIsNoOp,
+  stopAfter,
+  stopServer,
+} from "../harness/server_loop.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { unusedPort } from "../harness/sockets.ts";
 import { connect, FakeServer, readToEnd, writeAll } from "../harness/tcp.ts";
@@ -52,15 +57,14 @@ const neverClosed =
 /** Starts the learner's greeter and guarantees it is closed after `body`. */
 async function withGreeter(body: (greeter: Greeter) => Promise<void>): Promise<void> {
   const greeter = startGreeter({ hostname: "127.0.0.1", port: 0 });
-  try {
+  await stopAfter(async () => {
     await body(greeter);
-  } finally {
-    await stopServer(greeter, {
+  }, () =>
+    stopServer(greeter, {
       awaiting: "the greeter's accept loop to end after close()",
       section: section("The server: listen, accept, answer, close"),
       mistake: "close() must close the listener, so that the pending accept() ends the loop",
-    });
-  }
+    }));
 }
 
 /** Connects to the greeter as a client, reads to EOF, and checks the greeting names us. */

@@ -18,7 +18,7 @@ import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
-import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopAfter, stopServer } from "../harness/server_loop.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { UdpPeer } from "../harness/udp.ts";
@@ -33,15 +33,14 @@ const bookReply = (bytes: number) => `Your data was ${bytes} bytes long`;
 /** Starts the learner's server and guarantees it is closed after `body`. */
 async function withServer(body: (addr: Deno.NetAddr) => Promise<void>): Promise<void> {
   const running = startServer({ hostname: "127.0.0.1", port: 0 });
-  try {
+  await stopAfter(async () => {
     await body(running.addr);
-  } finally {
-    await stopServer(running, {
+  }, () =>
+    stopServer(running, {
       awaiting: "the server loop to end after close()",
       section: section("The server loop"),
       mistake: "close() must close the socket so that the pending receive() ends the loop",
-    });
-  }
+    }));
 }
 
 /** Sends `payload` from `peer` to the server and returns the reply's bytes. */
@@ -120,7 +119,7 @@ Deno.test("server: a datagram that is not UTF-8 is logged and answered, and the 
   const log = new LogLines();
   const running = startServer({ hostname: "127.0.0.1", port: 0, log: log.push });
   const where = section("Running it as a program");
-  try {
+  await stopAfter(async () => {
     await expectServesAfterNotUtf8(
       running,
       where,
@@ -129,12 +128,11 @@ Deno.test("server: a datagram that is not UTF-8 is logged and answered, and the 
         mistake: reEncodedMistake,
       }),
     );
-  } finally {
-    await stopServer(running, {
+  }, () =>
+    stopServer(running, {
       awaiting: "the server loop to end after close()",
       section: section("The server loop"),
-    });
-  }
+    }));
 });
 
 Deno.test("server: replies to each sender at the sender's own address", async () => {
@@ -258,15 +256,14 @@ Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given p
 
 Deno.test("server: done resolves (never rejects) after close(), also after serving", async () => {
   const running = startServer({ hostname: "127.0.0.1", port: 0 });
-  try {
+  await stopAfter(async () => {
     using peer = UdpPeer.open();
     await exchange(peer, running.addr, "hi");
-  } finally {
-    await expectCleanStop(running, {
+  }, () =>
+    expectCleanStop(running, {
       awaiting: "done to resolve after close()",
       section: section("The server loop"),
-    });
-  }
+    }));
 });
 
 Deno.test("client: two ask() calls at once bind two ports the OS picks", async () => {

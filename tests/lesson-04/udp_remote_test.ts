@@ -31,7 +31,7 @@ import { fail, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
 import { seeded } from "../harness/random.ts";
-import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopAfter, stopServer } from "../harness/server_loop.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { UdpPeer } from "../harness/udp.ts";
@@ -858,7 +858,7 @@ Deno.test("server: keeps or drops each datagram by one draw of random() against 
     log: log.push,
   });
   background(running.done); // a crash of the loop fails the waits below at once
-  try {
+  await stopAfter(async () => {
     using peer = UdpPeer.open();
     const who = `127\\.0\\.0\\.1:${peer.addr.port}`;
     for (const [i, draw] of draws.entries()) {
@@ -897,12 +897,11 @@ Deno.test("server: keeps or drops each datagram by one draw of random() against 
       what: "how many times random() was called for 5 datagrams",
       section: section("The remote server drops datagrams"),
     });
-  } finally {
-    await stopServer(running, {
+  }, () =>
+    stopServer(running, {
       awaiting: "the server loop to end after close()",
       section: section("The remote server drops datagrams"),
-    });
-  }
+    }));
 });
 
 Deno.test("server: dropProbability defaults to the book's 0.5; 0 keeps all, 1 drops all", async () => {
@@ -916,7 +915,7 @@ Deno.test("server: dropProbability defaults to the book's 0.5; 0 keeps all, 1 dr
     const log = new LogLines();
     const running = startServer({ dropProbability, random: () => draw, log: log.push });
     background(running.done);
-    try {
+    await stopAfter(async () => {
       using peer = UdpPeer.open();
       await peer.send("ping", running.addr);
       const line = await log.next(
@@ -936,12 +935,11 @@ Deno.test("server: dropProbability defaults to the book's 0.5; 0 keeps all, 1 dr
           ? "the default dropProbability is the book's 0.5"
           : "drop when random() is below dropProbability, keep otherwise",
       });
-    } finally {
-      await stopServer(running, {
+    }, () =>
+      stopServer(running, {
         awaiting: "the server loop to end after close()",
         section: section("The remote server drops datagrams"),
-      });
-    }
+      }));
   }
 });
 
@@ -982,18 +980,17 @@ Deno.test("server: a datagram that is not UTF-8 is logged and answered, and the 
   const log = new LogLines();
   const running = startServer({ dropProbability: 0, random: () => 0.5, log: log.push });
   const where = section("Running it as a program");
-  try {
+  await stopAfter(async () => {
     await expectServesAfterNotUtf8(
       running,
       where,
       repliedAndLogged(log, where, { section: section("The protocol on the wire") }),
     );
-  } finally {
-    await stopServer(running, {
+  }, () =>
+    stopServer(running, {
       awaiting: "the server loop to end after close()",
       section: section("The remote server drops datagrams"),
-    });
-  }
+    }));
 });
 
 Deno.test("program: `server` prints `Listening at`, then what it keeps and what it drops", async () => {
