@@ -64,6 +64,24 @@ export function onlyPartWritten(what: string): string {
 }
 
 /**
+ * The mistake when a beginning of `what` arrived and then nothing, not even
+ * the close: a write loop that stopped making progress part-way (it writes
+ * an empty or wrong view of the rest, or counts wrong, and never reaches the
+ * end, so the connection is never closed either).
+ *
+ * @example
+ * ```ts
+ * import { stoppedPartWay } from "./short_writes.ts";
+ * stoppedPartWay("the greeting"); // "only a beginning of the greeting arrived, then nothing: …"
+ * ```
+ */
+export function stoppedPartWay(what: string): string {
+  return `only a beginning of ${what} arrived, then nothing: the write loop stopped making ` +
+    "progress before the end (write data.subarray(sent), the rest from where the writes so " +
+    "far end, until sent is data.length; subarray takes an end index, not a length)";
+}
+
+/**
  * The mistake when more bytes arrived than were in `what`: a write loop that
  * sends bytes again (it set its count to each write()'s instead of adding
  * it, or wrote from the wrong offset).

@@ -88,6 +88,17 @@ export const mistakes: Mistake[] = [
     caughtBy: "more bytes arrived than were in the greeting",
   },
   {
+    id: "greeter-subarray-end-as-length",
+    summary: "the greeter's write loop passes the bytes left as subarray's end, as if it were a " +
+      "length, so the loop stops making progress half-way",
+    file: "greeter.ts",
+    edits: [{
+      find: "conn.write(bytes.subarray(sent))",
+      replace: "conn.write(bytes.subarray(sent, bytes.length - sent))",
+    }],
+    caughtBy: "subarray takes an end index, not a length",
+  },
+  {
     id: "greeter-never-closes",
     summary: "the greeter writes the greeting but never closes the connection",
     file: "greeter.ts",

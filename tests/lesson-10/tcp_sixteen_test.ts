@@ -56,6 +56,7 @@ import { lowFdLimitTest } from "../harness/fd_limit.ts";
 import {
   cutWritesMistake,
   onlyPartWritten,
+  stoppedPartWay,
   withShortWrites,
   wroteAgain,
 } from "../harness/short_writes.ts";
@@ -328,6 +329,9 @@ async function exchange(
       ...reading,
       watch,
       overflow: { atMost: 64, mistake: wroteAgain("the 16-byte reply") },
+      partial: reading.mistake
+        ? undefined
+        : { whole: "Farewell, client", mistake: stoppedPartWay("the 16-byte reply") },
     });
   } finally {
     conn.close();
