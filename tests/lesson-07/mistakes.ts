@@ -116,6 +116,16 @@ export const mistakes: Mistake[] = [
     caughtBy: "read from the start of the whole buffer",
   },
   {
+    id: "signed-index-and-count",
+    summary: "decodeFragment reads index and count with getInt16, signed",
+    file: "fragments.ts",
+    edits: [{
+      find: "    index: view.getUint16(4),\n    count: view.getUint16(6),",
+      replace: "    index: view.getInt16(4),\n    count: view.getInt16(6),",
+    }],
+    caughtBy: "index and count are unsigned 16-bit",
+  },
+  {
     id: "keeps-views-of-receive-buffer",
     summary: "the Reassembler keeps each payload as a view of the reused receive buffer",
     file: "fragments.ts",
