@@ -18,6 +18,7 @@ import {
 import { describe } from "../harness/bytes.ts";
 import { background, pause, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
+import { expectNotFromMathRandom } from "../harness/random.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { ManualClock } from "../harness/manual_clock.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
@@ -535,15 +536,8 @@ Deno.test("discoveryId: always exactly 8 lowercase hex digits, small numbers zer
 });
 
 Deno.test("discoveryId: comes from crypto.getRandomValues, not Math.random", () => {
-  const original = Math.random;
-  let ids: string[];
-  Math.random = () => 0.5; // if the ids depend on Math.random, they now all come out the same
-  try {
-    ids = Array.from({ length: 4 }, () => discoveryId());
-  } finally {
-    Math.random = original;
-  }
-  expectThat(new Set(ids).size === 4, `with Math.random() fixed at 0.5: ${ids.join(", ")}`, {
+  // If the ids depend on Math.random, they all come out the same while it is fixed.
+  expectNotFromMathRandom(discoveryId, {
     what: "four discovery ids made while Math.random always returns 0.5",
     expected: "four different ids",
     section: section("A discovery protocol"),
