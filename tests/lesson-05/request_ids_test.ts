@@ -16,6 +16,7 @@ import {
 import { describe, hex } from "../harness/bytes.ts";
 import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
+import { expectNotFromMathRandom } from "../harness/random.ts";
 import { fail, LessonFailure, sectionsOf } from "../harness/failure.ts";
 import { expectCleanStop, stopAfter, stopServer } from "../harness/server_loop.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
@@ -239,17 +240,11 @@ Deno.test("randomId: 2000 IDs spread over all 32 bits, not sequential", () => {
 });
 
 Deno.test("randomId: comes from crypto.getRandomValues, not Math.random", () => {
-  const original = Math.random;
-  let ids: number[];
-  Math.random = () => 0.5; // if the IDs depend on Math.random, they now all come out the same
-  try {
-    ids = Array.from({ length: 4 }, () => randomId());
-  } finally {
-    Math.random = original;
-  }
-  expectThat(new Set(ids).size === 4, `with Math.random() fixed at 0.5: ${ids.map(showId)}`, {
+  // If the IDs depend on Math.random, they all come out the same while it is fixed.
+  expectNotFromMathRandom(randomId, {
     what: "four IDs made while Math.random always returns 0.5",
     expected: "four different IDs",
+    show: (ids) => `${ids.map(showId)}`,
     section: section("Random, not sequential"),
     mistake: "the IDs come from Math.random, whose output can be predicted from what it gave " +
       "before; use crypto.getRandomValues",

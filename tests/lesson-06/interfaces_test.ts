@@ -287,6 +287,43 @@ Deno.test("client: bound to 0.0.0.0 port 0, the OS picks its port and the addres
   });
 });
 
+/** The mistake named when ask() reports where it sent the request as the reply's source. */
+const FROM_IS_TO = "ask() reported `to` as where the reply came from: report the address " +
+  "receive() returned with the reply, which need not be the one you sent to";
+
+Deno.test({
+  ...linuxLoopbackTest(
+    "client: a server on 0.0.0.0 asked at 127.0.0.2 answers from 127.0.0.1, and ask() says so",
+  ),
+  async fn() {
+    // Measured (Linux): the wildcard socket's reply leaves from the route's source address,
+    // 127.0.0.1, whatever address the request was sent to.
+    using fake = UdpPeer.open("0.0.0.0");
+    const to = at("127.0.0.2", fake.addr.port);
+    const where = section("Binding to all interfaces: 0.0.0.0");
+    const asking = background(ask(to, "hello"));
+    const request = await fake.receive({
+      awaiting: `the client's datagram, sent to ${hostPort(to)}`,
+      watch: asking,
+      section: where,
+    });
+    await fake.send(bookReply(request.data.length), request.addr);
+    const exchange = await within(asking, {
+      awaiting: `ask() to return the reply, which comes from 127.0.0.1:${fake.addr.port}, ` +
+        `not from ${hostPort(to)}`,
+      section: where,
+      mistake: "ask() waited for a reply from the address it sent to: take the first " +
+        "datagram that arrives as the reply (a server on 0.0.0.0 answers from the address " +
+        "the OS picks)",
+    });
+    expectEqual(socketName(exchange.from), `127.0.0.1:${fake.addr.port}`, {
+      what: `where ask() says the reply to its datagram to ${hostPort(to)} came from`,
+      section: where,
+      mistake: exchange.from.hostname === to.hostname ? FROM_IS_TO : undefined,
+    });
+  },
+});
+
 /**
  * Tries `bindUdp(hostname, port)` while another socket holds a clashing name,
  * and returns the error it threw. Fails, naming the mistake, if it bound.
@@ -462,8 +499,8 @@ Deno.test("server: a datagram that is not UTF-8 is logged and answered, and the 
   });
 });
 
-Deno.test("client: ask() returns a UTF-8 reply and a 2,000-byte reply whole", async () => {
-  for (const text of ["Grüße, café ☕", "z".repeat(2000)]) {
+Deno.test("client: ask() returns a UTF-8 reply, and replies of 2,000 and 65,507 bytes whole", async () => {
+  for (const text of ["Grüße, café ☕", "z".repeat(2000), "z".repeat(65_507)]) {
     using fake = UdpPeer.open();
     const asking = background(ask(fake.addr, "hello"));
     const request = await fake.receive({
@@ -477,9 +514,9 @@ Deno.test("client: ask() returns a UTF-8 reply and a 2,000-byte reply whole", as
       section: section("The client's name"),
     });
     const long = text.length > 100;
-    expectEqual(long ? result.reply.length : result.reply, long ? 2000 : text, {
+    expectEqual(long ? result.reply.length : result.reply, long ? text.length : text, {
       what: long
-        ? "the length of the 2,000-byte reply ask() returned"
+        ? `the length of the ${text.length.toLocaleString("en")}-byte reply ask() returned`
         : "the UTF-8 reply ask() returned",
       section: section("The client's name"),
       mistake: result.reply.includes("Ã")

@@ -10,6 +10,23 @@ import type { Mistake } from "../../tools/mistakes.ts";
 /** The bugs learners write in interfaces.ts. */
 export const mistakes: Mistake[] = [
   {
+    id: "from-is-to",
+    summary: "ask() reports the address it sent to as the reply's source",
+    file: "interfaces.ts",
+    edits: [{ find: "      from: from as Deno.NetAddr,\n", replace: "      from: to,\n" }],
+    caughtBy: "ask() reported `to` as where the reply came from",
+  },
+  {
+    id: "client-buffer-4096",
+    summary: "ask() receives into a 4,096-byte buffer, so a longer reply is cut off",
+    file: "interfaces.ts",
+    edits: [{
+      find: "    const [data, from] = await socket.receive(new Uint8Array(MAX_DATAGRAM));",
+      replace: "    const [data, from] = await socket.receive(new Uint8Array(4096));",
+    }],
+    caughtBy: "silently cut off the rest",
+  },
+  {
     id: "binds-all-interfaces",
     summary: "the server binds 0.0.0.0 whatever hostname it is given, 'to be reachable'",
     file: "interfaces.ts",

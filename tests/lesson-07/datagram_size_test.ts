@@ -366,6 +366,41 @@ Deno.test("payloadBudget, fragmentCount, deliveryProbability: the limits of thei
   }
 });
 
+const SHARED_RECEIVE_BUFFER = "receiveChecked returned a view of one receive buffer shared by " +
+  "every call, so the next receive overwrote the first result: allocate a new buffer per call";
+
+Deno.test("receiveChecked: a result kept by the caller is not changed by the next receive", async () => {
+  using socket = openUdpSocket();
+  using peer = UdpPeer.open();
+  const to = socket.addr as Deno.NetAddr;
+  const where = section("Silent truncation");
+  await peer.send("the first datagram", to);
+  const [first] = await within(receiveChecked(socket, 64), {
+    awaiting: "the first receiveChecked(socket, 64)",
+    section: where,
+  });
+  const kept = new TextDecoder().decode(first);
+  await peer.send("THE SECOND ONE, LONGER", to);
+  const [second] = await within(receiveChecked(socket, 64), {
+    awaiting: "the second receiveChecked(socket, 64)",
+    section: where,
+  });
+  expectEqual(new TextDecoder().decode(second), "THE SECOND ONE, LONGER", {
+    what: "the second datagram, as receiveChecked(socket, 64) returned it",
+    section: where,
+  });
+  const now = new TextDecoder().decode(first);
+  expectEqual(now, kept, {
+    what: "the first result, looked at again after the second receiveChecked()",
+    section: where,
+    mistake: now !== kept ? SHARED_RECEIVE_BUFFER : undefined,
+  });
+  expectEqual(kept, "the first datagram", {
+    what: "the first datagram, as receiveChecked(socket, 64) returned it",
+    section: where,
+  });
+});
+
 Deno.test("receiveChecked: the error names the sender, the limit, and the truncation", async () => {
   using socket = openUdpSocket();
   using peer = UdpPeer.open();

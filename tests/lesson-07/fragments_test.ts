@@ -76,6 +76,9 @@ function overwritten(got: Uint8Array, sizes: number[], lastArrived: string): boo
   return true;
 }
 
+const SIGNED_U16 = "index and count are unsigned 16-bit (u16): getInt16 reads 32,768 and up as " +
+  "negative numbers; use getUint16";
+
 const reusedBuffer = "kept each payload as a view of the receive buffer, and the next " +
   "receive() overwrote it: copy the payload (slice) before keeping it";
 
@@ -199,6 +202,32 @@ Deno.test("decodeFragment: reads a view into a larger buffer at its own offset",
         : undefined,
     },
   );
+});
+
+Deno.test("decodeFragment: index and count are unsigned 16-bit, up to 65,535", () => {
+  // splitMessage makes up to 65,535 fragments: from 32,768 up the top bit of the u16 is set.
+  for (
+    const [index, count] of [[32767, 32768], [32768, 32769], [65534, 65535], [0, 65535]] as const
+  ) {
+    const what = `decodeFragment(id 7, index ${index}, count ${count}, "z")`;
+    let got;
+    try {
+      got = decodeFragment(frag(7, index, count, "z"));
+    } catch (error) {
+      if (isNotImplemented(error)) throw error;
+      fail({
+        summary: `${what} threw ${(error as Error).name}: ${(error as Error).message}`,
+        section: section("A header for each piece"),
+        expected: `fragment ${index} of ${count}`,
+        mistake: SIGNED_U16,
+      });
+    }
+    expectEqual([got.id, got.index, got.count], [7, index, count], {
+      what,
+      section: section("A header for each piece"),
+      mistake: got.index < 0 || got.count < 0 ? SIGNED_U16 : undefined,
+    });
+  }
 });
 
 Deno.test("receiveMessage: the idle limit counts from the last fragment, not from the start", async () => {

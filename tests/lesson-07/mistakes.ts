@@ -45,6 +45,20 @@ export const mistakes: Mistake[] = [
     caughtBy: "trusted a truncated datagram",
   },
   {
+    id: "receive-into-shared-buffer",
+    summary: "receiveChecked receives into one module-level buffer and returns a view of it",
+    file: "datagram_size.ts",
+    edits: [{
+      find: "  const [data, from] = await socket.receive(new Uint8Array(maxBytes + 1));",
+      replace: "  if (shared.length !== maxBytes + 1) shared = new Uint8Array(maxBytes + 1);\n" +
+        "  const [data, from] = await socket.receive(shared);",
+    }, {
+      find: "export async function receiveChecked(",
+      replace: "let shared = new Uint8Array(0);\n\nexport async function receiveChecked(",
+    }],
+    caughtBy: "a view of one receive buffer shared by every call",
+  },
+  {
     id: "fragment-count-ignores-udp-header",
     summary: "counts IP fragments from the payload alone, forgetting the UDP header they carry",
     file: "datagram_size.ts",
@@ -114,6 +128,16 @@ export const mistakes: Mistake[] = [
       replace: "const view = new DataView(datagram.buffer);",
     }],
     caughtBy: "read from the start of the whole buffer",
+  },
+  {
+    id: "signed-index-and-count",
+    summary: "decodeFragment reads index and count with getInt16, signed",
+    file: "fragments.ts",
+    edits: [{
+      find: "    index: view.getUint16(4),\n    count: view.getUint16(6),",
+      replace: "    index: view.getInt16(4),\n    count: view.getInt16(6),",
+    }],
+    caughtBy: "index and count are unsigned 16-bit",
   },
   {
     id: "keeps-views-of-receive-buffer",

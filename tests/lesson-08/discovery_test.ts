@@ -18,6 +18,7 @@ import {
 import { describe } from "../harness/bytes.ts";
 import { background, pause, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
+import { expectNotFromMathRandom } from "../harness/random.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { ManualClock } from "../harness/manual_clock.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
@@ -440,6 +441,59 @@ Deno.test({
   },
 });
 
+const IGNORES_BROADCAST = "discover() sent to 127.255.255.255 although options.broadcast " +
+  "named another address: send to options.broadcast, and to 127.255.255.255 only without it";
+
+Deno.test("discover: sends to options.broadcast when given (127.0.0.1: the one responder there)", async () => {
+  // A socket bound to 127.0.0.1 does not hear 127.255.255.255, so only a datagram sent where
+  // options.broadcast says reaches it; any system has 127.0.0.1.
+  using fake = UdpPeer.open("127.0.0.1");
+  const where = section("A discovery protocol");
+  const clock = new ManualClock();
+  let reportFound = (_found: Found) => {};
+  const reported = new Promise<Found>((resolve) => reportFound = resolve);
+  const running = background(discover({
+    port: fake.addr.port,
+    windowMs: WINDOW_MS,
+    broadcast: "127.0.0.1",
+    sleep: clock.sleep,
+    onFound: (found) => reportFound(found),
+  }));
+  try {
+    const request = await fake.receive({
+      awaiting: `DISCOVER <id> at ${fake.addr.hostname}:${fake.addr.port}, where ` +
+        "options.broadcast (127.0.0.1) says to send it",
+      watch: running,
+      section: where,
+      mistake: IGNORES_BROADCAST,
+    });
+    const id = decoder.decode(request.data).match(/^DISCOVER ([0-9a-f]{8})$/)?.[1];
+    expectThat(id !== undefined, describe(request.data), {
+      what: "the request discover() sent to options.broadcast",
+      expected: "DISCOVER and 8 lowercase hex digits",
+      section: where,
+    });
+    await fake.send(`HERE ${id} lamp`, request.addr);
+    await within(reported, {
+      awaiting: "onFound to report the one answer, `lamp`",
+      watch: running,
+      section: section("Collecting answers in a window"),
+    });
+  } finally {
+    clock.runOut();
+  }
+  const found: Found[] = await within(running, {
+    awaiting: "discover() to return once its window (on the test's clock) is over",
+    section: section("Collecting answers in a window"),
+  });
+  expectEqual(found.map((f) => `${f.name} ${f.addr.hostname}:${f.addr.port}`), [
+    `lamp 127.0.0.1:${fake.addr.port}`,
+  ], {
+    what: "what discover() returned after asking 127.0.0.1, where one responder answered",
+    section: where,
+  });
+});
+
 const LATE = "kept an answer that arrived after the window had ended: when the window is over, " +
   "stop at once (race each receive() against the window), do not wait for one more datagram";
 
@@ -535,15 +589,8 @@ Deno.test("discoveryId: always exactly 8 lowercase hex digits, small numbers zer
 });
 
 Deno.test("discoveryId: comes from crypto.getRandomValues, not Math.random", () => {
-  const original = Math.random;
-  let ids: string[];
-  Math.random = () => 0.5; // if the ids depend on Math.random, they now all come out the same
-  try {
-    ids = Array.from({ length: 4 }, () => discoveryId());
-  } finally {
-    Math.random = original;
-  }
-  expectThat(new Set(ids).size === 4, `with Math.random() fixed at 0.5: ${ids.join(", ")}`, {
+  // If the ids depend on Math.random, they all come out the same while it is fixed.
+  expectNotFromMathRandom(discoveryId, {
     what: "four discovery ids made while Math.random always returns 0.5",
     expected: "four different ids",
     section: section("A discovery protocol"),

@@ -286,4 +286,14 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "the ids come from Math.random",
   },
+  {
+    id: "ignores-broadcast-option",
+    summary: "discover() always sends to 127.255.255.255, whatever options.broadcast says",
+    file: "discovery.ts",
+    edits: [{
+      find: "      hostname: options.broadcast ?? LOOPBACK_BROADCAST,",
+      replace: "      hostname: LOOPBACK_BROADCAST,",
+    }],
+    caughtBy: "although options.broadcast named another address",
+  },
 ];

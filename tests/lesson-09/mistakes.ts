@@ -10,6 +10,16 @@ import type { Mistake } from "../../tools/mistakes.ts";
 /** The bugs learners write in the capstone's protocol, server and client. */
 export const mistakes: Mistake[] = [
   {
+    id: "request-id-from-math-random",
+    summary: "newRequestId() draws its id from Math.random, which is predictable",
+    file: "protocol.ts",
+    edits: [{
+      find: "  const [n] = crypto.getRandomValues(new Uint32Array(1));\n",
+      replace: "  const n = Math.floor(Math.random() * 2 ** 32);\n",
+    }],
+    caughtBy: "the request ids come from Math.random",
+  },
+  {
     id: "no-reply-cache",
     summary: "the server executes every request it receives, repeats included",
     file: "server.ts",

@@ -6,9 +6,15 @@
  * @module
  */
 
-import { parseReply, parseRequest, requestId } from "../../exercises/lesson-09/protocol.ts";
+import {
+  newRequestId,
+  parseReply,
+  parseRequest,
+  requestId,
+} from "../../exercises/lesson-09/protocol.ts";
 import { expectEqual } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
+import { expectNotFromMathRandom } from "../harness/random.ts";
 
 const section = sectionsOf("lesson-09");
 const encoder = new TextEncoder();
@@ -84,5 +90,16 @@ Deno.test("protocol: a datagram that is not UTF-8 text is neither a reply nor a 
     what: 'parseRequest("0000abcd INCR " and the bytes ff fe)',
     section: section("The protocol"),
     mistake: NAME_RULES,
+  });
+});
+
+Deno.test("protocol: newRequestId comes from crypto.getRandomValues, not Math.random", () => {
+  // If the ids depend on Math.random, they all come out the same while it is fixed.
+  expectNotFromMathRandom(newRequestId, {
+    what: "four request ids made while Math.random always returns 0.5",
+    expected: "four different ids",
+    section: section("The client: backoff and matching replies"),
+    mistake: "the request ids come from Math.random, whose output can be predicted from what it " +
+      "gave before; use crypto.getRandomValues, as lessons 05 and 08 do",
   });
 });

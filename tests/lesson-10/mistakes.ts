@@ -117,6 +117,27 @@ export const mistakes: Mistake[] = [
     caughtBy: "must not stop the server",
   },
   {
+    id: "reply-write-outside-try",
+    summary: "the server's try wraps only the read: the reply's writeAll() comes after it, " +
+      "unguarded, so a client that resets after its 16 bytes stops the server",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "      await writeAll(conn, encoder.encode(REPLY));\n" +
+        '      log("  Reply sent, socket closed");\n' +
+        "    } catch (error) {\n      if (closing) return;\n" +
+        "      log(`  Client hung up early: ${(error as Error).message}; socket closed`);\n" +
+        "    } finally {\n      try {\n        conn.close();\n      } catch {\n" +
+        "        // already closed by close()\n      }\n    }\n",
+      replace: "    } catch (error) {\n      try {\n        conn.close();\n      } catch {\n" +
+        "        // already closed by close()\n      }\n      if (closing) return;\n" +
+        "      log(`  Client hung up early: ${(error as Error).message}; socket closed`);\n" +
+        "      return;\n    }\n" +
+        "    await writeAll(conn, encoder.encode(REPLY));\n" +
+        '    log("  Reply sent, socket closed");\n    conn.close();\n',
+    }],
+    caughtBy: "the reply's writeAll() is outside the try",
+  },
+  {
     id: "keeps-connection-open",
     summary: "the server replies but never closes the client's connection",
     file: "tcp_sixteen.ts",

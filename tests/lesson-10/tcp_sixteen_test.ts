@@ -31,7 +31,7 @@ import { LogLines } from "../harness/log.ts";
 import { recordAccepts } from "../harness/accept_record.ts";
 import { failOnUnhandled } from "../harness/unhandled.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
-import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
+import { expectCleanStop, stopAfter, stopServer } from "../harness/server_loop.ts";
 import {
   closeQuietly,
   connect,
@@ -47,7 +47,9 @@ import {
   expectServesAfterResetBeforeAccept,
   resetMidRequest,
   RETHROWS_ACCEPT,
+  stillServing,
 } from "../harness/tcp_misbehave.ts";
+import { hookConns } from "../harness/conn_hook.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
@@ -566,6 +568,64 @@ Deno.test("server: a client that resets after 5 bytes is reported, and the next 
       next.close();
     }
   });
+});
+
+/** The mistake named when a reply's failed write() ends the accept loop. */
+const REPLY_WRITE_UNGUARDED = "the reply's writeAll() is outside the try that catches the " +
+  "client's errors: a client that sends its 16 bytes and then resets makes the write throw; " +
+  "keep the read AND the write in one try, log the failure, close, accept the next";
+
+Deno.test("server: a reply whose write() fails (the client reset after its 16 bytes) is reported, and the next one is served", async () => {
+  const log = new LogLines();
+  const running = startServer({ hostname: "127.0.0.1", port: 0, log: log.push });
+  const where = section("A client that hangs up early");
+  await stopAfter(async () => {
+    // A client's reset cannot be timed to land after the server's read and before its write:
+    // the test makes the server's first write() fail the way a write to a reset connection does.
+    let failed = false;
+    using _reset = await hookConns("write", { localPort: running.addr.port }, (write, data) => {
+      if (failed) return write(data);
+      failed = true;
+      return Promise.reject(
+        new Deno.errors.ConnectionReset("Connection reset by peer (os error 104)"),
+      );
+    });
+    const watch = stillServing(running, {
+      summary: "the server stopped serving after one reply's write() failed",
+      section: where,
+      mistake: REPLY_WRITE_UNGUARDED,
+    });
+    const first = await exchange(running.addr, watch, {
+      awaiting: "EOF for client #1, whose reply's write() failed",
+      section: where,
+      mistake: "after a failed write, close the connection all the same (in finally)",
+    });
+    expectBytes(first, "", {
+      what: "what client #1 received, although the server's write() of its reply failed",
+      section: where,
+    });
+    await log.next(/Client hung up early: .*reset/i, {
+      awaiting: "a log line `  Client hung up early: … reset …` for the reply that could not be " +
+        "written",
+      section: where,
+      mistake: REPLY_WRITE_UNGUARDED,
+      watch,
+    });
+    const next = await exchange(running.addr, watch, {
+      awaiting: "the next client's reply and then EOF, after a reply's write() failed",
+      section: where,
+      mistake: REPLY_WRITE_UNGUARDED,
+    }, "the next client to connect");
+    expectBytes(next, "Farewell, client", {
+      what: "the reply to the client after the one whose reply's write() failed",
+      section: section("The sixteen-byte protocol"),
+    });
+  }, () =>
+    expectCleanStop(running, {
+      awaiting: "the server loop to end after close()",
+      section: section("The server"),
+      mistake: "close() must close the listener so that the pending accept() ends the loop",
+    }));
 });
 
 /**
