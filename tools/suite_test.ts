@@ -176,7 +176,9 @@ Deno.test("runSuite: a suite stopped for time names the test that never gave the
     );
     const result = await runSuite(lesson, SOLUTIONS, {
       paths: [path],
-      timeoutMs: 2000,
+      // Long enough for a loaded machine to start the process and reach the second test; the
+      // blocked test spends no CPU time meanwhile.
+      timeoutMs: 8000,
       progress: true,
     });
     assertEquals(result.stopped, "time");
