@@ -32,7 +32,17 @@ export interface ShortWrites extends Disposable {
    * bytes interleave.
    */
   readonly overlapped: number;
+  /**
+   * How many write loops the test stopped because they wrote no bytes
+   * {@linkcode EMPTY_WRITES_STOPPED} times in a row on their connection: a
+   * loop whose view of the rest is empty before the end spins forever
+   * (each empty write resolves at once), burning the CPU after its test.
+   */
+  readonly stalled: number;
 }
+
+/** After this many writes of no bytes in a row, a connection's next one rejects (see `stalled`). */
+export const EMPTY_WRITES_STOPPED = 100;
 
 /**
  * What a failing test says about the writes it cut, for `whose` writes.
@@ -158,9 +168,19 @@ export async function shortWrites(match: ConnMatch): Promise<ShortWrites> {
   let cut = 0;
   let writes = 0;
   let overlapped = 0;
+  let stalled = 0;
   const pending = new WeakMap<Deno.Conn, number>();
+  const empty = new WeakMap<Deno.Conn, number>();
   const hook = await hookConns("write", match, async (write, data, conn) => {
     writes++;
+    const emptyRun = data.length ? 0 : (empty.get(conn) ?? 0) + 1;
+    empty.set(conn, emptyRun);
+    if (emptyRun === EMPTY_WRITES_STOPPED) stalled++;
+    if (emptyRun >= EMPTY_WRITES_STOPPED) {
+      throw new Error(
+        `the test stopped a write loop that wrote no bytes ${EMPTY_WRITES_STOPPED} times in a row`,
+      );
+    }
     const before = pending.get(conn) ?? 0;
     if (before) overlapped++;
     pending.set(conn, before + 1);
@@ -183,6 +203,9 @@ export async function shortWrites(match: ConnMatch): Promise<ShortWrites> {
     get overlapped() {
       return overlapped;
     },
+    get stalled() {
+      return stalled;
+    },
     [Symbol.dispose]: () => hook[Symbol.dispose](),
   };
 }
@@ -196,7 +219,8 @@ const AWAIT_EACH_WRITE = sectionsOf("lesson-10")("Writing everything");
  * (returned, failed, or left writes pending that the close rejected), fails
  * naming {@linkcode writesOverlapped} for `what` (the bytes they carry:
  * `the echo`) if one of those writes began before the previous one on its
- * connection had finished. With every write cut,
+ * connection had finished, or {@linkcode stoppedPartWay} if a write loop
+ * wrote nothing again and again (`stalled`). With every write cut,
  * such a write is the cause of whatever else the exchange showed (bytes
  * out of place, an echo cut off, rejections nobody handled), so it is named
  * on every run, whichever of its symptoms came first, and the failure
@@ -230,6 +254,15 @@ export async function withShortWrites<T>(
         "there had finished",
       section: AWAIT_EACH_WRITE,
       mistake: writesOverlapped(what),
+      causesRejections: true,
+    });
+  }
+  if (cutting.stalled) {
+    fail({
+      summary: `${what}: a write loop wrote no bytes ${EMPTY_WRITES_STOPPED} times in a row ` +
+        "before the end (the test stopped it)",
+      section: AWAIT_EACH_WRITE,
+      mistake: stoppedPartWay(what),
       causesRejections: true,
     });
   }

@@ -3,8 +3,10 @@ import { fail, LessonFailure } from "./failure.ts";
 import { pollOnce } from "./io_turn.ts";
 import {
   cutWritesMistake,
+  EMPTY_WRITES_STOPPED,
   onlyPartWritten,
   shortWrites,
+  stoppedPartWay,
   withShortWrites,
   writesOverlapped,
   wroteAgain,
@@ -144,5 +146,30 @@ Deno.test("withShortWrites: in failOnUnhandled, overlapped writes stand over the
       LessonFailure,
     );
     assertEquals(error.report.mistake, writesOverlapped("the echo"));
+  });
+});
+
+Deno.test("withShortWrites: a write loop that writes no bytes again and again is stopped and named", async () => {
+  await withPair(async (server, _client, port) => {
+    let writes = 0;
+    const error = await assertRejects(
+      () =>
+        withShortWrites({ localPort: port }, "the greeting", async () => {
+          // The mistake: the rest's view is empty before the end, so each write takes 0 bytes.
+          const data = new Uint8Array(8);
+          try {
+            for (let sent = 0; sent < data.length;) {
+              writes++;
+              sent += await server.write(data.subarray(sent, 0));
+            }
+          } catch {
+            // the greeter's own catch: the client's problem
+          }
+        }),
+      LessonFailure,
+    );
+    assertEquals(writes, EMPTY_WRITES_STOPPED);
+    assertEquals(error.report.mistake, stoppedPartWay("the greeting"));
+    assertEquals(error.report.causesRejections, true);
   });
 });
