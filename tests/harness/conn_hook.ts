@@ -126,3 +126,42 @@ export async function holdReads(match: ConnMatch): Promise<HeldReads> {
     },
   };
 }
+
+/** A write failure set up by {@linkcode failFirstWrite}. */
+export interface FailedWrite extends Disposable {
+  /** Whether the first write came, and was failed (writes through `conn.writable` never come). */
+  readonly failed: boolean;
+}
+
+/**
+ * Makes the first `write()` on the connections `match` names reject with
+ * `error` (by default the `ConnectionReset` a write to a connection the
+ * peer reset gets), and lets every later one through, until disposed. A
+ * client's reset cannot be timed to land between a server's read and its
+ * write; this makes that write fail the same way on every run.
+ *
+ * @example
+ * ```ts ignore
+ * import { failFirstWrite } from "./conn_hook.ts";
+ * using reset = await failFirstWrite({ localPort: server.addr.port });
+ * // client #1's reply fails to be written; client #2 must still be served
+ * if (reset.failed) console.log("client #1's write() failed");
+ * ```
+ */
+export async function failFirstWrite(
+  match: ConnMatch,
+  error: Error = new Deno.errors.ConnectionReset("Connection reset by peer (os error 104)"),
+): Promise<FailedWrite> {
+  let failed = false;
+  const hook = await hookConns("write", match, (write, data) => {
+    if (failed) return write(data);
+    failed = true;
+    return Promise.reject(error);
+  });
+  return {
+    get failed() {
+      return failed;
+    },
+    [Symbol.dispose]: () => hook[Symbol.dispose](),
+  };
+}

@@ -9,10 +9,12 @@
  * @module
  */
 
-import type { AcceptRecord } from "./accept_record.ts";
+import { type AcceptRecord, recordAccepts } from "./accept_record.ts";
+import { holdReads } from "./conn_hook.ts";
 import { type Awaiting, pause, within } from "./deadline.ts";
 import { expectEqual, isNotImplemented } from "./expect.ts";
 import { fail, type Section } from "./failure.ts";
+import { closeQuietly, connect } from "./tcp.ts";
 
 /** A running server loop: `close()` ends it, `done` settles when it has ended. */
 export interface ServerLoop {
@@ -251,4 +253,47 @@ export async function expectDoneWaitsForHandler(
     mistake: "close() must close every open connection too, so that a handler's pending " +
       "read() ends, and then done",
   });
+}
+
+/**
+ * {@linkcode expectDoneWaitsForHandler} for a TCP server whose connection
+ * task reads: starts the server with `start`, connects, holds the task's
+ * `read()` (it settles only at the release, even once `close()` has closed
+ * its connection), and checks that `done` waits for that task. `reading`
+ * says what the wait for the task's read is, and where it is taught.
+ *
+ * @example
+ * ```ts ignore
+ * import { expectDoneWaitsForHeldRead } from "./server_loop.ts";
+ * await expectDoneWaitsForHeldRead(() => startServer({ hostname: "127.0.0.1", port: 0 }), {
+ *   section: { lesson: "lesson-14", heading: "Closing a server" },
+ *   reading: { awaiting: "the server's handler to read", section },
+ * });
+ * ```
+ */
+export async function expectDoneWaitsForHeldRead(
+  start: () => ServerLoop & { addr: Deno.NetAddr },
+  where: { section: Section; reading: { awaiting: string; section: Section } },
+): Promise<void> {
+  using accepts = recordAccepts();
+  const server = start();
+  using held = await holdReads({ localPort: server.addr.port });
+  let conn: Deno.TcpConn | undefined;
+  try {
+    conn = await connect(server.addr, {
+      awaiting: "a connection to the server",
+      section: where.section,
+    });
+    await within(held.reading, { ...where.reading, watch: server.done });
+    await expectDoneWaitsForHandler(server, {
+      accepts,
+      release: held.release,
+      section: where.section,
+    });
+  } finally {
+    held.release();
+    if (conn) closeQuietly(conn);
+    server.close();
+    await server.done.catch(() => {});
+  }
 }

@@ -40,7 +40,7 @@ import {
   wroteAgain,
 } from "../harness/short_writes.ts";
 import { watchReads } from "../harness/read_progress.ts";
-import { hookConns } from "../harness/conn_hook.ts";
+import { failFirstWrite } from "../harness/conn_hook.ts";
 
 const section = sectionsOf("lesson-01");
 
@@ -202,14 +202,7 @@ Deno.test("greeter: keeps serving after a greeting's write() fails (the client w
     // A client's reset cannot be timed to land between accept() and the greeter's write(): the
     // test makes the first write() fail the way a write to a reset connection does. (Writes
     // through conn.writable do not pass through write(): client #1 is then simply greeted.)
-    let failed = false;
-    using _reset = await hookConns("write", { localPort: greeter.addr.port }, (write, data) => {
-      if (failed) return write(data);
-      failed = true;
-      return Promise.reject(
-        new Deno.errors.ConnectionReset("Connection reset by peer (os error 104)"),
-      );
-    });
+    using _reset = await failFirstWrite({ localPort: greeter.addr.port });
     const watch = stillServing(greeter, {
       summary: "the greeter stopped serving after one greeting's write() failed",
       section: where,

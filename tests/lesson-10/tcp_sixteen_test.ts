@@ -49,7 +49,7 @@ import {
   RETHROWS_ACCEPT,
   stillServing,
 } from "../harness/tcp_misbehave.ts";
-import { hookConns } from "../harness/conn_hook.ts";
+import { failFirstWrite } from "../harness/conn_hook.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
@@ -582,14 +582,7 @@ Deno.test("server: a reply whose write() fails (the client reset after its 16 by
   await stopAfter(async () => {
     // A client's reset cannot be timed to land after the server's read and before its write:
     // the test makes the server's first write() fail the way a write to a reset connection does.
-    let failed = false;
-    using _reset = await hookConns("write", { localPort: running.addr.port }, (write, data) => {
-      if (failed) return write(data);
-      failed = true;
-      return Promise.reject(
-        new Deno.errors.ConnectionReset("Connection reset by peer (os error 104)"),
-      );
-    });
+    using _reset = await failFirstWrite({ localPort: running.addr.port });
     const watch = stillServing(running, {
       summary: "the server stopped serving after one reply's write() failed",
       section: where,

@@ -24,12 +24,10 @@ import { failOnUnhandled, UnhandledRejections } from "../harness/unhandled.ts";
 import { startServerRole } from "../harness/program.ts";
 import {
   expectCleanStop,
-  expectDoneWaitsForHandler,
+  expectDoneWaitsForHeldRead,
   stopAfter,
   stopServer,
 } from "../harness/server_loop.ts";
-import { recordAccepts } from "../harness/accept_record.ts";
-import { holdReads } from "../harness/conn_hook.ts";
 import { unusedPort } from "../harness/sockets.ts";
 import { closeQuietly, connect, readExactly, readToEnd, writeAll } from "../harness/tcp.ts";
 import { TcpProxy } from "../harness/tcp_proxy.ts";
@@ -752,33 +750,15 @@ Deno.test("server: close() with clients connected ends every conversation, and d
 });
 
 Deno.test("server: after close(), done waits for a conversation still at work, then resolves", async () => {
-  using accepts = recordAccepts();
-  const running = startServer({ hostname: "127.0.0.1", port: 0 });
   // The conversation's read() settles only when the test says so, even once close() has closed
   // its connection: that conversation is still at work until then.
-  using held = await holdReads({ localPort: running.addr.port });
-  let conn: Deno.TcpConn | undefined;
-  try {
-    conn = await connect(running.addr, {
-      awaiting: "a connection",
-      section: section("Serving many clients at once"),
-    });
-    await within(held.reading, {
+  await expectDoneWaitsForHeldRead(() => startServer({ hostname: "127.0.0.1", port: 0 }), {
+    section: section("Serving many clients at once"),
+    reading: {
       awaiting: "the server's conversation to read from the connection",
       section: section("The conversation protocol"),
-      watch: running.done,
-    });
-    await expectDoneWaitsForHandler(running, {
-      accepts,
-      release: held.release,
-      section: section("Serving many clients at once"),
-    });
-  } finally {
-    held.release();
-    if (conn) closeQuietly(conn);
-    running.close();
-    await running.done.catch(() => {});
-  }
+    },
+  });
 });
 
 Deno.test("server: echoes 2 MiB whole when each write() takes only part of its bytes", async () => {

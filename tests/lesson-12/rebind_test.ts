@@ -25,7 +25,7 @@ import {
 } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
-import { hookConns } from "../harness/conn_hook.ts";
+import { failFirstWrite } from "../harness/conn_hook.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
 import { startServerRole } from "../harness/program.ts";
 import { expectCleanStop, expectSecondCloseIsNoOp, stopServer } from "../harness/server_loop.ts";
@@ -365,12 +365,10 @@ Deno.test("greeter: a greeting whose write() fails is logged, its connection clo
     // A client's reset cannot be timed to land between accept() and the greeter's write(): the
     // test makes the first write() fail the way a write to a reset connection does. (Writes
     // through conn.writable do not pass through write(): client #1 is then simply greeted.)
-    let failed = false;
-    using _broken = await hookConns("write", { localPort: greeter.addr.port }, (write, data) => {
-      if (failed) return write(data);
-      failed = true;
-      return Promise.reject(new Deno.errors.BrokenPipe("Broken pipe (os error 32)"));
-    });
+    using broken = await failFirstWrite(
+      { localPort: greeter.addr.port },
+      new Deno.errors.BrokenPipe("Broken pipe (os error 32)"),
+    );
     {
       using first = await connect(greeter.addr, {
         awaiting: "client #1 to connect",
@@ -384,7 +382,7 @@ Deno.test("greeter: a greeting whose write() fails is logged, its connection clo
         mistake: CLOSED_ONLY_ON_SUCCESS,
       });
     }
-    if (failed) {
+    if (broken.failed) {
       await log.next(/^ {2}Could not greet: Broken pipe/, {
         awaiting: "the line `  Could not greet: Broken pipe (os error 32)`",
         section: where,

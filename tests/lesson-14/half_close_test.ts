@@ -19,9 +19,7 @@ import { describe } from "../harness/bytes.ts";
 import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat, settledWithin } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
-import { expectDoneWaitsForHandler, stopAfter, stopServer } from "../harness/server_loop.ts";
-import { recordAccepts } from "../harness/accept_record.ts";
-import { holdReads } from "../harness/conn_hook.ts";
+import { expectDoneWaitsForHeldRead, stopAfter, stopServer } from "../harness/server_loop.ts";
 import { failOnUnhandled } from "../harness/unhandled.ts";
 import {
   closeQuietly,
@@ -397,33 +395,15 @@ Deno.test("server: close() closes the listener and every open connection, then d
 });
 
 Deno.test("server: after close(), done waits for a handler still at work, then resolves", async () => {
-  using accepts = recordAccepts();
-  const server = startCountServer({ hostname: "127.0.0.1", port: 0 });
   // The handler's read() settles only when the test says so, even once close() has closed its
   // connection: that handler is still at work until then.
-  using held = await holdReads({ localPort: server.addr.port });
-  let conn: Deno.TcpConn | undefined;
-  try {
-    conn = await connect(server.addr, {
-      awaiting: "a connection to the server",
-      section: section("Closing a server"),
-    });
-    await within(held.reading, {
+  await expectDoneWaitsForHeldRead(() => startCountServer({ hostname: "127.0.0.1", port: 0 }), {
+    section: section("Closing a server"),
+    reading: {
       awaiting: "the server's handler to read the request",
       section: section("A protocol that ends with EOF"),
-      watch: server.done,
-    });
-    await expectDoneWaitsForHandler(server, {
-      accepts,
-      release: held.release,
-      section: section("Closing a server"),
-    });
-  } finally {
-    held.release();
-    if (conn) closeQuietly(conn);
-    server.close();
-    await server.done.catch(() => {});
-  }
+    },
+  });
 });
 
 Deno.test("client: sends the request, half-closes, and reads the reply to EOF", async () => {
