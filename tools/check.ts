@@ -257,7 +257,7 @@ function stubGroup(lesson: Lesson, graded: WholeGrade): Group {
 function stubJob(catalog: Catalog, lesson: Lesson, reference: () => Promise<SuiteResult>): Job {
   return async () => {
     await reference(); // the grader's reference run, then cached
-    return [stubGroup(lesson, await gradeLesson(catalog, lesson, EXERCISES, DEFAULT_LIMITS, []))];
+    return [stubGroup(lesson, await gradeLesson(catalog, lesson, EXERCISES, CHECK_LIMITS, []))];
   };
 }
 
@@ -310,7 +310,7 @@ function solutionJob(
     }
     if (graded) {
       items.push(
-        solutionGradeItem(await gradeLesson(catalog, lesson, SOLUTIONS, DEFAULT_LIMITS, [])),
+        solutionGradeItem(await gradeLesson(catalog, lesson, SOLUTIONS, CHECK_LIMITS, [])),
       );
     }
     return [{
@@ -343,17 +343,18 @@ async function referenceRuns(run: Lesson[]): Promise<Map<string, SuiteResult>> {
 const REFERENCE_PROCESSES = 3;
 
 /**
- * The grader's limits for a known mistake, but 30 s instead of 10 per suite: a mistake can make a
- * suite slow without hanging it (lesson 09's `sleep-ignores-abort` leaves every wait running, and
- * Deno waits for pending timers at the end of each test: measured 10.3 s, and 46.8 s at a low
- * priority beside two checks at once), and the check pins the failure that names the mistake, not
- * the grader's time limit.
+ * The grader's limits for what the check grades (known mistakes, stubs, solutions), but 30 s
+ * instead of 10 per suite: a mistake can make a suite slow without hanging it (lesson 09's
+ * `sleep-ignores-abort` leaves every wait running, and Deno waits for pending timers at the end of
+ * each test: measured 10.3 s, and 46.8 s at a low priority beside two checks at once), a loaded
+ * machine can make any suite slow (lesson 16's solutions, graded on their own beside a second
+ * check, took more than 10 s), and the check pins what the tests say, not the grader's time limit.
  */
-const MISTAKE_LIMITS = { ...DEFAULT_LIMITS, timeoutMs: 30_000 };
+const CHECK_LIMITS = { ...DEFAULT_LIMITS, timeoutMs: 30_000 };
 
 /** The grader's hardening for a known mistake: its sandbox, its limits (but more time). */
 async function mistakeRun(): Promise<BatchOptions> {
-  return { sandbox: await detectSandbox(), ...MISTAKE_LIMITS };
+  return { sandbox: await detectSandbox(), ...CHECK_LIMITS };
 }
 
 /** A solo run of one variant by the grader itself, for what a batch cannot vouch for. */
@@ -364,7 +365,7 @@ async function gradeAlone(
 ): Promise<VariantGrade> {
   return await withScratch("mistake", async (work) => {
     const target = await variantTarget(lesson, mistake, work);
-    const graded = await gradeLesson(catalog, lesson, target, MISTAKE_LIMITS, []);
+    const graded = await gradeLesson(catalog, lesson, target, CHECK_LIMITS, []);
     return {
       tests: graded.tests,
       failed: graded.tests.filter((t) => t.status === "fail"),
@@ -557,7 +558,7 @@ function mistakesJob(
               ...gradeVariant(solutionRun, ref, perTest, options, work),
               sandbox: `${options.sandbox.kind}, in the known mistakes' batch`,
             }
-            : await gradeLesson(catalog, lesson, SOLUTIONS, DEFAULT_LIMITS, []),
+            : await gradeLesson(catalog, lesson, SOLUTIONS, CHECK_LIMITS, []),
         )],
       };
       const failing = new Map<string, string[]>();

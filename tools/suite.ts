@@ -12,7 +12,7 @@ import { concat } from "@std/bytes/concat";
 import { type Lesson, ROOT } from "./catalog.ts";
 import { importMapFor, type Target } from "./import_map.ts";
 import { CANCELLED, crossedInto, parseJUnit, type TestResult } from "./junit.ts";
-import { lastStartedTest, progressPreload } from "./test_progress.ts";
+import { lastStartedTest, progressPreload, watchTestStarts } from "./test_progress.ts";
 import { toFileUrl } from "@std/path";
 import { capTreeMemory } from "./grader/memory.ts";
 import { mapPool } from "./pool.ts";
@@ -63,6 +63,11 @@ export interface SuiteOptions {
    * runs, where that is the whole answer.
    */
   progress?: boolean;
+  /**
+   * With `progress`: stop the process once one test has run this long
+   * (default 30 000 ms), naming it, rather than wait out `timeoutMs`.
+   */
+  testTimeoutMs?: number;
 }
 
 /**
@@ -375,6 +380,15 @@ async function runProcess(
       }
     };
     const timer = setTimeout(() => stop("time"), limit);
+    // A test that never ends (a loop that never yields) is stopped once it has run this long.
+    const testLimit = options.testTimeoutMs ?? 30_000;
+    let hung: string | undefined;
+    const starts = startedPath
+      ? watchTestStarts(startedPath, testLimit, (test) => {
+        hung = test;
+        stop("time");
+      })
+      : undefined;
     const stopWatchdog = options.memoryCapMb
       ? capTreeMemory(child.pid, options.memoryCapMb, () => stop("memory"))
       : () => Promise.resolve();
@@ -405,6 +419,7 @@ async function runProcess(
       child.status,
     ]);
     clearTimeout(timer);
+    starts?.stop();
     await stopWatchdog();
     const ms = Math.round(performance.now() - started);
     const base = {
@@ -416,13 +431,15 @@ async function runProcess(
       exit: { code: status.code, signal: status.signal },
     };
     if (stopped === "time") {
-      const hung = startedPath ? await lastStartedTest(startedPath) : undefined;
+      const last = hung ?? (startedPath ? await lastStartedTest(startedPath) : undefined);
       return {
         ...base,
         stopped,
         tests: [],
-        problem: `the suite did not finish within ${limit / 1000} s and was stopped` +
-          (hung === undefined ? "" : `\n${neverFinished(hung)}`),
+        problem: (hung === undefined
+          ? `the suite did not finish within ${limit / 1000} s and was stopped`
+          : `a test did not finish within ${testLimit / 1000} s and the suite was stopped`) +
+          (last === undefined ? "" : `\n${neverFinished(last)}`),
       };
     }
     if (stopped === "memory") {

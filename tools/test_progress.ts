@@ -95,3 +95,56 @@ export async function lastStartedTest(path: string): Promise<string | undefined>
   const text = await Deno.readTextFile(path).catch(() => "");
   return text.trimEnd().split("\n").at(-1) || undefined;
 }
+
+/** A watch on a run's test starts, from {@linkcode watchTestStarts}. */
+export interface StartsWatch {
+  /** Stops watching. */
+  stop(): void;
+}
+
+/**
+ * Watches the file {@linkcode recordTestStarts} writes, and calls `onHung`
+ * with a test's name once that test has been the last one started for
+ * `limitMs` (measured from when its name was seen, so a slow start-up of the
+ * process does not count). Polls the file's size every 250 ms.
+ *
+ * @example
+ * ```ts ignore
+ * const watch = watchTestStarts(`${work}/started.txt`, 30_000, (name) => stop(name));
+ * // … when the process has ended:
+ * watch.stop();
+ * ```
+ */
+export function watchTestStarts(
+  path: string,
+  limitMs: number,
+  onHung: (test: string) => void,
+): StartsWatch {
+  let size = 0;
+  let since = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const poll = async () => {
+    const now = (await Deno.stat(path).catch(() => undefined))?.size ?? 0;
+    if (stopped) return;
+    if (now !== size) {
+      size = now;
+      since = performance.now();
+    } else if (size > 0 && performance.now() - since >= limitMs) {
+      const test = await lastStartedTest(path);
+      if (!stopped && test !== undefined) {
+        stopped = true;
+        onHung(test);
+        return;
+      }
+    }
+    timer = setTimeout(poll, 250);
+  };
+  timer = setTimeout(poll, 250);
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
