@@ -1,7 +1,8 @@
 /**
  * A server's default address: started without a hostname or port, a lesson's
  * server must listen on 127.0.0.1 at a port the OS picks (two of them at once
- * get two different ports), and a port it is given is the port it uses.
+ * get two different ports), and a port it is given is the port it uses. And
+ * the hostname it is given is the address it binds (127.0.0.2, Linux only).
  *
  * @module
  */
@@ -107,4 +108,112 @@ export async function expectDefaultAddress(
       await stopServer(server, { awaiting: "the server to stop after close()", section });
     }
   }
+}
+
+/** The mistake named when a server binds 127.0.0.1 whatever hostname it is given. */
+export const IGNORES_HOSTNAME = "ignored its hostname option: the server bound 127.0.0.1 " +
+  "whatever it was asked; bind options.hostname (127.0.0.1 only as the default)";
+
+/** A socket of `transport` bound to hostname:port (0: the OS picks), without SO_REUSEADDR for UDP. */
+function bindOn(
+  transport: "tcp" | "udp",
+  hostname: string,
+  port: number,
+): { addr: Deno.Addr; close(): void } {
+  return transport === "udp"
+    ? Deno.listenDatagram({ hostname, port, transport: "udp" })
+    : Deno.listen({ hostname, port, transport: "tcp" });
+}
+
+/** Whether hostname:port can be bound for `transport` right now (the probe is closed again). */
+function freeOn(transport: "tcp" | "udp", hostname: string, port: number): boolean {
+  try {
+    bindOn(transport, hostname, port).close();
+    return true;
+  } catch (error) {
+    if (inUse(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Starts a server with `start("127.0.0.2", port)` while the test itself holds
+ * 127.0.0.1 on that port, and requires: it starts (a server that binds
+ * 127.0.0.1 or 0.0.0.0 instead gets AddrInUse: {@linkcode IGNORES_HOSTNAME}),
+ * its `addr` is 127.0.0.2:port, and `reach(addr, watch)` gets an answer from it
+ * there. Since the test holds 127.0.0.1:port, nothing can answer on 127.0.0.1
+ * at that port meanwhile. The port comes from a bind to port 0 on 127.0.0.1,
+ * so it may be taken on 127.0.0.2 by another program: then another is tried.
+ * Linux only (127.0.0.2 must be a loopback address); the server is stopped,
+ * also when a check fails.
+ *
+ * @example
+ * ```ts ignore
+ * await expectBindsHostname(
+ *   (hostname, port) => startServer({ hostname, port }),
+ *   "tcp",
+ *   section("The server"),
+ *   async (addr, watch) => {
+ *     // connect to addr (127.0.0.2) and check the answer
+ *   },
+ * );
+ * ```
+ */
+export async function expectBindsHostname(
+  start: (hostname: string, port: number) => AddressedServer,
+  transport: "tcp" | "udp",
+  section: Section,
+  reach: (addr: Deno.NetAddr, watch: Promise<unknown>) => Promise<void>,
+): Promise<void> {
+  for (let tries = 1; tries <= PORT_TRIES; tries++) {
+    const held = bindOn(transport, "127.0.0.1", 0);
+    try {
+      const port = (held.addr as Deno.NetAddr).port;
+      if (!freeOn(transport, "127.0.0.2", port)) continue; // another program holds it there
+      let server: AddressedServer;
+      try {
+        server = start("127.0.0.2", port);
+      } catch (error) {
+        if (isNotImplemented(error)) throw error;
+        if (!inUse(error)) throw error;
+        fail({
+          summary: `starting the server with hostname 127.0.0.2 and port ${port} failed with ` +
+            `AddrInUse, although 127.0.0.2:${port} was free (only 127.0.0.1:${port} was taken, ` +
+            "by the test)",
+          section,
+          expected: `a server listening on 127.0.0.2:${port}`,
+          got: `${(error as Error).name}: ${(error as Error).message}`,
+          mistake: IGNORES_HOSTNAME,
+        });
+      }
+      try {
+        const addr = server.addr as Deno.NetAddr;
+        if (addr.hostname !== "127.0.0.2" || addr.port !== port) {
+          fail({
+            summary: "the server's addr is not the hostname and port it was given",
+            section,
+            expected: `127.0.0.2:${port}`,
+            got: `${addr.hostname}:${addr.port}`,
+            mistake: addr.hostname !== "127.0.0.2" ? IGNORES_HOSTNAME : undefined,
+          });
+        }
+        const watch = server.done.then(() => {
+          throw new Error("the server's loop ended although close() was not called");
+        });
+        watch.catch(() => {});
+        await reach(addr, watch);
+      } finally {
+        await stopServer(server, { awaiting: "the server to stop after close()", section });
+      }
+      return;
+    } finally {
+      held.close();
+    }
+  }
+  fail({
+    summary:
+      `no port free on 127.0.0.2 matched one the OS gave on 127.0.0.1, in ${PORT_TRIES} tries`,
+    section,
+    expected: "a port free on both 127.0.0.1 and 127.0.0.2 (other programs hold the ones tried)",
+  });
 }

@@ -21,6 +21,8 @@ import { fail, LessonFailure, sectionsOf } from "../harness/failure.ts";
 import { UdpPeer } from "../harness/udp.ts";
 import { countPendingReceives } from "../harness/udp_receives.ts";
 import { ManualClock } from "../harness/manual_clock.ts";
+import { linuxLoopbackTest } from "../harness/platform.ts";
+import { openUdpSocket } from "../harness/sockets.ts";
 
 const section = sectionsOf("lesson-09");
 const decoder = new TextDecoder();
@@ -99,6 +101,50 @@ Deno.test("client: sends `<id> INCR <name>`, skips replies with another id or fr
       ? "accepted a reply from another address: only the server's address counts"
       : undefined,
   });
+});
+
+/** How many fake servers are tried for a port that is also free on 127.0.0.2. */
+const IMPOSTOR_TRIES = 5;
+
+Deno.test({
+  ...linuxLoopbackTest(
+    "client: skips a reply with the right id from 127.0.0.2 on the server's own port number",
+  ),
+  async fn() {
+    const where = section("The client: backoff and matching replies");
+    for (let tries = 1; tries <= IMPOSTOR_TRIES; tries++) {
+      using fake = UdpPeer.open();
+      let impostor: Deno.DatagramConn & Disposable;
+      try {
+        // The same port number on another address: a port the OS gave on 127.0.0.1 may be
+        // taken on 127.0.0.2 by another program, and then another fake server is tried.
+        impostor = openUdpSocket({ hostname: "127.0.0.2", port: fake.addr.port });
+      } catch (error) {
+        if (error instanceof Deno.errors.AddrInUse && tries < IMPOSTOR_TRIES) continue;
+        throw error;
+      }
+      using _impostor = impostor;
+      using client = CounterClient.open(fake.addr, { initialMs: 500, limitMs: 500 });
+      const calling = background(client.increment("visits"));
+      const request = await nextRequest(fake, calling);
+      await impostor.send(new TextEncoder().encode(`${request.id} OK 98`), request.from);
+      await fake.send(`${request.id} OK 7`, request.from);
+      const value = await within(calling, {
+        awaiting: "increment() to return once the server's own reply arrived",
+        section: where,
+      });
+      expectEqual(value, 7, {
+        what: `the value increment() returned (127.0.0.2:${fake.addr.port} sent 98 first, ` +
+          `the server at 127.0.0.1:${fake.addr.port} sent 7)`,
+        section: where,
+        mistake: value === 98
+          ? "accepted a reply from 127.0.0.2 because its port matched: the server's address is " +
+            "its hostname AND its port; compare both"
+          : undefined,
+      });
+      return;
+    }
+  },
 });
 
 Deno.test("client: request ids are random, not sequential", async () => {

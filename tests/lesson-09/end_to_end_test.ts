@@ -11,12 +11,13 @@ import { client, server } from "../../exercises/lesson-09/counter.ts";
 import { startCounterServer } from "../../exercises/lesson-09/server.ts";
 import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat } from "../harness/expect.ts";
-import { sectionsOf } from "../harness/failure.ts";
+import { fail, sectionsOf } from "../harness/failure.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
 import { seeded } from "../harness/random.ts";
 import { expectCleanStop, stopAfter, stopServer } from "../harness/server_loop.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { UdpPeer } from "../harness/udp.ts";
+import { linuxLoopbackTest } from "../harness/platform.ts";
 import { dropFirst, type Plan, script, UdpRelay } from "../harness/udp_relay.ts";
 
 const section = sectionsOf("lesson-09");
@@ -277,6 +278,59 @@ Deno.test("program: `server` and `client` talk: `INCR visits -> 1`, then 2", asy
       section: section("Running it as a program"),
     });
   }
+});
+
+Deno.test({
+  ...linuxLoopbackTest("program: `client 127.0.0.2` talks to a server on 127.0.0.2, not 127.0.0.1"),
+  async fn() {
+    const where = section("Running it as a program");
+    // The test holds 127.0.0.1 on the port the server gets on 127.0.0.2: a request that goes to
+    // 127.0.0.1 instead lands here, where the test sees it.
+    using decoy = UdpPeer.open();
+    await using program = await startServerRole(server, {
+      section: where,
+      hostname: "127.0.0.2",
+      port: decoy.addr.port,
+      transport: "udp",
+    });
+    const { log, running, abort } = startClientRole(client, {
+      hostname: "127.0.0.2",
+      port: program.port,
+      args: ["INCR", "far"],
+    });
+    let failed: unknown;
+    try {
+      await within(running, {
+        awaiting: "client() to return",
+        watch: program.running,
+        section: where,
+      });
+    } catch (error) {
+      failed = error;
+      abort(); // a client still re-sending stops now
+      await within(running.catch(() => {}), { awaiting: "client() to stop", section: where });
+    }
+    const misdirected = await decoy.drain({
+      awaiting: "the test's own marker, after anything the client sent to 127.0.0.1",
+      section: where,
+    });
+    if (misdirected.length) {
+      fail({
+        summary: `client() asked for 127.0.0.2:${program.port} sent its request to ` +
+          `127.0.0.1:${program.port}`,
+        section: where,
+        // the id in it is random: the message reads the same on every run without it
+        got: JSON.stringify(decoder.decode(misdirected[0].data).replace(/^[0-9a-f]{8}/, "<id>")),
+        mistake: "the client ignored its host argument: open the client on options.hostname, " +
+          "not 127.0.0.1",
+      });
+    }
+    if (failed) throw failed;
+    await log.next(/^INCR far -> 1$/, {
+      awaiting: "the client's line `INCR far -> 1`",
+      section: where,
+    });
+  },
 });
 
 Deno.test("program: `server` runs until its signal is aborted, and stops at once if it was", async () => {

@@ -89,6 +89,37 @@ export const mistakes: Mistake[] = [
     caughtBy: "accepted a reply from another address",
   },
   {
+    id: "sender-port-only",
+    summary: "the client checks only the port of a reply's sender, not its hostname",
+    file: "client.ts",
+    edits: [{
+      find:
+        "        if (from.hostname !== this.#server.hostname || from.port !== this.#server.port) continue;\n",
+      replace: "        if (from.port !== this.#server.port) continue;\n",
+    }],
+    caughtBy: "because its port matched",
+  },
+  {
+    id: "server-ignores-hostname",
+    summary: "startCounterServer binds 127.0.0.1 whatever hostname it is given",
+    file: "server.ts",
+    edits: [{
+      find: '    hostname: options.hostname ?? "127.0.0.1",\n',
+      replace: '    hostname: "127.0.0.1",\n',
+    }],
+    caughtBy: "ignored its hostname option",
+  },
+  {
+    id: "client-role-ignores-host",
+    summary: "the `client` program talks to 127.0.0.1 whatever host it is given",
+    file: "counter.ts",
+    edits: [{
+      find: "    hostname: options.hostname,\n",
+      replace: '    hostname: "127.0.0.1",\n',
+    }],
+    caughtBy: "the client ignored its host argument",
+  },
+  {
     id: "no-backoff",
     summary: "the client re-sends after the same wait every time",
     file: "client.ts",

@@ -11,7 +11,8 @@ import { describe } from "../harness/bytes.ts";
 import { expectBytes, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
 import { expectCleanStop, stopAfter, stopServer } from "../harness/server_loop.ts";
-import { expectDefaultAddress } from "../harness/server_defaults.ts";
+import { expectBindsHostname, expectDefaultAddress } from "../harness/server_defaults.ts";
+import { linuxLoopbackTest } from "../harness/platform.ts";
 import { UdpPeer } from "../harness/udp.ts";
 
 const section = sectionsOf("lesson-09");
@@ -238,6 +239,32 @@ Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given p
     "udp",
     section("The server: each request once"),
   );
+});
+
+Deno.test({
+  ...linuxLoopbackTest("server: given hostname 127.0.0.2, listens there and not on 127.0.0.1"),
+  async fn() {
+    const where = section("The server: each request once");
+    await expectBindsHostname(
+      (hostname, port) => startCounterServer({ hostname, port }),
+      "udp",
+      where,
+      async (addr, watch) => {
+        using peer = UdpPeer.open();
+        await peer.send("0000000a INCR there", addr);
+        const { data } = await peer.receive({
+          awaiting: `the reply from ${addr.hostname}:${addr.port}`,
+          from: addr,
+          watch,
+          section: where,
+        });
+        expectBytes(data, "0000000a OK 1", {
+          what: "the reply of the server on 127.0.0.2",
+          section: section("The protocol"),
+        });
+      },
+    );
+  },
 });
 
 Deno.test("server: `executed` counts requests run, not repeats; cacheSize 2 keeps the last two", async () => {

@@ -24,6 +24,26 @@ const DRIPPED = {
 /** The bugs learners write in tcp_sixteen.ts. */
 export const mistakes: Mistake[] = [
   {
+    id: "server-ignores-hostname",
+    summary: "startServer listens on 127.0.0.1 whatever hostname it is given",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: '    hostname: options.hostname ?? "127.0.0.1",\n',
+      replace: '    hostname: "127.0.0.1",\n',
+    }],
+    caughtBy: "ignored its hostname option",
+  },
+  {
+    id: "ask-ignores-hostname",
+    summary: "ask() connects to 127.0.0.1 whatever the server's hostname",
+    file: "tcp_sixteen.ts",
+    edits: [{
+      find: "Deno.connect({ hostname: server.hostname, port: server.port })",
+      replace: 'Deno.connect({ hostname: "127.0.0.1", port: server.port })',
+    }],
+    caughtBy: "ask() ignored the server's hostname",
+  },
+  {
     id: "single-read",
     summary: "readExactly calls read() once, as if one read() returned one whole message",
     file: "tcp_sixteen.ts",

@@ -25,6 +25,7 @@ import {
   expectRejects,
   expectThat,
   isNotImplemented,
+  settledWithin,
 } from "../harness/expect.ts";
 import { fail, type Section, sectionsOf } from "../harness/failure.ts";
 import { LogLines } from "../harness/log.ts";
@@ -50,7 +51,8 @@ import {
   stillServing,
 } from "../harness/tcp_misbehave.ts";
 import { failFirstWrite } from "../harness/conn_hook.ts";
-import { expectDefaultAddress } from "../harness/server_defaults.ts";
+import { expectBindsHostname, expectDefaultAddress } from "../harness/server_defaults.ts";
+import { linuxLoopbackTest } from "../harness/platform.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
 import { expectServesAfterFdExhaustion, GIVES_UP_OUT_OF_FILES } from "../harness/fd_exhaustion.ts";
@@ -983,4 +985,89 @@ Deno.test("program: `server` runs until its signal is aborted, and stops at once
 
 Deno.test("server: an accept() that fails for one reset connection is logged", async () => {
   await expectAcceptFailureLogged((log) => startServer({ log }), section("The server"));
+});
+
+Deno.test({
+  ...linuxLoopbackTest("server: given hostname 127.0.0.2, listens there and not on 127.0.0.1"),
+  async fn() {
+    await expectBindsHostname(
+      (hostname, port) => startServer({ hostname, port }),
+      "tcp",
+      section("The server"),
+      async (addr, watch) => {
+        const reply = await exchange(addr, watch, {
+          awaiting: `the reply from ${addr.hostname}:${addr.port} and then EOF`,
+        });
+        expectBytes(reply, "Farewell, client", {
+          what: "the reply of the server on 127.0.0.2",
+          section: section("The sixteen-byte protocol"),
+        });
+      },
+    );
+  },
+});
+
+/** How many fake servers on 127.0.0.2 are tried for a port the test can also hold on 127.0.0.1. */
+const DECOY_TRIES = 5;
+
+Deno.test({
+  ...linuxLoopbackTest(
+    "client: ask() connects to the server's hostname (127.0.0.2), not 127.0.0.1",
+  ),
+  async fn() {
+    const where = section("The client");
+    for (let tries = 1; tries <= DECOY_TRIES; tries++) {
+      using fake = FakeServer.open("127.0.0.2");
+      // The test holds 127.0.0.1 on the same port: a client that connects there instead is seen.
+      // A port the OS gave on 127.0.0.2 may be taken on 127.0.0.1 by another program: try again.
+      let decoy: Deno.TcpListener;
+      try {
+        decoy = Deno.listen({ hostname: "127.0.0.1", port: fake.addr.port });
+      } catch (error) {
+        if (error instanceof Deno.errors.AddrInUse && tries < DECOY_TRIES) continue;
+        throw error;
+      }
+      const misdirected = decoy.accept();
+      misdirected.catch(() => {});
+      try {
+        const asking = background(ask(fake.addr));
+        const first = await within(
+          Promise.race([
+            misdirected,
+            fake.accept({ awaiting: "ask() to connect", section: where, watch: asking }),
+          ]),
+          { awaiting: "ask() to connect", section: where, watch: asking },
+        );
+        if ((first.localAddr as Deno.NetAddr).hostname !== "127.0.0.2") {
+          closeQuietly(first);
+          await settledWithin(asking, { awaiting: "ask() to settle", section: where });
+          fail({
+            summary: `ask() given 127.0.0.2:${fake.addr.port} connected to ` +
+              `127.0.0.1:${fake.addr.port}`,
+            section: where,
+            mistake: "ask() ignored the server's hostname: connect to server.hostname, " +
+              "not a fixed 127.0.0.1",
+          });
+        }
+        await readBounded(first, 16, {
+          awaiting: "the client's 16-byte request",
+          section: where,
+          watch: asking,
+        });
+        await writeBounded(first, "Farewell, client", {
+          awaiting: "the reply to be sent",
+          section: where,
+        });
+        const result = await within(asking, { awaiting: "ask() to return", section: where });
+        expectEqual(result.reply, "Farewell, client", {
+          what: "the reply ask() returned from 127.0.0.2",
+          section: where,
+        });
+      } finally {
+        decoy.close();
+        misdirected.then(closeQuietly, () => {});
+      }
+      return;
+    }
+  },
 });

@@ -90,6 +90,16 @@ export const mistakes: Mistake[] = [
     caughtBy: "conn.localAddr, not the client's",
   },
   {
+    id: "greets-with-listener-address",
+    summary: "the greeting names the listener's address (listener.addr), not the connection's",
+    file: "rebind.ts",
+    edits: [{
+      find: "greetingFrom(conn.localAddr as Deno.NetAddr)",
+      replace: "greetingFrom(listener.addr)",
+    }],
+    caughtBy: "greeted with the listener's name (0.0.0.0)",
+  },
+  {
     id: "rethrows-accept-errors",
     summary: "the accept loop rethrows every accept() error that is not a shutdown, so one " +
       "client that resets before it is accepted (NotConnected) stops the server",

@@ -42,26 +42,30 @@ const section = sectionsOf("lesson-12");
 const NOT_CLOSED =
   "close() must close the listener: until it is closed, the port stays taken by a live socket";
 
+/** The mistake named when the greeter listens on 0.0.0.0 although it was given an address. */
+const EVERY_INTERFACE =
+  "bound to 0.0.0.0 (every interface) instead of the address asked: pass options.hostname to listenOn";
+
 /**
- * Starts the learner's greeter. A permission error for 0.0.0.0 means it bound
- * every interface instead of the address asked (only 127.0.0.1 and 127.0.0.2
- * are allowed here), and is reported as that mistake.
+ * Starts the learner's greeter. A greeter asked for one address that listens
+ * on 0.0.0.0 (every interface) instead is reported as that mistake: it is
+ * closed, and the test fails at once.
  */
 function start(options: GreeterOptions): Greeter {
-  try {
-    return startGreeter(options);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotCapable && error.message.includes("0.0.0.0")) {
-      fail({
-        summary: `startGreeter(${JSON.stringify(options)}) tried to listen on 0.0.0.0`,
-        section: section("Binding to interfaces"),
-        got: `${error.name}: ${error.message}`,
-        mistake:
-          "bound to 0.0.0.0 (every interface) instead of the address asked: pass options.hostname to listenOn",
-      });
-    }
-    throw error;
+  const greeter = startGreeter(options);
+  const bound = greeter.addr?.hostname;
+  if (bound === "0.0.0.0" && options.hostname !== undefined && options.hostname !== bound) {
+    greeter.close();
+    greeter.done?.catch(() => {});
+    fail({
+      summary: `startGreeter(${JSON.stringify(options)}) listens on 0.0.0.0`,
+      section: section("Binding to interfaces"),
+      expected: `a listener on ${options.hostname}`,
+      got: `greeter.addr ${bound}:${greeter.addr.port}`,
+      mistake: EVERY_INTERFACE,
+    });
   }
+  return greeter;
 }
 
 /** Stops a greeter and waits (bounded) for its loop to end. */
@@ -351,6 +355,33 @@ Deno.test({
           ? "the refused connection must never reach the application"
           : undefined,
       });
+    } finally {
+      await stop(greeter);
+    }
+  },
+});
+
+Deno.test({
+  ...linuxLoopbackTest(
+    "greeter: bound to 0.0.0.0, greets a client of 127.0.0.2 with `This is 127.0.0.2:PORT`",
+  ),
+  async fn() {
+    const greeter = start({ hostname: "0.0.0.0", port: 0 });
+    const port = greeter.addr.port;
+    try {
+      // Only ever connect to loopback addresses: 0.0.0.0 is the listener's name, never a destination.
+      for (const hostname of ["127.0.0.2", "127.0.0.1"]) {
+        const greeting = await greetingAt({ transport: "tcp", hostname, port }, greeter.done);
+        expectEqual(greeting, `This is ${hostname}:${port}\n`, {
+          what: `the greeting of a greeter bound to 0.0.0.0:${port}, reached at ${hostname}`,
+          section: section("The greeter protocol"),
+          mistake: greeting === `This is 0.0.0.0:${port}\n`
+            ? "greeted with the listener's name (0.0.0.0), not the connection's: a listener on " +
+              "every address has no one address; greet with conn.localAddr, the address this " +
+              "client reached"
+            : undefined,
+        });
+      }
     } finally {
       await stop(greeter);
     }
