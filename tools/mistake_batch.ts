@@ -339,7 +339,7 @@ export async function runBatch(
     }
     return reaching.get(file)!;
   };
-  const reached = await Promise.all(
+  const reachable = await Promise.all(
     mistakes.map((m) => isWhole(m) ? everyModule : reachOf(m.file)),
   );
   // A selection naming a test the reference does not have (renamed, say) is stale: all tests run.
@@ -347,6 +347,15 @@ export async function runBatch(
   const selected = mistakes.map((m) => {
     const only = selections.get(m.id);
     return only && [...only].every((name) => known.has(name)) ? only : undefined;
+  });
+  // A variant with a selection loads only the modules its selected tests are in: another module
+  // would be compiled and run for no test at all (its tests take the reference's results anyway).
+  const moduleOf = new Map(reference.tests.map((t) => [t.name, moduleName(t.file)]));
+  const reached = reachable.map((modules, i) => {
+    const only = selected[i];
+    if (!only) return modules;
+    const holding = new Set([...only].map((name) => moduleOf.get(name)));
+    return new Set([...modules].filter((module) => holding.has(module)));
   });
   const paths = await Promise.all(
     mistakes.map(async (m, i) =>
