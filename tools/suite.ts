@@ -431,15 +431,16 @@ async function runProcess(
       exit: { code: status.code, signal: status.signal },
     };
     if (stopped === "time") {
-      const last = hung ?? (startedPath ? await lastStartedTest(startedPath) : undefined);
+      const last = startedPath ? await lastStartedTest(startedPath) : undefined;
       return {
         ...base,
         stopped,
         tests: [],
-        problem: (hung === undefined
-          ? `the suite did not finish within ${limit / 1000} s and was stopped`
-          : `a test did not finish within ${testLimit / 1000} s and the suite was stopped`) +
-          (last === undefined ? "" : `\n${neverFinished(last)}`),
+        problem: hung === undefined
+          ? `the suite did not finish within ${limit / 1000} s and was stopped` +
+            (last === undefined ? "" : `\nthe test running then: "${last}"`)
+          : `a test did not finish within ${testLimit / 1000} s and the suite was stopped\n` +
+            neverFinished(hung),
       };
     }
     if (stopped === "memory") {
@@ -477,9 +478,9 @@ async function runProcess(
  * own bounded waits never ended it, so the thread never came back to them).
  */
 function neverFinished(test: string): string {
-  return `the test "${test}" never finished: the code it runs kept the thread busy and never ` +
-    "gave the event loop a turn (a loop that never awaits, or whose condition never changes), " +
-    "so not even the test's own time limits could end it";
+  return `the test "${test}" never finished: the code it runs most likely kept the thread busy ` +
+    "and never gave the event loop a turn (a loop that never awaits, or whose condition never " +
+    "changes), so not even the test's own time limits could end it";
 }
 
 /** How `deno test` heads the error that stopped a module: `./tests/…_test.ts (uncaught error)`. */
