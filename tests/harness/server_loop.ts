@@ -30,7 +30,9 @@ export interface ServerLoop {
  * `body` did. When both fail, `body`'s failure is the one reported: a server
  * stuck in the exchange that went wrong cannot end after `close()` either,
  * and the exchange says why (a `finally` that stops the server would throw
- * its own time-out over it). When only `stop` fails, its failure is.
+ * its own time-out over it). When only `stop` fails, its failure is. `stop`
+ * is told whether `body` passed: a test can judge `done` strictly
+ * ({@linkcode expectCleanStop}) only after a pass.
  *
  * @example
  * ```ts
@@ -54,7 +56,7 @@ export interface ServerLoop {
  */
 export async function stopAfter<T>(
   body: () => Promise<T>,
-  stop: () => Promise<unknown>,
+  stop: (passed: boolean) => Promise<unknown>,
 ): Promise<T> {
   let outcome: { value: T } | { error: unknown };
   try {
@@ -63,7 +65,7 @@ export async function stopAfter<T>(
     outcome = { error };
   }
   try {
-    await stop();
+    await stop(!("error" in outcome));
   } catch (error) {
     if (!("error" in outcome)) throw error;
   }

@@ -9,7 +9,7 @@
 import { concat, describe } from "./bytes.ts";
 import { type Awaiting, within } from "./deadline.ts";
 import { type Check, expectRejects, settledWithin } from "./expect.ts";
-import { fail, LessonFailure, type Section } from "./failure.ts";
+import { fail, type Section } from "./failure.ts";
 import { hostPort, wire } from "./wire.ts";
 
 /** Records bytes (or EOF) the test read from `conn`. */
@@ -85,10 +85,7 @@ export async function expectRefused(
  * what arrived so far if EOF does not come in time, and, given `overflow`, as
  * soon as more than `overflow.atMost` bytes have arrived, naming
  * `overflow.mistake` (a peer that sends without end must not fill the test's
- * memory while the wait runs out). Given `partial`, a wait that runs out
- * after only a beginning of `partial.whole` arrived names
- * `partial.mistake`: the peer's write loop stopped part-way (so its close
- * never came either).
+ * memory while the wait runs out).
  *
  * @example
  * ```ts ignore
@@ -103,10 +100,7 @@ export async function expectRefused(
  */
 export async function readToEnd(
   conn: Deno.Conn,
-  wait: Awaiting & {
-    overflow?: { atMost: number; mistake: string };
-    partial?: { whole: string; mistake: string };
-  },
+  wait: Awaiting & { overflow?: { atMost: number; mistake: string } },
 ): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -139,17 +133,10 @@ export async function readToEnd(
   try {
     return await within(reading, wait);
   } catch (e) {
-    if (!(e instanceof Error) || overflowed) throw e;
-    const got = new TextDecoder().decode(concat(chunks));
-    const stopped = wait.partial && e instanceof LessonFailure &&
-      e.report.summary.startsWith("timed out") && got.length > 0 &&
-      got.length < wait.partial.whole.length && wait.partial.whole.startsWith(got);
-    const error = stopped ? new LessonFailure({ ...e.report, mistake: wait.partial!.mistake }) : e;
-    error.message = error.message.replace(
-      "\n",
-      `\n  received so far: ${describe(concat(chunks))}\n`,
-    );
-    throw error;
+    if (e instanceof Error && !overflowed) {
+      e.message = e.message.replace("\n", `\n  received so far: ${describe(concat(chunks))}\n`);
+    }
+    throw e;
   }
 }
 

@@ -1,6 +1,6 @@
 import { assertEquals, assertRejects } from "@std/assert";
 import { LessonFailure } from "./failure.ts";
-import { expectRefused, readToEnd } from "./tcp.ts";
+import { expectRefused } from "./tcp.ts";
 
 const check = {
   what: "connecting after close()",
@@ -25,26 +25,4 @@ Deno.test("expectRefused: a connection that succeeds fails the check, naming the
   );
   assertEquals(error.report.mistake, "close() must close the listener too");
   await accepting;
-});
-
-Deno.test("readToEnd: a wait that runs out after a beginning of the whole names partial's mistake", async () => {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const wait = {
-    awaiting: "the greeting and EOF",
-    section: check.section,
-    mistake: "never closed",
-    ms: 50,
-    partial: { whole: "Hello\n", mistake: "stopped part-way" },
-  };
-  for (const [sent, mistake] of [["", "never closed"], ["Hel", "stopped part-way"]]) {
-    using client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
-    using server = await listener.accept();
-    if (sent) await server.write(new TextEncoder().encode(sent));
-    const error = await assertRejects(() => readToEnd(client, wait), LessonFailure);
-    assertEquals(error.report.mistake, mistake, `after ${JSON.stringify(sent)}`);
-    assertEquals(
-      error.message.split("\n")[1],
-      `  received so far: "${sent}" (${sent.length} bytes)`,
-    );
-  }
 });

@@ -24,17 +24,15 @@ async function withServer(
   options: { maxRequestBytes?: number; cacheSize?: number } = {},
 ): Promise<void> {
   const running = startCounterServer({ hostname: "127.0.0.1", port: 0, ...options });
-  let passed = false;
-  try {
-    await body(running.addr);
-    passed = true;
-  } finally {
-    // A failure in the body is the one to report; done is judged only after a pass.
-    await (passed ? expectCleanStop : stopServer)(running, {
-      awaiting: "the server loop to end after close()",
-      section: section("The server: each request once"),
-    });
-  }
+  // A failure in the body is the one to report; done is judged only after a pass.
+  await stopAfter(
+    () => body(running.addr),
+    (passed) =>
+      (passed ? expectCleanStop : stopServer)(running, {
+        awaiting: "the server loop to end after close()",
+        section: section("The server: each request once"),
+      }),
+  );
 }
 
 /** Sends `text` from `peer` and returns the reply as text. */

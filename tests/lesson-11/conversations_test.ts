@@ -74,23 +74,13 @@ async function withServer(
           mistake: "an error in one conversation must end that conversation only",
         }),
     ));
-    let failure: unknown;
-    try {
-      await body(running.addr, log, watch);
-    } catch (error) {
-      failure = error;
-    }
-    try {
-      await stopServer(running, {
+    await stopAfter(() => body(running.addr, log, watch), () =>
+      stopServer(running, {
         awaiting: "the server to end after close()",
         section: section("One socket per conversation"),
         mistake:
           "close() must close the listener and every open conversation, so that done settles",
-      });
-    } catch (error) {
-      failure ??= error;
-    }
-    if (failure !== undefined) throw failure;
+      }));
   }, { mistake: UNHANDLED });
 }
 

@@ -70,22 +70,12 @@ async function withServer(
 ): Promise<void> {
   await failOnUnhandled("the server", section("Many clients at once"), async () => {
     const running = startLineServer({ hostname: "127.0.0.1", port: 0, idleMs: 5_000, ...options });
-    let failure: unknown;
-    try {
-      await body(running.addr);
-    } catch (error) {
-      failure = error;
-    }
-    try {
-      await stopServer(running, {
+    await stopAfter(() => body(running.addr), () =>
+      stopServer(running, {
         awaiting: "done to settle after close()",
         section: section("Shutting down cleanly"),
         mistake: LEFT_OPEN,
-      });
-    } catch (error) {
-      failure ??= error;
-    }
-    if (failure !== undefined) throw failure;
+      }));
   }, { mistake: escaped });
 }
 
