@@ -33,12 +33,7 @@ import { expectAcceptFailureLogged } from "../harness/accept_log.ts";
 import { expectServesAfterFdExhaustion, GIVES_UP_OUT_OF_FILES } from "../harness/fd_exhaustion.ts";
 import { lowFdLimitTest } from "../harness/fd_limit.ts";
 import { CUT_PAUSE_MS } from "../harness/tcp_proxy.ts";
-import {
-  onlyPartWritten,
-  stoppedPartWay,
-  withShortWrites,
-  wroteAgain,
-} from "../harness/short_writes.ts";
+import { onlyPartWritten, withShortWrites, wroteAgain } from "../harness/short_writes.ts";
 import { watchReads } from "../harness/read_progress.ts";
 import { failFirstWrite } from "../harness/conn_hook.ts";
 
@@ -96,10 +91,6 @@ async function greetedAt(greeter: Greeter, which: string, mistake?: string): Pro
       section: section("The server: listen, accept, answer, close"),
       mistake: mistake ?? neverClosed,
       overflow: { atMost: 256, mistake: wroteAgain("the greeting") },
-      partial: mistake ? undefined : {
-        whole: `Hello, 127.0.0.1:${me.port}!\n`,
-        mistake: stoppedPartWay("the greeting"),
-      },
     });
     const text = new TextDecoder().decode(got);
     expectBytes(got, `Hello, 127.0.0.1:${me.port}!\n`, {

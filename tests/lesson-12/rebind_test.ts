@@ -7,12 +7,7 @@
  * @module
  */
 
-import {
-  onlyPartWritten,
-  stoppedPartWay,
-  withShortWrites,
-  wroteAgain,
-} from "../harness/short_writes.ts";
+import { onlyPartWritten, withShortWrites, wroteAgain } from "../harness/short_writes.ts";
 import { listenOn, server, startGreeter } from "../../exercises/lesson-12/rebind.ts";
 import type { Greeter, GreeterOptions } from "../../exercises/lesson-12/rebind.ts";
 import { within } from "../harness/deadline.ts";
@@ -92,10 +87,6 @@ async function greetingAt(addr: Deno.NetAddr, watch?: Promise<unknown>): Promise
       mistake: "greet, then close the connection: the server closes first",
       watch,
       overflow: { atMost: 256, mistake: wroteAgain("the greeting") },
-      partial: {
-        whole: `This is ${addr.hostname}:${addr.port}\n`,
-        mistake: stoppedPartWay("the greeting"),
-      },
     });
     return new TextDecoder().decode(bytes);
   } finally {

@@ -105,10 +105,13 @@ Deno.test("protocol: respond() answers each command with its exact line", () => 
   }
 });
 
+/** The likely mistake when a line kept the `\r` of its `\r\n`. */
+const KEPT_CARRIAGE_RETURN = "kept the \\r of a \\r\\n: drop a \\r just before the \\n";
+
 /** Names the reader mistake that turned `expected` into `got`, if one fits. */
 function readerMistake(got: string[], expected: string[]): string | undefined {
   if (got.some((r) => r.includes('\\r"'))) {
-    return "kept the \\r of a \\r\\n: drop a \\r just before the \\n";
+    return KEPT_CARRIAGE_RETURN;
   }
   if (got.some((r) => /^line "(\\n)+"$/.test(r))) {
     return "kept views of the read buffer: the next read overwrote the line's " +
@@ -207,7 +210,7 @@ Deno.test("reader: a line of exactly maxBytes is accepted, one byte more is too 
           ? "refused a line of exactly maxBytes: too long means MORE than " +
             "maxBytes bytes"
           : got[2] === 'line "1234567\\r"'
-          ? "kept the \\r of a \\r\\n: drop a \\r just before the \\n"
+          ? KEPT_CARRIAGE_RETURN
           : got[1] === "too-long" && got[2] !== 'line "1234567"'
           ? "skipped past the end of the long line: when its \\n came in the same " +
             "read, the next line starts right after that \\n"
@@ -349,7 +352,7 @@ Deno.test("reader: a \\r inside a line is kept; only the one just before the \\n
       ? "removed every \\r: drop only a \\r just before the \\n; one anywhere else is part " +
         "of the line"
       : got[1] === 'line "x\\r\\r"'
-      ? "kept the \\r of a \\r\\n: drop a \\r just before the \\n"
+      ? KEPT_CARRIAGE_RETURN
       : undefined,
   });
 });
