@@ -68,6 +68,13 @@ export interface BatchOptions {
   memoryMb: number;
   /** Output cap per variant in bytes. */
   outputBytes: number;
+  /**
+   * A writable folder for Deno's caches, kept from run to run (the check's
+   * own mistakes only: see `launchIn`): with `work` the same folder each
+   * run, the variants' files keep their paths, and Deno transpiles only
+   * those that changed. Default: Deno's cache, read-only.
+   */
+  ownCache?: string;
 }
 
 /**
@@ -422,7 +429,7 @@ export async function runBatch(
       wrap: launchIn(options.sandbox, lesson, target, {
         memoryMb: options.memoryMb,
         fileBytes: 4 * options.outputBytes * share.length,
-      }),
+      }, options.ownCache),
     });
     plan.onShare?.(name, batch);
     const split = share.map((index): VariantRun => {

@@ -32,3 +32,42 @@ export async function withScratch<T>(
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
+
+/**
+ * Runs `body` in the scratch folder `name`, the same path every run, then
+ * removes it: files written there keep their paths from one run to the
+ * next, so caches keyed by path (Deno's transpiled code) still serve them.
+ * A run holds the folder by an exclusive lock on `<name>.lock` beside it,
+ * which the OS releases when the run's process ends, however it ends (a
+ * check stopped with Ctrl-C leaves the folder, and the next run clears it).
+ * While another run holds it, `body` gets a fresh folder of its own, as
+ * {@linkcode withScratch} gives, and `fixed` is false.
+ *
+ * @example
+ * ```ts ignore
+ * import { withFixedScratch } from "./scratch.ts";
+ * await withFixedScratch("mistakes-lesson-03", async (dir, fixed) => {
+ *   // dir is .course/tmp/mistakes-lesson-03 when fixed
+ * });
+ * ```
+ */
+export async function withFixedScratch<T>(
+  name: string,
+  body: (dir: string, fixed: boolean) => Promise<T>,
+): Promise<T> {
+  await Deno.mkdir(SCRATCH, { recursive: true });
+  const dir = `${SCRATCH}/${name}`;
+  const lock = await Deno.open(`${dir}.lock`, { write: true, create: true });
+  try {
+    if (!await lock.tryLock(true)) return await withScratch(name, (fresh) => body(fresh, false));
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await Deno.mkdir(dir);
+    try {
+      return await body(dir, true);
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  } finally {
+    lock.close();
+  }
+}

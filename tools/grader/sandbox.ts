@@ -273,6 +273,13 @@ export function gradedConfig(work: string): string {
  * fresh set of namespaces showing only {@linkcode visiblePaths}, with
  * `prlimit` limits; otherwise Deno alone, with an empty environment.
  *
+ * Under bubblewrap, Deno's cache is read-only, so nothing a submission runs
+ * can leave compiled code behind for a later run. `ownCache` names a folder
+ * to use as a writable cache instead, with the packages still read-only:
+ * for the check's own known mistakes only, never for a submission. Deno
+ * keeps what it transpiles there, by path and content, for the next run of
+ * the same files.
+ *
  * @example
  * ```ts ignore
  * import { detectSandbox, launchIn } from "./sandbox.ts";
@@ -285,6 +292,7 @@ export function launchIn(
   lesson: Lesson,
   target: Target,
   limits: SandboxLimits,
+  ownCache?: string,
 ): (deno: string, args: string[], work: string) => Launch {
   return (deno, given, work) => {
     const args = given.map((arg) =>
@@ -307,9 +315,9 @@ export function launchIn(
       "--ro-bind",
       deno,
       deno,
-      "--ro-bind",
-      sandbox.denoDir,
-      inside,
+      ...(ownCache
+        ? ["--bind", ownCache, inside, "--ro-bind", `${sandbox.denoDir}/npm`, `${inside}/npm`]
+        : ["--ro-bind", sandbox.denoDir, inside]),
       "--proc",
       "/proc",
       "--dev",
