@@ -535,11 +535,12 @@ function mistakesJob(
           seconds: typeof record === "object" ? record.seconds : undefined,
           stubs: true,
           solutions: true,
-          onShare: (name, { ms, stdoutMs }) =>
+          onShare: (name, { ms, stdoutMs, reportMs }) =>
             processes.push(
               `${name} ${seconds(ms)}` +
                 (stdoutMs
-                  ? ` (first dot ${seconds(stdoutMs.first)}, last ${seconds(stdoutMs.last)})`
+                  ? ` (first dot ${seconds(stdoutMs.first)}, last ${seconds(stdoutMs.last)}` +
+                    (reportMs === undefined ? "" : `, report written ${seconds(reportMs)}`) + ")"
                   : ""),
             ),
         });

@@ -167,6 +167,13 @@ export interface SuiteResult {
    * the process's end.
    */
   stdoutMs?: { first: number; last: number };
+  /**
+   * When Deno finished writing the JUnit report, in milliseconds after the
+   * process started (from the file's modification time): its last act
+   * before it exits. A process that ends long after is slow to exit, not
+   * to test.
+   */
+  reportMs?: number;
   /** The first {@linkcode KEPT_OUTPUT} bytes of what the process printed (stderr, then stdout), whole lines ({@linkcode keptOutput}). */
   output?: string;
   /** How the process ended. */
@@ -465,11 +472,15 @@ async function runProcess(
     } catch {
       xml = undefined;
     }
+    const written = (await Deno.stat(junitPath).catch(() => undefined))?.mtime?.getTime();
+    const reportMs = written === undefined
+      ? undefined
+      : Math.round(written - (performance.timeOrigin + started));
     const tests = xml ? parseJUnit(xml).filter((t) => !t.name.includes(" > ")) : [];
     // The grader names every test the reference has; an extra name would read as cheating there.
     if (!options.wrap) tests.push(...stoppedModules(stderr + stdout, tests, target));
-    if (tests.length) return { ...base, tests };
-    return { ...base, tests, problem: explainCrash(stderr, target) };
+    if (tests.length) return { ...base, reportMs, tests };
+    return { ...base, reportMs, tests, problem: explainCrash(stderr, target) };
   });
 }
 
