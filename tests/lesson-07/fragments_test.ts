@@ -734,7 +734,7 @@ Deno.test("Reassembler: a finished message is forgotten, and its late duplicates
   });
 });
 
-Deno.test("sendMessage: uses the id it is given; an over-size datagram is an error", async () => {
+Deno.test("sendMessage: uses the id it is given, 0 included; an over-size datagram is an error", async () => {
   using socket = openUdpSocket();
   using peer = UdpPeer.open().expectFrom(socket.addr as Deno.NetAddr);
   await sendMessage(socket, new Uint8Array(20), peer.addr, { maxDatagram: 100, id: 7 });
@@ -744,6 +744,29 @@ Deno.test("sendMessage: uses the id it is given; an over-size datagram is an err
   });
   expectEqual(header(got.data), [7, 0, 1], {
     what: "[id, index, count] of sendMessage(20 bytes, { id: 7 })",
+    section: section("A header for each piece"),
+  });
+  // 0 is a valid u32 id: the caller's 0 must not be taken for "no id given".
+  await sendMessage(socket, new Uint8Array(5), peer.addr, { maxDatagram: 100, id: 0 });
+  const zero = await peer.receive({
+    awaiting: "the one fragment of sendMessage(5 bytes, { id: 0 })",
+    section: section("A header for each piece"),
+  });
+  const [zeroId, ...zeroRest] = header(zero.data);
+  if (zeroId !== 0) {
+    fail({
+      summary: "sendMessage(5 bytes, { id: 0 }) sent its fragment with another id",
+      section: section("A header for each piece"),
+      expected: "id 0 in the header (bytes 00 00 00 00): the id the caller gave",
+      // Not the number itself: it is random, and the message should read the same on every run.
+      got: "an id other than 0 (the datagram is on the wire below)",
+      mistake: "replaced the caller's id 0 with a random one: `options.id || randomMessageId()` " +
+        "treats 0 as missing; 0 is a valid id (0 to 2^32 - 1), so draw one only when the " +
+        "option is undefined (`options.id ?? randomMessageId()`)",
+    });
+  }
+  expectEqual(zeroRest, [0, 1], {
+    what: "[index, count] of sendMessage(5 bytes, { id: 0 })",
     section: section("A header for each piece"),
   });
   await expectRejects(

@@ -238,4 +238,15 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "the fragments an earlier call collected were lost",
   },
+  {
+    id: "id-zero-replaced",
+    summary: "sendMessage draws a random id when the caller asks for id 0 " +
+      "(`options.id || randomMessageId()`)",
+    file: "fragments.ts",
+    edits: [{
+      find: "options.id ?? randomMessageId()",
+      replace: "options.id || randomMessageId()",
+    }],
+    caughtBy: "replaced the caller's id 0 with a random one",
+  },
 ];

@@ -74,6 +74,16 @@ async function nextRequest(fake: UdpPeer, watch: Promise<unknown>, heading = "Th
   return { id: m[1], op: m[2], name: m[3], text, from: got.addr };
 }
 
+/**
+ * The mistake named when the client took a reply whose id only begins with
+ * its own (`reply`, with `<id>` for the call's id) and `did` something with it.
+ */
+const PREFIX_MATCH = (reply: string, did: string) =>
+  `matched the reply's id on its first 8 characters: ${reply} arrived from the server, its ` +
+  `id this call's <id> followed by "ff", and the client ${did} instead of skipping it; an id ` +
+  "ends at the space after its 8 hex digits: parse the reply (parseReply) and compare the " +
+  "whole id with ===, not startsWith or a slice of 8";
+
 Deno.test("client: sends `<id> INCR <name>`, skips replies with another id or from another address", async () => {
   using fake = UdpPeer.open();
   using stranger = UdpPeer.open();
@@ -87,6 +97,7 @@ Deno.test("client: sends `<id> INCR <name>`, skips replies with another id or fr
   const otherId = ((parseInt(request.id, 16) ^ 1) >>> 0).toString(16).padStart(8, "0"); // >>> 0: stay unsigned
   await fake.send(`${otherId} OK 99`, request.from); // a reply to some other request
   await stranger.send(`${request.id} OK 98`, request.from); // the right id, the wrong sender
+  await fake.send(`${request.id}ff OK 97`, request.from); // an id that only begins with this one
   await fake.send(`${request.id} OK 7`, request.from);
   const value = await within(calling, {
     awaiting: "increment() to return once the matching reply arrived",
@@ -99,6 +110,8 @@ Deno.test("client: sends `<id> INCR <name>`, skips replies with another id or fr
       ? "accepted a reply to another request: only a reply carrying this call's id counts"
       : value === 98
       ? "accepted a reply from another address: only the server's address counts"
+      : value === 97
+      ? PREFIX_MATCH("`<id>ff OK 97`", "took its 97 as the value")
       : undefined,
   });
 });
@@ -352,6 +365,7 @@ Deno.test("client: an `ERR` reply rejects with a ServerError that keeps the reas
   using client = CounterClient.open(fake.addr, { initialMs: 500, limitMs: 500 });
   const calling = background(client.increment("x"));
   const request = await nextRequest(fake, calling);
+  await fake.send(`${request.id}ff ERR busy`, request.from); // an id that only begins with this one
   await fake.send(`${request.id} ERR bad request`, request.from);
   const error = await expectRejects(
     () =>
@@ -366,9 +380,13 @@ Deno.test("client: an `ERR` reply rejects with a ServerError that keeps the reas
       mistake: "an ERR reply must reject with a ServerError, its own error kind",
     },
   );
-  expectEqual((error as ServerError).reason, "bad request", {
-    what: "the ServerError's reason",
+  const reason = (error as ServerError).reason;
+  expectEqual(reason, "bad request", {
+    what: "the ServerError's reason (`<id>ff ERR busy` came first, then `<id> ERR bad request`)",
     section: section("The client: backoff and matching replies"),
+    mistake: reason === "busy"
+      ? PREFIX_MATCH("`<id>ff ERR busy`", "failed with its ERR")
+      : undefined,
   });
 });
 

@@ -353,4 +353,39 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "the size limit counted characters, not bytes",
   },
+  {
+    id: "request-id-without-separator",
+    summary: "requestId's pattern has no space after the 8 hex digits, so `0000bee3deadbeef " +
+      "INCR x` is answered as request 0000bee3",
+    file: "protocol.ts",
+    edits: [{ find: "const ID = /^([0-9a-f]{8}) /;", replace: "const ID = /^([0-9a-f]{8})/;" }],
+    caughtBy: "read the id without the space that ends it",
+  },
+  {
+    id: "request-id-first-8-bytes",
+    summary: "requestId decodes the first 8 bytes only and checks they are hex digits, never " +
+      "looking at the space that must follow",
+    file: "protocol.ts",
+    edits: [
+      { find: "text(data.subarray(0, 9))", replace: "text(data.subarray(0, 8))" },
+      { find: "const ID = /^([0-9a-f]{8}) /;", replace: "const ID = /^([0-9a-f]{8})$/;" },
+    ],
+    caughtBy: "read the id without the space that ends it",
+  },
+  {
+    id: "reply-id-prefix-match",
+    summary: "the client matches a reply by `text.startsWith(id)` and reads the rest after the " +
+      "first space, so a reply whose id only begins with the call's id is taken",
+    file: "client.ts",
+    edits: [{
+      find:
+        "        const reply = parseReply(data);\n        if (reply?.id === id) return reply;\n",
+      replace: "        const text = new TextDecoder().decode(data);\n" +
+        "        if (!text.startsWith(id)) continue; // another call's reply\n" +
+        '        const rest = text.slice(text.indexOf(" ") + 1); // "OK <value>" or "ERR <reason>"\n' +
+        '        if (rest.startsWith("OK ")) return { id, ok: true, value: Number(rest.slice(3)) };\n' +
+        '        if (rest.startsWith("ERR ")) return { id, ok: false, reason: rest.slice(4) };\n',
+    }],
+    caughtBy: "matched the reply's id on its first 8 characters",
+  },
 ];

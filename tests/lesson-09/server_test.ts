@@ -129,10 +129,19 @@ Deno.test("server: an oversize request gets `ERR too large`, is not executed, an
   }, { maxRequestBytes: 512 });
 });
 
+/**
+ * Datagrams whose first 8 bytes are lowercase hex digits but whose 9th is not
+ * a space: an id 16 digits long, and one run into the operation. Neither
+ * starts with an id.
+ */
+const PREFIX_ONLY = ["0000bee3deadbeef INCR x", "0000bee4-INCR x"];
+
 Deno.test("server: ignores datagrams without an id, answers bad requests with `ERR bad request`, keeps serving", async () => {
   await withServer(async (addr) => {
     using peer = UdpPeer.open();
-    for (const junk of ["hello", "", "1234 INCR x", "ABCDEF01 INCR x", "\xff\xfe"]) {
+    for (
+      const junk of ["hello", "", "1234 INCR x", "ABCDEF01 INCR x", "\xff\xfe", ...PREFIX_ONLY]
+    ) {
       await peer.send(junk, addr);
     }
     // The server answers in order: a reply to junk would come before the reply to this.
@@ -152,6 +161,26 @@ Deno.test("server: ignores datagrams without an id, answers bad requests with `E
       section: section("The protocol"),
       from: addr,
     });
+    const answered = [...replies, ...late].map((r) => decoder.decode(r.data));
+    const prefixOnly = PREFIX_ONLY.find((junk) =>
+      answered.some((reply) => reply.startsWith(`${junk.slice(0, 8)} `))
+    );
+    if (prefixOnly !== undefined) {
+      fail({
+        summary: `the server answered ${JSON.stringify(prefixOnly)} as request ${
+          prefixOnly.slice(0, 8)
+        }, though its 9th byte is not a space`,
+        section: section("The protocol"),
+        expected: `no reply: ${
+          JSON.stringify(prefixOnly)
+        } does not start with an id (8 hex digits AND a space), so there is nothing to answer`,
+        got: answered.map((reply) => JSON.stringify(reply)).join(", "),
+        mistake: "read the id without the space that ends it (the first 8 bytes, or " +
+          "/^[0-9a-f]{8}/ without the space), so a longer or unterminated id was answered as " +
+          "its first 8 characters: the id is the first 9 bytes, 8 lowercase hex digits and a " +
+          "space; without that space, ignore the datagram",
+      });
+    }
     if (replies.length || late.length) {
       fail({
         summary: "the server answered a datagram that carries no request id",
