@@ -203,4 +203,34 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "a datagram that is not UTF-8 ended the server",
   },
+  {
+    id: "server-ignores-hostname",
+    summary: "startServer binds 127.0.0.1 whatever hostname it is given",
+    file: "udp_local.ts",
+    edits: [{
+      find: '    hostname: options.hostname ?? "127.0.0.1",\n',
+      replace: '    hostname: "127.0.0.1",\n',
+    }],
+    caughtBy: "ignored its hostname option: the server bound 127.0.0.1",
+  },
+  {
+    id: "server-binds-any-address",
+    summary: "startServer binds 0.0.0.0 (every address) whatever hostname it is given",
+    file: "udp_local.ts",
+    edits: [{
+      find: '    hostname: options.hostname ?? "127.0.0.1",\n',
+      replace: '    hostname: "0.0.0.0",\n',
+    }],
+    caughtBy: "ignored its hostname option: the server asked for 0.0.0.0",
+  },
+  {
+    id: "reply-send-not-awaited",
+    summary: "the server loop calls socket.send(reply, sender) without await",
+    file: "udp_local.ts",
+    edits: [{
+      find: "      await socket.send(encoder.encode(replyFor(data.length)), from);",
+      replace: "      socket.send(encoder.encode(replyFor(data.length)), from);",
+    }],
+    caughtBy: "the reply's send() was not awaited",
+  },
 ];

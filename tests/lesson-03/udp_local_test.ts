@@ -16,10 +16,13 @@ import {
 import { describe } from "../harness/bytes.ts";
 import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
-import { sectionsOf } from "../harness/failure.ts";
+import { fail, sectionsOf } from "../harness/failure.ts";
+import { hookMethod } from "../harness/method_hook.ts";
+import { pollOnce } from "../harness/io_turn.ts";
+import { linuxLoopbackTest } from "../harness/platform.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
 import { expectCleanStop, stopAfter, stopServer } from "../harness/server_loop.ts";
-import { expectDefaultAddress } from "../harness/server_defaults.ts";
+import { expectBindsHostname, expectDefaultAddress } from "../harness/server_defaults.ts";
 import { expectServerRoleLifecycle } from "../harness/role_lifecycle.ts";
 import { UdpPeer } from "../harness/udp.ts";
 import { LogLines } from "../harness/log.ts";
@@ -252,6 +255,142 @@ Deno.test("server: without options, 127.0.0.1 and a port the OS picks; a given p
     "udp",
     section("Binding a socket name"),
   );
+});
+
+/**
+ * startServer({ hostname, port }), naming a server that asked for another address instead: the
+ * suite may reach only 127.0.0.1 and 127.0.0.2, so a server that binds 0.0.0.0 whatever it is
+ * given is refused by Deno's sandbox, with an error that says nothing of the hostname option.
+ */
+function startOn(hostname: string, port: number): ReturnType<typeof startServer> {
+  try {
+    return startServer({ hostname, port });
+  } catch (error) {
+    if (!(error instanceof Error)) throw error;
+    const denied = error.name === "NotCapable" || error.name === "PermissionDenied";
+    const asked = denied ? /access to "(.+):\d+"/.exec(error.message)?.[1] : undefined;
+    if (asked === undefined || asked === hostname) throw error;
+    fail({
+      summary: `starting the server with hostname ${hostname} and port ${port} asked for ` +
+        `${asked}:${port} instead, and the test's sandbox refused it`,
+      section: section("Binding a socket name"),
+      expected: `a server listening on ${hostname}:${port}`,
+      got: `${error.name}: ${error.message}`,
+      mistake: `ignored its hostname option: the server asked for ${asked}` +
+        (asked === "0.0.0.0" ? " (every address of the machine)" : "") +
+        " whatever it was given; bind options.hostname (127.0.0.1 only as the default)",
+    });
+  }
+}
+
+Deno.test({
+  ...linuxLoopbackTest("server: given hostname 127.0.0.2, listens there and not on 127.0.0.1"),
+  async fn() {
+    const where = section("Binding a socket name");
+    await expectBindsHostname(startOn, "udp", where, async (addr, watch) => {
+      using peer = UdpPeer.open();
+      await peer.send("Hi there, server", addr);
+      const { data } = await peer.receive({
+        awaiting: `the reply from ${addr.hostname}:${addr.port}`,
+        from: addr,
+        watch,
+        section: where,
+      });
+      expectBytes(data, bookReply(16), {
+        what: "the reply of the server on 127.0.0.2",
+        section: section("The protocol on the wire"),
+      });
+    });
+  },
+});
+
+/**
+ * Sends held by {@linkcode holdServerSends}: each goes out at once, but its promise settles only
+ * after the release.
+ */
+interface HeldSends extends Disposable {
+  /** Resolves once the server has called send(). */
+  sending: Promise<void>;
+  /** The last receive() the server called (settling, never rejecting, as it does). */
+  lastReceive(): Promise<unknown>;
+  /** Lets every held send settle, and every later one at once. */
+  release(): void;
+}
+
+/** Holds the sends of the socket bound to `port` (see {@linkcode HeldSends}), until disposed. */
+function holdServerSends(port: number): HeldSends {
+  type Send = (this: Deno.DatagramConn, data: Uint8Array, addr: Deno.Addr) => Promise<number>;
+  type Receive = (this: Deno.DatagramConn, p?: Uint8Array) => Promise<[Uint8Array, Deno.Addr]>;
+  const probe = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
+  probe.close();
+  const ours = (socket: Deno.DatagramConn) => (socket.addr as Deno.NetAddr).port === port;
+  let started = () => {};
+  const sending = new Promise<void>((resolve) => started = resolve);
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => release = resolve);
+  let last: Promise<unknown> = Promise.resolve();
+  const sends = hookMethod<Send>(probe, "send", (real) =>
+    function (data, addr) {
+      if (!ours(this)) return real.call(this, data, addr);
+      const sent = real.call(this, data, addr);
+      sent.catch(() => {}); // its outcome is the caller's, once released
+      started();
+      return gate.then(() => sent);
+    });
+  const receives = hookMethod<Receive>(probe, "receive", (real) =>
+    function (buffer) {
+      const receiving = real.call(this, buffer);
+      if (ours(this)) last = receiving.catch(() => {});
+      return receiving;
+    });
+  return {
+    sending,
+    lastReceive: () => last,
+    release,
+    [Symbol.dispose]() {
+      release();
+      receives[Symbol.dispose]();
+      sends[Symbol.dispose]();
+    },
+  };
+}
+
+Deno.test("server: done waits for the reply being sent when close() comes", async () => {
+  const where = section("The server loop");
+  const running = startServer({ hostname: "127.0.0.1", port: 0 });
+  let settled: string | undefined;
+  running.done.then(() => settled = "resolved", () => settled = "rejected");
+  using held = holdServerSends(running.addr.port);
+  await stopAfter(async () => {
+    using peer = UdpPeer.open();
+    await peer.send("hold this reply", running.addr);
+    await within(held.sending, {
+      awaiting: "the server to send its reply",
+      watch: running.done,
+      section: section("Replying to the sender"),
+    });
+    running.close();
+    // The loop's last receive() settles (at once, or once close() ends it), then a turn passes.
+    await within(held.lastReceive(), {
+      awaiting: "the server's last receive() to settle after close()",
+      section: where,
+    });
+    await pollOnce();
+    expectEqual(settled ?? "pending", "pending", {
+      what: "done, after close(), while the server's reply send() is still pending",
+      section: where,
+      mistake: "the reply's send() was not awaited: the loop went back to receive() with the " +
+        "reply still being sent, so close() ended it and done settled before the reply had " +
+        "gone (and a send that fails would escape as an unhandled rejection): " +
+        "await socket.send(…)",
+    });
+  }, () => {
+    held.release();
+    return stopServer(running, {
+      awaiting: "the server loop to end once its reply was sent",
+      section: where,
+    });
+  });
 });
 
 Deno.test("server: done resolves (never rejects) after close(), also after serving", async () => {

@@ -224,4 +224,24 @@ export const mistakes: Mistake[] = [
     edits: [{ find: '      signal?.removeEventListener("abort", done);\n', replace: "" }],
     caughtBy: "left its abort listener on the signal",
   },
+  {
+    id: "server-ignores-hostname",
+    summary: "startServer binds 127.0.0.1 whatever hostname it is given",
+    file: "udp_remote.ts",
+    edits: [{
+      find: '    hostname: options.hostname ?? "127.0.0.1",\n',
+      replace: '    hostname: "127.0.0.1",\n',
+    }],
+    caughtBy: "ignored its hostname option: the server bound 127.0.0.1",
+  },
+  {
+    id: "server-binds-any-address",
+    summary: "startServer binds 0.0.0.0 (every address) whatever hostname it is given",
+    file: "udp_remote.ts",
+    edits: [{
+      find: '    hostname: options.hostname ?? "127.0.0.1",\n',
+      replace: '    hostname: "0.0.0.0",\n',
+    }],
+    caughtBy: "ignored its hostname option: the server asked for 0.0.0.0",
+  },
 ];
