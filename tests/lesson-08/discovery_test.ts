@@ -266,6 +266,14 @@ Deno.test({
   },
 });
 
+/** Near-miss requests: a good one with a line break or space around it, each with its own id. */
+const PADDED_REQUESTS = [
+  "DISCOVER 0a0a0a01\n",
+  "DISCOVER 0a0a0a02\r\n",
+  "DISCOVER 0a0a0a03 ",
+  " DISCOVER 0a0a0a04",
+];
+
 Deno.test({
   ...linuxLoopbackTest("responder: ignores malformed requests and keeps answering"),
   async fn() {
@@ -279,6 +287,7 @@ Deno.test({
       "DISCOVER 0123abcd please",
       "hello",
       new Uint8Array([0xff, 0x00, 0x41]),
+      ...PADDED_REQUESTS,
     ];
     for (const datagram of junk) await peer.send(datagram, toBroadcast(port));
     // The responder answers in order: an answer to junk would come before this one's.
@@ -286,17 +295,27 @@ Deno.test({
     const { before: replies, last: answer } = await peer.receiveUntil(
       (d) => decoder.decode(d.data).startsWith("HERE 00c0ffee"),
       {
-        awaiting: "an answer to a good request sent after six bad ones",
+        awaiting: `an answer to a good request sent after ${junk.length} bad ones`,
         section: section("A discovery protocol"),
         mistake: "a malformed datagram must be skipped, not end the responder's loop",
       },
     );
     if (replies.length) {
+      // Each padded request has an id of its own: an answer carrying it says which was answered.
+      const padded = PADDED_REQUESTS.filter((request) =>
+        replies.some((r) => decoder.decode(r.data).includes(request.trim().slice(9)))
+      );
       fail({
-        summary: "the responder answered a malformed request",
+        summary: padded.length
+          ? `the responder answered ${padded.map((r) => JSON.stringify(r)).join(", ")}: ` +
+            "a request with a space or line break around it is not an exact request"
+          : "the responder answered a malformed request",
         section: section("A discovery protocol"),
         got: replies.map((r) => describe(r.data)).join(", "),
-        mistake: "accept exactly `DISCOVER ` followed by 8 lowercase hex digits; ignore the rest",
+        mistake: padded.length
+          ? "trimmed the request before matching it: the whole datagram must be `DISCOVER ` " +
+            "and 8 lowercase hex digits, nothing before or after; match it as it came"
+          : "accept exactly `DISCOVER ` followed by 8 lowercase hex digits; ignore the rest",
       });
     }
     expectBytes(answer.data, "HERE 00c0ffee alpha", {

@@ -72,6 +72,17 @@ export const mistakes: Mistake[] = [
     caughtBy: "no reuseAddress",
   },
   {
+    id: "responder-trims-request",
+    summary: "the responder trims the request before matching it, so it answers " +
+      '"DISCOVER <id>\\n" and other requests with a space or line break around them',
+    file: "discovery.ts",
+    edits: [{
+      find: "      const match = text.match(REQUEST);\n",
+      replace: "      const match = text.trim().match(REQUEST);\n",
+    }],
+    caughtBy: "trimmed the request before matching it",
+  },
+  {
     id: "trusts-any-answer",
     summary: "accepts any `HERE <id> <name>`, whatever the id",
     file: "discovery.ts",
