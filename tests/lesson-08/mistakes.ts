@@ -287,6 +287,28 @@ export const mistakes: Mistake[] = [
     caughtBy: "kept one entry per name",
   },
   {
+    id: "dedupes-without-hostname",
+    summary: "discover() keeps one entry per name and port, so two devices with the same name " +
+      "answering from the same port at two addresses count as one",
+    file: "discovery.ts",
+    edits: [{
+      find: "const key = `${addr.hostname}:${addr.port} ${name}`;",
+      replace: "const key = `${name}:${addr.port}`;",
+    }],
+    caughtBy: "kept one entry per port and name, without the hostname",
+  },
+  {
+    id: "dedupes-without-port",
+    summary: "discover() keeps one entry per hostname and name, so two responders with the same " +
+      "name on two ports of one host count as one",
+    file: "discovery.ts",
+    edits: [{
+      find: "const key = `${addr.hostname}:${addr.port} ${name}`;",
+      replace: "const key = `${addr.hostname} ${name}`;",
+    }],
+    caughtBy: "kept one entry per hostname and name, without the port",
+  },
+  {
     id: "id-from-math-random",
     summary: "discoveryId() draws its id from Math.random, which is predictable",
     file: "discovery.ts",
