@@ -74,15 +74,15 @@ function responder(name: string, port: number): Responder & AsyncDisposable {
 /**
  * A fake responder the test controls: bound to 0.0.0.0:port with
  * reuseAddress, it waits for one `DISCOVER <id>` and, once `after` has
- * settled, sends the datagrams `answers(id)` one after another (from a
- * socket of their own on another port, with `answerFromAnotherPort`).
+ * settled, sends the datagrams `answers(id)` one after another (with
+ * `answerFrom`: from a socket of their own bound there, as another device).
  * `sent` settles when they are all sent.
  */
 function fakeResponder(
   port: number,
   answers: (id: string) => (string | Uint8Array)[],
   after: Promise<unknown> = Promise.resolve(),
-  options: { answerFromAnotherPort?: boolean } = {},
+  options: { answerFrom?: { hostname: string; port: number } } = {},
 ) {
   const socket = Deno.listenDatagram({
     hostname: "0.0.0.0",
@@ -90,9 +90,9 @@ function fakeResponder(
     transport: "udp",
     reuseAddress: true,
   });
-  // A second device: it answers from an address of its own (127.0.0.1 and another port).
-  const answering = options.answerFromAnotherPort
-    ? Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" })
+  // Another device: it answers from an address of its own (it may share the port: reuseAddress).
+  const answering = options.answerFrom
+    ? Deno.listenDatagram({ ...options.answerFrom, transport: "udp", reuseAddress: true })
     : socket;
   const request = (async () => {
     const [data, from] = await socket.receive();
@@ -136,6 +136,8 @@ const REPORT_WAIT_MS = 3000;
 interface Discovery {
   /** The names discover() returned, sorted. */
   names: string[];
+  /** What discover() returned, in its order. */
+  found: Found[];
   /** The names onFound reported, sorted. */
   reported: string[];
   /** Every wait discover() asked of its clock. */
@@ -190,6 +192,7 @@ async function discoverUntil(
   });
   return {
     names: found.map((f) => f.name).sort(),
+    found,
     reported: reported.sort(),
     asked: clock.asked,
   };
@@ -266,6 +269,14 @@ Deno.test({
   },
 });
 
+/** Near-miss requests: a good one with a line break or space around it, each with its own id. */
+const PADDED_REQUESTS = [
+  "DISCOVER 0a0a0a01\n",
+  "DISCOVER 0a0a0a02\r\n",
+  "DISCOVER 0a0a0a03 ",
+  " DISCOVER 0a0a0a04",
+];
+
 Deno.test({
   ...linuxLoopbackTest("responder: ignores malformed requests and keeps answering"),
   async fn() {
@@ -279,6 +290,7 @@ Deno.test({
       "DISCOVER 0123abcd please",
       "hello",
       new Uint8Array([0xff, 0x00, 0x41]),
+      ...PADDED_REQUESTS,
     ];
     for (const datagram of junk) await peer.send(datagram, toBroadcast(port));
     // The responder answers in order: an answer to junk would come before this one's.
@@ -286,17 +298,27 @@ Deno.test({
     const { before: replies, last: answer } = await peer.receiveUntil(
       (d) => decoder.decode(d.data).startsWith("HERE 00c0ffee"),
       {
-        awaiting: "an answer to a good request sent after six bad ones",
+        awaiting: `an answer to a good request sent after ${junk.length} bad ones`,
         section: section("A discovery protocol"),
         mistake: "a malformed datagram must be skipped, not end the responder's loop",
       },
     );
     if (replies.length) {
+      // Each padded request has an id of its own: an answer carrying it says which was answered.
+      const padded = PADDED_REQUESTS.filter((request) =>
+        replies.some((r) => decoder.decode(r.data).includes(request.trim().slice(9)))
+      );
       fail({
-        summary: "the responder answered a malformed request",
+        summary: padded.length
+          ? `the responder answered ${padded.map((r) => JSON.stringify(r)).join(", ")}: ` +
+            "a request with a space or line break around it is not an exact request"
+          : "the responder answered a malformed request",
         section: section("A discovery protocol"),
         got: replies.map((r) => describe(r.data)).join(", "),
-        mistake: "accept exactly `DISCOVER ` followed by 8 lowercase hex digits; ignore the rest",
+        mistake: padded.length
+          ? "trimmed the request before matching it: the whole datagram must be `DISCOVER ` " +
+            "and 8 lowercase hex digits, nothing before or after; match it as it came"
+          : "accept exactly `DISCOVER ` followed by 8 lowercase hex digits; ignore the rest",
       });
     }
     expectBytes(answer.data, "HERE 00c0ffee alpha", {
@@ -417,22 +439,55 @@ Deno.test({
 
 const BY_NAME = "kept one entry per name: two devices may have the same name (two " +
   "printers), and each answers from its own address; keep one entry per address AND name";
+const WITHOUT_HOST = "kept one entry per port and name, without the hostname: two devices at " +
+  "two addresses (127.0.0.1 and 127.0.0.2) may answer from the same port with the same name; " +
+  "keep one entry per hostname, port AND name";
+const WITHOUT_PORT = "kept one entry per hostname and name, without the port: two responders " +
+  "on one host, on two ports, may have the same name; keep one entry per hostname, port AND name";
 
 Deno.test({
-  ...linuxLoopbackTest("discover: two responders with one name, at two addresses, are two entries"),
+  ...linuxLoopbackTest(
+    "discover: responders with one name at four addresses (two hosts, two ports) are four entries",
+  ),
   async fn() {
     const port = freePort();
-    using one = fakeResponder(port, (id) => [`HERE ${id} printer`]);
-    using two = fakeResponder(port, (id) => [`HERE ${id} printer`], one.sent, {
-      answerFromAnotherPort: true,
+    // Four devices called printer, answering in this order from 127.0.0.1 and 127.0.0.2, each on
+    // the responders' port and on another: whichever part of the address a key leaves out, two
+    // of them collapse into one, and the two kept show which part that was.
+    const printer = (id: string) => [`HERE ${id} printer`];
+    const at = (hostname: string, answerPort: number) => ({
+      answerFrom: { hostname, port: answerPort },
     });
-    const sent = Promise.all([one.sent, two.sent]);
-    const { names, reported } = await discoverUntil(port, ["printer", "printer"], sent);
-    expectEqual(names, ["printer", "printer"], {
-      what: "the names discover() returned, from two devices both called printer, at two addresses",
-      section: section("Collecting answers in a window"),
-      mistake: names.length === 1 ? BY_NAME : undefined,
-    });
+    using one = fakeResponder(port, printer);
+    const other = freePort(); // one holds port now: this is another
+    using two = fakeResponder(port, printer, one.sent, at("127.0.0.1", other));
+    using three = fakeResponder(port, printer, two.sent, at("127.0.0.2", port));
+    using four = fakeResponder(port, printer, three.sent, at("127.0.0.2", other));
+    const sent = Promise.all([one.sent, two.sent, three.sent, four.sent]);
+    const { found, names, reported } = await discoverUntil(port, Array(4).fill("printer"), sent);
+    const hosts = new Set(found.map((f) => f.addr.hostname));
+    const ports = new Set(found.map((f) => f.addr.port));
+    expectEqual(
+      found.map((f) => `${f.name} ${f.addr.hostname}:${f.addr.port}`).sort(),
+      [
+        `printer 127.0.0.1:${port}`,
+        `printer 127.0.0.1:${other}`,
+        `printer 127.0.0.2:${port}`,
+        `printer 127.0.0.2:${other}`,
+      ].sort(),
+      {
+        what: "what discover() returned (name host:port, sorted), from four devices all called " +
+          "printer, at 127.0.0.1 and 127.0.0.2, each on two ports",
+        section: section("Collecting answers in a window"),
+        mistake: names.length === 1
+          ? BY_NAME
+          : names.length === 2 && hosts.size === 1
+          ? WITHOUT_HOST
+          : names.length === 2 && ports.size === 1
+          ? WITHOUT_PORT
+          : undefined,
+      },
+    );
     expectEqual(reported, names, {
       what: "the names onFound reported, against those discover() returned",
       section: section("Collecting answers in a window"),

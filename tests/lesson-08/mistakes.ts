@@ -72,6 +72,17 @@ export const mistakes: Mistake[] = [
     caughtBy: "no reuseAddress",
   },
   {
+    id: "responder-trims-request",
+    summary: "the responder trims the request before matching it, so it answers " +
+      '"DISCOVER <id>\\n" and other requests with a space or line break around them',
+    file: "discovery.ts",
+    edits: [{
+      find: "      const match = text.match(REQUEST);\n",
+      replace: "      const match = text.trim().match(REQUEST);\n",
+    }],
+    caughtBy: "trimmed the request before matching it",
+  },
+  {
     id: "trusts-any-answer",
     summary: "accepts any `HERE <id> <name>`, whatever the id",
     file: "discovery.ts",
@@ -274,6 +285,28 @@ export const mistakes: Mistake[] = [
       replace: "const key = name;",
     }],
     caughtBy: "kept one entry per name",
+  },
+  {
+    id: "dedupes-without-hostname",
+    summary: "discover() keeps one entry per name and port, so two devices with the same name " +
+      "answering from the same port at two addresses count as one",
+    file: "discovery.ts",
+    edits: [{
+      find: "const key = `${addr.hostname}:${addr.port} ${name}`;",
+      replace: "const key = `${name}:${addr.port}`;",
+    }],
+    caughtBy: "kept one entry per port and name, without the hostname",
+  },
+  {
+    id: "dedupes-without-port",
+    summary: "discover() keeps one entry per hostname and name, so two responders with the same " +
+      "name on two ports of one host count as one",
+    file: "discovery.ts",
+    edits: [{
+      find: "const key = `${addr.hostname}:${addr.port} ${name}`;",
+      replace: "const key = `${addr.hostname} ${name}`;",
+    }],
+    caughtBy: "kept one entry per hostname and name, without the port",
   },
   {
     id: "id-from-math-random",
