@@ -114,6 +114,17 @@ export async function expectDefaultAddress(
 export const IGNORES_HOSTNAME = "ignored its hostname option: the server bound 127.0.0.1 " +
   "whatever it was asked; bind options.hostname (127.0.0.1 only as the default)";
 
+/**
+ * The host a permission error says the code asked for (`Requires net access
+ * to "0.0.0.0:4242"` → `0.0.0.0`), if `error` is one.
+ */
+function deniedHost(error: unknown): string | undefined {
+  if (!(error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied)) {
+    return undefined;
+  }
+  return /access to "(.+):\d+"/.exec(error.message)?.[1];
+}
+
 /** A socket of `transport` bound to hostname:port (0: the OS picks), without SO_REUSEADDR for UDP. */
 function bindOn(
   transport: "tcp" | "udp",
@@ -139,8 +150,9 @@ function freeOn(transport: "tcp" | "udp", hostname: string, port: number): boole
 /**
  * Starts a server with `start("127.0.0.2", port)` while the test itself holds
  * 127.0.0.1 on that port, and requires: it starts (a server that binds
- * 127.0.0.1 or 0.0.0.0 instead gets AddrInUse: {@linkcode IGNORES_HOSTNAME}),
- * its `addr` is 127.0.0.2:port, and `reach(addr, watch)` gets an answer from it
+ * 127.0.0.1 or 0.0.0.0 instead gets AddrInUse: {@linkcode IGNORES_HOSTNAME};
+ * one that asks for a host the suite may not reach, 0.0.0.0 say, is named
+ * too), its `addr` is 127.0.0.2:port, and `reach(addr, watch)` gets an answer from it
  * there. Since the test holds 127.0.0.1:port, nothing can answer on 127.0.0.1
  * at that port meanwhile. The port comes from a bind to port 0 on 127.0.0.1,
  * so it may be taken on 127.0.0.2 by another program: then another is tried.
@@ -175,6 +187,21 @@ export async function expectBindsHostname(
         server = start("127.0.0.2", port);
       } catch (error) {
         if (isNotImplemented(error)) throw error;
+        // A suite may reach only the hosts its lesson names: a server that asks for another one
+        // (0.0.0.0, whatever it is given) is refused with an error that says nothing of the option.
+        const asked = deniedHost(error);
+        if (asked !== undefined && asked !== "127.0.0.2") {
+          fail({
+            summary: `starting the server with hostname 127.0.0.2 and port ${port} asked for ` +
+              `${asked}:${port} instead, and the test's sandbox refused it`,
+            section,
+            expected: `a server listening on 127.0.0.2:${port}`,
+            got: `${(error as Error).name}: ${(error as Error).message}`,
+            mistake: `ignored its hostname option: the server asked for ${asked}` +
+              (asked === "0.0.0.0" ? " (every address of the machine)" : "") +
+              " whatever it was given; bind options.hostname (127.0.0.1 only as the default)",
+          });
+        }
         if (!inUse(error)) throw error;
         fail({
           summary: `starting the server with hostname 127.0.0.2 and port ${port} failed with ` +
