@@ -4,7 +4,8 @@
  * every call the code under test makes, however it made its sockets. Used by
  * the connection hooks (`conn_hook.ts`), the count of failed `accept()`
  * calls (`fd_exhaustion.ts`), the count of pending UDP receives
- * (`udp_receives.ts`), and the record of `accept()` calls (`accept_record.ts`).
+ * (`udp_receives.ts`), the held reply sends of a UDP server (`held_sends.ts`),
+ * and the record of `accept()` calls (`accept_record.ts`).
  *
  * @module
  */

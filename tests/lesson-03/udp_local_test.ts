@@ -17,8 +17,7 @@ import { describe } from "../harness/bytes.ts";
 import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
 import { sectionsOf } from "../harness/failure.ts";
-import { hookMethod } from "../harness/method_hook.ts";
-import { pollOnce } from "../harness/io_turn.ts";
+import { expectDoneWaitsForReplySend } from "../harness/held_sends.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
 import { expectCleanStop, stopAfter, stopServer } from "../harness/server_loop.ts";
@@ -283,92 +282,11 @@ Deno.test({
   },
 });
 
-/**
- * Sends held by {@linkcode holdServerSends}: each goes out at once, but its promise settles only
- * after the release.
- */
-interface HeldSends extends Disposable {
-  /** Resolves once the server has called send(). */
-  sending: Promise<void>;
-  /** The last receive() the server called (settling, never rejecting, as it does). */
-  lastReceive(): Promise<unknown>;
-  /** Lets every held send settle, and every later one at once. */
-  release(): void;
-}
-
-/** Holds the sends of the socket bound to `port` (see {@linkcode HeldSends}), until disposed. */
-function holdServerSends(port: number): HeldSends {
-  type Send = (this: Deno.DatagramConn, data: Uint8Array, addr: Deno.Addr) => Promise<number>;
-  type Receive = (this: Deno.DatagramConn, p?: Uint8Array) => Promise<[Uint8Array, Deno.Addr]>;
-  const probe = Deno.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  probe.close();
-  const ours = (socket: Deno.DatagramConn) => (socket.addr as Deno.NetAddr).port === port;
-  let started = () => {};
-  const sending = new Promise<void>((resolve) => started = resolve);
-  let release = () => {};
-  const gate = new Promise<void>((resolve) => release = resolve);
-  let last: Promise<unknown> = Promise.resolve();
-  const sends = hookMethod<Send>(probe, "send", (real) =>
-    function (data, addr) {
-      if (!ours(this)) return real.call(this, data, addr);
-      const sent = real.call(this, data, addr);
-      sent.catch(() => {}); // its outcome is the caller's, once released
-      started();
-      return gate.then(() => sent);
-    });
-  const receives = hookMethod<Receive>(probe, "receive", (real) =>
-    function (buffer) {
-      const receiving = real.call(this, buffer);
-      if (ours(this)) last = receiving.catch(() => {});
-      return receiving;
-    });
-  return {
-    sending,
-    lastReceive: () => last,
-    release,
-    [Symbol.dispose]() {
-      release();
-      receives[Symbol.dispose]();
-      sends[Symbol.dispose]();
-    },
-  };
-}
-
 Deno.test("server: done waits for the reply being sent when close() comes", async () => {
-  const where = section("The server loop");
-  const running = startServer({ hostname: "127.0.0.1", port: 0 });
-  let settled: string | undefined;
-  running.done.then(() => settled = "resolved", () => settled = "rejected");
-  using held = holdServerSends(running.addr.port);
-  await stopAfter(async () => {
-    using peer = UdpPeer.open();
-    await peer.send("hold this reply", running.addr);
-    await within(held.sending, {
-      awaiting: "the server to send its reply",
-      watch: running.done,
-      section: section("Replying to the sender"),
-    });
-    running.close();
-    // The loop's last receive() settles (at once, or once close() ends it), then a turn passes.
-    await within(held.lastReceive(), {
-      awaiting: "the server's last receive() to settle after close()",
-      section: where,
-    });
-    await pollOnce();
-    expectEqual(settled ?? "pending", "pending", {
-      what: "done, after close(), while the server's reply send() is still pending",
-      section: where,
-      mistake: "the reply's send() was not awaited: the loop went back to receive() with the " +
-        "reply still being sent, so close() ended it and done settled before the reply had " +
-        "gone (and a send that fails would escape as an unhandled rejection): " +
-        "await socket.send(…)",
-    });
-  }, () => {
-    held.release();
-    return stopServer(running, {
-      awaiting: "the server loop to end once its reply was sent",
-      section: where,
-    });
+  await expectDoneWaitsForReplySend(() => startServer({ hostname: "127.0.0.1", port: 0 }), {
+    request: "hold this reply",
+    section: section("The server loop"),
+    replying: section("Replying to the sender"),
   });
 });
 
