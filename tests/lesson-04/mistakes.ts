@@ -244,4 +244,14 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "ignored its hostname option: the server asked for 0.0.0.0",
   },
+  {
+    id: "reply-send-not-awaited",
+    summary: "the server loop calls socket.send(reply, sender) without await",
+    file: "udp_remote.ts",
+    edits: [{
+      find: "      await socket.send(encoder.encode(replyFor(data.length)), from);",
+      replace: "      socket.send(encoder.encode(replyFor(data.length)), from);",
+    }],
+    caughtBy: "the reply's send() was not awaited",
+  },
 ];

@@ -28,6 +28,7 @@ import {
   isNotImplemented,
 } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
+import { expectDoneWaitsForReplySend } from "../harness/held_sends.ts";
 import { LogLines } from "../harness/log.ts";
 import { startClientRole, startServerRole } from "../harness/program.ts";
 import { seeded } from "../harness/random.ts";
@@ -992,6 +993,14 @@ Deno.test("server: a datagram that is not UTF-8 is logged and answered, and the 
       awaiting: "the server loop to end after close()",
       section: section("The remote server drops datagrams"),
     }));
+});
+
+Deno.test("server: done waits for the reply being sent when close() comes", async () => {
+  await expectDoneWaitsForReplySend(() => startServer({ dropProbability: 0, random: () => 0.5 }), {
+    request: BOOK_MESSAGE,
+    section: section("The remote server drops datagrams"),
+    replying: section("The protocol on the wire"),
+  });
 });
 
 Deno.test("program: `server` prints `Listening at`, then what it keeps and what it drops", async () => {
