@@ -197,4 +197,14 @@ export const mistakes: Mistake[] = [
     edits: [{ find: "new Uint8Array(MAX_DATAGRAM);", replace: "new Uint8Array(1024);" }],
     caughtBy: "the rest of the datagram was silently thrown away",
   },
+  {
+    id: "reply-send-not-awaited",
+    summary: "the server loop calls socket.send(reply, sender) without await",
+    file: "request_ids.ts",
+    edits: [{
+      find: "      await socket.send(encodeMessage(request.id, reply), sender as Deno.NetAddr);",
+      replace: "      socket.send(encodeMessage(request.id, reply), sender as Deno.NetAddr);",
+    }],
+    caughtBy: "the reply's send() was not awaited",
+  },
 ];

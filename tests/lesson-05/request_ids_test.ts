@@ -18,6 +18,7 @@ import { background, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectThat, isNotImplemented } from "../harness/expect.ts";
 import { expectNotFromMathRandom } from "../harness/random.ts";
 import { fail, LessonFailure, sectionsOf } from "../harness/failure.ts";
+import { expectDoneWaitsForReplySend } from "../harness/held_sends.ts";
 import { expectCleanStop, stopAfter, stopServer } from "../harness/server_loop.ts";
 import { expectDefaultAddress } from "../harness/server_defaults.ts";
 import { type Datagram, UdpPeer } from "../harness/udp.ts";
@@ -547,6 +548,14 @@ Deno.test("server: done resolves (never rejects) after close(), also after servi
       awaiting: "done to resolve after close()",
       section: section("The server side"),
     }));
+});
+
+Deno.test("server: done waits for the reply being sent when close() comes", async () => {
+  await expectDoneWaitsForReplySend(() => startServer({ hostname: "127.0.0.1", port: 0 }), {
+    request: wire(7, "hold this reply"),
+    section: section("The server side"),
+    replying: section("The server side"),
+  });
 });
 
 Deno.test("client: a request that cannot be sent rejects with the socket's error", async () => {
