@@ -25,6 +25,7 @@ import {
   isNotImplemented,
 } from "../harness/expect.ts";
 import { fail, type Section, sectionsOf } from "../harness/failure.ts";
+import { expectDoneWaitsForReplySend } from "../harness/held_sends.ts";
 import { LogLines } from "../harness/log.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
 import { expectCleanStop, stopAfter, stopServer } from "../harness/server_loop.ts";
@@ -627,6 +628,14 @@ Deno.test("server: done resolves (never rejects) after close(), also after servi
       awaiting: "done to resolve after close()",
       section: section("Binding to one interface"),
     }));
+});
+
+Deno.test("server: done waits for the reply being sent when close() comes", async () => {
+  await expectDoneWaitsForReplySend(() => startServer({ hostname: "127.0.0.1", port: 0 }), {
+    request: "hold this reply",
+    section: section("Binding to one interface"),
+    replying: section("Binding to one interface"),
+  });
 });
 
 Deno.test("client: without `bind`, two ask() calls at once use 127.0.0.1 and two OS-picked ports", async () => {

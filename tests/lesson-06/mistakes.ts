@@ -194,4 +194,14 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "a datagram that is not UTF-8 ended the server",
   },
+  {
+    id: "reply-send-not-awaited",
+    summary: "the server loop calls socket.send(reply, sender) without await",
+    file: "interfaces.ts",
+    edits: [{
+      find: "      await socket.send(encoder.encode(replyFor(data.length)), from);",
+      replace: "      socket.send(encoder.encode(replyFor(data.length)), from);",
+    }],
+    caughtBy: "the reply's send() was not awaited",
+  },
 ];
