@@ -20,6 +20,7 @@ import { background, pause, within } from "../harness/deadline.ts";
 import { expectBytes, expectEqual, expectRejects, expectThat } from "../harness/expect.ts";
 import { expectNotFromMathRandom } from "../harness/random.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
+import { expectDoneWaitsForReplySend } from "../harness/held_sends.ts";
 import { ManualClock } from "../harness/manual_clock.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
 import { expectCleanStop, stopServer } from "../harness/server_loop.ts";
@@ -682,6 +683,17 @@ Deno.test({
       }
     }
   },
+});
+
+Deno.test("responder: done waits for the answer being sent when close() comes", async () => {
+  // Bound to 127.0.0.1 and asked by unicast: no broadcast needed, so it runs on every system.
+  const start = () => startResponder({ name: "alpha", port: freePort(), hostname: "127.0.0.1" });
+  await expectDoneWaitsForReplySend(start, {
+    request: "DISCOVER 0123abcd",
+    section: section("A discovery protocol"),
+    replying: section("A discovery protocol"),
+    name: "responder",
+  });
 });
 
 Deno.test("discover: a failed send rejects at once, clearing its window timer, closing its socket", async () => {

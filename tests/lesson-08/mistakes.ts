@@ -329,4 +329,14 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "although options.broadcast named another address",
   },
+  {
+    id: "reply-send-not-awaited",
+    summary: "the responder's loop calls socket.send(answer, sender) without await",
+    file: "discovery.ts",
+    edits: [{
+      find: "        await socket.send(encoder.encode(`HERE ${match[1]} ${options.name}`), from);",
+      replace: "        socket.send(encoder.encode(`HERE ${match[1]} ${options.name}`), from);",
+    }],
+    caughtBy: "the reply's send() was not awaited",
+  },
 ];
