@@ -394,4 +394,14 @@ export const mistakes: Mistake[] = [
     }],
     caughtBy: "matched the reply's id on its first 8 characters",
   },
+  {
+    id: "reply-send-not-awaited",
+    summary: "the server loop calls socket.send(reply, from) without await",
+    file: "server.ts",
+    edits: [{
+      find: "        await socket.send(reply, from);",
+      replace: "        socket.send(reply, from);",
+    }],
+    caughtBy: "the reply's send() was not awaited",
+  },
 ];

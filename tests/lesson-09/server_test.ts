@@ -10,6 +10,7 @@ import { startCounterServer } from "../../exercises/lesson-09/server.ts";
 import { describe } from "../harness/bytes.ts";
 import { expectBytes, expectThat } from "../harness/expect.ts";
 import { fail, sectionsOf } from "../harness/failure.ts";
+import { expectDoneWaitsForReplySend } from "../harness/held_sends.ts";
 import { expectCleanStop, stopAfter, stopServer } from "../harness/server_loop.ts";
 import { expectBindsHostname, expectDefaultAddress } from "../harness/server_defaults.ts";
 import { linuxLoopbackTest } from "../harness/platform.ts";
@@ -292,6 +293,17 @@ Deno.test({
       },
     );
   },
+});
+
+Deno.test("server: done waits for the reply being sent when close() comes", async () => {
+  await expectDoneWaitsForReplySend(
+    () => startCounterServer({ hostname: "127.0.0.1", port: 0 }),
+    {
+      request: "0000000a INCR visits",
+      section: section("The server: each request once"),
+      replying: section("The protocol"),
+    },
+  );
 });
 
 Deno.test("server: `executed` counts requests run, not repeats; cacheSize 2 keeps the last two", async () => {
