@@ -364,7 +364,7 @@ async function mistakeRun(): Promise<BatchOptions> {
  * which is read-only inside the grader's sandbox, would have to transpile
  * them all again each check. Measured on 2 cores with process accounting,
  * in four pairs of checks, the batches took 36-41 s of CPU time with it
- * against 42-56 s without; it holds about 80 MB for the 16 lessons.
+ * against 42-56 s without; it holds about 120 MB for the 16 lessons.
  * Only the check's own known mistakes write to it; the grader never gives a
  * submission a writable cache.
  */
