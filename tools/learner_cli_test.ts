@@ -9,6 +9,7 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { ROOT } from "./catalog.ts";
 import { runTask } from "./task_process.ts";
+import { lockFolder } from "./scratch.ts";
 
 const decoder = new TextDecoder();
 
@@ -29,37 +30,29 @@ let shared: string | undefined;
 /** Where the clones live: under the working copy's ignored `.course/`. */
 const CLONES = `${ROOT}.course/learner-clones`;
 
-/** A clone slot's lock older than this was left by a run that ended without releasing it. */
-const STALE_LOCK_MS = 10 * 60_000;
-
 /**
  * A folder for the shared clone that stays the same from one check to the
  * next (slot 0, or the next free one while another check runs), so that
  * Deno's type checks of its files, kept by path, carry over: in a new folder
  * each check type-checked the solved lesson again (about 2.5 s of wall time,
- * 3.6 s of CPU time, measured). A slot is held by its lock folder until the
- * test process ends; with every slot taken, a temporary folder.
+ * 3.6 s of CPU time, measured). A slot is held by its lock
+ * ({@linkcode lockFolder}) until the test process ends, however it ends;
+ * with every slot taken, a temporary folder. Claimed when the module loads:
+ * the lock file stays open across the tests, and a file a test opened and
+ * left open would count as a leak.
  */
+/** The lock of this process's slot, open until the process ends. */
+let slotLock: Deno.FsFile | undefined;
+
 async function claimSlot(): Promise<string> {
   await Deno.mkdir(CLONES, { recursive: true });
   for (let slot = 0; slot < 4; slot++) {
-    const lock = `${CLONES}/${slot}.lock`;
-    const taken = await Deno.mkdir(lock).then(() => true, async (error) => {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-      const since = (await Deno.stat(lock).catch(() => undefined))?.mtime?.getTime() ?? 0;
-      if (Date.now() - since < STALE_LOCK_MS) return false;
-      await Deno.remove(lock).catch(() => {});
-      return await Deno.mkdir(lock).then(() => true, () => false);
-    });
-    if (!taken) continue;
-    globalThis.addEventListener("unload", () => {
-      try {
-        Deno.removeSync(lock);
-      } catch {
-        // already gone
-      }
-    });
-    return `${CLONES}/${slot}`;
+    const dir = `${CLONES}/${slot}`;
+    // Until 2026-12-01 a slot was held by a lock folder of the same name, with no owner to ask.
+    const before = await Deno.stat(`${dir}.lock`).catch(() => undefined);
+    if (before?.isDirectory) await Deno.remove(`${dir}.lock`).catch(() => {});
+    slotLock = await lockFolder(dir);
+    if (slotLock) return dir;
   }
   const dir = await Deno.makeTempDir({ prefix: "course-clone-" });
   // Removed when the test process ends (left in place if something still writes into it).
@@ -73,6 +66,9 @@ async function claimSlot(): Promise<string> {
   return dir;
 }
 
+/** This test process's clone folder. */
+const slot = await claimSlot();
+
 /**
  * The course's committed state, as a fresh clone has it, with its catalog
  * trimmed to lessons 01–03: the shared clone, with every change the last
@@ -80,7 +76,7 @@ async function claimSlot(): Promise<string> {
  */
 async function cloneCourse(): Promise<string> {
   if (!shared) {
-    const dir = await claimSlot();
+    const dir = slot;
     const kept = await Deno.stat(`${dir}/.git`).then(() => true, () => false);
     if (kept) {
       await git(dir, "fetch", "-q", ROOT, "HEAD");

@@ -34,13 +34,36 @@ export async function withScratch<T>(
 }
 
 /**
+ * Takes the exclusive lock on `<path>.lock` (made if missing) for a folder
+ * at `path` that runs share from one to the next, without waiting: the open
+ * lock file while this run holds it (closing it releases the lock, and so
+ * does the end of the process, however it ends), or undefined while another
+ * run holds it.
+ *
+ * @example
+ * ```ts ignore
+ * import { lockFolder } from "./scratch.ts";
+ * const lock = await lockFolder(".course/learner-clones/0");
+ * if (lock) {
+ *   // the folder is this run's
+ *   lock.close();
+ * }
+ * ```
+ */
+export async function lockFolder(path: string): Promise<Deno.FsFile | undefined> {
+  const lock = await Deno.open(`${path}.lock`, { write: true, create: true });
+  if (await lock.tryLock(true)) return lock;
+  lock.close();
+  return undefined;
+}
+
+/**
  * Runs `body` in the scratch folder `name`, the same path every run, then
  * removes it: files written there keep their paths from one run to the
  * next, so caches keyed by path (Deno's transpiled code) still serve them.
- * A run holds the folder by an exclusive lock on `<name>.lock` beside it,
- * which the OS releases when the run's process ends, however it ends (a
- * check stopped with Ctrl-C leaves the folder, and the next run clears it).
- * While another run holds it, `body` gets a fresh folder of its own, as
+ * A run holds the folder by {@linkcode lockFolder} (a check stopped with
+ * Ctrl-C leaves the folder, and the next run clears it). While another run
+ * holds it, `body` gets a fresh folder of its own, as
  * {@linkcode withScratch} gives, and `fixed` is false.
  *
  * @example
@@ -57,9 +80,9 @@ export async function withFixedScratch<T>(
 ): Promise<T> {
   await Deno.mkdir(SCRATCH, { recursive: true });
   const dir = `${SCRATCH}/${name}`;
-  const lock = await Deno.open(`${dir}.lock`, { write: true, create: true });
+  const lock = await lockFolder(dir);
+  if (!lock) return await withScratch(name, (fresh) => body(fresh, false));
   try {
-    if (!await lock.tryLock(true)) return await withScratch(name, (fresh) => body(fresh, false));
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     await Deno.mkdir(dir);
     try {
